@@ -1,0 +1,113 @@
+"""Demo users (one per role) and a dozen screened patients in various states."""
+
+import secrets
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.roles import DATA_MANAGER, ROLES
+from enrollment import services
+from enrollment.demo import demo_values
+from enrollment.models import Screening
+
+DEMO_NAMES = {
+    "coordinator": ("Chen", "Li"),
+    "investigator": ("Wang", "Fang"),
+    "radiologist": ("Zhao", "Min"),
+    "radiologist2": ("Sun", "Hao"),
+    "adjudicator": ("Zhou", "Lei"),
+    "statistician": ("Wu", "Ying"),
+    "datamanager": ("Xu", "Jing"),
+}
+USER_ROLE = {
+    "coordinator": "coordinator",
+    "investigator": "investigator",
+    "radiologist": "radiologist",
+    "radiologist2": "radiologist",
+    "adjudicator": "adjudicator",
+    "statistician": "statistician",
+    "datamanager": DATA_MANAGER,
+}
+
+
+class Command(BaseCommand):
+    help = "Create a demo user per role (passwords printed once) and a dozen screenings."
+
+    def handle(self, *args, **options):
+        User = get_user_model()
+        created = {}
+        for username, (last, first) in DEMO_NAMES.items():
+            if User.objects.filter(username=username).exists():
+                continue
+            password = secrets.token_urlsafe(9)
+            user = User.objects.create_user(
+                username=username,
+                password=password,
+                first_name=first,
+                last_name=last,
+                email=f"{username}@example.org",
+                is_staff=USER_ROLE[username] == DATA_MANAGER,
+            )
+            user.groups.add(Group.objects.get(name=USER_ROLE[username]))
+            created[username] = password
+        if created:
+            self.stdout.write("Demo users (the passwords are shown only this once):")
+            for username, password in created.items():
+                self.stdout.write(f"  {username:<13} {password:<14} {ROLES[USER_ROLE[username]]}")
+        else:
+            self.stdout.write(
+                "Demo users exist already; `python manage.py changepassword NAME` "
+                "sets a new password."
+            )
+        if Screening.objects.exists():
+            return
+        with transaction.atomic():
+            self._screenings(User.objects.get(username="coordinator"), created.get("investigator"))
+        self.stdout.write(f"{Screening.objects.count()} demo screenings created.")
+
+    def _screenings(self, coordinator, investigator_password):
+        today = timezone.localdate()
+        f = "F"
+        cases = [
+            {},
+            {"sex": f, "creatinine": Decimal("0.8"), "creatinine_unit": "mg/dL"},
+            {
+                "albumin": Decimal("3.1"),
+                "albumin_unit": "g/dL",
+                "inr": Decimal("1.8"),
+                "ascites": "mild",
+            },  # Child-Pugh B
+            {
+                "bilirubin": Decimal("1.6"),
+                "bilirubin_unit": "mg/dL",
+                "bilirubin_uln": Decimal("1.2"),
+            },
+            {"bilirubin": Decimal("48"), "bilirubin_uln": Decimal("21")},  # >= 2 x ULN
+            {"creatinine": Decimal("135")},  # eGFR < 60
+            {"bclc_stage": "B"},
+            {"hiv_syphilis": True},
+            {"date_of_birth": today.replace(year=today.year - 79)},  # too old
+            {
+                "albumin": Decimal("24"),
+                "inr": Decimal("2.5"),
+                "ascites": "moderate_severe",
+                "bilirubin": Decimal("40"),
+                "bilirubin_uln": Decimal("21"),
+            },  # Child-Pugh C
+            {"sex": f, "measured_gfr_ml_min": Decimal("72"), "creatinine": None},
+            {"sex": f, "prior_regimen": "Apatinib + camrelizumab"},
+        ]
+        screenings = [
+            services.screening_create(values=demo_values(today, **case), by=coordinator)
+            for case in cases
+        ]
+        investigator = get_user_model().objects.get(username="investigator")
+        if investigator_password:
+            for screening in (screenings[0], screenings[1], screenings[2]):
+                services.screening_confirm(
+                    screening=screening, by=investigator, password=investigator_password
+                )

@@ -1,0 +1,19 @@
+"""What each role sees in the navigation bar: an entry shows only to users who may open it."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    permission: str | None  # None: every logged-in user
+
+
+NAV_ITEMS = (
+    NavItem("Dashboard", "dashboard", None),
+    NavItem("Screening log", "enrollment:screening_list", "enrollment.view_screening"),
+    NavItem("New screening", "enrollment:screening_create", "enrollment.add_screening"),
+    NavItem("Patients", "enrollment:patient_list", "enrollment.view_patient"),
+    NavItem("API docs", "api-docs", None),
+)

@@ -1,0 +1,76 @@
+"""Shared fixtures: users per role, screening values, and logged-in clients."""
+
+import os
+
+import pytest
+from django.contrib.auth.models import Group
+
+from accounts import roles
+from enrollment import services
+from enrollment.demo import demo_values
+
+# Playwright's sync API keeps an event loop in the test thread; the ORM calls the tests make
+# alongside it are synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "Sufficiently-long-pass-42"
+
+
+@pytest.fixture
+def make_user(django_user_model):
+    def make(role: str | None, username: str | None = None, **extra):
+        user = django_user_model.objects.create_user(
+            username=username or role or "nobody",
+            password=PASSWORD,
+            first_name=(role or "no").title(),
+            last_name="Tester",
+            **extra,
+        )
+        if role:
+            user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def coordinator(make_user):
+    return make_user(roles.COORDINATOR)
+
+
+@pytest.fixture
+def investigator(make_user):
+    return make_user(roles.INVESTIGATOR, email="investigator@example.org")
+
+
+@pytest.fixture
+def values():
+    from django.utils import timezone
+
+    return lambda **changes: demo_values(timezone.localdate(), **changes)
+
+
+@pytest.fixture
+def eligible_screening(coordinator, values):
+    return services.screening_create(values=values(), by=coordinator)
+
+
+@pytest.fixture
+def client_as(client):
+    def login(user):
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return client
+
+    return login
+
+
+@pytest.fixture
+def api_as():
+    from rest_framework.test import APIClient
+
+    def login(user):
+        api = APIClient()
+        api.force_authenticate(user)
+        return api
+
+    return login

@@ -1,0 +1,105 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
+from django import forms
+
+from enrollment import eligibility as el
+from enrollment.models import Screening
+from enrollment.services import ENTERED_FIELDS
+
+EXCLUSION_FIELDS = [c.code for c in el.ANSWERED_EXCLUSIONS]
+YES_NO_FIELDS = ["prior_progression", "life_expectancy_12_weeks", *EXCLUSION_FIELDS]
+
+
+def _yes_no(label: str, help_text: str = "") -> forms.TypedChoiceField:
+    """A required explicit answer: no default, so an unanswered question is refused."""
+    return forms.TypedChoiceField(
+        label=label,
+        help_text=help_text,
+        choices=[("True", "Yes"), ("False", "No")],
+        coerce=lambda v: v == "True",
+        widget=forms.RadioSelect,
+        required=True,
+    )
+
+
+def _row(*fields, cols=3):
+    return Div(*[Div(f, css_class=f"col-md-{12 // cols}") for f in fields], css_class="row")
+
+
+class ScreeningForm(forms.ModelForm):
+    class Meta:
+        model = Screening
+        fields = list(ENTERED_FIELDS)
+        widgets = {
+            f: forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+            for f in (
+                "date_of_birth",
+                "consent_date",
+                "screening_date",
+                "prior_regimen_start",
+                "prior_progression_date",
+            )
+        }
+
+    def __init__(self, *args, with_reason: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in YES_NO_FIELDS:
+            model_field = Screening._meta.get_field(name)
+            label = el.CRITERIA[name].text if name in el.CRITERIA else model_field.verbose_name
+            self.fields[name] = _yes_no(label.capitalize(), model_field.help_text)
+            if self.instance.pk is not None:
+                self.initial[name] = str(getattr(self.instance, name))
+        for name in ("bilirubin_unit", "albumin_unit", "creatinine_unit"):
+            self.fields[name].widget.attrs["aria-label"] = f"{name.split('_')[0]} unit"
+        if with_reason:
+            self.fields["reason"] = forms.CharField(
+                label="Reason for the change",
+                widget=forms.Textarea(attrs={"rows": 2}),
+                help_text="Required for every change of a saved record; kept in the audit trail.",
+            )
+        self.helper = FormHelper()
+        self.helper.form_id = "screening-form"
+        self.helper.layout = Layout(
+            Fieldset(
+                "Patient and consent",
+                _row("date_of_birth", "sex", "consent_date"),
+                _row("screening_date", "height_cm", "weight_kg"),
+            ),
+            Fieldset(
+                "Laboratory values",
+                _row("bilirubin", "bilirubin_unit", "bilirubin_uln"),
+                _row("albumin", "albumin_unit", "inr"),
+                _row("creatinine", "creatinine_unit", "measured_gfr_ml_min"),
+                _row("ascites", "encephalopathy", cols=2),
+            ),
+            Fieldset(
+                "Disease and prior treatment",
+                _row("bclc_stage", "bclc_by_ct", "bclc_by_mri", "bclc_by_histopathology", cols=4),
+                _row("prior_regimen", "prior_regimen_start", cols=2),
+                _row("prior_progression", "prior_progression_date", cols=2),
+                "life_expectancy_12_weeks",
+            ),
+            Fieldset(
+                "Exclusion criteria (Yes = present)",
+                *[
+                    _row(*EXCLUSION_FIELDS[i : i + 2], cols=2)
+                    for i in range(0, len(EXCLUSION_FIELDS), 2)
+                ],
+            ),
+            *(["reason"] if with_reason else []),
+            HTML('<div id="derived-panel-slot"></div>'),
+            Submit("save", "Save screening"),
+        )
+
+
+class ConfirmEligibilityForm(forms.Form):
+    agree = forms.BooleanField(label="I have read the statement above and sign it.", required=True)
+    password = forms.CharField(
+        label="Your password (electronic signature)",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("sign", "Sign and confirm eligibility"))

@@ -1,0 +1,195 @@
+from django.conf import settings
+from django.db import models
+
+from enrollment import eligibility as el
+from inkt_trial.audit import ClinicalRecord
+
+YES_NO = [(True, "Yes"), (False, "No")]
+
+
+class Outcome(models.TextChoices):
+    ELIGIBLE = "eligible", "Eligible"
+    SCREEN_FAILURE = "screen_failure", "Screen failure"
+
+
+class Screening(ClinicalRecord):
+    """One screening of one person. Re-screening is a new record pointing at the earlier one."""
+
+    screening_number = models.CharField(max_length=16, unique=True, editable=False)
+    rescreen_of = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rescreened_by",
+        help_text="The earlier screen failure this record re-screens.",
+    )
+
+    # Identity and consent
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=1, choices=[(s.value, s.name.title()) for s in el.Sex])
+    consent_date = models.DateField(help_text="Date the written informed consent was signed.")
+    screening_date = models.DateField(help_text="Date of the screening visit and laboratory tests.")
+    height_cm = models.DecimalField(max_digits=4, decimal_places=1)
+    weight_kg = models.DecimalField(max_digits=4, decimal_places=1)
+
+    # Laboratory values as entered, with their units and the local lab's ULN
+    bilirubin = models.DecimalField("total bilirubin", max_digits=6, decimal_places=2)
+    bilirubin_unit = models.CharField(
+        max_length=8, choices=[("umol/L", "µmol/L"), ("mg/dL", "mg/dL")]
+    )
+    bilirubin_uln = models.DecimalField(
+        "bilirubin upper limit of normal",
+        max_digits=6,
+        decimal_places=2,
+        help_text="The local laboratory's ULN, in the same unit as the bilirubin value.",
+    )
+    albumin = models.DecimalField("serum albumin", max_digits=5, decimal_places=2)
+    albumin_unit = models.CharField(max_length=8, choices=[("g/L", "g/L"), ("g/dL", "g/dL")])
+    inr = models.DecimalField("INR", max_digits=4, decimal_places=2)
+    creatinine = models.DecimalField(
+        "serum creatinine", max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    creatinine_unit = models.CharField(
+        max_length=8, choices=[("umol/L", "µmol/L"), ("mg/dL", "mg/dL")], default="umol/L"
+    )
+    measured_gfr_ml_min = models.DecimalField(
+        "measured GFR (mL/min)",
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text="Leave empty to use the CKD-EPI 2021 estimate from creatinine.",
+    )
+    ascites = models.CharField(
+        max_length=16,
+        choices=[("none", "None"), ("mild", "Mild"), ("moderate_severe", "Moderate to severe")],
+    )
+    encephalopathy = models.CharField(
+        "hepatic encephalopathy",
+        max_length=16,
+        choices=[("none", "None"), ("grade_1_2", "Grade 1-2"), ("grade_3_4", "Grade 3-4")],
+    )
+
+    # Disease and prior treatment
+    bclc_stage = models.CharField(
+        "BCLC stage", max_length=1, choices=[(s, s) for s in ("0", "A", "B", "C", "D")]
+    )
+    bclc_by_ct = models.BooleanField("confirmed by CT", default=False)
+    bclc_by_mri = models.BooleanField("confirmed by MRI", default=False)
+    bclc_by_histopathology = models.BooleanField("confirmed by histopathology", default=False)
+    prior_regimen = models.CharField(
+        max_length=200,
+        help_text="Anti-angiogenic drug + PD-1 antibody, e.g. lenvatinib + sintilimab",
+    )
+    prior_regimen_start = models.DateField("prior regimen start date")
+    prior_progression = models.BooleanField(
+        "progressed on that regimen",
+        choices=YES_NO,
+        help_text="Documented progression after the anti-angiogenic drug + PD-1 antibody.",
+    )
+    prior_progression_date = models.DateField(
+        "date of documented progression", null=True, blank=True
+    )
+    life_expectancy_12_weeks = models.BooleanField(
+        "life expectancy of at least 12 weeks", choices=YES_NO
+    )
+
+    # Exclusion criteria: an explicit answer for every one (True = present = excluded)
+    hypertension_cardiac = models.BooleanField(choices=YES_NO)
+    cns_or_other_malignancy = models.BooleanField(choices=YES_NO)
+    uncontrolled_immune_infectious = models.BooleanField(choices=YES_NO)
+    hiv_syphilis = models.BooleanField(choices=YES_NO)
+    transplant = models.BooleanField(choices=YES_NO)
+    immunotherapy_allergy = models.BooleanField(choices=YES_NO)
+    serious_complications = models.BooleanField(choices=YES_NO)
+    pregnancy_lactation = models.BooleanField(choices=YES_NO)
+    antibody_antiangiogenic_allergy = models.BooleanField(choices=YES_NO)
+    unsuitable_for_cell_therapy = models.BooleanField(choices=YES_NO)
+
+    # Derived by enrollment.eligibility on every save, never typed
+    age_years = models.PositiveSmallIntegerField(editable=False)
+    bilirubin_umol_l = models.DecimalField(max_digits=8, decimal_places=2, editable=False)
+    albumin_g_l = models.DecimalField(max_digits=6, decimal_places=2, editable=False)
+    bilirubin_x_uln = models.DecimalField(max_digits=6, decimal_places=2, editable=False)
+    egfr = models.DecimalField(
+        "eGFR CKD-EPI 2021", max_digits=5, decimal_places=1, null=True, editable=False
+    )
+    child_pugh_points = models.PositiveSmallIntegerField(editable=False)
+    child_pugh_class = models.CharField(max_length=1, editable=False)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, editable=False)
+    failed_criteria = models.JSONField(default=list, editable=False)
+
+    # Investigator's electronic signature
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    signature_meaning = models.CharField(max_length=300, blank=True, editable=False)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [("confirm_eligibility", "Can confirm eligibility (electronic signature)")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(outcome__in=["eligible", "screen_failure"]),
+                name="screening_outcome_known",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(confirmed_at__isnull=True) | models.Q(outcome="eligible"),
+                name="only_eligible_screenings_confirmed",
+            ),
+        ]
+
+    def __str__(self):
+        return self.screening_number
+
+    @property
+    def bclc_confirmed_by(self) -> frozenset[str]:
+        methods = {
+            el.Confirmation.CT: self.bclc_by_ct,
+            el.Confirmation.MRI: self.bclc_by_mri,
+            el.Confirmation.HISTOPATHOLOGY: self.bclc_by_histopathology,
+        }
+        return frozenset(m.value for m, present in methods.items() if present)
+
+    @property
+    def failed_criteria_text(self) -> list[str]:
+        return [el.CRITERIA[code].text for code in self.failed_criteria]
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+    @property
+    def status(self) -> str:
+        if self.outcome == Outcome.SCREEN_FAILURE:
+            return "Screen failure"
+        return "Enrolled" if self.is_confirmed else "Eligible, awaiting confirmation"
+
+
+class Patient(ClinicalRecord):
+    """An enrolled participant: a confirmed, consented, eligible screening with a study ID."""
+
+    study_id = models.CharField(max_length=16, unique=True, editable=False)
+    screening = models.OneToOneField(Screening, on_delete=models.PROTECT, related_name="patient")
+    enrolled_at = models.DateTimeField()
+    enrolled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["study_id"]
+
+    def __str__(self):
+        return self.study_id

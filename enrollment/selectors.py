@@ -1,0 +1,45 @@
+"""Reads shared by the pages and the API."""
+
+import django_filters
+from django.db.models import Q
+
+from enrollment.models import Outcome, Patient, Screening
+
+STATUS_CHOICES = [
+    ("screen_failure", "Screen failure"),
+    ("awaiting_confirmation", "Eligible, awaiting confirmation"),
+    ("enrolled", "Enrolled"),
+]
+
+
+def screening_list():
+    return Screening.objects.select_related("patient", "created_by", "confirmed_by", "rescreen_of")
+
+
+def patient_list():
+    return Patient.objects.select_related("screening", "enrolled_by")
+
+
+class ScreeningFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=STATUS_CHOICES, method="filter_status")
+    outcome = django_filters.ChoiceFilter(choices=Outcome.choices)
+    child_pugh_class = django_filters.ChoiceFilter(choices=[("A", "A"), ("B", "B"), ("C", "C")])
+    search = django_filters.CharFilter(method="filter_search", label="Screening number or study ID")
+    screened_from = django_filters.DateFilter(field_name="screening_date", lookup_expr="gte")
+    screened_to = django_filters.DateFilter(field_name="screening_date", lookup_expr="lte")
+
+    class Meta:
+        model = Screening
+        fields = ["status", "outcome", "child_pugh_class", "search", "screened_from", "screened_to"]
+
+    def filter_status(self, queryset, name, value):
+        if value == "screen_failure":
+            return queryset.filter(outcome=Outcome.SCREEN_FAILURE)
+        if value == "awaiting_confirmation":
+            return queryset.filter(outcome=Outcome.ELIGIBLE, confirmed_at__isnull=True)
+        return queryset.filter(confirmed_at__isnull=False)
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(
+            Q(screening_number__icontains=value) | Q(patient__study_id__icontains=value)
+        )

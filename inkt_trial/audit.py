@@ -1,0 +1,79 @@
+"""Audit trail for clinical records: django-simple-history keeps every version (who, when, every
+field's old and new value); this base adds the two GCP rules the library leaves to us: a reason
+for every change after the first save, and no hard deletes."""
+
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from inkt_trial.errors import DomainError
+
+
+class AuditReasonRequired(DomainError):
+    pass
+
+
+class DeletionRefused(DomainError):
+    pass
+
+
+class NoDeleteQuerySet(models.QuerySet):
+    """Bulk writes would bypass the history: refused."""
+
+    def delete(self):
+        raise DeletionRefused("Clinical records are never deleted.")
+
+    def update(self, **kwargs):
+        raise AuditReasonRequired("Change clinical records one at a time, with a reason.")
+
+
+class ClinicalRecord(models.Model):
+    """Base of every clinical record. Change a saved one only through `save_with_reason`."""
+
+    history = HistoricalRecords(inherit=True)
+    objects = NoDeleteQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not (getattr(self, "_change_reason", "") or "").strip():
+            raise AuditReasonRequired(
+                "A reason for the change is required.", field_errors={"reason": ["Required."]}
+            )
+        super().save(*args, **kwargs)
+
+    def save_with_reason(self, reason: str, *, by, **kwargs) -> None:
+        self._change_reason = (reason or "").strip()
+        self._history_user = by
+        try:
+            self.save(**kwargs)
+        finally:
+            del self._change_reason
+
+    def delete(self, *args, **kwargs):
+        raise DeletionRefused("Clinical records are never deleted.")
+
+
+def history_of(record) -> list[dict]:
+    """Every version of a record, newest first, with the fields that changed (old -> new)."""
+    versions = list(record.history.select_related("history_user").order_by("-history_date"))
+    rows = []
+    for newer, older in zip(versions, [*versions[1:], None], strict=True):
+        changes = []
+        if older is not None:
+            # Every tracked field, derived ones too (simple-history's diff skips non-editable
+            # fields, and a changed outcome must show).
+            for field in older.tracked_fields:
+                before, after = getattr(older, field.attname), getattr(newer, field.attname)
+                if field.name != "id" and before != after:
+                    changes.append({"field": field.verbose_name, "old": before, "new": after})
+        rows.append(
+            {
+                "when": newer.history_date,
+                "who": newer.history_user.username if newer.history_user else "(system)",
+                "type": {"+": "Created", "~": "Changed", "-": "Deleted"}[newer.history_type],
+                "reason": newer.history_change_reason or "",
+                "changes": changes,
+            }
+        )
+    return rows
