@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/inkt_trial
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test install install-test services chromium lint migrate clean
+.PHONY: run test install install-test services system-packages lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ run: install
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
 # The whole suite on this machine's PostgreSQL and Redis, a real Celery worker and Chromium.
-test: install-test services chromium
+test: install-test services system-packages
 	$(VENV)/bin/ruff check .
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) CELERY_TASK_ALWAYS_EAGER=1 \
 		$(PY) -m pytest
@@ -38,8 +38,12 @@ services:
 	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
 	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && exit 0; sleep 1; done; echo "PostgreSQL or Redis did not start"; exit 1
 
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+# Debian's Chromium for the browser tests (Playwright cannot download its own here) and
+# docker-compose to check docker-compose.yml (there is no Docker engine to run it).
+system-packages:
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v docker-compose >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium docker-compose >/dev/null; \
+	fi
 
 lint: install-test
 	$(VENV)/bin/ruff check .

@@ -16,6 +16,35 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 PASSWORD = "Sufficiently-long-pass-42"
 
 
+def replay_data_migrations() -> None:
+    """Run our apps' data migrations (roles and their permissions) again. A transactional test
+    (browser, worker) empties every table when it ends; the next one needs the roles back."""
+    from django.apps import apps
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.operations.special import RunPython
+
+    loader = MigrationLoader(connection)
+    plan = []
+    for leaf in loader.graph.leaf_nodes():
+        plan += [node for node in loader.graph.forwards_plan(leaf) if node not in plan]
+    for node in plan:
+        if node[0] not in ("accounts", "enrollment"):
+            continue
+        for operation in loader.graph.nodes[node].operations:
+            if isinstance(operation, RunPython):
+                operation.code(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _roles_in_transactional_tests(request):
+    marker = request.node.get_closest_marker("django_db")
+    if marker and marker.kwargs.get("transaction"):
+        request.getfixturevalue("transactional_db")
+        if not Group.objects.exists():
+            replay_data_migrations()
+
+
 @pytest.fixture
 def make_user(django_user_model):
     def make(role: str | None, username: str | None = None, **extra):

@@ -26,9 +26,10 @@ def grant(apps, role_permissions: dict[str, list[str]]) -> None:
     from django.contrib.auth.management import create_permissions
 
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
+        models_module = getattr(app_config, "models_module", None)
+        app_config.models_module = models_module or True  # create_permissions skips None
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = models_module
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for role, perms in role_permissions.items():

@@ -133,12 +133,18 @@ class PatientSerializer(serializers.ModelSerializer):
         fields = ["id", "study_id", "screening", "screening_number", "enrolled_at", "enrolled_by"]
 
 
+class ChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    old = serializers.CharField(allow_null=True)
+    new = serializers.CharField(allow_null=True)
+
+
 class HistorySerializer(serializers.Serializer):
     when = serializers.DateTimeField()
     who = serializers.CharField()
     type = serializers.CharField()
     reason = serializers.CharField()
-    changes = serializers.ListField(child=serializers.DictField())
+    changes = ChangeSerializer(many=True)
 
 
 class ScreeningViewSet(

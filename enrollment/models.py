@@ -5,6 +5,7 @@ from enrollment import eligibility as el
 from inkt_trial.audit import ClinicalRecord
 
 YES_NO = [(True, "Yes"), (False, "No")]
+SERUM_UNITS = [("umol/L", "µmol/L"), ("mg/dL", "mg/dL")]
 
 
 class Outcome(models.TextChoices):
@@ -35,9 +36,7 @@ class Screening(ClinicalRecord):
 
     # Laboratory values as entered, with their units and the local lab's ULN
     bilirubin = models.DecimalField("total bilirubin", max_digits=6, decimal_places=2)
-    bilirubin_unit = models.CharField(
-        max_length=8, choices=[("umol/L", "µmol/L"), ("mg/dL", "mg/dL")]
-    )
+    bilirubin_unit = models.CharField(max_length=8, choices=SERUM_UNITS)
     bilirubin_uln = models.DecimalField(
         "bilirubin upper limit of normal",
         max_digits=6,
@@ -50,9 +49,7 @@ class Screening(ClinicalRecord):
     creatinine = models.DecimalField(
         "serum creatinine", max_digits=6, decimal_places=2, null=True, blank=True
     )
-    creatinine_unit = models.CharField(
-        max_length=8, choices=[("umol/L", "µmol/L"), ("mg/dL", "mg/dL")], default="umol/L"
-    )
+    creatinine_unit = models.CharField(max_length=8, choices=SERUM_UNITS, default="umol/L")
     measured_gfr_ml_min = models.DecimalField(
         "measured GFR (mL/min)",
         max_digits=5,

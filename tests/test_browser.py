@@ -1,0 +1,160 @@
+"""Real Chromium, driven by Playwright, against the live application."""
+
+import os
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect, sync_playwright
+
+from conftest import PASSWORD
+from enrollment import eligibility as el
+from enrollment.demo import demo_values
+from enrollment.models import Patient, Screening
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+]
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def log_in(page, username):
+    page.goto("/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("#whoami")).to_contain_text(username.title())
+
+
+def log_out(page):
+    page.click("text=Log out")
+    expect(page).to_have_url(re.compile("/accounts/login/"))
+
+
+def fill_screening(page, values):
+    for name, value in values.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            if name.startswith("bclc_by_"):
+                page.locator(f"#id_{name}").set_checked(value)
+            else:
+                page.check(f"input[name={name}][value={value}]")
+        elif name in (
+            "sex",
+            "bilirubin_unit",
+            "albumin_unit",
+            "creatinine_unit",
+            "ascites",
+            "encephalopathy",
+            "bclc_stage",
+        ):
+            page.select_option(f"#id_{name}", str(value))
+        else:
+            page.fill(f"#id_{name}", str(value))
+
+
+@pytest.fixture
+def today():
+    return timezone.localdate()
+
+
+def test_screen_one_eligible_one_failure_and_investigator_confirms(
+    page, coordinator, investigator, today
+):
+    log_in(page, "coordinator")
+    page.click("nav >> text=New screening")
+
+    # Bad input first: screening dated before consent. Refused, and what was typed is kept.
+    bad = demo_values(today, screening_date=today - timedelta(days=20))
+    fill_screening(page, bad)
+    page.click("text=Save screening")
+    expect(page.locator("#screening-form")).to_contain_text(
+        "Screening procedures cannot be dated before consent."
+    )
+    expect(page.locator("#id_bilirubin")).to_have_value("18.5")
+    assert not Screening.objects.exists()
+
+    # Corrected: the derived panel shows the computed values before saving.
+    page.fill("#id_screening_date", str(today - timedelta(days=5)))
+    page.fill("#id_albumin", "3.2")
+    page.select_option("#id_albumin_unit", "g/dL")
+    expect(page.locator('[data-derived="child_pugh"]')).to_have_text("A (6 points)")
+    expect(page.locator('[data-derived="age_years"]')).to_have_text("58")
+    expect(page.locator('[data-derived="outcome"]')).to_have_text("Eligible")
+    page.click("text=Save screening")
+    expect(page.locator("#status")).to_have_text("Eligible, awaiting confirmation")
+    expect(page.locator("#derived-child-pugh")).to_have_text("A (6 points)")
+    eligible = Screening.objects.get()
+
+    # A screen failure: bilirubin at 2 x ULN and an HIV history.
+    page.click("nav >> text=New screening")
+    fill_screening(page, demo_values(today, bilirubin="42", hiv_syphilis=True))
+    expect(page.locator('[data-derived="bilirubin_x_uln"]')).to_have_text("2.00")
+    expect(page.locator('[data-derived="outcome"]')).to_have_text("Screen failure")
+    page.click("text=Save screening")
+    expect(page.locator("#status")).to_have_text("Screen failure")
+    failed = page.locator("#failed-criteria")
+    expect(failed).to_contain_text(el.CRITERIA["bilirubin_2x_uln"].text)
+    expect(failed).to_contain_text(el.CRITERIA["hiv_syphilis"].text)
+
+    page.click("nav >> text=Screening log")
+    page.select_option("#id_status", "screen_failure")
+    page.click("text=Filter")
+    expect(page.locator("#screening-log tbody tr")).to_have_count(1)
+    log_out(page)
+
+    # The investigator signs for the eligible one.
+    log_in(page, "investigator")
+    page.click("#awaiting-confirmation >> text=confirm")
+    expect(page.locator("#meaning")).to_contain_text(eligible.screening_number)
+    page.check("#id_agree")
+    page.fill("#id_password", "not my password")
+    page.click("text=Sign and confirm eligibility")
+    expect(page.locator("main form")).to_contain_text("The password is not correct.")
+    page.check("#id_agree")
+    page.fill("#id_password", PASSWORD)
+    page.click("text=Sign and confirm eligibility")
+    expect(page.locator("#study-id")).to_have_text("INKT-001")
+    assert Patient.objects.get().screening == eligible
+
+
+def test_edit_with_reason_appears_in_the_audit_trail(page, coordinator, eligible_screening):
+    log_in(page, "coordinator")
+    page.goto(f"/screenings/{eligible_screening.pk}/")
+    page.click("text=Edit")
+    page.fill("#id_inr", "1.9")
+    page.click("text=Save screening")  # no reason: the browser itself refuses to submit
+    expect(page.locator("#id_reason:invalid")).to_have_count(1)
+    expect(page.locator("#id_inr")).to_have_value("1.9")
+    page.fill("#id_reason", "Repeat INR from the central lab")
+    page.click("text=Save screening")
+    expect(page.locator("#derived-child-pugh")).to_have_text("A (6 points)")
+    page.click("text=History")
+    latest = page.locator("#history tbody tr").first
+    expect(latest.locator(".reason")).to_have_text("Repeat INR from the central lab")
+    expect(latest).to_contain_text("INR: 1.15 → 1.90")
+    expect(latest).to_contain_text("coordinator")

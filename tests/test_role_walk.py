@@ -1,0 +1,169 @@
+"""Every URL pattern and API route, opened by every role: who gets in.
+
+A new URL pattern fails this test until it is added to EXPECTED below, so that nobody adds a page
+without deciding who may see it. Radiologists and adjudicators reach no clinical data.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts import roles
+from conftest import PASSWORD
+from enrollment import services
+
+COORD, INV, RAD, ADJ, STAT, DM = (
+    roles.COORDINATOR,
+    roles.INVESTIGATOR,
+    roles.RADIOLOGIST,
+    roles.ADJUDICATOR,
+    roles.STATISTICIAN,
+    roles.DATA_MANAGER,
+)
+EVERYONE = {COORD, INV, RAD, ADJ, STAT, DM}
+CLINICAL_READERS = {COORD, INV, STAT, DM}
+
+# url name -> roles that get in (status 200, or 405 for a POST-only route they may use)
+EXPECTED = {
+    "dashboard": EVERYONE,
+    "enrollment:screening_list": CLINICAL_READERS,
+    "enrollment:screening_create": {COORD, DM},
+    "enrollment:screening_detail": CLINICAL_READERS,
+    "enrollment:screening_update": {COORD, DM},
+    "enrollment:screening_confirm": {INV},
+    "enrollment:screening_history": CLINICAL_READERS,
+    "enrollment:patient_list": CLINICAL_READERS,
+    "enrollment:patient_detail": CLINICAL_READERS,
+    "enrollment:patient_history": CLINICAL_READERS,
+    "api-root": EVERYONE,
+    "screening-list": CLINICAL_READERS,
+    "screening-detail": CLINICAL_READERS,
+    "screening-confirm": {INV},
+    "screening-history": CLINICAL_READERS,
+    "screening-preview": {COORD, DM},
+    "patient-list": CLINICAL_READERS,
+    "patient-detail": CLINICAL_READERS,
+    "patient-history": CLINICAL_READERS,
+    "api-schema": EVERYONE,
+    "api-docs": EVERYONE,
+    "admin:index": {DM},
+    "admin:enrollment_screening_changelist": {DM},
+    "admin:enrollment_screening_change": {DM},
+    "admin:enrollment_screening_history": {DM},
+    "admin:enrollment_patient_changelist": {DM},
+    "admin:enrollment_patient_change": {DM},
+    "admin:enrollment_patient_history": {DM},
+}
+
+# Open without login: the login pages, the token exchange (POST only) and the health check.
+PUBLIC = {"login", "logout", "api-token", "healthz", "admin:login", "admin:logout", "admin:jsi18n"}
+
+
+def url_patterns(resolver=None, namespace=""):
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from url_patterns(entry, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield f"{namespace}{entry.name}", entry
+
+
+def plain_patterns() -> dict:
+    """Named patterns, less the API's `.json` suffix copies of the same views."""
+    return {
+        name: pattern
+        for name, pattern in url_patterns()
+        if "format" not in pattern.pattern.regex.groupindex
+    }
+
+
+def walked_names():
+    # Django admin's own pages for users, groups and tokens are for staff only (checked in the
+    # anonymous walk through admin:index); every other named pattern must be in the table.
+    return {name for name in plain_patterns() if not name.startswith("admin:") or name in EXPECTED}
+
+
+@pytest.fixture
+def world(make_user, coordinator, investigator, values):
+    screening = services.screening_create(values=values(), by=coordinator)
+    patient = services.screening_confirm(screening=screening, by=investigator, password=PASSWORD)
+    pending = services.screening_create(values=values(), by=coordinator)
+    users = {
+        COORD: coordinator,
+        INV: investigator,
+        RAD: make_user(RAD),
+        ADJ: make_user(ADJ),
+        STAT: make_user(STAT),
+        DM: make_user(DM, is_staff=True),
+    }
+    kwargs = {
+        "pk": pending.pk,
+        "study_id": patient.study_id,
+        "object_id": pending.pk,
+    }
+    return users, kwargs, pending, patient
+
+
+def url_for(name, pattern, kwargs, pending, patient):
+    params = {}
+    for key in pattern.pattern.regex.groupindex:
+        if key == "object_id" and "patient" in name:  # the admin's patient pages
+            params[key] = patient.pk
+        else:
+            params[key] = kwargs[key]
+    return reverse(name, kwargs=params)
+
+
+def test_every_url_pattern_is_in_the_table():
+    assert walked_names() - PUBLIC == set(EXPECTED)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", sorted(EVERYONE))
+def test_each_role_gets_in_exactly_where_expected(world, client, role):
+    users, kwargs, pending, patient = world
+    client.force_login(users[role], backend="django.contrib.auth.backends.ModelBackend")
+    patterns = plain_patterns()
+    wrong = []
+    for name in sorted(EXPECTED):
+        url = url_for(name, patterns[name], kwargs, pending, patient)
+        status = client.get(url).status_code
+        got_in = status in (200, 405)
+        if got_in != (role in EXPECTED[name]) or status >= 500:
+            wrong.append(f"{name} {url}: {status}")
+    assert wrong == []
+
+
+@pytest.mark.django_db
+def test_anonymous_users_are_sent_to_login_everywhere(world, client):
+    _, kwargs, pending, patient = world
+    patterns = plain_patterns()
+    for name in sorted(EXPECTED):
+        response = client.get(url_for(name, patterns[name], kwargs, pending, patient))
+        if name.startswith("admin:"):
+            assert response.status_code == 302 and "/admin/login/" in response["Location"]
+        elif name.startswith("enrollment:") or name == "dashboard":
+            assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+        else:
+            assert response.status_code in (401, 403), name
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [RAD, ADJ])
+def test_blinded_roles_see_no_clinical_data_in_navigation_or_dashboard(world, client, role):
+    users, _, pending, patient = world
+    client.force_login(users[role], backend="django.contrib.auth.backends.ModelBackend")
+    page = client.get(reverse("dashboard")).content.decode()
+    for secret in (pending.screening_number, patient.study_id, "Screening log", "Patients"):
+        assert secret not in page
+
+
+@pytest.mark.django_db
+def test_navigation_shows_each_role_only_what_it_may_use(world, client):
+    users, *_ = world
+    client.force_login(users[INV], backend="django.contrib.auth.backends.ModelBackend")
+    page = client.get(reverse("dashboard")).content.decode()
+    assert "Screening log" in page
+    assert "New screening" not in page
+    client.force_login(users[COORD], backend="django.contrib.auth.backends.ModelBackend")
+    assert "New screening" in client.get(reverse("dashboard")).content.decode()

@@ -1,0 +1,108 @@
+"""Tasks run by a real Celery worker process, on Redis, against the test database."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+from django.db import connection
+
+from conftest import PASSWORD
+from enrollment import services
+from enrollment.tasks import notify_awaiting_confirmation
+from inkt_trial.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def worker(tmp_path):
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url or connection.vendor != "postgresql":
+        pytest.skip("needs REDIS_URL and PostgreSQL (make test sets both)")
+    redis.Redis.from_url(redis_url).flushdb()
+    db = connection.settings_dict
+    mail_dir = tmp_path / "mail"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "inkt_trial.test_settings",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(mail_dir),
+        "INKT_VAR_DIR": str(tmp_path),
+    }
+    name = f"test-{uuid.uuid4().hex[:8]}@%h"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "inkt_trial",
+            "worker",
+            "--pool",
+            "solo",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "INFO",
+            "-n",
+            name,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    try:
+        deadline = time.monotonic() + 60
+        while not celery_app.control.ping(timeout=1):
+            assert process.poll() is None, process.stdout.read()
+            assert time.monotonic() < deadline, "the Celery worker did not start"
+        yield mail_dir
+    finally:
+        celery_app.conf.task_always_eager = eager
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def wait_for_files(folder: Path, timeout: float = 30) -> list[Path]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        files = sorted(folder.glob("*.log")) if folder.exists() else []
+        if files:
+            return files
+        time.sleep(0.2)
+    return []
+
+
+def test_worker_emails_investigators_when_a_screening_is_eligible(
+    worker, coordinator, investigator, values
+):
+    screening = services.screening_create(values=values(), by=coordinator)
+    files = wait_for_files(worker)
+    assert len(files) == 1
+    message = files[0].read_text()
+    assert "To: investigator@example.org" in message
+    assert f"{screening.screening_number} is eligible and awaits your confirmation" in message
+    assert f"/screenings/{screening.pk}/confirm/" in message
+
+
+def test_worker_sends_nothing_for_a_confirmed_screening(worker, coordinator, investigator, values):
+    screening = services.screening_create(values=values(bclc_stage="B"), by=coordinator)
+    assert notify_awaiting_confirmation.delay(screening.pk).get(timeout=30) == 0
+    eligible = services.screening_create(values=values(), by=coordinator)
+    services.screening_confirm(screening=eligible, by=investigator, password=PASSWORD)
+    assert notify_awaiting_confirmation.delay(eligible.pk).get(timeout=30) == 0
