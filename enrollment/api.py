@@ -77,7 +77,7 @@ class ScreeningSerializer(serializers.ModelSerializer):
         return fields
 
     def get_failed_criteria(self, obj) -> list[dict]:
-        return [{"code": code, "text": el.CRITERIA[code].text} for code in obj.failed_criteria]
+        return [el.CRITERIA[code].as_dict() for code in obj.failed_criteria]
 
     def validate_rescreen_of(self, value):
         if self.instance is not None and value != self.instance.rescreen_of:

@@ -49,6 +49,14 @@ class Criterion:
     kind: str  # "inclusion" or "exclusion"
     text: str
 
+    @property
+    def failure_text(self) -> str:
+        """How a failed criterion reads in a screening log and the CONSORT reasons."""
+        return f"{'Not met' if self.kind == 'inclusion' else 'Excluded'}: {self.text}"
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "kind": self.kind, "text": self.failure_text}
+
 
 INCLUSION = (
     Criterion("age", "inclusion", "Age 18-75 years at consent"),
@@ -426,5 +434,5 @@ def preview(values: Mapping) -> dict:
     except (KeyError, TypeError, ValueError):
         return out
     out["outcome"] = "eligible" if result.eligible else "screen_failure"
-    out["failed_criteria"] = [{"code": c.code, "text": c.text} for c in result.failed]
+    out["failed_criteria"] = [c.as_dict() for c in result.failed]
     return out

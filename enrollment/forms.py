@@ -46,7 +46,7 @@ class ScreeningForm(forms.ModelForm):
         for name in YES_NO_FIELDS:
             model_field = Screening._meta.get_field(name)
             label = el.CRITERIA[name].text if name in el.CRITERIA else model_field.verbose_name
-            self.fields[name] = _yes_no(label.capitalize(), model_field.help_text)
+            self.fields[name] = _yes_no(label[0].upper() + label[1:], model_field.help_text)
             if self.instance.pk is not None:
                 self.initial[name] = str(getattr(self.instance, name))
         for name in ("bilirubin_unit", "albumin_unit", "creatinine_unit"):

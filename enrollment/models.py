@@ -31,8 +31,8 @@ class Screening(ClinicalRecord):
     sex = models.CharField(max_length=1, choices=[(s.value, s.name.title()) for s in el.Sex])
     consent_date = models.DateField(help_text="Date the written informed consent was signed.")
     screening_date = models.DateField(help_text="Date of the screening visit and laboratory tests.")
-    height_cm = models.DecimalField(max_digits=4, decimal_places=1)
-    weight_kg = models.DecimalField(max_digits=4, decimal_places=1)
+    height_cm = models.DecimalField("height (cm)", max_digits=4, decimal_places=1)
+    weight_kg = models.DecimalField("weight (kg)", max_digits=4, decimal_places=1)
 
     # Laboratory values as entered, with their units and the local lab's ULN
     bilirubin = models.DecimalField("total bilirubin", max_digits=6, decimal_places=2)
@@ -161,8 +161,13 @@ class Screening(ClinicalRecord):
         return frozenset(m.value for m, present in methods.items() if present)
 
     @property
+    def bclc_confirmation_text(self) -> str:
+        names = {"ct": "CT", "mri": "MRI", "histopathology": "histopathology"}
+        return ", ".join(names[m] for m in sorted(self.bclc_confirmed_by)) or "nothing recorded"
+
+    @property
     def failed_criteria_text(self) -> list[str]:
-        return [el.CRITERIA[code].text for code in self.failed_criteria]
+        return [el.CRITERIA[code].failure_text for code in self.failed_criteria]
 
     @property
     def is_confirmed(self) -> bool:

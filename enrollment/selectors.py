@@ -21,16 +21,34 @@ def patient_list():
 
 
 class ScreeningFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=STATUS_CHOICES, method="filter_status")
-    outcome = django_filters.ChoiceFilter(choices=Outcome.choices)
-    child_pugh_class = django_filters.ChoiceFilter(choices=[("A", "A"), ("B", "B"), ("C", "C")])
+    status = django_filters.ChoiceFilter(
+        label="Status", choices=STATUS_CHOICES, method="filter_status"
+    )
+    outcome = django_filters.ChoiceFilter(label="Outcome", choices=Outcome.choices)
+    child_pugh_class = django_filters.ChoiceFilter(
+        label="Child-Pugh class", choices=[("A", "A"), ("B", "B"), ("C", "C")]
+    )
     search = django_filters.CharFilter(method="filter_search", label="Screening number or study ID")
-    screened_from = django_filters.DateFilter(field_name="screening_date", lookup_expr="gte")
-    screened_to = django_filters.DateFilter(field_name="screening_date", lookup_expr="lte")
+    screened_from = django_filters.DateFilter(
+        label="Screened from", field_name="screening_date", lookup_expr="gte"
+    )
+    screened_to = django_filters.DateFilter(
+        label="Screened to", field_name="screening_date", lookup_expr="lte"
+    )
 
     class Meta:
         model = Screening
         fields = ["status", "outcome", "child_pugh_class", "search", "screened_from", "screened_to"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.form.fields.values():  # Bootstrap look for the screening log page
+            if field.widget.input_type == "select":
+                field.widget.attrs["class"] = "form-select form-select-sm"
+            else:
+                field.widget.attrs["class"] = "form-control form-control-sm"
+        for name in ("screened_from", "screened_to"):
+            self.form.fields[name].widget.input_type = "date"
 
     def filter_status(self, queryset, name, value):
         if value == "screen_failure":
