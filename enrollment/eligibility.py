@@ -130,35 +130,36 @@ def age_in_years(date_of_birth: date, on: date) -> int:
     return on.year - date_of_birth.year - before_birthday
 
 
+# Factor from each accepted unit to the canonical one (µmol/L, g/L, µmol/L).
+TO_CANONICAL = {
+    "bilirubin": {"umol/L": Decimal(1), "mg/dL": protocol.BILIRUBIN_UMOL_L_PER_MG_DL},
+    "albumin": {"g/L": Decimal(1), "g/dL": protocol.ALBUMIN_G_L_PER_G_DL},
+    "creatinine": {"umol/L": Decimal(1), "mg/dL": protocol.CREATININE_UMOL_L_PER_MG_DL},
+}
+
+
+def to_canonical(quantity: str, value, unit: str) -> Decimal:
+    try:
+        factor = TO_CANONICAL[quantity][unit]
+    except KeyError:
+        raise ValueError(f"unknown {quantity} unit {unit!r}") from None
+    return as_decimal(value) * factor
+
+
 def bilirubin_umol_l(value, unit: str) -> Decimal:
-    value = as_decimal(value)
-    if unit == "umol/L":
-        return value
-    if unit == "mg/dL":
-        return value * protocol.BILIRUBIN_UMOL_L_PER_MG_DL
-    raise ValueError(f"unknown bilirubin unit {unit!r}")
+    return to_canonical("bilirubin", value, unit)
 
 
 def albumin_g_l(value, unit: str) -> Decimal:
-    value = as_decimal(value)
-    if unit == "g/L":
-        return value
-    if unit == "g/dL":
-        return value * protocol.ALBUMIN_G_L_PER_G_DL
-    raise ValueError(f"unknown albumin unit {unit!r}")
-
-
-def creatinine_mg_dl(value, unit: str) -> Decimal:
-    value = as_decimal(value)
-    if unit == "mg/dL":
-        return value
-    if unit == "umol/L":
-        return value / protocol.CREATININE_UMOL_L_PER_MG_DL
-    raise ValueError(f"unknown creatinine unit {unit!r}")
+    return to_canonical("albumin", value, unit)
 
 
 def creatinine_umol_l(value, unit: str) -> Decimal:
-    return creatinine_mg_dl(value, unit) * protocol.CREATININE_UMOL_L_PER_MG_DL
+    return to_canonical("creatinine", value, unit)
+
+
+def creatinine_mg_dl(value, unit: str) -> Decimal:
+    return creatinine_umol_l(value, unit) / protocol.CREATININE_UMOL_L_PER_MG_DL
 
 
 @dataclass(frozen=True)

@@ -25,12 +25,12 @@ def _check_range(errors: Errors, field: str, value, low: Decimal, high: Decimal,
         )
 
 
-def _check_converted(errors, field, value, unit, to_canonical, limits_key):
+def _check_converted(errors, field, value, unit, quantity, limits_key):
     """Range check of a value entered in one of several units, quoted in the user's unit."""
-    if value is None or not unit:
+    factor = el.TO_CANONICAL[quantity].get(unit)
+    if value is None or factor is None:
         return
     low, high = protocol.PLAUSIBLE[limits_key]
-    factor = to_canonical(Decimal(1), unit)
     _check_range(errors, field, el.as_decimal(value), low / factor, high / factor, unit)
 
 
@@ -90,14 +90,14 @@ def check_screening(values: Mapping, *, today: date) -> Errors:
     )
     unit = values.get("bilirubin_unit")
     _check_converted(
-        errors, "bilirubin", values.get("bilirubin"), unit, el.bilirubin_umol_l, "bilirubin_umol_l"
+        errors, "bilirubin", values.get("bilirubin"), unit, "bilirubin", "bilirubin_umol_l"
     )
     _check_converted(
         errors,
         "bilirubin_uln",
         values.get("bilirubin_uln"),
         unit,
-        el.bilirubin_umol_l,
+        "bilirubin",
         "bilirubin_uln_umol_l",
     )
     _check_converted(
@@ -105,7 +105,7 @@ def check_screening(values: Mapping, *, today: date) -> Errors:
         "albumin",
         values.get("albumin"),
         values.get("albumin_unit"),
-        el.albumin_g_l,
+        "albumin",
         "albumin_g_l",
     )
     _check_converted(
@@ -113,7 +113,7 @@ def check_screening(values: Mapping, *, today: date) -> Errors:
         "creatinine",
         values.get("creatinine"),
         values.get("creatinine_unit"),
-        el.creatinine_umol_l,
+        "creatinine",
         "creatinine_umol_l",
     )
 

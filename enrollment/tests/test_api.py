@@ -182,3 +182,23 @@ def test_schema_and_docs_are_served_without_a_cdn(client_as, coordinator):
     assert "cdn" not in docs.lower() and "https://" not in docs
     asset = docs.split('src="')[1].split('"')[0]
     assert client.get(asset).status_code == 200
+
+
+BAD_VALUES = ["", "abc", -1, 1e308, "9" * 40, [], {"a": 1}, None, True, "2026-02-30", "NaN"]
+
+
+@pytest.mark.parametrize("bad", BAD_VALUES, ids=repr)
+def test_no_value_in_any_field_makes_a_500(api_as, client_as, coordinator, values, bad):
+    """Every entered field, given each kind of nonsense, through the API and the form."""
+    from enrollment.services import ENTERED_FIELDS
+
+    api = api_as(coordinator)
+    good = as_json(values())
+    for field in ENTERED_FIELDS:
+        response = api.post(URL, {**good, field: bad}, format="json")
+        assert response.status_code in (201, 400), (field, bad, response.status_code)
+    form = client_as(coordinator)
+    for field in ENTERED_FIELDS:
+        body = {k: v for k, v in good.items() if v is not None}
+        body[field] = "" if bad is None else str(bad)
+        assert form.post("/screenings/new/", body).status_code in (200, 302), (field, bad)
