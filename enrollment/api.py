@@ -20,6 +20,9 @@ class ScreeningSerializer(serializers.ModelSerializer):
     """A screening record: what was entered, what was derived, and where it stands."""
 
     status = serializers.CharField(read_only=True)
+    version = serializers.IntegerField(
+        read_only=True, help_text="Audit-trail id of this version; an investigator signs it."
+    )
     failed_criteria = serializers.SerializerMethodField()
     study_id = serializers.CharField(source="patient.study_id", read_only=True, default=None)
     created_by = serializers.CharField(source="created_by.username", read_only=True)
@@ -42,6 +45,7 @@ class ScreeningSerializer(serializers.ModelSerializer):
         model = Screening
         fields = [
             "id",
+            "version",
             "screening_number",
             "rescreen_of",
             *services.ENTERED_FIELDS,
@@ -101,6 +105,10 @@ class ScreeningSerializer(serializers.ModelSerializer):
 
 
 class ConfirmSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        help_text="The `version` of the screening record you reviewed (from GET); refused if "
+        "the record has changed since."
+    )
     password = serializers.CharField(
         write_only=True,
         style={"input_type": "password"},
@@ -174,7 +182,7 @@ class ScreeningViewSet(
         body = ConfirmSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         patient = services.screening_confirm(
-            screening=self.get_object(), by=request.user, password=body.validated_data["password"]
+            screening=self.get_object(), by=request.user, **body.validated_data
         )
         return Response(PatientSerializer(patient).data, status=201)
 

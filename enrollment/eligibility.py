@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
 
 from enrollment import protocol
@@ -391,49 +391,63 @@ def facts_from(values: Mapping) -> ScreeningFacts:
     )
 
 
+def floor_to(value, places: int) -> Decimal:
+    """Round towards minus infinity for display: a stored 59.9 is below 60 exactly when the
+    unrounded eGFR is, and a stored 1.99 x ULN is below 2 exactly when the ratio is."""
+    return as_decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_FLOOR)
+
+
+def _attempt(compute):
+    """A derived value for the preview, or None while its inputs are not (yet) usable."""
+    try:
+        return compute()
+    except (KeyError, TypeError, ValueError, ArithmeticError):
+        return None
+
+
 def preview(values: Mapping) -> dict:
     """Whatever can be derived from a partly filled record, for the form as the user types.
-    Each value appears once its inputs are present; the outcome only when all are."""
-    out: dict = {}
-    dob, consent, sex = values.get("date_of_birth"), values.get("consent_date"), values.get("sex")
-    age = age_in_years(dob, consent) if dob and consent and dob < consent else None
-    if age is not None:
-        out["age_years"] = age
-    bili, unit, uln = (
-        values.get("bilirubin"),
-        values.get("bilirubin_unit"),
-        values.get("bilirubin_uln"),
-    )
-    if bili is not None and unit:
-        out["bilirubin_umol_l"] = bilirubin_umol_l(bili, unit)
-        if uln:
-            out["bilirubin_x_uln"] = bilirubin_x_uln(bili, uln)
-    if values.get("albumin") is not None and values.get("albumin_unit"):
-        out["albumin_g_l"] = albumin_g_l(values["albumin"], values["albumin_unit"])
-    if values.get("creatinine") and sex and age is not None:
-        out["egfr"] = egfr_ckd_epi_2021(
-            creatinine_mg_dl=creatinine_mg_dl(
-                values["creatinine"], values.get("creatinine_unit") or "umol/L"
+    Each value appears once its inputs are usable; the outcome only when all are."""
+    v = values
+    derived = {
+        "age_years": _attempt(
+            lambda: (
+                age_in_years(v["date_of_birth"], v["consent_date"])
+                if v["date_of_birth"] < v["consent_date"]
+                else None
+            )
+        ),
+        "bilirubin_umol_l": _attempt(lambda: bilirubin_umol_l(v["bilirubin"], v["bilirubin_unit"])),
+        "bilirubin_x_uln": _attempt(
+            lambda: floor_to(bilirubin_x_uln(v["bilirubin"], v["bilirubin_uln"]), 2)
+        ),
+        "albumin_g_l": _attempt(lambda: albumin_g_l(v["albumin"], v["albumin_unit"])),
+    }
+    derived["egfr"] = _attempt(
+        lambda: floor_to(
+            egfr_ckd_epi_2021(
+                creatinine_mg_dl=creatinine_mg_dl(
+                    v["creatinine"], v.get("creatinine_unit") or "umol/L"
+                ),
+                age_years=derived["age_years"],
+                sex=v["sex"],
             ),
-            age_years=age,
-            sex=sex,
+            1,
         )
-    cp_inputs = ("bilirubin_umol_l", "albumin_g_l")
-    if all(k in out for k in cp_inputs) and all(
-        values.get(k) not in (None, "") for k in ("inr", "ascites", "encephalopathy")
-    ):
-        cp = child_pugh(
-            bilirubin_umol_l=out["bilirubin_umol_l"],
-            albumin_g_l=out["albumin_g_l"],
-            inr=values["inr"],
-            ascites=values["ascites"],
-            encephalopathy=values["encephalopathy"],
+    )
+    cp = _attempt(
+        lambda: child_pugh(
+            bilirubin_umol_l=derived["bilirubin_umol_l"],
+            albumin_g_l=derived["albumin_g_l"],
+            inr=v["inr"],
+            ascites=v["ascites"],
+            encephalopathy=v["encephalopathy"],
         )
-        out["child_pugh_points"], out["child_pugh_class"] = cp.points, cp.child_pugh_class
-    try:
-        result = assess(facts_from(values))
-    except (KeyError, TypeError, ValueError):
-        return out
-    out["outcome"] = "eligible" if result.eligible else "screen_failure"
-    out["failed_criteria"] = [c.as_dict() for c in result.failed]
-    return out
+    )
+    if cp is not None:
+        derived["child_pugh_points"], derived["child_pugh_class"] = cp.points, cp.child_pugh_class
+    result = _attempt(lambda: assess(facts_from(v)))
+    if result is not None:
+        derived["outcome"] = "eligible" if result.eligible else "screen_failure"
+        derived["failed_criteria"] = [c.as_dict() for c in result.failed]
+    return {key: value for key, value in derived.items() if value is not None}

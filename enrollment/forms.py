@@ -93,6 +93,7 @@ class ScreeningForm(forms.ModelForm):
 
 
 class ConfirmEligibilityForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
     agree = forms.BooleanField(label="I have read the statement above and sign it.", required=True)
     password = forms.CharField(
         label="Your password (electronic signature)",

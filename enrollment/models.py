@@ -170,6 +170,11 @@ class Screening(ClinicalRecord):
         return [el.CRITERIA[code].failure_text for code in self.failed_criteria]
 
     @property
+    def version(self) -> int | None:
+        """The audit trail's id of the current version: what a signature applies to."""
+        return self.history.order_by("-history_id").values_list("history_id", flat=True).first()
+
+    @property
     def is_confirmed(self) -> bool:
         return self.confirmed_at is not None
 

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Length
 from django.urls import reverse
 from django.utils import timezone
 
@@ -72,8 +73,8 @@ def _apply(screening: Screening, values: dict, assessment: el.Assessment) -> Non
     screening.age_years = assessment.age_years
     screening.bilirubin_umol_l = assessment.bilirubin_umol_l.quantize(Decimal("0.01"))
     screening.albumin_g_l = assessment.albumin_g_l.quantize(Decimal("0.01"))
-    screening.bilirubin_x_uln = assessment.bilirubin_x_uln.quantize(Decimal("0.01"))
-    screening.egfr = None if assessment.egfr is None else Decimal(f"{assessment.egfr:.1f}")
+    screening.bilirubin_x_uln = el.floor_to(assessment.bilirubin_x_uln, 2)
+    screening.egfr = None if assessment.egfr is None else el.floor_to(assessment.egfr, 1)
     screening.child_pugh_points = assessment.child_pugh.points
     screening.child_pugh_class = assessment.child_pugh.child_pugh_class
     screening.outcome = Outcome.ELIGIBLE if assessment.eligible else Outcome.SCREEN_FAILURE
@@ -86,7 +87,7 @@ def _create_numbered(model, number_field: str, prefix: str, width: int, *, by, *
     for _ in range(20):
         last = (
             model._base_manager.filter(**{f"{number_field}__startswith": prefix})
-            .order_by(f"-{number_field}")
+            .order_by(Length(number_field).desc(), f"-{number_field}")  # S-10000 after S-9999
             .values_list(number_field, flat=True)
             .first()
         )
@@ -98,6 +99,8 @@ def _create_numbered(model, number_field: str, prefix: str, width: int, *, by, *
                 record.save()
                 return record
         except IntegrityError:
+            if not model._base_manager.filter(**{number_field: number}).exists():
+                raise  # another constraint than the number's uniqueness
             continue
     raise DomainError("Could not allocate a number; please try again.")
 
@@ -143,6 +146,7 @@ def screening_create(*, values, by, rescreen_of: Screening | None = None) -> Scr
 @transaction.atomic
 def screening_update(*, screening: Screening, values, by, reason: str) -> Screening:
     screening = Screening.objects.select_for_update().get(pk=screening.pk)
+    _refuse_if_rescreened(screening)
     if screening.is_confirmed:
         raise DomainError(
             f"Eligibility of {screening} was confirmed by signature on "
@@ -170,11 +174,28 @@ def screening_update(*, screening: Screening, values, by, reason: str) -> Screen
     return screening
 
 
+def _refuse_if_rescreened(screening: Screening) -> None:
+    later = Screening.objects.filter(rescreen_of=screening).first()
+    if later is not None:
+        raise DomainError(
+            f"{screening} was re-screened as {later}; only the latest screening of a person "
+            "can change or be confirmed."
+        )
+
+
 @transaction.atomic
-def screening_confirm(*, screening: Screening, by, password: str) -> Patient:
+def screening_confirm(*, screening: Screening, by, password: str, version: int) -> Patient:
     """The investigator's electronic signature (21 CFR 11.200: re-entry of the password, with
-    the meaning of the signature recorded). A consented, eligible patient is then enrolled."""
+    the meaning of the signature recorded) of the version of the record they reviewed
+    (`version`, from `Screening.version`). A consented, eligible patient is then enrolled."""
     screening = Screening.objects.select_for_update().get(pk=screening.pk)
+    _refuse_if_rescreened(screening)
+    if version != screening.version:
+        raise DomainError(
+            f"{screening} has changed since you opened it; review the current version before "
+            "signing.",
+            field_errors={"version": ["The record has changed; review it again."]},
+        )
     if screening.outcome != Outcome.ELIGIBLE:
         raise DomainError(f"{screening} is a screen failure; only eligible patients are confirmed.")
     if screening.is_confirmed:

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.functional import cached_property
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
 from enrollment import eligibility as el
@@ -47,11 +48,10 @@ class ScreeningFormView(Permission, FormView):
     form_class = ScreeningForm
     template_name = "enrollment/screening_form.html"
 
-    def dispatch(self, request, *args, **kwargs):
-        self.rescreen_of = None
-        if "rescreen" in request.GET and request.GET["rescreen"].isdigit():
-            self.rescreen_of = get_object_or_404(Screening, pk=request.GET["rescreen"])
-        return super().dispatch(request, *args, **kwargs)
+    @cached_property
+    def rescreen_of(self):
+        number = self.request.GET.get("rescreen", "")
+        return get_object_or_404(Screening, pk=number) if number.isdigit() else None
 
     def get_initial(self):
         if self.rescreen_of is None:
@@ -78,9 +78,9 @@ class ScreeningUpdateView(Permission, FormView):
     permission_required = "enrollment.change_screening"
     template_name = "enrollment/screening_form.html"
 
-    def dispatch(self, request, *args, **kwargs):
-        self.screening = get_object_or_404(Screening, pk=kwargs["pk"])
-        return super().dispatch(request, *args, **kwargs)
+    @cached_property
+    def screening(self):  # looked up after the permission check: no probing for records
+        return get_object_or_404(Screening, pk=self.kwargs["pk"])
 
     def get_form(self, form_class=None):
         return ScreeningForm(instance=self.screening, with_reason=True, **self.get_form_kwargs())
@@ -127,9 +127,12 @@ class ScreeningConfirmView(Permission, FormView):
     form_class = ConfirmEligibilityForm
     template_name = "enrollment/screening_confirm.html"
 
-    def dispatch(self, request, *args, **kwargs):
-        self.screening = get_object_or_404(Screening, pk=kwargs["pk"])
-        return super().dispatch(request, *args, **kwargs)
+    def get_initial(self):
+        return {"version": self.screening.version}
+
+    @cached_property
+    def screening(self):  # looked up after the permission check: no probing for records
+        return get_object_or_404(Screening, pk=self.kwargs["pk"])
 
     def form_valid(self, form):
         try:
@@ -137,6 +140,7 @@ class ScreeningConfirmView(Permission, FormView):
                 screening=self.screening,
                 by=self.request.user,
                 password=form.cleaned_data["password"],
+                version=form.cleaned_data["version"],
             )
         except DomainError as error:
             add_domain_error(form, error)

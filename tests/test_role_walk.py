@@ -86,7 +86,9 @@ def walked_names():
 @pytest.fixture
 def world(make_user, coordinator, investigator, values):
     screening = services.screening_create(values=values(), by=coordinator)
-    patient = services.screening_confirm(screening=screening, by=investigator, password=PASSWORD)
+    patient = services.screening_confirm(
+        screening=screening, by=investigator, password=PASSWORD, version=screening.version
+    )
     pending = services.screening_create(values=values(), by=coordinator)
     users = {
         COORD: coordinator,

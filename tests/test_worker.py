@@ -104,5 +104,7 @@ def test_worker_sends_nothing_for_a_confirmed_screening(worker, coordinator, inv
     screening = services.screening_create(values=values(bclc_stage="B"), by=coordinator)
     assert notify_awaiting_confirmation.delay(screening.pk).get(timeout=30) == 0
     eligible = services.screening_create(values=values(), by=coordinator)
-    services.screening_confirm(screening=eligible, by=investigator, password=PASSWORD)
+    services.screening_confirm(
+        screening=eligible, by=investigator, password=PASSWORD, version=eligible.version
+    )
     assert notify_awaiting_confirmation.delay(eligible.pk).get(timeout=30) == 0

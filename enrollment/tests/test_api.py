@@ -97,15 +97,16 @@ def test_delete_is_not_offered(api_as, make_user, eligible_screening):
 def test_investigator_confirms_with_password(api_as, investigator, eligible_screening):
     api = api_as(investigator)
     url = f"{URL}{eligible_screening.pk}/confirm/"
-    wrong = api.post(url, {"password": "nope"}, format="json")
+    version = api.get(f"{URL}{eligible_screening.pk}/").json()["version"]
+    wrong = api.post(url, {"password": "nope", "version": version}, format="json")
     assert wrong.status_code == 400
     assert "password" in wrong.json()
-    response = api.post(url, {"password": PASSWORD}, format="json")
+    response = api.post(url, {"password": PASSWORD, "version": version}, format="json")
     assert response.status_code == 201
     assert response.json()["study_id"] == "INKT-001"
-    again = api.post(url, {"password": PASSWORD}, format="json")
+    again = api.post(url, {"password": PASSWORD, "version": version + 1}, format="json")
     assert again.status_code == 400
-    assert "already confirmed" in again.json()["detail"]
+    assert again.json()["detail"]
 
 
 def test_coordinator_cannot_confirm(api_as, coordinator, eligible_screening):
@@ -184,7 +185,21 @@ def test_schema_and_docs_are_served_without_a_cdn(client_as, coordinator):
     assert client.get(asset).status_code == 200
 
 
-BAD_VALUES = ["", "abc", -1, 1e308, "9" * 40, [], {"a": 1}, None, True, "2026-02-30", "NaN"]
+BAD_VALUES = [
+    "",
+    "abc",
+    -1,
+    0,
+    1e308,
+    "9" * 40,
+    [],
+    {"a": 1},
+    None,
+    True,
+    "2026-02-30",
+    "NaN",
+    "-5",
+]
 
 
 @pytest.mark.parametrize("bad", BAD_VALUES, ids=repr)
@@ -197,6 +212,12 @@ def test_no_value_in_any_field_makes_a_500(api_as, client_as, coordinator, value
     for field in ENTERED_FIELDS:
         response = api.post(URL, {**good, field: bad}, format="json")
         assert response.status_code in (201, 400), (field, bad, response.status_code)
+    screening = api.post(URL, good, format="json").json()["id"]
+    for field in ENTERED_FIELDS:
+        preview = api.post(f"{URL}preview/", {**good, field: bad}, format="json")
+        assert preview.status_code == 200, (field, bad)
+        patch = api.patch(f"{URL}{screening}/", {field: bad, "reason": "fuzz"}, format="json")
+        assert patch.status_code in (200, 400), (field, bad, patch.status_code)
     form = client_as(coordinator)
     for field in ENTERED_FIELDS:
         body = {k: v for k, v in good.items() if v is not None}

@@ -102,7 +102,12 @@ def test_update_into_screen_failure_lists_the_reason(eligible_screening, coordin
 
 def test_confirmation_with_wrong_password_changes_nothing(eligible_screening, investigator):
     with pytest.raises(DomainError, match="password"):
-        services.screening_confirm(screening=eligible_screening, by=investigator, password="wrong")
+        services.screening_confirm(
+            screening=eligible_screening,
+            by=investigator,
+            password="wrong",
+            version=eligible_screening.version,
+        )
     eligible_screening.refresh_from_db()
     assert not eligible_screening.is_confirmed
     assert not Patient.objects.exists()
@@ -110,7 +115,10 @@ def test_confirmation_with_wrong_password_changes_nothing(eligible_screening, in
 
 def test_confirmation_signs_and_enrols_with_a_study_id(eligible_screening, investigator):
     patient = services.screening_confirm(
-        screening=eligible_screening, by=investigator, password=PASSWORD
+        screening=eligible_screening,
+        by=investigator,
+        password=PASSWORD,
+        version=eligible_screening.version,
     )
     assert patient.study_id == "INKT-001"
     s = Screening.objects.get(pk=eligible_screening.pk)
@@ -125,15 +133,27 @@ def test_confirmation_signs_and_enrols_with_a_study_id(eligible_screening, inves
 def test_screen_failure_cannot_be_confirmed(coordinator, investigator, values):
     s = services.screening_create(values=values(bclc_stage="B"), by=coordinator)
     with pytest.raises(DomainError, match="screen failure"):
-        services.screening_confirm(screening=s, by=investigator, password=PASSWORD)
+        services.screening_confirm(
+            screening=s, by=investigator, password=PASSWORD, version=s.version
+        )
 
 
 def test_confirmed_screening_cannot_be_confirmed_again_or_edited(
     eligible_screening, investigator, coordinator
 ):
-    services.screening_confirm(screening=eligible_screening, by=investigator, password=PASSWORD)
+    services.screening_confirm(
+        screening=eligible_screening,
+        by=investigator,
+        password=PASSWORD,
+        version=eligible_screening.version,
+    )
     with pytest.raises(DomainError, match="already confirmed"):
-        services.screening_confirm(screening=eligible_screening, by=investigator, password=PASSWORD)
+        services.screening_confirm(
+            screening=eligible_screening,
+            by=investigator,
+            password=PASSWORD,
+            version=eligible_screening.version,
+        )
     with pytest.raises(DomainError, match="locked"):
         services.screening_update(
             screening=eligible_screening,
@@ -181,3 +201,44 @@ def test_saving_a_changed_record_without_reason_is_refused(eligible_screening):
     eligible_screening.inr = Decimal("1.3")
     with pytest.raises(DomainError, match="reason"):
         eligible_screening.save()
+
+
+def test_signature_refused_when_the_record_changed_after_it_was_opened(
+    eligible_screening, investigator, coordinator
+):
+    seen = eligible_screening.version
+    services.screening_update(
+        screening=eligible_screening,
+        values={"weight_kg": Decimal("66.0")},
+        by=coordinator,
+        reason="Weighed again",
+    )
+    with pytest.raises(DomainError, match="has changed"):
+        services.screening_confirm(
+            screening=eligible_screening, by=investigator, password=PASSWORD, version=seen
+        )
+    assert not Patient.objects.exists()
+
+
+def test_a_superseded_screening_can_be_neither_edited_nor_confirmed(
+    coordinator, investigator, values
+):
+    failure = services.screening_create(values=values(bclc_stage="B"), by=coordinator)
+    later = services.screening_create(values=values(), by=coordinator, rescreen_of=failure)
+    services.screening_confirm(
+        screening=later, by=investigator, password=PASSWORD, version=later.version
+    )
+    with pytest.raises(DomainError, match="re-screened"):
+        services.screening_update(
+            screening=failure, values={"bclc_stage": "C"}, by=coordinator, reason="typo"
+        )
+    assert Patient.objects.count() == 1
+
+
+def test_stored_derived_values_are_floored_so_they_agree_with_the_outcome(coordinator, values):
+    # 39.98 / 20 = 1.999 x ULN: eligible, so it must not read "2.00".
+    s = services.screening_create(
+        values=values(bilirubin=Decimal("39.98"), bilirubin_uln=Decimal("20")), by=coordinator
+    )
+    assert s.bilirubin_x_uln == Decimal("1.99")
+    assert "bilirubin_2x_uln" not in s.failed_criteria

@@ -109,5 +109,8 @@ class Command(BaseCommand):
         if investigator_password:
             for screening in (screenings[0], screenings[1], screenings[2]):
                 services.screening_confirm(
-                    screening=screening, by=investigator, password=investigator_password
+                    screening=screening,
+                    by=investigator,
+                    password=investigator_password,
+                    version=screening.version,
                 )
