@@ -15,5 +15,8 @@ NAV_ITEMS = (
     NavItem("Screening log", "enrollment:screening_list", "enrollment.view_screening"),
     NavItem("New screening", "enrollment:screening_create", "enrollment.add_screening"),
     NavItem("Patients", "enrollment:patient_list", "enrollment.view_patient"),
+    NavItem("Allocations", "randomization:allocation_list", "randomization.view_allocation"),
+    NavItem("Sequence", "randomization:sequence", "randomization.view_sequence"),
+    NavItem("Reports", "randomization:reports", "randomization.view_allocation"),
     NavItem("API docs", "api-docs", None),
 )

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
 from enrollment.models import Outcome, Screening
+from randomization import selectors as randomization_selectors
 
 
 class DashboardView(LoginRequiredMixin, TemplateView):
@@ -27,6 +28,12 @@ class DashboardView(LoginRequiredMixin, TemplateView):
                 "screen_failures": Screening.objects.filter(outcome=Outcome.SCREEN_FAILURE).count(),
                 "enrolled": Screening.objects.filter(confirmed_at__isnull=False).count(),
             }
+        if user.has_perm("randomization.add_allocation"):
+            context["awaiting_randomization"] = (
+                randomization_selectors.patients_awaiting_randomization()
+            )
+        if user.has_perm("randomization.replace_sequence"):
+            context["sequence_alerts"] = randomization_selectors.open_alerts()
         return context
 
 

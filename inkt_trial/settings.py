@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "bootstrap",
     "accounts",
     "enrollment",
+    "randomization",
 ]
 
 MIDDLEWARE = [

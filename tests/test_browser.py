@@ -12,6 +12,7 @@ from conftest import PASSWORD
 from enrollment import eligibility as el
 from enrollment.demo import demo_values
 from enrollment.models import Patient, Screening
+from randomization.models import Allocation, AllocationSequence
 
 pytestmark = [
     pytest.mark.browser,
@@ -158,3 +159,32 @@ def test_edit_with_reason_appears_in_the_audit_trail(page, coordinator, eligible
     expect(latest.locator(".reason")).to_have_text("Repeat INR from the central lab")
     expect(latest).to_contain_text("INR: 1.15 → 1.90")
     expect(latest).to_contain_text("coordinator")
+
+
+def test_statistician_prepares_a_sequence_and_the_coordinator_randomizes(
+    page, statistician, coordinator, enrol
+):
+    patient = enrol()
+    log_in(page, "statistician")
+    page.click("nav >> text=Sequence")
+    page.fill("#id_length", "84")
+    page.fill("#id_block_sizes", "2, 4, 6")
+    page.fill("#id_seed", "20260801")
+    page.click("text=Generate sequence")
+    expect(page.locator("#active-sequence")).to_contain_text("seed 20260801")
+    sequence = AllocationSequence.objects.get()
+    log_out(page)
+
+    log_in(page, "coordinator")
+    expect(page.locator("nav")).not_to_contain_text("Sequence")
+    page.click("#awaiting-randomization >> text=randomize")
+    expect(page.locator("h1")).to_have_text(f"Randomize {patient.study_id}")
+    page.click("#randomize")
+    first_slot = sequence.slots.get(position=1)
+    expect(page.locator("#arm")).to_have_text(first_slot.arm)
+    expect(page.locator("#randomization")).to_contain_text("by Coordinator Tester")
+    assert Allocation.objects.get().patient == patient
+    page.goto(f"/patients/{patient.study_id}/randomize/")
+    page.click("#randomize")
+    expect(page.locator(".alert-danger")).to_contain_text("already randomized")
+    assert Allocation.objects.count() == 1

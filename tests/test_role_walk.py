@@ -8,8 +8,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts import roles
-from conftest import PASSWORD
 from enrollment import services
+from randomization import services as randomization_services
 
 COORD, INV, RAD, ADJ, STAT, DM = (
     roles.COORDINATOR,
@@ -45,6 +45,19 @@ EXPECTED = {
     "patient-history": CLINICAL_READERS,
     "api-schema": EVERYONE,
     "api-docs": EVERYONE,
+    "randomization:allocation_list": CLINICAL_READERS,
+    "randomization:sequence": {STAT, DM},
+    "randomization:codes": {DM},
+    "randomization:reports": CLINICAL_READERS,
+    "randomization:randomize": {COORD},
+    "sequence-list": {STAT, DM},
+    "sequence-detail": {STAT, DM},
+    "sequence-upload": {STAT, DM},
+    "sequence-csv": {STAT, DM},
+    "sequence-codes": {DM},
+    "allocation-list": CLINICAL_READERS,
+    "allocation-csv": {STAT, DM},
+    "randomization-report": CLINICAL_READERS,
     "admin:index": {DM},
     "admin:enrollment_screening_changelist": {DM},
     "admin:enrollment_screening_change": {DM},
@@ -84,12 +97,7 @@ def walked_names():
 
 
 @pytest.fixture
-def world(make_user, coordinator, investigator, values):
-    screening = services.screening_create(values=values(), by=coordinator)
-    patient = services.screening_confirm(
-        screening=screening, by=investigator, password=PASSWORD, version=screening.version
-    )
-    pending = services.screening_create(values=values(), by=coordinator)
+def world(make_user, coordinator, investigator, values, enrol):
     users = {
         COORD: coordinator,
         INV: investigator,
@@ -98,15 +106,30 @@ def world(make_user, coordinator, investigator, values):
         STAT: make_user(STAT),
         DM: make_user(DM, is_staff=True),
     }
+    sequence = randomization_services.sequence_generate(
+        by=users[STAT], length=84, block_sizes=[2, 4]
+    )
+    randomization_services.patient_randomize(patient=enrol(), by=coordinator)
+    patient = enrol()  # enrolled, not randomized
+    pending = services.screening_create(values=values(), by=coordinator)
     kwargs = {
         "pk": pending.pk,
         "study_id": patient.study_id,
         "object_id": pending.pk,
     }
-    return users, kwargs, pending, patient
+    # Route names whose `pk` is another record's than the screening's
+    kwargs_by_prefix = {
+        "sequence-": {"pk": sequence.pk},
+        "randomization:codes": {"pk": sequence.pk},
+    }
+    return users, (kwargs, kwargs_by_prefix), pending, patient
 
 
 def url_for(name, pattern, kwargs, pending, patient):
+    kwargs, by_prefix = kwargs
+    for prefix, special in by_prefix.items():
+        if name.startswith(prefix):
+            kwargs = {**kwargs, **special}
     params = {}
     for key in pattern.pattern.regex.groupindex:
         if key == "object_id" and "patient" in name:  # the admin's patient pages
@@ -144,7 +167,7 @@ def test_anonymous_users_are_sent_to_login_everywhere(world, client):
         response = client.get(url_for(name, patterns[name], kwargs, pending, patient))
         if name.startswith("admin:"):
             assert response.status_code == 302 and "/admin/login/" in response["Location"]
-        elif name.startswith("enrollment:") or name == "dashboard":
+        elif ":" in name or name == "dashboard":  # the pages
             assert response.status_code == 302 and "/accounts/login/" in response["Location"]
         else:
             assert response.status_code in (401, 403), name

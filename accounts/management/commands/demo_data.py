@@ -13,6 +13,7 @@ from accounts.roles import DATA_MANAGER, ROLES
 from enrollment import services
 from enrollment.demo import demo_values
 from enrollment.models import Screening
+from randomization import services as randomization_services
 
 DEMO_NAMES = {
     "coordinator": ("Chen", "Li"),
@@ -105,12 +106,21 @@ class Command(BaseCommand):
             services.screening_create(values=demo_values(today, **case), by=coordinator)
             for case in cases
         ]
-        investigator = get_user_model().objects.get(username="investigator")
-        if investigator_password:
-            for screening in (screenings[0], screenings[1], screenings[2]):
-                services.screening_confirm(
-                    screening=screening,
-                    by=investigator,
-                    password=investigator_password,
-                    version=screening.version,
-                )
+        users = get_user_model().objects
+        investigator = users.get(username="investigator")
+        if not investigator_password:
+            return
+        patients = [
+            services.screening_confirm(
+                screening=screening,
+                by=investigator,
+                password=investigator_password,
+                version=screening.version,
+            )
+            for screening in (screenings[0], screenings[1], screenings[2])
+        ]
+        randomization_services.sequence_generate(
+            by=users.get(username="statistician"), length=100, block_sizes=[2, 4, 6]
+        )
+        for patient in patients[:2]:  # the third waits on the coordinator's dashboard
+            randomization_services.patient_randomize(patient=patient, by=coordinator)

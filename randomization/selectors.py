@@ -1,0 +1,67 @@
+"""Reads shared by the pages and the API, with the masking rules applied in one place."""
+
+from django.utils import timezone
+
+from enrollment.models import Patient, Screening
+from randomization import protocol, reports
+from randomization.models import Allocation, AllocationSequence, SequenceAlert
+
+
+def can_see_arms(user) -> bool:
+    return user.has_perm("randomization.view_arm")
+
+
+def arm_shown(user, allocation: Allocation) -> str:
+    """The arm as this user may see it: the arm itself, or, for the masked statistician, the
+    slot's content (a code A/B when the sequence is coded)."""
+    return allocation.arm if can_see_arms(user) else allocation.slot.arm
+
+
+def allocation_list():
+    return Allocation.objects.select_related("patient", "slot", "slot__sequence", "randomized_by")
+
+
+def active_sequence() -> AllocationSequence | None:
+    return AllocationSequence.objects.filter(is_active=True).first()
+
+
+def sequence_list():
+    return AllocationSequence.objects.select_related("created_by")
+
+
+def open_alerts():
+    return SequenceAlert.objects.filter(resolved=False).select_related("patient", "sequence")
+
+
+def patients_awaiting_randomization():
+    return Patient.objects.filter(allocation__isnull=True).select_related("screening")
+
+
+def report(user) -> dict:
+    """Enrolment over time, arm balance and CONSORT counts; arms masked as for the user."""
+    allocations = list(allocation_list())
+    arms_seen = [arm_shown(user, a) for a in allocations]
+    arm_labels = protocol.ARMS if can_see_arms(user) else sorted({a.slot.arm for a in allocations})
+    screenings = [
+        reports.ScreeningRow(
+            screening_id=s.pk,
+            rescreen_of_id=s.rescreen_of_id,
+            eligible=s.outcome == "eligible",
+            failed_codes=tuple(s.failed_criteria),
+            enrolled_on=timezone.localdate(s.patient.enrolled_at)
+            if hasattr(s, "patient")
+            else None,
+        )
+        for s in Screening.objects.select_related("patient")
+    ]
+    return {
+        "enrolment_by_month": reports.enrolment_by_month(
+            (r.enrolled_on for r in screenings if r.enrolled_on),
+            (timezone.localdate(a.randomized_at) for a in allocations),
+        ),
+        "arm_balance": reports.arm_balance(
+            zip(arms_seen, (a.stratum for a in allocations), strict=True), arm_labels
+        ),
+        "consort": reports.consort(screenings, arms_seen),
+        "target": protocol.TARGET_PATIENTS,
+    }
