@@ -1,6 +1,8 @@
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from accounts.permissions import has_perms
@@ -166,6 +168,7 @@ class ScreeningViewSet(
 
     serializer_class = ScreeningSerializer
     filterset_class = selectors.ScreeningFilter
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
     ordering_fields = ["created_at", "screening_number", "screening_date"]
 
     def get_queryset(self):

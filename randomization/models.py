@@ -125,8 +125,8 @@ class Allocation(ClinicalRecord):
             ("view_arm", "Can see treatment arms (not the masked statistician)"),
         ]
 
-    def __str__(self):
-        return f"{self.patient} randomized to {self.arm}"
+    def __str__(self):  # no arm here: it would show wherever the record is named
+        return f"Allocation of {self.patient}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

@@ -7,6 +7,7 @@ ARM_CODES = ("A", "B")  # for a masked statistician; the administrator maps them
 
 TARGET_PATIENTS = 84
 DEFAULT_BLOCK_SIZES = (2, 4, 6)
+MAX_BLOCK_SIZE = 20
 MAX_SEQUENCE_LENGTH = 10_000
 
 # Optional stratification factors: name -> (label, the strata it takes)

@@ -5,8 +5,9 @@ Pure module (no Django). Sources: Altman DG, Bland JM. How to randomise. BMJ 199
 Grimes DA. Allocation concealment in randomised trials. Lancet 2002;359:614-8.
 
 A sequence is generated from a recorded integer seed with Python's Mersenne Twister
-(`random.Random`), whose output for a given seed is stable across Python versions, so the same
-seed, sizes and length give the same sequence anywhere.
+(`random.Random`). Python guarantees `random()` for a given seed across versions, not
+`choice`/`shuffle`; so every draw here is made from `random()` itself, and the same seed, sizes
+and length give the same sequence on any Python.
 """
 
 from __future__ import annotations
@@ -41,13 +42,18 @@ def check_parameters(*, length: int, block_sizes: Sequence[int], arms: Sequence[
     problems = []
     if len(arms) != 2 or len(set(arms)) != 2:
         problems.append("Exactly two distinct arms are needed for 1:1 allocation.")
-    if not block_sizes:
-        problems.append("Give at least one block size.")
+    if len(set(block_sizes)) < 2:
+        problems.append(
+            "Give at least two different block sizes: with one size the next allocations could "
+            "be guessed."
+        )
     for size in block_sizes:
         if size < 2 or size % 2:
             problems.append(
                 f"Block size {size} cannot hold the two arms 1:1 (use even sizes >= 2)."
             )
+        elif size > protocol.MAX_BLOCK_SIZE:
+            problems.append(f"Block size {size} is over the maximum of {protocol.MAX_BLOCK_SIZE}.")
     if length < protocol.TARGET_PATIENTS:
         problems.append(f"The length must be at least {protocol.TARGET_PATIENTS}.")
     if length > protocol.MAX_SEQUENCE_LENGTH:
@@ -69,14 +75,21 @@ def generate(
     block = 0
     while len(slots) < length:
         block += 1
-        size = rng.choice(sizes)
+        size = sizes[_below(rng, len(sizes))]
         content = [arms[0]] * (size // 2) + [arms[1]] * (size // 2)
-        rng.shuffle(content)
+        for i in range(len(content) - 1, 0, -1):  # Fisher-Yates
+            j = _below(rng, i + 1)
+            content[i], content[j] = content[j], content[i]
         slots += [
             Slot(position=len(slots) + i + 1, block=block, block_size=size, arm=arm)
             for i, arm in enumerate(content)
         ]
     return slots
+
+
+def _below(rng: random.Random, n: int) -> int:
+    """A uniform integer in [0, n) from `random()` alone (n is small here)."""
+    return min(int(rng.random() * n), n - 1)
 
 
 def stratum_seed(seed: int, stratum: str) -> int:
@@ -106,6 +119,13 @@ def parse_csv(
     """Read an uploaded sequence: columns stratum (may be empty when not stratified), position,
     block, arm. Returns the slots per stratum and the problems as (line number, message); the
     sequence is usable only when there are no problems."""
+    try:
+        return _parse_csv(text, arms=arms, strata=strata)
+    except csv.Error as error:
+        return {}, [(0, f"The file is not a readable CSV: {error}.")]
+
+
+def _parse_csv(text, *, arms, strata):
     problems: list[tuple[int, str]] = []
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip() for h in (reader.fieldnames or [])]
@@ -113,7 +133,11 @@ def parse_csv(
     if missing:
         return {}, [(1, f"Missing column(s): {', '.join(missing)}.")]
     per_stratum: dict[str, list[tuple[int, int, int, str]]] = {}
-    for line, row in enumerate(reader, start=2):
+    for row in reader:
+        line = reader.line_num
+        if None in row:  # more values than columns
+            problems.append((line, "More values than the header has columns."))
+            continue
         row = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
         stratum, arm = row.get("stratum", ""), row["arm"]
         bad = []
@@ -126,6 +150,8 @@ def parse_csv(
         except ValueError:
             bad.append("position and block must be whole numbers")
             position = block = 0
+        if not bad and (position < 1 or block < 1):
+            bad.append("position and block start at 1")
         if bad:
             message = "; ".join(bad)
             problems.append((line, f"{message[0].upper()}{message[1:]}."))
@@ -158,7 +184,19 @@ def parse_csv(
             elif order[-1] != block:
                 problems.append((line, f"Block {block} in {label} is not contiguous."))
             blocks[block].append((line, arm))
+        if order != sorted(order):
+            problems.append(
+                (rows[0][0], f"Blocks in {label} must be numbered in increasing order.")
+            )
         for block, members in blocks.items():
+            if len(members) > protocol.MAX_BLOCK_SIZE:
+                problems.append(
+                    (
+                        members[-1][0],
+                        f"Block {block} in {label} has {len(members)} slots; "
+                        f"blocks hold at most {protocol.MAX_BLOCK_SIZE}.",
+                    )
+                )
             counts = [sum(1 for _, a in members if a == arm) for arm in arms]
             if counts[0] != counts[1]:
                 problems.append(
@@ -172,6 +210,15 @@ def parse_csv(
             Slot(position=p, block=b, block_size=len(blocks[b]), arm=a) for _, p, b, a in rows
         ]
     for stratum, slots in result.items() if not problems else ():
+        if len({s.block_size for s in slots}) < 2:
+            label = f"stratum {stratum!r}" if stratum else "the sequence"
+            problems.append(
+                (
+                    1,
+                    f"All blocks of {label} have the same size: the next allocations could be "
+                    "guessed. Use blocks of randomly varying size.",
+                )
+            )
         if len(slots) < protocol.TARGET_PATIENTS:
             label = f"stratum {stratum!r}" if stratum else "the sequence"
             problems.append(

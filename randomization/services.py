@@ -7,7 +7,7 @@ import secrets
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import mail_admins, send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.roles import DATA_MANAGER
@@ -39,14 +39,21 @@ def _require_reason_to_replace(*, by, reason: str) -> AllocationSequence | None:
 
 def _store(*, by, slots_by_stratum, reason, previous, **fields) -> AllocationSequence:
     if previous is not None:
+        unused = Slot.objects.filter(sequence=previous, allocation__isnull=True).count()
         previous.is_active = False
-        previous.save_with_reason(f"Replaced by a new version: {reason}", by=by)
+        previous.save_with_reason(
+            f"Replaced by a new version ({unused} unused slots left behind): {reason}", by=by
+        )
     last = AllocationSequence.objects.order_by("-version").values_list("version", flat=True).first()
     sequence = AllocationSequence(
         version=(last or 0) + 1, created_by=by, reason=(reason or "").strip(), **fields
     )
     sequence._history_user = by
-    sequence.save()
+    try:
+        with transaction.atomic():
+            sequence.save()
+    except IntegrityError:
+        raise DomainError("Another sequence was put in force at the same moment; reload.") from None
     Slot.objects.bulk_create(
         Slot(
             sequence=sequence,
@@ -191,7 +198,10 @@ def _take_next_slot(*, patient: Patient, by) -> Allocation:
         raise DomainError(f"Eligibility of {patient} has not been confirmed by an investigator.")
     if not screening.consent_date:
         raise DomainError(f"{patient} has no informed consent on file.")
-    sequence = AllocationSequence.objects.select_for_update().filter(is_active=True).first()
+    active = AllocationSequence.objects.select_for_update().filter(is_active=True)
+    # A replacement committed while this request waited for the lock: the old row no longer
+    # matches, so look again (and lock the new version).
+    sequence = active.first() or active.first()
     if sequence is None:
         raise DomainError("No allocation sequence has been prepared yet; ask the statistician.")
     # Checked under the lock: a double click cannot randomize the same patient twice.
@@ -226,7 +236,11 @@ def _take_next_slot(*, patient: Patient, by) -> Allocation:
 
 
 def _alert_exhausted(*, sequence, stratum, patient) -> None:
-    SequenceAlert.objects.create(sequence=sequence, stratum=stratum, patient=patient)
+    _, created = SequenceAlert.objects.get_or_create(
+        sequence=sequence, stratum=stratum, patient=patient, resolved=False
+    )
+    if not created:  # already alerted for this patient: no second e-mail
+        return
     recipients = list(
         get_user_model()
         .objects.filter(groups__name=DATA_MANAGER, is_active=True)

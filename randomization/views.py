@@ -32,7 +32,8 @@ class RandomizeView(Permission, TemplateView):
         except DomainError as error:
             messages.error(request, error.message)
             return self.get(request, *args, **kwargs)
-        messages.success(request, f"{self.patient} randomized to {allocation.arm}.")
+        arm = selectors.arm_shown(request.user, allocation)
+        messages.success(request, f"{self.patient} randomized to {arm}.")
         return redirect("enrollment:patient_detail", study_id=self.patient.study_id)
 
 
@@ -91,7 +92,10 @@ class SequenceView(Permission, TemplateView):
             data = dict(form.cleaned_data)
             try:
                 if name == "upload_form":
-                    raw = data.pop("file").read()
+                    upload = data.pop("file")
+                    if upload.size > 2_000_000:
+                        raise DomainError(field_errors={"file": ["The file is larger than 2 MB."]})
+                    raw = upload.read()
                     try:
                         text = raw.decode("utf-8")
                     except UnicodeDecodeError:

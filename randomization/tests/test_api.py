@@ -91,7 +91,7 @@ def test_masked_statistician_sees_codes_never_arms(
     api_as, client_as, statistician, data_manager, coordinator, enrol
 ):
     coded = services.sequence_generate(
-        by=statistician, length=84, block_sizes=[2], seed=3, uses_codes=True
+        by=statistician, length=84, block_sizes=[2, 4], seed=3, uses_codes=True
     )
     services.arm_codes_set(sequence=coded, by=data_manager, code_a_arm="RPI", reason="mapping")
     patient = enrol()
@@ -111,7 +111,7 @@ def test_masked_statistician_sees_codes_never_arms(
 
 
 def test_statistician_cannot_map_codes(api_as, statistician):
-    coded = services.sequence_generate(by=statistician, length=84, block_sizes=[2], uses_codes=True)
+    coded = services.sequence_generate(by=statistician, length=84, block_sizes=[2, 4], uses_codes=True)
     response = api_as(statistician).post(f"{SEQ}{coded.pk}/codes/", {"code_a_arm": "RP"})
     assert response.status_code == 403
 

@@ -21,7 +21,7 @@ def test_a_different_seed_gives_a_different_sequence():
     assert [s.arm for s in a] != [s.arm for s in b]
 
 
-@pytest.mark.parametrize("sizes", [(2, 4, 6), (4,), (4, 8), (2, 6)])
+@pytest.mark.parametrize("sizes", [(2, 4, 6), (4, 8), (2, 6), (2, 4, 6, 8, 10)])
 def test_many_generated_sequences_are_balanced_in_every_block_with_sizes_as_configured(sizes):
     used = Counter()
     for seed in range(400):
@@ -58,7 +58,7 @@ def test_overall_allocation_is_balanced_at_each_block_end():
     [
         ({"length": 50}, "at least 84"),
         ({"block_sizes": (3,)}, "Block size 3"),
-        ({"block_sizes": ()}, "at least one block size"),
+        ({"block_sizes": ()}, "two different block sizes"),
         ({"arms": ("A", "A")}, "two distinct arms"),
         ({"length": 10**6}, "at most"),
     ],
@@ -88,18 +88,24 @@ def csv_of(rows):
 
 
 def balanced_rows(n=84, stratum=""):
-    return [(stratum, i, (i + 1) // 2, "RPI" if i % 2 else "RP") for i in range(1, n + 1)]
+    """Blocks of 2 and 4 in turn (positions 1-2, 3-6, 7-8, 9-12...), RPI, RP alternating."""
+    rows, block = [], 0
+    while len(rows) < n:
+        block += 1
+        for k in range(2 if block % 2 else 4):
+            rows.append((stratum, len(rows) + 1, block, "RP" if k % 2 else "RPI"))
+    return rows[:n]
 
 
 def test_uploaded_file_problems_are_reported_line_by_line():
     rows = balanced_rows()
-    rows[4] = ("", 5, 3, "XYZ")  # line 6: unknown arm
-    rows[9] = ("", 10, 5, "RPI")  # line 11: block 5 now RPI, RPI
+    rows[4] = ("", 5, 2, "XYZ")  # line 6: unknown arm
+    rows[9] = ("", 10, 4, "RPI")  # block 4 (positions 9-12, lines 10-13) now 3 RPI, 1 RP
     text = csv_of(rows)
     _, problems = seq.parse_csv(text, arms=ARMS, strata=[""])
     lines = dict(problems)
     assert "Unknown arm 'XYZ'" in lines[6]
-    assert "Block 5" in lines[11] and "not balanced" in lines[11]
+    assert "Block 4" in lines[13] and "not balanced" in lines[13]
 
 
 def test_positions_must_be_consecutive():
@@ -118,8 +124,8 @@ def test_missing_column_and_short_sequence_are_refused():
 
 def test_block_split_in_two_is_refused():
     rows = balanced_rows()
-    rows[2], rows[3] = ("", 3, 1, "RPI"), ("", 4, 1, "RP")  # block 1 again after block 1..2
-    rows[0], rows[1] = ("", 1, 1, "RPI"), ("", 2, 2, "RP")
+    rows[1] = ("", 2, 2, "RP")  # block 1, then block 2, then block 1 again
+    rows[2] = ("", 3, 1, "RP")
     _, problems = seq.parse_csv(csv_of(rows), arms=ARMS, strata=[""])
     assert any("not contiguous" in msg for _, msg in problems)
 
@@ -130,3 +136,38 @@ def test_stratified_upload_needs_known_strata():
     assert problems == [] and set(parsed) == {"A", "B"}
     _, problems = seq.parse_csv(csv_of(rows + [("C", 1, 1, "RP")]), arms=ARMS, strata=["A", "B"])
     assert any("Unknown stratum 'C'" in msg for _, msg in problems)
+
+
+def test_blocks_all_of_one_size_are_refused_as_guessable():
+    rows = [("", i, (i + 1) // 2, "RPI" if i % 2 else "RP") for i in range(1, 85)]
+    _, problems = seq.parse_csv(csv_of(rows), arms=ARMS, strata=[""])
+    assert any("same size" in msg for _, msg in problems)
+    with pytest.raises(seq.SequenceError, match="two different block sizes"):
+        seq.generate(seed=1, length=84, block_sizes=(4,), arms=ARMS)
+
+
+def test_malformed_files_are_problems_not_crashes():
+    rows = balanced_rows()
+    text = csv_of(rows).replace("\n,3,2,RPI\n", "\n,3,2,RPI,extra\n")
+    _, problems = seq.parse_csv(text, arms=ARMS, strata=[""])
+    assert (4, "More values than the header has columns.") in problems
+    huge = "stratum,position,block,arm\n" + '"' + "x" * 200_000 + '",1,1,RPI\n'
+    _, problems = seq.parse_csv(huge, arms=ARMS, strata=[""])
+    assert problems and "not a readable CSV" in problems[0][1]
+    rows[0] = ("", 1, -1, "RPI")
+    _, problems = seq.parse_csv(csv_of(rows), arms=ARMS, strata=[""])
+    assert any("start at 1" in msg for _, msg in problems)
+
+
+def test_huge_blocks_are_refused():
+    rows = [("", i, 1, "RPI" if i % 2 else "RP") for i in range(1, 85)]
+    _, problems = seq.parse_csv(csv_of(rows), arms=ARMS, strata=[""])
+    assert any("at most 20" in msg for _, msg in problems)
+    with pytest.raises(seq.SequenceError, match="over the maximum"):
+        seq.generate(seed=1, length=84, block_sizes=(2, 10**9), arms=ARMS)
+
+
+def test_line_numbers_count_blank_lines():
+    text = csv_of(balanced_rows()).replace("\n,2,1,RP\n", "\n\n,2,1,XX\n")
+    _, problems = seq.parse_csv(text, arms=ARMS, strata=[""])
+    assert [line for line, msg in problems if "'XX'" in msg] == [4]

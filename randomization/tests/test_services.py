@@ -8,6 +8,7 @@ from inkt_trial.errors import DomainError
 from randomization import sequence as seq
 from randomization import services
 from randomization.models import Allocation, AllocationSequence, SequenceAlert, Slot
+from randomization.tests.test_sequence import balanced_rows, csv_of
 
 pytestmark = pytest.mark.django_db
 
@@ -32,32 +33,33 @@ def test_generated_sequence_is_stored_and_regenerates_identically_from_its_seed(
 
 def test_stratified_sequence_has_one_reproducible_sequence_per_stratum(statistician):
     sequence = services.sequence_generate(
-        by=statistician, length=90, block_sizes=[4], seed=99, stratify_by="child_pugh_class"
+        by=statistician, length=90, block_sizes=[2, 4], seed=99, stratify_by="child_pugh_class"
     )
     for stratum in ("A", "B"):
         assert slots_of(sequence, stratum) == seq.generate(
-            seed=seq.stratum_seed(99, stratum), length=90, block_sizes=[4], arms=("RPI", "RP")
+            seed=seq.stratum_seed(99, stratum), length=90, block_sizes=[2, 4], arms=("RPI", "RP")
         )
     assert slots_of(sequence, "A") != slots_of(sequence, "B")
 
 
 def test_statistician_cannot_replace_a_sequence_in_force(statistician):
-    services.sequence_generate(by=statistician, length=84, block_sizes=[4])
+    services.sequence_generate(by=statistician, length=84, block_sizes=[2, 4])
     with pytest.raises(DomainError, match="only the administrator"):
-        services.sequence_generate(by=statistician, length=84, block_sizes=[4])
+        services.sequence_generate(by=statistician, length=84, block_sizes=[2, 4])
     assert AllocationSequence.objects.count() == 1
 
 
 def test_administrator_replaces_only_with_a_reason_and_it_is_audited(statistician, data_manager):
-    first = services.sequence_generate(by=statistician, length=84, block_sizes=[4])
+    first = services.sequence_generate(by=statistician, length=84, block_sizes=[2, 4])
     with pytest.raises(DomainError, match="reason"):
-        services.sequence_generate(by=data_manager, length=84, block_sizes=[4], reason="")
+        services.sequence_generate(by=data_manager, length=84, block_sizes=[2, 4], reason="")
     second = services.sequence_generate(
         by=data_manager, length=84, block_sizes=[2, 4], reason="Block size 4 alone is guessable"
     )
     first.refresh_from_db()
     assert (first.is_active, second.is_active, second.version) == (False, True, 2)
     assert history_of(first)[0]["reason"].endswith("Block size 4 alone is guessable")
+    assert "unused slots left behind" in history_of(first)[0]["reason"]
     assert history_of(first)[0]["who"] == data_manager.username
 
 
@@ -70,9 +72,7 @@ def test_bad_parameters_are_refused_with_the_reasons(statistician):
 
 
 def test_upload_is_refused_line_by_line(statistician):
-    text = "stratum,position,block,arm\n" + "".join(
-        f",{i},{(i + 1) // 2},{'RPI' if i % 2 else 'RP'}\n" for i in range(1, 85)
-    )
+    text = csv_of(balanced_rows(84))
     bad = text.replace(",3,2,RPI", ",3,2,RPX")
     with pytest.raises(DomainError) as refused:
         services.sequence_upload(by=statistician, csv_text=bad)
@@ -93,7 +93,7 @@ def test_randomization_takes_slots_in_order(statistician, coordinator, enrol):
 
 
 def test_a_patient_is_randomized_once(statistician, coordinator, enrol):
-    services.sequence_generate(by=statistician, length=84, block_sizes=[4])
+    services.sequence_generate(by=statistician, length=84, block_sizes=[2, 4])
     patient = enrol()
     services.patient_randomize(patient=patient, by=coordinator)
     with pytest.raises(DomainError, match="already randomized"):
@@ -102,7 +102,7 @@ def test_a_patient_is_randomized_once(statistician, coordinator, enrol):
 
 
 def test_an_allocation_is_never_edited_or_deleted(statistician, coordinator, enrol):
-    services.sequence_generate(by=statistician, length=84, block_sizes=[4])
+    services.sequence_generate(by=statistician, length=84, block_sizes=[2, 4])
     allocation = services.patient_randomize(patient=enrol(), by=coordinator)
     allocation.arm = "RP" if allocation.arm == "RPI" else "RPI"
     with pytest.raises(DomainError):
@@ -122,10 +122,7 @@ def test_no_sequence_is_refused_clearly(coordinator, enrol):
 def test_exhausted_sequence_refuses_changes_nothing_and_alerts_the_administrator(
     statistician, coordinator, data_manager, enrol, settings
 ):
-    text = "stratum,position,block,arm\n" + "".join(
-        f",{i},{(i + 1) // 2},{'RPI' if i % 2 else 'RP'}\n" for i in range(1, 85)
-    )
-    services.sequence_upload(by=statistician, csv_text=text)
+    services.sequence_upload(by=statistician, csv_text=csv_of(balanced_rows(84)))
     for _ in range(84):
         services.patient_randomize(patient=enrol(), by=coordinator)
     late = enrol()
@@ -139,11 +136,14 @@ def test_exhausted_sequence_refuses_changes_nothing_and_alerts_the_administrator
     assert not Allocation.objects.filter(patient=late).exists()
     assert SequenceAlert.objects.get().patient == late
     assert mail.outbox[0].to == ["dm@example.org"]
+    with pytest.raises(DomainError):  # trying again: refused again, no second alert
+        services.patient_randomize(patient=late, by=coordinator)
+    assert SequenceAlert.objects.count() == 1 and len(mail.outbox) == 1
 
 
 def test_stratified_randomization_uses_the_patients_stratum(statistician, coordinator, enrol):
     services.sequence_generate(
-        by=statistician, length=84, block_sizes=[2], seed=5, stratify_by="child_pugh_class"
+        by=statistician, length=84, block_sizes=[2, 4], seed=5, stratify_by="child_pugh_class"
     )
     a = services.patient_randomize(patient=enrol(), by=coordinator)
     b = services.patient_randomize(
@@ -157,7 +157,7 @@ def test_coded_sequence_needs_the_administrators_mapping(
     statistician, coordinator, data_manager, enrol
 ):
     sequence = services.sequence_generate(
-        by=statistician, length=84, block_sizes=[2], seed=11, uses_codes=True
+        by=statistician, length=84, block_sizes=[2, 4], seed=11, uses_codes=True
     )
     assert {s.arm for s in sequence.slots.all()} == {"A", "B"}
     patient = enrol()
