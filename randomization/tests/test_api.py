@@ -111,7 +111,9 @@ def test_masked_statistician_sees_codes_never_arms(
 
 
 def test_statistician_cannot_map_codes(api_as, statistician):
-    coded = services.sequence_generate(by=statistician, length=84, block_sizes=[2, 4], uses_codes=True)
+    coded = services.sequence_generate(
+        by=statistician, length=84, block_sizes=[2, 4], uses_codes=True
+    )
     response = api_as(statistician).post(f"{SEQ}{coded.pk}/codes/", {"code_a_arm": "RP"})
     assert response.status_code == 403
 
