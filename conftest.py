@@ -138,3 +138,42 @@ def statistician(make_user):
 @pytest.fixture
 def data_manager(make_user):
     return make_user(roles.DATA_MANAGER, is_staff=True, email="dm@example.org")
+
+
+@pytest.fixture
+def randomized(statistician, coordinator, enrol):
+    """randomized("RPI", days_ago=40, **screening_changes) -> a Patient randomized to that arm,
+    dated `days_ago` days back (so that past courses can be recorded)."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from randomization import services as randomization_services
+    from randomization.models import AllocationSequence
+
+    def make(arm: str, days_ago: int = 0, **changes):
+        if not AllocationSequence.objects.filter(is_active=True).exists():
+            randomization_services.sequence_generate(
+                by=statistician, length=200, block_sizes=[2, 4], seed=1
+            )
+        while True:
+            allocation = randomization_services.patient_randomize(
+                patient=enrol(**changes), by=coordinator
+            )
+            if allocation.arm == arm:
+                break
+        if days_ago:
+            with connection.cursor() as cursor:  # history, not an edit: set up in the past
+                cursor.execute(
+                    "UPDATE randomization_allocation SET randomized_at = %s WHERE id = %s",
+                    [timezone.now() - timedelta(days=days_ago), allocation.pk],
+                )
+        allocation.patient.refresh_from_db()
+        return (
+            type(allocation.patient)
+            .objects.select_related("allocation", "screening")
+            .get(pk=allocation.patient.pk)
+        )
+
+    return make

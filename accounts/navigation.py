@@ -18,5 +18,6 @@ NAV_ITEMS = (
     NavItem("Allocations", "randomization:allocation_list", "randomization.view_allocation"),
     NavItem("Sequence", "randomization:sequence", "randomization.view_sequence"),
     NavItem("Reports", "randomization:reports", "randomization.view_allocation"),
+    NavItem("Infusions", "dosing:calendar", "dosing.view_infusion"),
     NavItem("API docs", "api-docs", None),
 )

@@ -8,6 +8,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
+from dosing import selectors as dosing_selectors
 from enrollment.models import Outcome, Screening
 from randomization import selectors as randomization_selectors
 
@@ -32,6 +33,8 @@ class DashboardView(LoginRequiredMixin, TemplateView):
             context["awaiting_randomization"] = (
                 randomization_selectors.patients_awaiting_randomization()
             )
+        if user.has_perm("dosing.add_infusion"):
+            context["infusion_reminders"] = dosing_selectors.open_reminders()
         if user.has_perm("randomization.replace_sequence"):
             context["sequence_alerts"] = randomization_selectors.open_alerts()
         return context

@@ -166,6 +166,10 @@ class Screening(ClinicalRecord):
         return ", ".join(names[m] for m in sorted(self.bclc_confirmed_by)) or "nothing recorded"
 
     @property
+    def exclusion_answers(self) -> list[tuple[str, bool]]:
+        return [(c.text, getattr(self, c.code)) for c in el.ANSWERED_EXCLUSIONS]
+
+    @property
     def failed_criteria_text(self) -> list[str]:
         return [el.CRITERIA[code].failure_text for code in self.failed_criteria]
 

@@ -4,7 +4,6 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.functional import cached_property
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
-from enrollment import eligibility as el
 from enrollment import selectors, services
 from enrollment.forms import ConfirmEligibilityForm, ScreeningForm
 from enrollment.models import Outcome, Screening
@@ -113,9 +112,7 @@ class ScreeningDetailView(Permission, DetailView):
 
     def get_context_data(self, **kwargs):
         screening = self.object
-        exclusions = [(c.text, getattr(screening, c.code)) for c in el.ANSWERED_EXCLUSIONS]
         return super().get_context_data(
-            exclusions=exclusions,
             can_rescreen=screening.outcome == Outcome.SCREEN_FAILURE
             and not hasattr(screening, "rescreened_by"),
             **kwargs,

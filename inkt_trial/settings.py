@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("INKT_VAR_DIR", BASE_DIR / "var"))
@@ -63,6 +64,7 @@ INSTALLED_APPS = [
     "accounts",
     "enrollment",
     "randomization",
+    "dosing",
 ]
 
 MIDDLEWARE = [
@@ -174,7 +176,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"SerumUnitEnum": "enrollment.models.SERUM_UNITS"},
+    "ENUM_NAME_OVERRIDES": {
+        "SerumUnitEnum": "enrollment.models.SERUM_UNITS",
+        "BsaFormulaEnum": "dosing.models.FORMULA_CHOICES",
+    },
 }
 
 # Celery: without REDIS_URL tasks run eagerly in the web process (the embedded default).
@@ -186,6 +191,12 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "flag-due-infusions": {
+        "task": "dosing.tasks.flag_due_infusions",
+        "schedule": crontab(hour=6, minute=0),  # every morning, site time
+    },
+}
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",

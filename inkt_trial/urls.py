@@ -6,6 +6,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import APIRootView, DefaultRouter
 
 from accounts import views as account_views
+from dosing import api as dosing_api
 from enrollment import api as enrollment_api
 from randomization import api as randomization_api
 
@@ -22,6 +23,12 @@ router.register("randomization/sequences", randomization_api.SequenceViewSet, ba
 router.register(
     "randomization/allocations", randomization_api.AllocationViewSet, basename="allocation"
 )
+router.register("dosing/schedules", dosing_api.ScheduleViewSet, basename="schedule")
+router.register("dosing/infusions", dosing_api.InfusionViewSet, basename="infusion")
+router.register("dosing/drug-exposures", dosing_api.DrugExposureViewSet, basename="drugexposure")
+router.register(
+    "dosing/end-of-treatment", dosing_api.EndOfTreatmentViewSet, basename="endoftreatment"
+)
 
 urlpatterns = [
     path("", account_views.DashboardView.as_view(), name="dashboard"),
@@ -29,11 +36,19 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("enrollment.urls")),
     path("", include("randomization.urls")),
+    path("", include("dosing.urls")),
     path("api/", include(router.urls)),
     path(
         "api/randomization/report/",
         randomization_api.ReportView.as_view(),
         name="randomization-report",
+    ),
+    path("api/dosing/calendar/", dosing_api.CalendarView.as_view(), name="dosing-calendar"),
+    path("api/dosing/preview/", dosing_api.PreviewView.as_view(), name="dosing-preview"),
+    path(
+        "api/dosing/exposure/<str:study_id>/",
+        dosing_api.ExposureView.as_view(),
+        name="dosing-exposure",
     ),
     path("api/auth/token/", account_views.ObtainTokenView.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

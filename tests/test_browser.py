@@ -188,3 +188,32 @@ def test_statistician_prepares_a_sequence_and_the_coordinator_randomizes(
     page.click("#randomize")
     expect(page.locator(".alert-danger")).to_contain_text("already randomized")
     assert Allocation.objects.count() == 1
+
+
+def test_coordinator_schedules_and_records_a_course_with_its_dose_and_a_deviation(
+    page, randomized, coordinator
+):
+    patient = randomized("RPI", days_ago=1)
+    log_in(page, "coordinator")
+    page.goto(f"/patients/{patient.study_id}/")
+    page.click("text=Set up the infusion schedule")
+    page.fill("#id_first_planned_date", str(timezone.localdate()))
+    page.fill("#id_target_cells_per_m2", "5e8")
+    page.click("text=Save schedule")
+    expect(page.locator("#courses tbody tr")).to_have_count(6)
+    page.click("text=Record course 1")
+    page.fill("#id_infused_at", timezone.localtime().strftime("%Y-%m-%dT%H:%M"))
+    page.fill("#id_weight_kg", "64.0")
+    # sqrt(168 x 64 / 3600) = 1.7282 m2; 5e8 x 1.7282 = 8.641e8 cells
+    expect(page.locator('[data-derived="bsa_m2"]')).to_have_text("1.7282 m²")
+    expect(page.locator('[data-derived="computed_dose_cells"]')).to_have_text("8.641e+8 cells")
+    page.fill("#id_cells_infused", "6e8")
+    page.fill("#id_batch_number", "INKT-B-0042")
+    page.click("text=Record course")
+    expect(page.locator("main form")).to_contain_text("give the reason")
+    page.fill("#id_deviation_reason", "Low expansion of the cell product")
+    page.click("text=Record course")
+    row = page.locator("#courses tbody tr").first
+    expect(row.locator(".computed-dose")).to_have_text("8.641e+08")
+    expect(row.locator(".deviations")).to_contain_text("Reduced dose")
+    expect(page.locator("#exposure")).to_contain_text("1 course given")

@@ -4,10 +4,14 @@ A new URL pattern fails this test until it is added to EXPECTED below, so that n
 without deciding who may see it. Radiologists and adjudicators reach no clinical data.
 """
 
+from decimal import Decimal
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from accounts import roles
+from dosing import services as dosing_services
 from enrollment import services
 from randomization import services as randomization_services
 
@@ -21,6 +25,7 @@ COORD, INV, RAD, ADJ, STAT, DM = (
 )
 EVERYONE = {COORD, INV, RAD, ADJ, STAT, DM}
 CLINICAL_READERS = {COORD, INV, STAT, DM}
+CLINICAL_CARE = {COORD, INV, DM}  # treatment records reveal the arm: not the masked statistician
 
 # url name -> roles that get in (status 200, or 405 for a POST-only route they may use)
 EXPECTED = {
@@ -58,6 +63,27 @@ EXPECTED = {
     "allocation-list": CLINICAL_READERS,
     "allocation-csv": {STAT, DM},
     "randomization-report": CLINICAL_READERS,
+    "dosing:calendar": CLINICAL_CARE,
+    "dosing:schedule": {COORD, DM},
+    "dosing:infusion": {COORD, DM},
+    "dosing:end_of_treatment": {COORD, DM},
+    "dosing:drug": {COORD, DM},
+    "dosing:infusion_history": CLINICAL_CARE,
+    "schedule-list": CLINICAL_CARE,
+    "schedule-detail": CLINICAL_CARE,
+    "schedule-history": CLINICAL_CARE,
+    "infusion-list": CLINICAL_CARE,
+    "infusion-detail": CLINICAL_CARE,
+    "infusion-history": CLINICAL_CARE,
+    "drugexposure-list": CLINICAL_CARE,
+    "drugexposure-detail": CLINICAL_CARE,
+    "drugexposure-history": CLINICAL_CARE,
+    "endoftreatment-list": CLINICAL_CARE,
+    "endoftreatment-detail": CLINICAL_CARE,
+    "endoftreatment-history": CLINICAL_CARE,
+    "dosing-calendar": CLINICAL_CARE,
+    "dosing-preview": {COORD, DM},
+    "dosing-exposure": CLINICAL_CARE,
     "admin:index": {DM},
     "admin:enrollment_screening_changelist": {DM},
     "admin:enrollment_screening_change": {DM},
@@ -109,7 +135,11 @@ def world(make_user, coordinator, investigator, values, enrol):
     sequence = randomization_services.sequence_generate(
         by=users[STAT], length=84, block_sizes=[2, 4]
     )
-    randomization_services.patient_randomize(patient=enrol(), by=coordinator)
+    rpi = None
+    while rpi is None:
+        allocation = randomization_services.patient_randomize(patient=enrol(), by=coordinator)
+        rpi = allocation.patient if allocation.arm == "RPI" else None
+    treatment = world_treatment(rpi, coordinator)
     patient = enrol()  # enrolled, not randomized
     pending = services.screening_create(values=values(), by=coordinator)
     kwargs = {
@@ -121,8 +151,43 @@ def world(make_user, coordinator, investigator, values, enrol):
     kwargs_by_prefix = {
         "sequence-": {"pk": sequence.pk},
         "randomization:codes": {"pk": sequence.pk},
+        **{f"{name}-": {"pk": record.pk} for name, record in treatment.items()},
+        "dosing:infusion_history": {"pk": treatment["infusion"].pk},
     }
     return users, (kwargs, kwargs_by_prefix), pending, patient
+
+
+def world_treatment(patient, coordinator) -> dict:
+    """A schedule, a given course, a PD-1 administration and an end of treatment."""
+    now = timezone.now()
+    today = timezone.localdate()
+    schedule = dosing_services.schedule_create(
+        patient=patient, by=coordinator, first_planned_date=today, target_cells_per_m2=5 * 10**8
+    )
+    infusion = dosing_services.infusion_record(
+        patient=patient,
+        by=coordinator,
+        infused_at=now,
+        weight_kg=Decimal("64.0"),
+        target_cells_per_m2=5 * 10**8,
+        cells_infused=8 * 10**8,
+        batch_number="B-1",
+    )
+    drug = dosing_services.drug_exposure_record(
+        patient=patient,
+        by=coordinator,
+        drug="pd1",
+        product="sintilimab",
+        event="administration",
+        dose=Decimal(200),
+        unit="mg",
+        route="iv",
+        start_date=today,
+    )
+    end = dosing_services.end_of_treatment_record(
+        patient=patient, by=coordinator, date=today, reason="toxicity"
+    )
+    return {"schedule": schedule, "infusion": infusion, "drugexposure": drug, "endoftreatment": end}
 
 
 def url_for(name, pattern, kwargs, pending, patient):

@@ -108,3 +108,28 @@ def test_worker_sends_nothing_for_a_confirmed_screening(worker, coordinator, inv
         screening=eligible, by=investigator, password=PASSWORD, version=eligible.version
     )
     assert notify_awaiting_confirmation.delay(eligible.pk).get(timeout=30) == 0
+
+
+def test_daily_infusion_check_runs_in_the_worker(worker, randomized, coordinator):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from dosing import services as dosing_services
+    from dosing.models import InfusionReminder
+    from dosing.tasks import flag_due_infusions
+
+    coordinator.email = "coordinator@example.org"
+    coordinator.save()
+    patient = randomized("RPI", days_ago=10)
+    dosing_services.schedule_create(
+        patient=patient,
+        by=coordinator,
+        first_planned_date=timezone.localdate() - timedelta(days=6),
+        target_cells_per_m2=5 * 10**8,
+    )
+    assert flag_due_infusions.delay().get(timeout=30) == 1
+    reminder = InfusionReminder.objects.get()
+    assert (reminder.patient, reminder.course_number, reminder.kind) == (patient, 1, "overdue")
+    files = wait_for_files(worker)
+    assert any(patient.study_id in f.read_text() for f in files)

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.roles import DATA_MANAGER, ROLES
+from dosing import services as dosing_services
 from enrollment import services
 from enrollment.demo import demo_values
 from enrollment.models import Screening
@@ -117,10 +118,53 @@ class Command(BaseCommand):
                 password=investigator_password,
                 version=screening.version,
             )
-            for screening in (screenings[0], screenings[1], screenings[2])
+            for screening in (screenings[0], screenings[1], screenings[2], screenings[3])
         ]
         randomization_services.sequence_generate(
             by=users.get(username="statistician"), length=100, block_sizes=[2, 4, 6]
         )
-        for patient in patients[:2]:  # the third waits on the coordinator's dashboard
+        # Three are randomized; the fourth waits on the coordinator's dashboard.
+        allocations = [
             randomization_services.patient_randomize(patient=patient, by=coordinator)
+            for patient in patients[:3]
+        ]
+        now = timezone.now()
+        for allocation in allocations:
+            dosing_services.drug_exposure_record(
+                patient=allocation.patient,
+                by=coordinator,
+                drug="pd1",
+                product="sintilimab",
+                event="administration",
+                dose=Decimal(200),
+                unit="mg",
+                route="iv",
+                start_date=today,
+            )
+            dosing_services.drug_exposure_record(
+                patient=allocation.patient,
+                by=coordinator,
+                drug="regorafenib",
+                event="period",
+                dose=Decimal(160),
+                unit="mg",
+                route="oral",
+                start_date=today,
+            )
+            if allocation.arm != "RPI":
+                continue
+            dosing_services.schedule_create(
+                patient=allocation.patient,
+                by=coordinator,
+                first_planned_date=today,
+                target_cells_per_m2=5 * 10**8,
+            )
+            dosing_services.infusion_record(
+                patient=allocation.patient,
+                by=coordinator,
+                infused_at=now,
+                weight_kg=Decimal("64.0"),
+                target_cells_per_m2=5 * 10**8,
+                cells_infused=870_000_000,
+                batch_number="DEMO-B-001",
+            )

@@ -1,0 +1,308 @@
+import django_filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import has_perms
+from dosing import rules, selectors, services
+from dosing.models import (
+    FORMULA_CHOICES,
+    DrugExposure,
+    EndOfTreatment,
+    Infusion,
+    InfusionSchedule,
+)
+from enrollment.api import HistorySerializer
+from enrollment.models import Patient
+from inkt_trial.audit import history_of
+from inkt_trial.errors import DomainError
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class CellsField(serializers.Field):
+    """A number of cells: an integer, or text such as "5e8" or "5x10^8"."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            raise serializers.ValidationError('A number of cells, e.g. 500000000 or "5e8".')
+        try:
+            return rules.parse_cells(str(data))
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from None
+
+    def to_representation(self, value):
+        return value
+
+
+class PatientField(serializers.SlugRelatedField):
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="study_id", queryset=Patient.objects.all(), **kwargs)
+
+
+class PatientFilter(django_filters.FilterSet):
+    study_id = django_filters.CharFilter(field_name="patient__study_id")
+
+
+class CourseSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    planned = serializers.DateField()
+    window_start = serializers.DateField()
+    window_end = serializers.DateField()
+
+
+class ScheduleSerializer(serializers.ModelSerializer):
+    study_id = PatientField(source="patient")
+    target_cells_per_m2 = CellsField()
+    courses = serializers.SerializerMethodField()
+    reason = serializers.CharField(write_only=True, required=False, help_text="For changes.")
+
+    class Meta:
+        model = InfusionSchedule
+        fields = [
+            "id",
+            "study_id",
+            "first_planned_date",
+            "window_days",
+            "bsa_formula",
+            "target_cells_per_m2",
+            "courses",
+            "reason",
+        ]
+
+    @extend_schema_field(CourseSerializer(many=True))
+    def get_courses(self, obj):
+        return CourseSerializer(services.planned_courses(obj), many=True).data
+
+    def validate_study_id(self, patient):
+        if self.instance is not None and patient != self.instance.patient:
+            raise serializers.ValidationError("The patient of a schedule does not change.")
+        return patient
+
+    def create(self, data):
+        data.pop("reason", None)
+        return services.schedule_create(by=self.context["request"].user, **data)
+
+    def update(self, instance, data):
+        data.pop("patient", None)
+        return services.schedule_update(
+            schedule=instance,
+            by=self.context["request"].user,
+            reason=data.pop("reason", ""),
+            **data,
+        )
+
+
+class InfusionSerializer(serializers.ModelSerializer):
+    study_id = PatientField(source="patient")
+    target_cells_per_m2 = CellsField(required=False, allow_null=True)
+    cells_infused = CellsField(required=False, allow_null=True)
+    deviations = serializers.SerializerMethodField()
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+    reason = serializers.CharField(write_only=True, required=False, help_text="For corrections.")
+
+    class Meta:
+        model = Infusion
+        fields = [
+            "id",
+            "study_id",
+            "course_number",
+            "status",
+            "planned_date",
+            "infused_at",
+            "weight_kg",
+            "height_cm",
+            "bsa_formula",
+            "bsa_m2",
+            "target_cells_per_m2",
+            "computed_dose_cells",
+            "cells_infused",
+            "batch_number",
+            "infusion_reaction",
+            "reaction_description",
+            "deviations",
+            "deviation_reason",
+            "recorded_by",
+            "reason",
+        ]
+        read_only_fields = [
+            "course_number",
+            "planned_date",
+            "height_cm",
+            "bsa_m2",
+            "computed_dose_cells",
+        ]
+        extra_kwargs = {"bsa_formula": {"required": False}, "status": {"required": False}}
+
+    def get_deviations(self, obj) -> list[dict]:
+        return [{"code": code, "text": rules.DEVIATION_TEXT[code]} for code in obj.deviations]
+
+    def create(self, data):
+        data.pop("reason", None)
+        return services.infusion_record(by=self.context["request"].user, **data)
+
+    def update(self, instance, data):
+        if "patient" in data and data.pop("patient") != instance.patient:
+            raise DomainError(
+                field_errors={"study_id": ["The patient of a course does not change."]}
+            )
+        return services.infusion_correct(
+            infusion=instance,
+            by=self.context["request"].user,
+            reason=data.pop("reason", ""),
+            **data,
+        )
+
+
+class DrugExposureSerializer(serializers.ModelSerializer):
+    study_id = PatientField(source="patient")
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+
+    class Meta:
+        model = DrugExposure
+        fields = [
+            "id",
+            "study_id",
+            "drug",
+            "product",
+            "event",
+            "dose",
+            "unit",
+            "route",
+            "start_date",
+            "end_date",
+            "dose_changed",
+            "reason",
+            "recorded_by",
+        ]
+        read_only_fields = ["dose_changed"]
+
+    def create(self, data):
+        return services.drug_exposure_record(by=self.context["request"].user, **data)
+
+
+class EndOfTreatmentSerializer(serializers.ModelSerializer):
+    study_id = PatientField(source="patient")
+
+    class Meta:
+        model = EndOfTreatment
+        fields = ["id", "study_id", "date", "reason", "details"]
+
+    def create(self, data):
+        return services.end_of_treatment_record(by=self.context["request"].user, **data)
+
+
+class _Base(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    filterset_class = PatientFilter
+
+    @extend_schema(responses=HistorySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        """Every version of the record: who, when, what changed and why."""
+        return Response(HistorySerializer(history_of(self.get_object()), many=True).data)
+
+
+class ScheduleViewSet(mixins.UpdateModelMixin, _Base):
+    """iNKT infusion schedules (RPI patients): planned courses every 14 days with windows."""
+
+    serializer_class = ScheduleSerializer
+
+    def get_queryset(self):
+        return InfusionSchedule.objects.select_related("patient")
+
+
+class InfusionViewSet(mixins.UpdateModelMixin, _Base):
+    """iNKT courses. POST records the next course; PATCH corrects one, with a `reason`."""
+
+    serializer_class = InfusionSerializer
+
+    def get_queryset(self):
+        return Infusion.objects.select_related("patient", "recorded_by")
+
+
+class DrugExposureViewSet(_Base):
+    """PD-1 antibody and regorafenib, both arms."""
+
+    serializer_class = DrugExposureSerializer
+
+    def get_queryset(self):
+        return DrugExposure.objects.select_related("patient", "recorded_by")
+
+
+class EndOfTreatmentViewSet(_Base):
+    serializer_class = EndOfTreatmentSerializer
+
+    def get_queryset(self):
+        return EndOfTreatment.objects.select_related("patient")
+
+
+class ExposureSerializer(serializers.Serializer):
+    study_id = serializers.CharField()
+    courses_given = serializers.IntegerField()
+    courses_missed = serializers.IntegerField()
+    cumulative_cells = serializers.IntegerField()
+    planned_cells = serializers.IntegerField()
+    relative_dose_intensity = serializers.DecimalField(
+        max_digits=6, decimal_places=3, allow_null=True
+    )
+    pd1_records = serializers.IntegerField()
+    regorafenib_records = serializers.IntegerField()
+
+
+class ExposureView(APIView):
+    """Exposure summary of one patient: iNKT courses, cumulative cells, relative dose
+    intensity, and the number of PD-1 and regorafenib records."""
+
+    permission_classes = [has_perms("dosing.view_infusion", "dosing.view_drugexposure")]
+
+    @extend_schema(responses=ExposureSerializer)
+    def get(self, request, study_id):
+        patient = get_object_or_404(Patient, study_id=study_id)
+        return Response(ExposureSerializer(selectors.exposure_row(patient)).data)
+
+
+class CalendarRowSerializer(serializers.Serializer):
+    study_id = serializers.CharField(source="patient.study_id")
+    course = serializers.IntegerField(source="course.number")
+    planned = serializers.DateField(source="course.planned")
+    window_end = serializers.DateField(source="course.window_end")
+    kind = serializers.CharField()
+
+
+class CalendarView(APIView):
+    """Courses due within 3 days and overdue ones, today, for the whole site."""
+
+    permission_classes = [has_perms("dosing.view_infusion")]
+
+    @extend_schema(responses=CalendarRowSerializer(many=True))
+    def get(self, request):
+        rows = services.due_and_overdue(today=selectors.today())
+        return Response(CalendarRowSerializer(rows, many=True).data)
+
+
+class DosePreviewSerializer(serializers.Serializer):
+    study_id = serializers.CharField()
+    weight_kg = serializers.DecimalField(max_digits=4, decimal_places=1, min_value=1)
+    target_cells_per_m2 = CellsField()
+    bsa_formula = serializers.ChoiceField(choices=FORMULA_CHOICES, required=False)
+
+
+class PreviewView(APIView):
+    """BSA and dose for a weight and a target, as the infusion form shows them while typing."""
+
+    permission_classes = [has_perms("dosing.add_infusion")]
+
+    @extend_schema(request=DosePreviewSerializer, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request):
+        body = DosePreviewSerializer(data=request.data)
+        if not body.is_valid():
+            return Response({"errors": body.errors})
+        return Response(selectors.dose_preview(**body.validated_data))

@@ -1,0 +1,117 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+
+from dosing import rules
+from dosing.models import FORMULA_CHOICES, DrugExposure, EndOfTreatment, Infusion
+
+
+class CellsFormField(forms.CharField):
+    """Cells as typed: 500000000, 5e8 or 5x10^8."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "e.g. 5e8 or 500000000")
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        return (
+            f"{value:.4g}".replace("e+0", "e").replace("e+", "e")
+            if isinstance(value, int)
+            else value
+        )
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        try:
+            return rules.parse_cells(value)
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
+
+
+def _helper(form_id: str, label: str) -> FormHelper:
+    helper = FormHelper()
+    helper.form_id = form_id
+    helper.add_input(Submit("save", label))
+    return helper
+
+
+class ScheduleForm(forms.Form):
+    first_planned_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    window_days = forms.IntegerField(min_value=0, max_value=7, initial=3)
+    bsa_formula = forms.ChoiceField(choices=FORMULA_CHOICES, label="BSA formula")
+    target_cells_per_m2 = CellsFormField(label="Target cells per m²", initial="5e8")
+
+    def __init__(self, *args, with_reason=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if with_reason:
+            self.fields["reason"] = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+        self.helper = _helper("schedule-form", "Save schedule")
+
+
+class InfusionForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[(Infusion.GIVEN, "Given"), (Infusion.MISSED, "Missed")],
+        widget=forms.RadioSelect,
+        initial=Infusion.GIVEN,
+    )
+    infused_at = forms.DateTimeField(
+        label="Date and time of infusion",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    weight_kg = forms.DecimalField(
+        label="Weight today (kg)", max_digits=4, decimal_places=1, required=False
+    )
+    bsa_formula = forms.ChoiceField(choices=FORMULA_CHOICES, label="BSA formula")
+    target_cells_per_m2 = CellsFormField(label="Target cells per m²", required=False)
+    cells_infused = CellsFormField(label="Cells infused", required=False)
+    batch_number = forms.CharField(label="Cell-product batch", max_length=40, required=False)
+    infusion_reaction = forms.BooleanField(required=False)
+    reaction_description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    deviation_reason = forms.CharField(
+        label="Reason for a deviation (delay, missed course, reduced dose, out-of-range dose)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("infusion-form", "Record course")
+
+
+class EndOfTreatmentForm(forms.ModelForm):
+    class Meta:
+        model = EndOfTreatment
+        fields = ["date", "reason", "details"]
+        widgets = {"date": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("end-form", "Record end of treatment")
+
+
+class DrugExposureForm(forms.ModelForm):
+    class Meta:
+        model = DrugExposure
+        fields = [
+            "drug",
+            "product",
+            "event",
+            "dose",
+            "unit",
+            "route",
+            "start_date",
+            "end_date",
+            "reason",
+        ]
+        widgets = {
+            "start_date": forms.DateInput(attrs={"type": "date"}),
+            "end_date": forms.DateInput(attrs={"type": "date"}),
+            "reason": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("drug-form", "Save")

@@ -1,0 +1,78 @@
+"""Reads shared by the pages and the API."""
+
+from django.utils import timezone
+
+from dosing import protocol, rules, services
+from dosing.models import DrugExposure, Infusion, InfusionReminder, InfusionSchedule
+from enrollment.models import Patient
+
+
+def today():
+    return timezone.localdate()
+
+
+def exposure_row(patient: Patient) -> dict:
+    summary = services.exposure_summary(patient)
+    drugs = DrugExposure.objects.filter(patient=patient)
+    return {
+        "study_id": patient.study_id,
+        **summary.__dict__,
+        "pd1_records": drugs.filter(drug="pd1").count(),
+        "regorafenib_records": drugs.filter(drug="regorafenib").count(),
+    }
+
+
+def dose_preview(*, study_id: str, weight_kg, target_cells_per_m2: int, bsa_formula=None) -> dict:
+    patient = Patient.objects.select_related("screening").filter(study_id=study_id).first()
+    if patient is None:
+        return {"errors": {"study_id": ["Unknown patient."]}}
+    schedule = InfusionSchedule.objects.filter(patient=patient).first()
+    formula = bsa_formula or (schedule.bsa_formula if schedule else rules.Formula.MOSTELLER)
+    height = patient.screening.height_cm
+    bsa = rules.bsa_m2(height_cm=height, weight_kg=weight_kg, formula=formula)
+    return {
+        "height_cm": height,
+        "bsa_m2": bsa,
+        "computed_dose_cells": rules.cell_dose(target_cells_per_m2=target_cells_per_m2, bsa=bsa),
+        "target_in_range": rules.target_in_range(target_cells_per_m2),
+        "body_problems": rules.body_problems(height_cm=height, weight_kg=weight_kg),
+    }
+
+
+def patient_dosing(patient: Patient) -> dict:
+    """The dosing box of a patient page."""
+    schedule = InfusionSchedule.objects.filter(patient=patient).first()
+    infusions = {i.course_number: i for i in Infusion.objects.filter(patient=patient)}
+    courses = []
+    if schedule is not None:
+        now = today()
+        for course in services.planned_courses(schedule):
+            infusion = infusions.get(course.number)
+            if infusion is not None:
+                state = infusion.get_status_display()
+            elif now > course.window_end:
+                state = "Overdue"
+            elif (course.planned - now).days <= protocol.DUE_SOON_DAYS:
+                state = "Due"
+            else:
+                state = "Planned"
+            courses.append({"course": course, "infusion": infusion, "state": state})
+    return {
+        "schedule": schedule,
+        "courses": courses,
+        "next_course": len(infusions) + 1 if len(infusions) < protocol.MAX_COURSES else None,
+        "exposure": services.exposure_summary(patient),
+        "drugs": DrugExposure.objects.filter(patient=patient).order_by("drug", "start_date"),
+        "end": getattr(patient, "end_of_treatment", None),
+    }
+
+
+def open_reminders():
+    """Flags of the daily task whose course is still not recorded."""
+    recorded = set(Infusion.objects.values_list("patient_id", "course_number"))
+    return [
+        r
+        for r in InfusionReminder.objects.select_related("patient", "patient__end_of_treatment")
+        if (r.patient_id, r.course_number) not in recorded
+        and not hasattr(r.patient, "end_of_treatment")
+    ]

@@ -1,0 +1,23 @@
+from django import template
+
+from dosing import selectors
+
+register = template.Library()
+
+
+@register.inclusion_tag("dosing/_patient_panel.html", takes_context=True)
+def dosing_panel(context, patient):
+    """The treatment box of a patient page: iNKT schedule (RPI), PD-1 and regorafenib, end of
+    treatment and the exposure summary. Nothing for a user who may not see dosing."""
+    user = context["request"].user
+    if not user.has_perm("dosing.view_infusion"):
+        return {"visible": False}
+    allocation = getattr(patient, "allocation", None)
+    return {
+        "visible": True,
+        "patient": patient,
+        "randomized": allocation is not None,
+        "rpi": allocation is not None and allocation.arm == "RPI",
+        "perms": context["perms"],
+        **selectors.patient_dosing(patient),
+    }
