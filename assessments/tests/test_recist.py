@@ -1,0 +1,333 @@
+"""The response engine: the spec's five examples, then the rules one by one."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from assessments.recist import (
+    Baseline,
+    Criterion,
+    FollowUp,
+    Measurement,
+    NewLesion,
+    NewLesionKind,
+    NonTargetLesion,
+    NonTargetStatus,
+    Options,
+    ReadError,
+    TargetLesion,
+    check_baseline,
+    evaluate,
+)
+
+ENROLLED = date(2026, 1, 1)
+BASE = date(2025, 12, 20)
+M = Options(Criterion.MRECIST)
+I = Options(Criterion.IRECIST)  # noqa: E741
+
+
+def visit(k: int) -> date:
+    return ENROLLED + timedelta(days=56 * k)
+
+
+def two_targets(a=40, b=30, **extra) -> Baseline:
+    return Baseline(BASE, (TargetLesion("T1", "liver", a), TargetLesion("T2", "lung", b)), **extra)
+
+
+def fu(k, t1, t2=0.0, **extra) -> FollowUp:
+    return FollowUp(visit(k), (Measurement("T1", t1), Measurement("T2", t2)), **extra)
+
+
+def overall(result):
+    return [t.overall for t in result.timepoints]
+
+
+# --- the spec's examples -------------------------------------------------------------------
+
+
+def example_1():
+    # 40 + 30 = 70 at baseline, then sums 45, 40, 52, 60 (the second target 0 from then on)
+    return two_targets(), [fu(1, 45), fu(2, 40), fu(3, 52), fu(4, 60)]
+
+
+def test_example_1_mrecist():
+    baseline, follow_ups = example_1()
+    result = evaluate(baseline, follow_ups, options=M, enrolled=ENROLLED)
+    assert overall(result) == ["PR", "PR", "PD", "PD"]
+    third = result.timepoints[2]
+    assert (third.target_sum, third.nadir_before, third.change_from_nadir_pct) == (52, 40, 30.0)
+    assert result.progression_date == visit(3)
+    assert result.best_overall_response == "PR"
+    assert result.first_response_date == visit(1)
+
+
+def test_example_1_irecist():
+    baseline, follow_ups = example_1()
+    result = evaluate(baseline, follow_ups, options=I, enrolled=ENROLLED)
+    assert overall(result) == ["iPR", "iPR", "iUPD", "iCPD"]
+    assert result.progression_date == visit(3)  # U, the 52 mm scan
+    assert result.icpd_scan_date == visit(4)
+    assert result.best_overall_response == "iPR"
+
+
+def test_example_2_twenty_percent_but_only_4_mm_is_not_progression():
+    baseline = Baseline(BASE, (TargetLesion("T1", "liver", 50),))
+    result = evaluate(
+        baseline,
+        [
+            FollowUp(visit(1), (Measurement("T1", 20),)),
+            FollowUp(visit(2), (Measurement("T1", 24),)),
+        ],
+        options=M,
+        enrolled=ENROLLED,
+    )
+    assert overall(result) == ["PR", "PR"]
+    assert result.progression_date is None
+
+
+def test_example_3_targets_gone_but_non_target_present_is_pr_not_cr():
+    baseline = two_targets(non_targets=(NonTargetLesion("N1", "peritoneum"),))
+    result = evaluate(
+        baseline,
+        [fu(1, 0, 0, non_targets={"N1": NonTargetStatus.PRESENT})],
+        options=M,
+        enrolled=ENROLLED,
+    )
+    assert result.timepoints[0].target == "CR"
+    assert overall(result) == ["PR"]
+
+
+def test_example_4_node_under_10_mm_with_other_targets_gone_is_cr():
+    baseline = Baseline(
+        BASE, (TargetLesion("T1", "liver", 30), TargetLesion("N1", "lymph node", 18, nodal=True))
+    )
+    result = evaluate(
+        baseline,
+        [FollowUp(visit(1), (Measurement("T1", 0), Measurement("N1", 8)))],
+        options=M,
+        enrolled=ENROLLED,
+    )
+    assert overall(result) == ["CR"]
+    assert result.best_overall_response == "CR"
+
+
+def test_example_5_irecist_reset_then_a_fresh_iupd():
+    baseline = two_targets()
+    new = NewLesion("L1", "lung", NewLesionKind.NODULE, 12)
+    follow_ups = [
+        fu(1, 40, 25),  # 65: SD
+        fu(2, 42, 25, new_lesions=(new,)),  # new lesion: iUPD
+        fu(3, 40, 24, new_lesions=(NewLesion("L1", "lung", absent=True),)),  # gone: reset
+        fu(4, 40, 24, new_lesions=(NewLesion("L2", "bone", NewLesionKind.OTHER, 15),)),
+    ]
+    result = evaluate(baseline, follow_ups, options=I, enrolled=ENROLLED)
+    assert overall(result) == ["iSD", "iUPD", "iSD", "iUPD"]
+    assert result.progression_date is None
+    assert result.unconfirmed_iupd_date == visit(4)
+    assert result.best_overall_response == "iSD"
+
+
+# --- baseline rules ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("targets", "message"),
+    [
+        ([TargetLesion(f"T{i}", f"organ{i}", 20) for i in range(6)], "At most 5 target"),
+        ([TargetLesion(f"T{i}", "liver", 20) for i in range(3)], "per organ (3 in liver)"),
+        ([TargetLesion("T1", "liver", 9)], "at least 10 mm"),
+        ([TargetLesion("N1", "lymph node", 14, nodal=True)], "short axis of at least 15 mm"),
+        (
+            [TargetLesion("N1", "porta hepatis", 18, nodal=True, porta_hepatis=True)],
+            "at least 20 mm",
+        ),
+        ([TargetLesion("P1", "portal_vein_thrombus", 25)], "never a target"),
+        ([TargetLesion("T1", "liver", 30, typical_hcc=True)], "viable diameter"),
+    ],
+)
+def test_baseline_breaking_the_rules_is_refused(targets, message):
+    problems = check_baseline(Baseline(BASE, tuple(targets)))
+    assert any(message in p for p in problems), problems
+
+
+def test_follow_up_dated_before_baseline_is_refused():
+    with pytest.raises(ReadError, match="on or before the baseline"):
+        evaluate(
+            two_targets(),
+            [FollowUp(BASE - timedelta(days=1), (Measurement("T1", 40), Measurement("T2", 30)))],
+            options=M,
+            enrolled=ENROLLED,
+        )
+
+
+def test_every_baseline_target_must_be_remeasured_or_marked():
+    with pytest.raises(ReadError, match="Re-measure every baseline target"):
+        evaluate(
+            two_targets(),
+            [FollowUp(visit(1), (Measurement("T1", 40),))],
+            options=M,
+            enrolled=ENROLLED,
+        )
+
+
+# --- target rules --------------------------------------------------------------------------
+
+
+def test_target_not_assessable_makes_the_timepoint_ne():
+    result = evaluate(two_targets(), [fu(1, 40, None)], options=M, enrolled=ENROLLED)
+    assert overall(result) == ["NE"]
+
+
+def test_assessed_targets_alone_meeting_pd_make_it_pd():
+    result = evaluate(two_targets(), [fu(1, 90, None)], options=M, enrolled=ENROLLED)
+    assert overall(result) == ["PD"]
+
+
+def test_mrecist_uses_the_viable_diameter_of_typical_hcc():
+    baseline = Baseline(BASE, (TargetLesion("T1", "liver", 50, typical_hcc=True, viable_mm=40),))
+    follow_ups = [FollowUp(visit(1), (Measurement("T1", 50, viable_mm=10),))]
+    assert overall(evaluate(baseline, follow_ups, options=M, enrolled=ENROLLED)) == ["PR"]
+    assert overall(evaluate(baseline, follow_ups, options=I, enrolled=ENROLLED)) == ["iSD"]
+
+
+def test_5_mm_floor_can_be_switched_off_for_mrecist():
+    baseline = Baseline(BASE, (TargetLesion("T1", "liver", 20),))
+    follow_ups = [FollowUp(visit(1), (Measurement("T1", 24),))]  # +20 %, +4 mm
+    assert overall(evaluate(baseline, follow_ups, options=M, enrolled=ENROLLED)) == ["SD"]
+    no_floor = Options(Criterion.MRECIST, pd_5mm_floor=False)
+    assert overall(evaluate(baseline, follow_ups, options=no_floor, enrolled=ENROLLED)) == ["PD"]
+
+
+def test_pr_is_kept_until_progression():
+    # 70 -> 45 (PR) -> 52: 74 % of baseline (SD range), +16 % over the nadir (not PD)
+    result = evaluate(two_targets(), [fu(1, 45), fu(2, 52)], options=M, enrolled=ENROLLED)
+    assert overall(result) == ["PR", "PR"]
+
+
+def test_lesion_reappearing_after_complete_response_is_pd():
+    result = evaluate(two_targets(), [fu(1, 0, 0), fu(2, 6, 0)], options=M, enrolled=ENROLLED)
+    assert overall(result) == ["CR", "PD"]
+
+
+# --- non-target and new lesions -------------------------------------------------------------
+
+
+def test_unequivocal_non_target_progression_is_pd():
+    baseline = two_targets(non_targets=(NonTargetLesion("N1", "peritoneum"),))
+    result = evaluate(
+        baseline,
+        [fu(1, 40, 30, non_targets={"N1": NonTargetStatus.PROGRESSION})],
+        options=M,
+        enrolled=ENROLLED,
+    )
+    assert overall(result) == ["PD"]
+
+
+def test_non_target_not_assessed_leaves_targets_to_decide():
+    baseline = two_targets(non_targets=(NonTargetLesion("N1", "peritoneum"),))
+    result = evaluate(baseline, [fu(1, 20, 10)], options=M, enrolled=ENROLLED)
+    assert result.timepoints[0].non_target == "NE"
+    assert overall(result) == ["PR"]
+
+
+def test_mrecist_atypical_liver_nodule_counts_only_after_10_mm_growth():
+    first = NewLesion("L1", "liver", NewLesionKind.NODULE, 12)
+    grown = NewLesion("L1", "liver", NewLesionKind.NODULE, 22)
+    result = evaluate(
+        two_targets(),
+        [fu(1, 40, 30, new_lesions=(first,)), fu(2, 40, 30, new_lesions=(grown,))],
+        options=M,
+        enrolled=ENROLLED,
+    )
+    assert overall(result) == ["SD", "PD"]
+    assert result.progression_date == visit(2)
+
+
+def test_mrecist_typical_new_liver_nodule_of_10_mm_is_pd():
+    typical = NewLesion("L1", "liver", NewLesionKind.NODULE, 10, typical_hcc=True)
+    result = evaluate(
+        two_targets(), [fu(1, 40, 30, new_lesions=(typical,))], options=M, enrolled=ENROLLED
+    )
+    assert overall(result) == ["PD"]
+
+
+def test_effusion_counts_only_with_positive_cytology():
+    plain = NewLesion("E1", "pleura", NewLesionKind.EFFUSION)
+    proven = NewLesion("E1", "pleura", NewLesionKind.EFFUSION, cytology_positive=True)
+    result = evaluate(
+        two_targets(),
+        [fu(1, 40, 30, new_lesions=(plain,)), fu(2, 40, 30, new_lesions=(proven,))],
+        options=M,
+        enrolled=ENROLLED,
+    )
+    assert overall(result) == ["SD", "PD"]
+
+
+def test_equivocal_new_lesion_confirmed_later_dates_progression_at_first_sight():
+    seen = NewLesion("L1", "bone", NewLesionKind.OTHER, 8, equivocal=True)
+    sure = NewLesion("L1", "bone", NewLesionKind.OTHER, 14)
+    result = evaluate(
+        two_targets(),
+        [fu(1, 40, 30, new_lesions=(seen,)), fu(2, 40, 30, new_lesions=(sure,))],
+        options=M,
+        enrolled=ENROLLED,
+    )
+    assert overall(result) == ["SD", "PD"]
+    assert result.progression_date == visit(1)
+
+
+# --- best overall response -----------------------------------------------------------------
+
+
+def test_sd_counts_only_42_days_after_enrolment():
+    early = FollowUp(ENROLLED + timedelta(days=30), (Measurement("T1", 40), Measurement("T2", 30)))
+    result = evaluate(two_targets(), [early], options=M, enrolled=ENROLLED)
+    assert result.best_overall_response == "NE"
+    later = evaluate(two_targets(), [fu(1, 40, 30)], options=M, enrolled=ENROLLED)
+    assert later.best_overall_response == "SD"
+
+
+def test_progression_without_qualifying_response_is_best_pd():
+    result = evaluate(two_targets(), [fu(1, 90, 40)], options=M, enrolled=ENROLLED)
+    assert result.best_overall_response == "PD"
+
+
+def test_confirmation_of_response_is_optional():
+    follow_ups = [fu(1, 20, 10), fu(2, 40, 30)]
+    plain = evaluate(two_targets(), follow_ups, options=M, enrolled=ENROLLED)
+    assert plain.best_overall_response == "PR"
+    confirmed = Options(Criterion.MRECIST, confirm_response_days=28)
+    strict = evaluate(two_targets(), follow_ups, options=confirmed, enrolled=ENROLLED)
+    assert strict.best_overall_response == "PD"  # the PR was not confirmed by the next scan
+
+
+# --- iRECIST specifics ---------------------------------------------------------------------
+
+
+def test_scan_under_28_days_after_iupd_is_disregarded():
+    early = FollowUp(visit(3) + timedelta(days=14), (Measurement("T1", 70), Measurement("T2", 0)))
+    result = evaluate(
+        two_targets(), [fu(1, 45), fu(2, 40), fu(3, 52), early], options=I, enrolled=ENROLLED
+    )
+    assert overall(result)[-1] == "iUPD"
+    assert result.progression_date is None and result.unconfirmed_iupd_date == visit(3)
+
+
+def test_pd_in_a_new_category_confirms_icpd():
+    baseline = two_targets(non_targets=(NonTargetLesion("N1", "peritoneum"),))
+    follow_ups = [
+        fu(1, 45, 0, non_targets={"N1": NonTargetStatus.PRESENT}),
+        fu(2, 55, 0, non_targets={"N1": NonTargetStatus.PRESENT}),  # +22 %, +10 mm: iUPD
+        fu(3, 55, 0, non_targets={"N1": NonTargetStatus.PROGRESSION}),  # non-target now PD
+    ]
+    result = evaluate(baseline, follow_ups, options=I, enrolled=ENROLLED)
+    assert overall(result) == ["iPR", "iUPD", "iCPD"]
+    assert result.progression_date == visit(2)
+
+
+def test_iupd_that_neither_confirms_nor_resets_stays_iupd():
+    result = evaluate(
+        two_targets(), [fu(1, 45), fu(2, 40), fu(3, 52), fu(4, 54)], options=I, enrolled=ENROLLED
+    )
+    assert overall(result) == ["iPR", "iPR", "iUPD", "iUPD"]  # +2 mm only, still over the bar
+    assert result.best_overall_response == "iPR"
