@@ -303,6 +303,6 @@ class PreviewView(APIView):
     @extend_schema(request=DosePreviewSerializer, responses={200: OpenApiTypes.OBJECT})
     def post(self, request):
         body = DosePreviewSerializer(data=request.data)
-        if not body.is_valid():
-            return Response({"errors": body.errors})
-        return Response(selectors.dose_preview(**body.validated_data))
+        body.is_valid(raise_exception=True)
+        result = selectors.dose_preview(**body.validated_data)
+        return Response(result, status=400 if "errors" in result else 200)

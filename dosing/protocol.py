@@ -9,6 +9,9 @@ TARGET_CELLS_PER_M2_MIN = 10**8
 TARGET_CELLS_PER_M2_MAX = 10**9
 # Cells infused below this fraction of the computed dose count as a reduced dose.
 REDUCED_DOSE_FRACTION = Decimal("0.90")
+INCREASED_DOSE_FRACTION = Decimal("1.10")
+# The first course is planned within this many days of randomization.
+MAX_DAYS_TO_FIRST_COURSE = 90
 # Body measurements beyond these are typing errors, not patients (refused unless a deviation).
 HEIGHT_CM_RANGE = (Decimal(100), Decimal(230))
 WEIGHT_KG_RANGE = (Decimal(25), Decimal(250))

@@ -99,6 +99,7 @@ class Deviation(StrEnum):
     OUTSIDE_WINDOW = "outside_window"
     MISSED = "missed"
     REDUCED_DOSE = "reduced_dose"
+    INCREASED_DOSE = "increased_dose"
     DOSE_OUT_OF_RANGE = "dose_out_of_range"
     IMPLAUSIBLE_BODY = "implausible_body"
 
@@ -108,6 +109,7 @@ DEVIATION_TEXT = {
     Deviation.OUTSIDE_WINDOW: "Given outside its window",
     Deviation.MISSED: "Course missed",
     Deviation.REDUCED_DOSE: "Reduced dose (below 90% of the computed dose)",
+    Deviation.INCREASED_DOSE: "Increased dose (above 110% of the computed dose)",
     Deviation.DOSE_OUT_OF_RANGE: "Dose outside 10^8-10^9 cells/m2",
     Deviation.IMPLAUSIBLE_BODY: "BSA from a height or weight outside the plausible range",
 }
@@ -137,6 +139,12 @@ def deviations(
         and Decimal(cells_infused) < protocol.REDUCED_DOSE_FRACTION * computed_dose
     ):
         found.append(Deviation.REDUCED_DOSE)
+    if (
+        computed_dose
+        and cells_infused is not None
+        and Decimal(cells_infused) > protocol.INCREASED_DOSE_FRACTION * computed_dose
+    ):
+        found.append(Deviation.INCREASED_DOSE)
     per_m2_ok = (
         bsa is not None
         and cells_infused is not None
@@ -156,9 +164,9 @@ def deviations(
 @dataclass(frozen=True)
 class CourseRecord:
     number: int
+    planned_on: date
     given_on: date | None  # None: missed
     cells_infused: int
-    planned_cells: int  # target x BSA computed for this course (0 when missed)
 
 
 @dataclass(frozen=True)
@@ -173,16 +181,18 @@ class Exposure:
 def exposure(records: list[CourseRecord], *, reference_dose: int | None) -> Exposure:
     """Courses given, cumulative cells and relative dose intensity.
 
-    RDI = (cells delivered / days from the first infusion to 14 days after the last) divided by
-    (planned cells per course / 14 days), the planned cells per course being `reference_dose`
-    (the dose computed at the first infusion). None until a course has been given."""
+    RDI = (cells delivered / days of treatment) / (planned cells per course / 14 days), where
+    the days of treatment run from the first infusion to 14 days after the last course recorded,
+    given or missed (a missed course is time on treatment without dose), and the planned cells
+    per course are `reference_dose` (the schedule's target x the BSA at the first infusion).
+    None until a course has been given."""
     given = [r for r in records if r.given_on is not None]
     cumulative = sum(r.cells_infused for r in given)
     planned = (reference_dose or 0) * len(records)
     rdi = None
     if given and reference_dose:
         first = min(r.given_on for r in given)
-        last = max(r.given_on for r in given)
+        last = max(r.given_on or r.planned_on for r in records)
         days = (last - first).days + protocol.COURSE_INTERVAL_DAYS
         delivered_per_day = Decimal(cumulative) / days
         planned_per_day = Decimal(reference_dose) / protocol.COURSE_INTERVAL_DAYS
@@ -199,7 +209,7 @@ def exposure(records: list[CourseRecord], *, reference_dose: int | None) -> Expo
 def parse_cells(text: str) -> int:
     """A cell count as typed: 500000000, 5e8, 5E8, 5x10^8, 5×10^8, 5*10^8 (whole cells)."""
     cleaned = text.strip().replace(" ", "").replace(",", "").replace("×", "x").replace("*", "x")
-    if "x10^" in cleaned.lower():
+    if cleaned.lower().count("x10^") == 1:
         mantissa, exponent = cleaned.lower().split("x10^")
         cleaned = f"{mantissa}e{exponent}"
     try:

@@ -46,10 +46,13 @@ def patient_dosing(patient: Patient) -> dict:
     courses = []
     if schedule is not None:
         now = today()
+        ended = getattr(patient, "end_of_treatment", None)
         for course in services.planned_courses(schedule):
             infusion = infusions.get(course.number)
             if infusion is not None:
                 state = infusion.get_status_display()
+            elif ended is not None:
+                state = "Not given (treatment ended)"
             elif now > course.window_end:
                 state = "Overdue"
             elif (course.planned - now).days <= protocol.DUE_SOON_DAYS:
@@ -70,9 +73,14 @@ def patient_dosing(patient: Patient) -> dict:
 def open_reminders():
     """Flags of the daily task whose course is still not recorded."""
     recorded = set(Infusion.objects.values_list("patient_id", "course_number"))
+    reminders = list(
+        InfusionReminder.objects.select_related("patient", "patient__end_of_treatment")
+    )
+    overdue = {(r.patient_id, r.course_number) for r in reminders if r.kind == r.OVERDUE}
     return [
         r
-        for r in InfusionReminder.objects.select_related("patient", "patient__end_of_treatment")
+        for r in reminders
         if (r.patient_id, r.course_number) not in recorded
         and not hasattr(r.patient, "end_of_treatment")
+        and not (r.kind == r.DUE and (r.patient_id, r.course_number) in overdue)
     ]

@@ -1,7 +1,7 @@
 """Every write of the dosing app: keyword-only functions, one transaction each."""
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
@@ -35,6 +35,19 @@ def _require_on_treatment(patient: Patient, on: date | None = None):
         )
 
 
+def _check_first_date(first_planned_date: date, allocation) -> None:
+    randomized_on = timezone.localdate(allocation.randomized_at)
+    latest = randomized_on + timedelta(days=protocol.MAX_DAYS_TO_FIRST_COURSE)
+    if not randomized_on <= first_planned_date <= latest:
+        raise DomainError(
+            field_errors={
+                "first_planned_date": [
+                    f"Plan course 1 between randomization ({randomized_on}) and {latest}."
+                ]
+            }
+        )
+
+
 def _check_target(target: int, field="target_cells_per_m2"):
     if not rules.target_in_range(target):
         raise DomainError(
@@ -58,8 +71,7 @@ def schedule_create(
     if InfusionSchedule.objects.filter(patient=patient).exists():
         raise DomainError(f"{patient} already has an infusion schedule; change it instead.")
     _check_target(target_cells_per_m2)
-    if first_planned_date < timezone.localdate(allocation.randomized_at):
-        raise DomainError(field_errors={"first_planned_date": ["Cannot be before randomization."]})
+    _check_first_date(first_planned_date, allocation)
     if not 0 <= window_days <= 7:
         raise DomainError(field_errors={"window_days": ["Between 0 and 7 days."]})
     schedule = InfusionSchedule(
@@ -77,16 +89,27 @@ def schedule_create(
 
 @transaction.atomic
 def schedule_update(*, schedule: InfusionSchedule, by, reason: str, **changes) -> InfusionSchedule:
-    schedule = InfusionSchedule.objects.select_for_update().get(pk=schedule.pk)
+    schedule = (
+        InfusionSchedule.objects.select_for_update(of=("self",))
+        .select_related("patient__allocation")
+        .get(pk=schedule.pk)
+    )
+    _require_on_treatment(schedule.patient)
+    changes = {k: v for k, v in changes.items() if getattr(schedule, k, v) != v}
     if "target_cells_per_m2" in changes:
         _check_target(changes["target_cells_per_m2"])
     if "window_days" in changes and not 0 <= changes["window_days"] <= 7:
         raise DomainError(field_errors={"window_days": ["Between 0 and 7 days."]})
-    if (
-        "first_planned_date" in changes
-        and Infusion.objects.filter(patient=schedule.patient, course_number=1).exists()
-    ):
-        raise DomainError("Course 1 is recorded: the schedule runs from its actual date.")
+    if "first_planned_date" in changes:
+        _check_first_date(changes["first_planned_date"], schedule.patient.allocation)
+    recorded = Infusion.objects.filter(patient=schedule.patient).exists()
+    fixed = [f for f in ("first_planned_date", "window_days") if f in changes]
+    if recorded and fixed:
+        raise DomainError(
+            "Courses are recorded: the planned dates and windows they were judged by stay as "
+            "they are (the target may still change for the next courses).",
+            field_errors={f: ["Fixed once a course is recorded."] for f in fixed},
+        )
     for field in ("first_planned_date", "window_days", "bsa_formula", "target_cells_per_m2"):
         if field in changes:
             setattr(schedule, field, changes[field])
@@ -94,13 +117,21 @@ def schedule_update(*, schedule: InfusionSchedule, by, reason: str, **changes) -
     return schedule
 
 
-def planned_courses(schedule: InfusionSchedule) -> list[rules.PlannedCourse]:
-    """The schedule's courses, anchored on course 1's actual date once it was given."""
-    first = (
-        Infusion.objects.filter(patient=schedule.patient, course_number=1, status=Infusion.GIVEN)
-        .values_list("infused_at", flat=True)
-        .first()
-    )
+_UNKNOWN = object()
+
+
+def planned_courses(schedule: InfusionSchedule, first_given=_UNKNOWN) -> list[rules.PlannedCourse]:
+    """The schedule's courses, anchored on course 1's actual date once it was given (pass
+    `first_given`, course 1's infused_at or None, when it is already known)."""
+    first = first_given
+    if first is _UNKNOWN:
+        first = (
+            Infusion.objects.filter(
+                patient=schedule.patient, course_number=1, status=Infusion.GIVEN
+            )
+            .values_list("infused_at", flat=True)
+            .first()
+        )
     anchor = timezone.localdate(first) if first else schedule.first_planned_date
     return rules.schedule(anchor=anchor, window_days=schedule.window_days)
 
@@ -171,7 +202,8 @@ def _validate_given(data: dict, *, allocation, previous: Infusion | None) -> dic
             errors.setdefault("infused_at", []).append("Cannot be before randomization.")
         if previous is not None and previous.infused_at and infused_at <= previous.infused_at:
             errors.setdefault("infused_at", []).append(
-                f"Must be after course {previous.course_number} ({previous.infused_at:%Y-%m-%d})."
+                f"Must be after course {previous.course_number} "
+                f"({timezone.localtime(previous.infused_at):%Y-%m-%d %H:%M})."
             )
     for field in ("weight_kg", "target_cells_per_m2"):
         if data.get(field) is not None and data[field] <= 0:
@@ -260,8 +292,19 @@ def infusion_correct(*, infusion: Infusion, by, reason: str, **changes) -> Infus
     )
     if infusion.status != Infusion.GIVEN:
         raise DomainError("A missed course has nothing to correct; record the next course.")
+    unknown = sorted(set(changes) - set(_GIVEN_FIELDS) - {"deviation_reason"})
+    if unknown:
+        raise DomainError(field_errors={f: ["Cannot be corrected here."] for f in unknown})
     data = {f: getattr(infusion, f) for f in _GIVEN_FIELDS}
     data.update({k: v for k, v in changes.items() if k in _GIVEN_FIELDS})
+    later = Infusion.objects.filter(
+        patient=infusion.patient, course_number__gt=infusion.course_number
+    ).exists()
+    if later and data["infused_at"] != infusion.infused_at:
+        raise DomainError(
+            "Later courses were judged against this date: correct them first, from the last.",
+            field_errors={"infused_at": ["Later courses are recorded."]},
+        )
     previous = (
         Infusion.objects.filter(
             patient=infusion.patient,
@@ -320,7 +363,9 @@ def end_of_treatment_record(*, patient: Patient, by, date: date, reason: str, de
     )
     if last and date < timezone.localdate(last):
         raise DomainError(
-            field_errors={"date": [f"Cannot be before the last infusion ({last:%Y-%m-%d})."]}
+            field_errors={
+                "date": [f"Cannot be before the last infusion ({timezone.localdate(last)})."]
+            }
         )
     if reason == "other" and not details.strip():
         raise DomainError(field_errors={"details": ["Say what the other reason is."]})
@@ -391,14 +436,18 @@ def due_and_overdue(*, today: date) -> list[dict]:
     schedules = InfusionSchedule.objects.select_related("patient").exclude(
         patient__end_of_treatment__isnull=False
     )
-    recorded = {}
-    for patient_id, number in Infusion.objects.values_list("patient_id", "course_number"):
+    recorded, first_given = {}, {}
+    for patient_id, number, status, infused_at in Infusion.objects.values_list(
+        "patient_id", "course_number", "status", "infused_at"
+    ):
         recorded[patient_id] = max(recorded.get(patient_id, 0), number)
+        if number == 1 and status == Infusion.GIVEN:
+            first_given[patient_id] = infused_at
     for schedule in schedules:
         number = recorded.get(schedule.patient_id, 0) + 1
         if number > protocol.MAX_COURSES:
             continue
-        course = planned_courses(schedule)[number - 1]
+        course = planned_courses(schedule, first_given.get(schedule.patient_id))[number - 1]
         if today > course.window_end:
             kind = InfusionReminder.OVERDUE
         elif (course.planned - today).days <= protocol.DUE_SOON_DAYS:
@@ -414,33 +463,36 @@ def reminders_flag(*, today: date) -> int:
     the new ones. Returns the number of new flags."""
     new = []
     for row in due_and_overdue(today=today):
-        reminder, created = InfusionReminder.objects.get_or_create(
+        reminder, created = InfusionReminder.objects.update_or_create(
             patient=row["patient"],
             course_number=row["course"].number,
             kind=row["kind"],
-            defaults={"planned_date": row["course"].planned, "flagged_on": today},
+            defaults={"planned_date": row["course"].planned},
+            create_defaults={"planned_date": row["course"].planned, "flagged_on": today},
         )
         if created:
             new.append(reminder)
+    # every flag not yet e-mailed, including any that a failed e-mail left behind
+    unsent = list(InfusionReminder.objects.filter(emailed=False).select_related("patient"))
     recipients = list(
         get_user_model()
         .objects.filter(groups__name=COORDINATOR, is_active=True)
         .exclude(email="")
         .values_list("email", flat=True)
     )
-    if new and recipients:
+    if unsent and recipients:
         lines = [
             f"- {r.patient.study_id} course {r.course_number}: planned {r.planned_date}, "
             f"{r.get_kind_display().lower()}"
-            for r in new
+            for r in unsent
         ]
         send_mail(
-            subject=f"[NCT05962450] iNKT infusions due or overdue ({len(new)})",
+            subject=f"[NCT05962450] iNKT infusions due or overdue ({len(unsent)})",
             message="\n".join(["Infusions to schedule or record:", *lines, ""]),
             from_email=None,
             recipient_list=recipients,
         )
-        InfusionReminder.objects.filter(pk__in=[r.pk for r in new]).update(emailed=True)
+        InfusionReminder.objects.filter(pk__in=[r.pk for r in unsent]).update(emailed=True)
     return len(new)
 
 
@@ -449,13 +501,17 @@ def exposure_summary(patient: Patient) -> rules.Exposure:
     records = [
         rules.CourseRecord(
             number=i.course_number,
+            planned_on=i.planned_date,
             given_on=timezone.localdate(i.infused_at) if i.status == Infusion.GIVEN else None,
             cells_infused=i.cells_infused or 0,
-            planned_cells=i.computed_dose_cells or 0,
         )
         for i in infusions
     ]
+    schedule = InfusionSchedule.objects.filter(patient=patient).first()
     first_given = next((i for i in infusions if i.status == Infusion.GIVEN), None)
-    return rules.exposure(
-        records, reference_dose=first_given.computed_dose_cells if first_given else None
+    reference = (
+        rules.cell_dose(target_cells_per_m2=schedule.target_cells_per_m2, bsa=first_given.bsa_m2)
+        if schedule and first_given
+        else None
     )
+    return rules.exposure(records, reference_dose=reference)

@@ -1,6 +1,7 @@
 from django import template
 
 from dosing import selectors
+from randomization.protocol import RPI
 
 register = template.Library()
 
@@ -17,7 +18,7 @@ def dosing_panel(context, patient):
         "visible": True,
         "patient": patient,
         "randomized": allocation is not None,
-        "rpi": allocation is not None and allocation.arm == "RPI",
+        "rpi": allocation is not None and allocation.arm == RPI,
         "perms": context["perms"],
         **selectors.patient_dosing(patient),
     }

@@ -117,3 +117,12 @@ def test_correction_through_the_api_needs_a_reason(api_as, coordinator, rpi):
     assert fixed.status_code == 200 and fixed.json()["bsa_m2"] == "1.8074"
     history = api.get(f"{url}history/").json()
     assert history[0]["reason"] == "Scale misread"
+
+
+def test_preview_for_an_unknown_patient_is_400(api_as, coordinator):
+    response = api_as(coordinator).post(
+        "/api/dosing/preview/",
+        {"study_id": "INKT-999", "weight_kg": "70", "target_cells_per_m2": "1e9"},
+        format="json",
+    )
+    assert response.status_code == 400

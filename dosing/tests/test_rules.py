@@ -110,10 +110,10 @@ def test_missed_course():
 
 def test_exposure_matches_a_hand_count():
     records = [
-        CourseRecord(1, date(2026, 1, 1), 900_000_000, 909_000_000),
-        CourseRecord(2, date(2026, 1, 15), 800_000_000, 909_000_000),
-        CourseRecord(3, None, 0, 0),
-        CourseRecord(4, date(2026, 2, 15), 900_000_000, 909_000_000),
+        CourseRecord(1, date(2026, 1, 1), date(2026, 1, 1), 900_000_000),
+        CourseRecord(2, date(2026, 1, 15), date(2026, 1, 15), 800_000_000),
+        CourseRecord(3, date(2026, 1, 29), None, 0),
+        CourseRecord(4, date(2026, 2, 12), date(2026, 2, 15), 900_000_000),
     ]
     result = rules.exposure(records, reference_dose=909_000_000)
     assert (result.courses_given, result.courses_missed) == (3, 1)
@@ -123,11 +123,21 @@ def test_exposure_matches_a_hand_count():
 
 
 def test_full_exposure_on_schedule_has_rdi_1():
-    records = [
-        CourseRecord(k, date(2026, 1, 1) + timedelta(days=14 * (k - 1)), 10**9, 10**9)
-        for k in range(1, 7)
-    ]
+    days = [date(2026, 1, 1) + timedelta(days=14 * (k - 1)) for k in range(1, 7)]
+    records = [CourseRecord(k, day, day, 10**9) for k, day in enumerate(days, start=1)]
     assert rules.exposure(records, reference_dose=10**9).relative_dose_intensity == Decimal("1.000")
+
+
+def test_missed_courses_after_the_last_given_lower_the_rdi():
+    # one course of 1e9 then five missed: 1e9 over 70 + 14 = 84 days vs 1e9 per 14 days
+    days = [date(2026, 1, 1) + timedelta(days=14 * (k - 1)) for k in range(1, 7)]
+    records = [CourseRecord(1, days[0], days[0], 10**9)]
+    records += [CourseRecord(k, days[k - 1], None, 0) for k in range(2, 7)]
+    assert rules.exposure(records, reference_dose=10**9).relative_dose_intensity == Decimal("0.167")
+
+
+def test_overdose_is_a_deviation():
+    assert dev(infused=1_000_000_001) == [Deviation.INCREASED_DOSE]  # > 110 % of 9.0905e8
 
 
 def test_no_course_given_has_no_rdi():
@@ -150,7 +160,7 @@ def test_cell_counts_as_typed(typed, cells):
     assert rules.parse_cells(typed) == cells
 
 
-@pytest.mark.parametrize("typed", ["abc", "5.5", "-5e8", "1e20", "NaN", "inf", ""])
+@pytest.mark.parametrize("typed", ["abc", "5.5", "-5e8", "1e20", "NaN", "inf", "", "5x10^8x10^2"])
 def test_bad_cell_counts_are_refused(typed):
     with pytest.raises(ValueError):
         rules.parse_cells(typed)

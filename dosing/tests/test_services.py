@@ -258,3 +258,61 @@ def test_course_due_within_three_days_is_flagged_due(randomized, coordinator):
     assert [(r["patient"], r["course"].number, r["kind"]) for r in rows] == [(patient, 1, "due")]
     later = services.due_and_overdue(today=timezone.localdate() - timedelta(days=2))
     assert later == []
+
+
+def test_schedule_changes_after_course_1_keep_dates_and_windows(rpi, coordinator):
+    give(rpi, coordinator, days_ago=56)
+    schedule = rpi.infusion_schedule
+    same = {"first_planned_date": schedule.first_planned_date, "window_days": 3}
+    changed = services.schedule_update(
+        schedule=schedule,
+        by=coordinator,
+        reason="New target",
+        target_cells_per_m2=6 * 10**8,
+        **same,
+    )
+    assert changed.target_cells_per_m2 == 6 * 10**8
+    with pytest.raises(DomainError, match="Courses are recorded"):
+        services.schedule_update(schedule=schedule, by=coordinator, reason="wider", window_days=5)
+
+
+def test_first_course_far_from_randomization_is_refused(randomized, coordinator):
+    patient = randomized("RPI", days_ago=1)
+    for day in (timezone.localdate() - timedelta(days=5), date_max()):
+        with pytest.raises(DomainError) as refused:
+            services.schedule_create(
+                patient=patient, by=coordinator, first_planned_date=day, target_cells_per_m2=TARGET
+            )
+        assert "first_planned_date" in refused.value.field_errors
+
+
+def date_max():
+    from datetime import date
+
+    return date(9999, 12, 1)
+
+
+def test_course_date_is_not_corrected_under_later_courses(rpi, coordinator):
+    first = give(rpi, coordinator, days_ago=56)
+    give(rpi, coordinator, days_ago=42)
+    with pytest.raises(DomainError, match="Later courses"):
+        services.infusion_correct(infusion=first, by=coordinator, reason="typo", infused_at=at(55))
+
+
+def test_overdue_flag_supersedes_the_due_flag(randomized, coordinator):
+    from dosing import selectors
+
+    patient = randomized("RPI", days_ago=10)
+    services.schedule_create(
+        patient=patient,
+        by=coordinator,
+        first_planned_date=timezone.localdate() - timedelta(days=2),
+        target_cells_per_m2=TARGET,
+    )
+    services.reminders_flag(today=timezone.localdate() - timedelta(days=4))  # due in 2 days
+    services.reminders_flag(today=timezone.localdate())  # 2 days late, still in its window
+    kinds = {r.kind for r in InfusionReminder.objects.all()}
+    shown = [r.kind for r in selectors.open_reminders()]
+    assert kinds == {"due"} and shown == ["due"]
+    services.reminders_flag(today=timezone.localdate() + timedelta(days=2))  # past the window
+    assert [r.kind for r in selectors.open_reminders()] == ["overdue"]
