@@ -67,6 +67,7 @@ class TargetLesion:
 class NonTargetLesion:
     id: str
     organ: str
+    nodal: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,9 @@ def check_baseline(baseline: Baseline) -> list[str]:
     problems = []
     if len(baseline.targets) > MAX_TARGETS:
         problems.append(f"At most {MAX_TARGETS} target lesions ({len(baseline.targets)} given).")
+    ids = [lesion.id for lesion in [*baseline.targets, *baseline.non_targets]]
+    if len(ids) != len(set(ids)):
+        problems.append("Every lesion needs its own id.")
     per_organ: dict[str, int] = {}
     for lesion in baseline.targets:
         per_organ[lesion.organ] = per_organ.get(lesion.organ, 0) + 1
@@ -167,6 +171,9 @@ def check_follow_up(baseline: Baseline, follow_up: FollowUp, previous: date | No
     unknown = sorted(ids - {t.id for t in baseline.targets})
     if unknown:
         problems.append(f"Unknown target lesion(s): {unknown}.")
+    strangers = sorted(set(follow_up.non_targets) - {n.id for n in baseline.non_targets})
+    if strangers:
+        problems.append(f"Unknown non-target lesion(s): {strangers}.")
     targets = {t.id: t for t in baseline.targets}
     for m in follow_up.measurements:
         for value in (m.diameter_mm, m.viable_mm):
@@ -237,9 +244,10 @@ def _sum(values) -> float:
 
 
 def _pd(total: float, nadir: float, options: Options) -> bool:
-    if total < 1.2 * nadir - 1e-9:
+    if total <= nadir or total < 1.2 * nadir - 1e-9:
         return False
-    return not options.pd_5mm_floor or total - nadir >= 5 - 1e-9
+    floor = options.pd_5mm_floor or options.criterion is Criterion.IRECIST  # iRECIST keeps it
+    return not floor or total - nadir >= 5 - 1e-9
 
 
 def _pct(value: float | None, reference: float) -> float | None:
@@ -285,7 +293,7 @@ class _Reader:
         self.best_target = None  # "PR" once reached, kept until PD
         self.history: dict[str, list[NewLesion]] = {}
         self.first_seen: dict[str, date] = {}
-        self.last_overall = None
+        self.in_cr = False  # an overall CR not yet followed by anything but CR or NE
         self.known_new: set[str] = set()  # new lesions already judged before an iRECIST reset
 
     def components(self, fu: FollowUp) -> tuple[TimepointResult, date | None]:
@@ -312,7 +320,7 @@ class _Reader:
         if self.baseline.targets:
             if total is None:
                 target = "PD" if values and _pd(partial, nadir, self.options) else "NE"
-            elif self.last_overall == "CR" and not cr_possible:
+            elif self.in_cr and not cr_possible:
                 target = "PD"  # a lesion reappearing after a complete response
             elif cr_possible:
                 target = "CR"
@@ -327,9 +335,14 @@ class _Reader:
             fu.non_targets.get(n.id, NonTargetStatus.NOT_ASSESSED)
             for n in self.baseline.non_targets
         ]
+        # A non-nodal non-target seen again after a complete response is progression.
+        reappeared = self.in_cr and any(
+            fu.non_targets.get(n.id) is NonTargetStatus.PRESENT and not n.nodal
+            for n in self.baseline.non_targets
+        )
         non_target = ""
         if statuses:
-            if any(
+            if reappeared or any(
                 s in (NonTargetStatus.PROGRESSION, NonTargetStatus.FURTHER_INCREASE)
                 for s in statuses
             ):
@@ -371,7 +384,10 @@ class _Reader:
             self.best_target = None
         if total is not None:
             self.nadir = min(self.nadir, total)
-        self.last_overall = overall
+        if overall == "CR":
+            self.in_cr = True
+        elif overall != "NE":
+            self.in_cr = False
         return result, dated if overall == "PD" else None
 
 
@@ -399,26 +415,30 @@ def _best(
     progressed: bool,
     fallback: list[str],
 ) -> tuple[str, date | None]:
-    """Best overall response before progression, with the SD duration and optional
-    confirmation rules; the date of the first CR/PR."""
-    responses = {"CR", "PR", "iCR", "iPR"}
+    """Best overall response before progression, with the SD duration and the optional
+    confirmation of CR/PR (RECIST 1.1, Table 3: a CR confirmed by a CR, a PR by a CR or PR,
+    at least `confirm_response_days` later; an unconfirmed one counts as SD when that is long
+    enough after enrolment); the date of the first CR/PR."""
+    stable = {"SD", "NN", "iSD", "iNN"}
     qualifying: list[str] = []
     first_response = None
     for i, (day, response) in enumerate(results):
-        if response in responses:
+        kind = response.removeprefix("i")
+        if kind in ("CR", "PR"):
             if options.confirm_response_days is not None:
                 later = [
-                    r
+                    r.removeprefix("i")
                     for d, r in results[i + 1 :]
                     if (d - day).days >= options.confirm_response_days
                 ]
-                if not later or later[0] not in responses:
+                accepted = {"CR": {"CR"}, "PR": {"CR", "PR"}}[kind]
+                if not later or later[0] not in accepted:
+                    if (day - enrolled).days >= options.min_sd_days:
+                        qualifying.append("iSD" if response.startswith("i") else "SD")
                     continue
             qualifying.append(response)
             first_response = first_response or day
-        elif (
-            response in ("SD", "NN", "iSD", "iNN") and (day - enrolled).days >= options.min_sd_days
-        ):
+        elif response in stable and (day - enrolled).days >= options.min_sd_days:
             qualifying.append(response)
     ranked = [r for r in order if r in qualifying]
     if ranked:
@@ -479,7 +499,9 @@ def _evaluate_irecist(baseline, follow_ups, options, enrolled) -> SeriesResult:
     confirmed = False
     for fu in follow_ups:
         base, dated = reader.components(fu)
-        new_ids = {n.id for n in fu.new_lesions if not n.absent}
+        # Only lesions that are unequivocal progression count (not equivocal ones, effusions
+        # without cytology, small nodes).
+        new_ids = {n.id for n in fu.new_lesions if _counts_as_new(n, {}, Criterion.IRECIST)}
         new_target_sum = _sum(
             n.diameter_mm or 0 for n in fu.new_lesions if n.target and not n.absent
         )
@@ -502,10 +524,14 @@ def _evaluate_irecist(baseline, follow_ups, options, enrolled) -> SeriesResult:
             elif _confirms(fu, base, u, new_ids, new_target_sum, categories):
                 overall, confirmed = "iCPD", True
                 progression, icpd_date = u["dated"], fu.date
+            elif base.target == "NE" or (
+                "non_target" in u["categories"] and base.non_target == "NE"
+            ):
+                overall = "NE"  # cannot judge: the iUPD stays open (Seymour 2017, Table 3)
             elif not _still_progressing(fu, base, u):
                 u = None  # reset: the next iUPD is judged afresh from the nadir
                 reader.known_new |= new_ids
-                overall = I_PREFIXED[_overall(base.target, base.non_target)]
+                overall = _i_response(base, fu)
             else:
                 overall = "iUPD"
         elif categories - {"new"} or _fresh_new(fu, reader):
@@ -520,7 +546,7 @@ def _evaluate_irecist(baseline, follow_ups, options, enrolled) -> SeriesResult:
             }
             overall = "iUPD"
         else:  # only new lesions judged before a reset: not a fresh progression
-            overall = I_PREFIXED[_overall(base.target, base.non_target)]
+            overall = _i_response(base, fu)
         timepoints.append(TimepointResult(**{**base.__dict__, "overall": overall}))
     unconfirmed = u["dated"] if (u is not None and not confirmed) else None
     pairs = []
@@ -550,6 +576,14 @@ def _evaluate_irecist(baseline, follow_ups, options, enrolled) -> SeriesResult:
     )
 
 
+def _i_response(base: TimepointResult, fu: FollowUp) -> str:
+    """iCR, iPR, iSD, iNN or NE outside an iUPD; no iCR while a new lesion is still there."""
+    response = I_PREFIXED[_overall(base.target, base.non_target)]
+    if response == "iCR" and any(not n.absent for n in fu.new_lesions):
+        return "iPR"
+    return response
+
+
 def _fresh_new(fu: FollowUp, reader: _Reader) -> bool:
     """A new lesion that opens iUPD: not one already known when iUPD was last reset, unless it
     is now progressing on its own."""
@@ -566,11 +600,15 @@ def _fresh_new(fu: FollowUp, reader: _Reader) -> bool:
 
 def _confirms(fu, base, u, new_ids, new_target_sum, categories) -> bool:
     """iCPD (Seymour 2017, Table 2): measured from U, increases add up."""
-    if u["sum"] is not None and base.target_sum is not None and base.target_sum - u["sum"] >= 5:
+    if (
+        u["sum"] is not None
+        and base.target_sum is not None
+        and base.target_sum - u["sum"] >= 5 - 1e-9
+    ):
         return True
     if any(s is NonTargetStatus.FURTHER_INCREASE for s in fu.non_targets.values()):
         return True
-    if new_target_sum - u["new_sum"] >= 5:
+    if new_target_sum - u["new_sum"] >= 5 - 1e-9:
         return True
     if any(n.increased and not n.target and not n.absent for n in fu.new_lesions):
         return True

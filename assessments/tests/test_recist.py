@@ -298,7 +298,8 @@ def test_confirmation_of_response_is_optional():
     assert plain.best_overall_response == "PR"
     confirmed = Options(Criterion.MRECIST, confirm_response_days=28)
     strict = evaluate(two_targets(), follow_ups, options=confirmed, enrolled=ENROLLED)
-    assert strict.best_overall_response == "PD"  # the PR was not confirmed by the next scan
+    # the PR was not confirmed by the next scan: it counts as SD (56 days >= 42)
+    assert strict.best_overall_response == "SD"
 
 
 # --- iRECIST specifics ---------------------------------------------------------------------
@@ -331,3 +332,95 @@ def test_iupd_that_neither_confirms_nor_resets_stays_iupd():
     )
     assert overall(result) == ["iPR", "iPR", "iUPD", "iUPD"]  # +2 mm only, still over the bar
     assert result.best_overall_response == "iPR"
+
+
+# --- cases from the second review --------------------------------------------------------------
+
+
+def test_equivocal_lesion_after_iupd_does_not_confirm():
+    equivocal = NewLesion("B1", "bone", NewLesionKind.OTHER, 6, equivocal=True)
+    follow_ups = [fu(1, 45), fu(2, 40), fu(3, 52), fu(4, 53, new_lesions=(equivocal,))]
+    result = evaluate(two_targets(), follow_ups, options=I, enrolled=ENROLLED)
+    assert overall(result)[-1] == "iUPD"
+    assert result.progression_date is None
+
+
+def test_not_evaluable_scan_keeps_the_iupd_open():
+    follow_ups = [fu(1, 45), fu(2, 40), fu(3, 52), fu(4, None), fu(5, 60)]
+    result = evaluate(two_targets(), follow_ups, options=I, enrolled=ENROLLED)
+    assert overall(result) == ["iPR", "iPR", "iUPD", "NE", "iCPD"]
+    assert result.progression_date == visit(3)
+
+
+def test_exactly_5_mm_over_u_confirms_despite_decimals():
+    baseline = Baseline(BASE, (TargetLesion("T1", "liver", 49.1), TargetLesion("T2", "lung", 10)))
+    follow_ups = [fu(1, 40, 9.1), fu(2, 49.1, 10), fu(3, 54.1, 10)]  # 49.1, 59.1, 64.1
+    result = evaluate(baseline, follow_ups, options=I, enrolled=ENROLLED)
+    assert overall(result) == ["iSD", "iUPD", "iCPD"]
+
+
+def test_without_the_floor_a_zero_nadir_is_not_progression_by_itself():
+    baseline = two_targets(non_targets=(NonTargetLesion("N1", "peritoneum"),))
+    no_floor = Options(Criterion.MRECIST, pd_5mm_floor=False)
+    present = {"N1": NonTargetStatus.PRESENT}
+    result = evaluate(
+        baseline,
+        [fu(1, 0, 0, non_targets=present), fu(2, None, 0, non_targets=present)],
+        options=no_floor,
+        enrolled=ENROLLED,
+    )
+    assert overall(result) == ["PR", "NE"]
+
+
+def test_non_target_reappearing_after_cr_is_pd():
+    baseline = two_targets(non_targets=(NonTargetLesion("N1", "peritoneum"),))
+    follow_ups = [
+        fu(1, 0, 0, non_targets={"N1": NonTargetStatus.ABSENT}),
+        fu(2, 0, 0, non_targets={"N1": NonTargetStatus.PRESENT}),
+    ]
+    assert overall(evaluate(baseline, follow_ups, options=M, enrolled=ENROLLED)) == ["CR", "PD"]
+
+
+def test_reappearance_after_cr_is_pd_even_after_a_not_evaluable_scan():
+    follow_ups = [fu(1, 0, 0), fu(2, None, 0), fu(3, 3, 0)]
+    assert overall(evaluate(two_targets(), follow_ups, options=M, enrolled=ENROLLED)) == [
+        "CR",
+        "NE",
+        "PD",
+    ]
+
+
+def test_no_icr_while_a_new_lesion_is_still_there():
+    new = NewLesion("L1", "lung", NewLesionKind.NODULE, 12)
+    smaller = NewLesion("L1", "lung", NewLesionKind.NODULE, 8)
+    follow_ups = [
+        fu(1, 40, 25),
+        fu(2, 40, 25, new_lesions=(new,)),
+        fu(3, 0, 0, new_lesions=(smaller,)),
+    ]
+    result = evaluate(two_targets(), follow_ups, options=I, enrolled=ENROLLED)
+    assert overall(result) == ["iSD", "iUPD", "iPR"]
+
+
+def test_a_cr_is_confirmed_only_by_a_cr():
+    baseline = two_targets(non_targets=(NonTargetLesion("N1", "peritoneum"),))
+    follow_ups = [
+        fu(1, 0, 0, non_targets={"N1": NonTargetStatus.ABSENT}),
+        fu(2, 0, 0, non_targets={"N1": NonTargetStatus.PRESENT}),
+    ]
+    confirmed = Options(Criterion.MRECIST, confirm_response_days=28)
+    # the non-target back after CR is PD; the CR was not confirmed: best SD at 56 days
+    result = evaluate(baseline, follow_ups, options=confirmed, enrolled=ENROLLED)
+    assert result.best_overall_response == "SD"
+
+
+def test_unknown_non_target_and_duplicate_ids_are_refused():
+    baseline = two_targets(non_targets=(NonTargetLesion("T1", "peritoneum"),))
+    assert any("own id" in p for p in check_baseline(baseline))
+    with pytest.raises(ReadError, match="Unknown non-target"):
+        evaluate(
+            two_targets(),
+            [fu(1, 40, 30, non_targets={"X": NonTargetStatus.PRESENT})],
+            options=M,
+            enrolled=ENROLLED,
+        )
