@@ -1,0 +1,228 @@
+"""A reader's measurements as JSON (the reading form, the API, a radiology workstation), turned
+into the response engine's types; reader agreement; the imaging schedule.
+
+Pure module (no Django). The JSON format is documented in the README.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from assessments import recist
+from assessments.recist import (
+    Baseline,
+    Criterion,
+    FollowUp,
+    Measurement,
+    NewLesion,
+    NewLesionKind,
+    NonTargetLesion,
+    NonTargetStatus,
+    ReadError,
+    SeriesResult,
+    TargetLesion,
+)
+
+VISIT_INTERVAL_DAYS = 56
+VISIT_WINDOW_DAYS = 7
+BASELINE_MAX_DAYS_BEFORE_RANDOMIZATION = 28
+
+
+def _number(value, where: str, problems: list[str], *, allow_none=False) -> float | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        problems.append(f"{where}: a number of millimetres is needed.")
+        return None
+    if not 0 <= value <= 500:
+        problems.append(f"{where}: {value} mm is outside 0-500 mm.")
+        return None
+    return float(value)
+
+
+def _text(value, where: str, problems: list[str]) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > 40:
+        problems.append(f"{where}: a short text is needed.")
+        return ""
+    return value.strip()
+
+
+def _items(data: dict, key: str, problems: list[str]) -> list[dict]:
+    items = data.get(key, [])
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        problems.append(f"{key}: a list of objects is needed.")
+        return []
+    return items
+
+
+def parse_baseline(day: date, data) -> Baseline:
+    """{"targets": [{"id", "organ", "diameter_mm", "nodal", "typical_hcc", "viable_mm",
+    "porta_hepatis"}], "non_targets": [{"id", "organ", "nodal"}]}"""
+    problems: list[str] = []
+    if not isinstance(data, dict):
+        raise ReadError(["A baseline read is an object with targets and non_targets."])
+    targets = []
+    for i, item in enumerate(_items(data, "targets", problems), start=1):
+        where = f"Target {i}"
+        lesion = TargetLesion(
+            id=_text(item.get("id"), f"{where} id", problems),
+            organ=_text(item.get("organ"), f"{where} organ", problems),
+            diameter_mm=_number(item.get("diameter_mm"), f"{where} diameter", problems) or 0,
+            nodal=bool(item.get("nodal", False)),
+            typical_hcc=bool(item.get("typical_hcc", False)),
+            viable_mm=_number(
+                item.get("viable_mm"), f"{where} viable diameter", problems, allow_none=True
+            ),
+            porta_hepatis=bool(item.get("porta_hepatis", False)),
+        )
+        targets.append(lesion)
+    non_targets = [
+        NonTargetLesion(
+            id=_text(item.get("id"), f"Non-target {i} id", problems),
+            organ=_text(item.get("organ"), f"Non-target {i} organ", problems),
+            nodal=bool(item.get("nodal", False)),
+        )
+        for i, item in enumerate(_items(data, "non_targets", problems), start=1)
+    ]
+    if not targets and not non_targets:
+        problems.append("A baseline read lists at least one lesion.")
+    baseline = Baseline(day, tuple(targets), tuple(non_targets))
+    problems += recist.check_baseline(baseline)
+    if problems:
+        raise ReadError(problems)
+    return baseline
+
+
+def parse_follow_up(day: date, data) -> FollowUp:
+    """{"measurements": [{"lesion_id", "diameter_mm" (null = not assessable), "viable_mm"}],
+    "non_targets": {"id": "present" | "absent" | "unequivocal_progression" |
+    "further_increase" | "not_assessed"}, "new_lesions": [{"id", "organ", "kind",
+    "diameter_mm", "typical_hcc", "equivocal", "cytology_positive", "target", "increased",
+    "absent"}], "for_new_symptoms": false}"""
+    problems: list[str] = []
+    if not isinstance(data, dict):
+        raise ReadError(["A follow-up read is an object with measurements."])
+    measurements = []
+    for i, item in enumerate(_items(data, "measurements", problems), start=1):
+        where = f"Measurement {i}"
+        measurements.append(
+            Measurement(
+                lesion_id=_text(item.get("lesion_id"), f"{where} lesion_id", problems),
+                diameter_mm=_number(
+                    item.get("diameter_mm"), f"{where} diameter", problems, allow_none=True
+                ),
+                viable_mm=_number(
+                    item.get("viable_mm"), f"{where} viable diameter", problems, allow_none=True
+                ),
+            )
+        )
+    statuses = {}
+    raw = data.get("non_targets", {})
+    if not isinstance(raw, dict):
+        problems.append("non_targets: an object of lesion id to status is needed.")
+        raw = {}
+    for lesion_id, status in raw.items():
+        try:
+            statuses[str(lesion_id)] = NonTargetStatus(status)
+        except ValueError:
+            problems.append(f"Non-target {lesion_id}: unknown status {status!r}.")
+    new_lesions = []
+    for i, item in enumerate(_items(data, "new_lesions", problems), start=1):
+        where = f"New lesion {i}"
+        try:
+            kind = NewLesionKind(item.get("kind", "nodule"))
+        except ValueError:
+            problems.append(f"{where}: unknown kind {item.get('kind')!r}.")
+            kind = NewLesionKind.OTHER
+        new_lesions.append(
+            NewLesion(
+                id=_text(item.get("id"), f"{where} id", problems),
+                organ=_text(item.get("organ"), f"{where} organ", problems),
+                kind=kind,
+                diameter_mm=_number(
+                    item.get("diameter_mm"), f"{where} diameter", problems, allow_none=True
+                ),
+                typical_hcc=bool(item.get("typical_hcc", False)),
+                equivocal=bool(item.get("equivocal", False)),
+                cytology_positive=bool(item.get("cytology_positive", False)),
+                target=bool(item.get("target", False)),
+                increased=bool(item.get("increased", False)),
+                absent=bool(item.get("absent", False)),
+            )
+        )
+    follow_up = FollowUp(
+        day,
+        tuple(measurements),
+        statuses,
+        tuple(new_lesions),
+        bool(data.get("for_new_symptoms", False)),
+    )
+    if problems:
+        raise ReadError(problems)
+    return follow_up
+
+
+def evaluate_series(
+    reads: list[tuple[date, dict]], *, enrolled: date, criterion: Criterion
+) -> SeriesResult:
+    """A reader's series (baseline read first, then follow-ups in date order) for a criterion."""
+    if not reads:
+        raise ReadError(["No baseline read."])
+    (base_day, base_data), *rest = reads
+    baseline = parse_baseline(base_day, base_data)
+    follow_ups = [parse_follow_up(day, data) for day, data in rest]
+    return recist.evaluate(
+        baseline, follow_ups, options=recist.Options(criterion), enrolled=enrolled
+    )
+
+
+def disagreements(a: SeriesResult, b: SeriesResult) -> list[str]:
+    """Where two readers' series differ: any timepoint response or the progression date."""
+    found = []
+    for ta, tb in zip(a.timepoints, b.timepoints, strict=False):
+        if ta.overall != tb.overall:
+            found.append(f"{a.criterion.value} {ta.date}: {ta.overall} vs {tb.overall}")
+    if len(a.timepoints) != len(b.timepoints):
+        found.append(f"{a.criterion.value}: {len(a.timepoints)} vs {len(b.timepoints)} timepoints")
+    if a.progression_date != b.progression_date:
+        found.append(
+            f"{a.criterion.value} progression: {a.progression_date} vs {b.progression_date}"
+        )
+    return found
+
+
+def cohen_kappa(pairs: Iterable[tuple[str, str]]) -> float | None:
+    """Cohen's kappa for two raters' categories (Cohen J. Educ Psychol Meas 1960;20:37-46):
+    (observed agreement - chance agreement) / (1 - chance agreement). None without data, 1.0
+    when both raters used one and the same category throughout."""
+    pairs = list(pairs)
+    if not pairs:
+        return None
+    n = len(pairs)
+    observed = sum(1 for x, y in pairs if x == y) / n
+    first, second = Counter(x for x, _ in pairs), Counter(y for _, y in pairs)
+    chance = sum(first[c] * second[c] for c in set(first) | set(second)) / (n * n)
+    if chance == 1:
+        return 1.0
+    return round((observed - chance) / (1 - chance), 3)
+
+
+def visit_schedule(enrolled: date, *, until: date) -> list[tuple[int, date, date, date]]:
+    """Imaging visits every 56 days (+/- 7) from enrolment, up to `until`:
+    (number, planned, window start, window end)."""
+    visits, k = [], 1
+    while True:
+        planned = enrolled + timedelta(days=VISIT_INTERVAL_DAYS * k)
+        if planned - timedelta(days=VISIT_WINDOW_DAYS) > until:
+            return visits
+        visits.append(
+            (
+                k,
+                planned,
+                planned - timedelta(days=VISIT_WINDOW_DAYS),
+                planned + timedelta(days=VISIT_WINDOW_DAYS),
+            )
+        )
+        k += 1

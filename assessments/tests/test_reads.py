@@ -1,0 +1,104 @@
+from datetime import date
+
+import pytest
+
+from assessments import reads
+from assessments.recist import Criterion, ReadError
+
+BASE = {
+    "targets": [
+        {"id": "T1", "organ": "liver", "diameter_mm": 40},
+        {"id": "T2", "organ": "lung", "diameter_mm": 30},
+    ],
+    "non_targets": [{"id": "N1", "organ": "peritoneum"}],
+}
+
+
+def follow(t1, t2=0, **extra):
+    return {
+        "measurements": [
+            {"lesion_id": "T1", "diameter_mm": t1},
+            {"lesion_id": "T2", "diameter_mm": t2},
+        ],
+        "non_targets": {"N1": "present"},
+        **extra,
+    }
+
+
+def test_json_series_gives_the_engines_responses():
+    series = [
+        (date(2026, 1, 1), BASE),
+        (date(2026, 3, 1), follow(45)),
+        (date(2026, 4, 26), follow(40)),
+        (date(2026, 6, 21), follow(52)),
+    ]
+    result = reads.evaluate_series(series, enrolled=date(2026, 1, 5), criterion=Criterion.MRECIST)
+    assert [t.overall for t in result.timepoints] == ["PR", "PR", "PD"]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"targets": "x"}, "a list of objects"),
+        ({"targets": [{"id": "T1", "organ": "liver", "diameter_mm": "big"}]}, "number of mm"),
+        ({"targets": [{"id": "T1", "organ": "liver", "diameter_mm": 900}]}, "outside 0-500"),
+        ({"targets": [{"organ": "liver", "diameter_mm": 20}]}, "id: a short text"),
+        ({}, "at least one lesion"),
+        ([], "an object"),
+    ],
+)
+def test_bad_baseline_json_is_refused_with_reasons(data, message):
+    with pytest.raises(ReadError) as refused:
+        reads.parse_baseline(date(2026, 1, 1), data)
+    assert any(
+        message.replace("number of mm", "number of millimetres") in p
+        for p in refused.value.problems
+    ), refused.value.problems
+
+
+def test_bad_follow_up_json_is_refused():
+    with pytest.raises(ReadError, match="unknown status"):
+        reads.parse_follow_up(
+            date(2026, 3, 1), {"measurements": [], "non_targets": {"N1": "bigger"}}
+        )
+    with pytest.raises(ReadError, match="unknown kind"):
+        reads.parse_follow_up(
+            date(2026, 3, 1), {"new_lesions": [{"id": "L1", "organ": "bone", "kind": "blob"}]}
+        )
+
+
+def test_disagreement_on_a_timepoint_or_the_progression_date():
+    enrolled = date(2026, 1, 5)
+    one = [
+        (date(2026, 1, 1), BASE),
+        (date(2026, 3, 1), follow(45)),
+        (date(2026, 4, 26), follow(56)),
+    ]
+    two = [
+        (date(2026, 1, 1), BASE),
+        (date(2026, 3, 1), follow(45)),
+        (date(2026, 4, 26), follow(47)),
+    ]
+    a = reads.evaluate_series(one, enrolled=enrolled, criterion=Criterion.MRECIST)
+    b = reads.evaluate_series(two, enrolled=enrolled, criterion=Criterion.MRECIST)
+    found = reads.disagreements(a, b)
+    assert any("PD vs PR" in f for f in found) and any("progression" in f for f in found)
+    assert reads.disagreements(a, a) == []
+
+
+def test_cohen_kappa_by_hand():
+    # 10 pairs: agree on 7 (PR/PR x4, SD/SD x3); reader 1: PR 5, SD 5; reader 2: PR 6, SD 4
+    pairs = [("PR", "PR")] * 4 + [("SD", "SD")] * 3 + [("PR", "SD")] + [("SD", "PR")] * 2
+    # observed 0.7; chance (5x6 + 5x4) / 100 = 0.5; kappa (0.7 - 0.5) / 0.5 = 0.4
+    assert reads.cohen_kappa(pairs) == 0.4
+    assert reads.cohen_kappa([]) is None
+    assert reads.cohen_kappa([("PR", "PR")] * 3) == 1.0
+
+
+def test_visit_schedule_every_56_days_with_a_7_day_window():
+    visits = reads.visit_schedule(date(2026, 1, 1), until=date(2026, 5, 1))
+    assert [(n, planned) for n, planned, _, _ in visits] == [
+        (1, date(2026, 2, 26)),
+        (2, date(2026, 4, 23)),
+    ]
+    assert visits[0][2:] == (date(2026, 2, 19), date(2026, 3, 5))
