@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "enrollment",
     "randomization",
     "dosing",
+    "assessments",
 ]
 
 MIDDLEWARE = [

@@ -6,6 +6,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import APIRootView, DefaultRouter
 
 from accounts import views as account_views
+from assessments import api as assessments_api
 from dosing import api as dosing_api
 from enrollment import api as enrollment_api
 from randomization import api as randomization_api
@@ -23,6 +24,8 @@ router.register("randomization/sequences", randomization_api.SequenceViewSet, ba
 router.register(
     "randomization/allocations", randomization_api.AllocationViewSet, basename="allocation"
 )
+router.register("imaging/scans", assessments_api.ScanViewSet, basename="scan")
+router.register("imaging/readers", assessments_api.AssignmentViewSet, basename="readerassignment")
 router.register("dosing/schedules", dosing_api.ScheduleViewSet, basename="schedule")
 router.register("dosing/infusions", dosing_api.InfusionViewSet, basename="infusion")
 router.register("dosing/drug-exposures", dosing_api.DrugExposureViewSet, basename="drugexposure")
@@ -49,6 +52,36 @@ urlpatterns = [
         "api/dosing/exposure/<str:study_id>/",
         dosing_api.ExposureView.as_view(),
         name="dosing-exposure",
+    ),
+    path("api/reading/worklist/", assessments_api.WorklistView.as_view(), name="reading-worklist"),
+    path(
+        "api/reading/scans/<int:scan_id>/read/",
+        assessments_api.ReadView.as_view(),
+        name="reading-read",
+    ),
+    path(
+        "api/reading/scans/<int:scan_id>/lock/",
+        assessments_api.LockView.as_view(),
+        name="reading-lock",
+    ),
+    path("api/reading/exchange/", assessments_api.ExchangeView.as_view(), name="reading-exchange"),
+    path(
+        "api/adjudication/",
+        assessments_api.AdjudicationListView.as_view(),
+        name="adjudication-list",
+    ),
+    path(
+        "api/adjudication/<str:case_label>/",
+        assessments_api.AdjudicationView.as_view(),
+        name="adjudication-case",
+    ),
+    path(
+        "api/imaging/responses/<str:study_id>/",
+        assessments_api.ResponsesView.as_view(),
+        name="imaging-responses",
+    ),
+    path(
+        "api/imaging/agreement/", assessments_api.AgreementView.as_view(), name="imaging-agreement"
     ),
     path("api/auth/token/", account_views.ObtainTokenView.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

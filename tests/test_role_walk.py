@@ -11,6 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from accounts import roles
+from assessments import services as imaging_services
 from dosing import services as dosing_services
 from enrollment import services
 from randomization import services as randomization_services
@@ -84,6 +85,17 @@ EXPECTED = {
     "dosing-calendar": CLINICAL_CARE,
     "dosing-preview": {COORD, DM},
     "dosing-exposure": CLINICAL_CARE,
+    "scan-list": CLINICAL_CARE,
+    "scan-detail": CLINICAL_CARE,
+    "readerassignment-list": {COORD, DM},
+    "reading-worklist": {RAD},
+    "reading-read": {RAD},
+    "reading-lock": {RAD},
+    "reading-exchange": {RAD},
+    "adjudication-list": {ADJ},
+    "adjudication-case": {ADJ},
+    "imaging-responses": CLINICAL_READERS,
+    "imaging-agreement": {DM},
     "admin:index": {DM},
     "admin:enrollment_screening_changelist": {DM},
     "admin:enrollment_screening_change": {DM},
@@ -141,6 +153,7 @@ def world(make_user, coordinator, investigator, values, enrol):
         rpi = allocation.patient if allocation.arm == "RPI" else None
     treatment = world_treatment(rpi, coordinator)
     patient = enrol()  # enrolled, not randomized
+    imaging = world_imaging(rpi, coordinator, users[RAD], make_user(RAD, username="rad-2"))
     pending = services.screening_create(values=values(), by=coordinator)
     kwargs = {
         "pk": pending.pk,
@@ -153,6 +166,10 @@ def world(make_user, coordinator, investigator, values, enrol):
         "randomization:codes": {"pk": sequence.pk},
         **{f"{name}-": {"pk": record.pk} for name, record in treatment.items()},
         "dosing:infusion_history": {"pk": treatment["infusion"].pk},
+        "scan-": {"pk": imaging["scan"].pk},
+        "reading-": {"scan_id": imaging["scan"].pk},
+        "adjudication-case": {"case_label": imaging["label"]},
+        "imaging-responses": {"study_id": rpi.study_id},
     }
     return users, (kwargs, kwargs_by_prefix), pending, patient
 
@@ -190,6 +207,22 @@ def world_treatment(patient, coordinator) -> dict:
     return {"schedule": schedule, "infusion": infusion, "drugexposure": drug, "endoftreatment": end}
 
 
+def world_imaging(patient, coordinator, reader_1, reader_2) -> dict:
+    """Two readers and a baseline scan (the day of randomization)."""
+    assignments = imaging_services.readers_assign(
+        patient=patient, by=coordinator, reader_1=reader_1, reader_2=reader_2
+    )
+    scan = imaging_services.scan_register(
+        patient=patient,
+        by=coordinator,
+        scan_date=timezone.localdate(),
+        kind="baseline",
+        modality="CT",
+        regions=["chest", "abdomen"],
+    )
+    return {"scan": scan, "label": assignments[0].reading_label}
+
+
 def url_for(name, pattern, kwargs, pending, patient):
     kwargs, by_prefix = kwargs
     for prefix, special in by_prefix.items():
@@ -218,7 +251,8 @@ def test_each_role_gets_in_exactly_where_expected(world, client, role):
     for name in sorted(EXPECTED):
         url = url_for(name, patterns[name], kwargs, pending, patient)
         status = client.get(url).status_code
-        got_in = status in (200, 405)
+        # refused: sent to log in, 401 or 403; anything else got past the permission check
+        got_in = status not in (302, 401, 403)
         if got_in != (role in EXPECTED[name]) or status >= 500:
             wrong.append(f"{name} {url}: {status}")
     assert wrong == []

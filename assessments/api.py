@@ -1,0 +1,393 @@
+"""Imaging through the API: scans and readers (coordinator), blinded reading (radiologists),
+adjudication (adjudicator), accepted responses and reader agreement."""
+
+from dataclasses import asdict
+
+import django_filters
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.generics import get_object_or_404
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import has_perms
+from assessments import services
+from assessments.models import Read, ReaderAssignment, Scan
+from assessments.recist import Criterion, ReadError
+from enrollment.models import Patient
+from inkt_trial.errors import DomainError
+
+
+def series_json(result) -> dict | None:
+    if result is None:
+        return None
+    data = asdict(result)
+    data["criterion"] = result.criterion.value
+    return data
+
+
+def both_series(assignment, *, locked_only=False) -> dict:
+    out = {}
+    for criterion in Criterion:
+        try:
+            out[criterion.value] = series_json(
+                services.series(assignment, criterion, locked_only=locked_only)
+            )
+        except ReadError as error:
+            out[criterion.value] = {"errors": error.problems}
+    return out
+
+
+class PatientField(serializers.SlugRelatedField):
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="study_id", queryset=Patient.objects.all(), **kwargs)
+
+
+class ScanSerializer(serializers.ModelSerializer):
+    study_id = PatientField(source="patient")
+    regions = serializers.ListField(child=serializers.ChoiceField(choices=services.REGIONS))
+
+    class Meta:
+        model = Scan
+        fields = ["id", "study_id", "scan_date", "kind", "modality", "regions"]
+
+    def create(self, data):
+        return services.scan_register(by=self.context["request"].user, **data)
+
+
+class ScanFilter(django_filters.FilterSet):
+    study_id = django_filters.CharFilter(field_name="patient__study_id")
+
+
+class ScanViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Scans registered by the coordinator (baseline, 8-weekly, unscheduled)."""
+
+    serializer_class = ScanSerializer
+    filterset_class = ScanFilter
+
+    def get_queryset(self):
+        return Scan.objects.select_related("patient")
+
+
+class AssignSerializer(serializers.Serializer):
+    study_id = PatientField()
+    reader_1 = serializers.SlugRelatedField(
+        slug_field="username", queryset=get_user_model().objects.all()
+    )
+    reader_2 = serializers.SlugRelatedField(
+        slug_field="username", queryset=get_user_model().objects.all()
+    )
+
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    study_id = serializers.CharField(source="patient.study_id")
+    reader = serializers.CharField(source="reader.username")
+
+    class Meta:
+        model = ReaderAssignment
+        fields = ["id", "study_id", "slot", "reader"]
+
+
+class AssignmentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The two readers of each patient (assigned once, kept throughout)."""
+
+    serializer_class = AssignmentSerializer
+
+    def get_queryset(self):
+        return ReaderAssignment.objects.select_related("patient", "reader")
+
+    @extend_schema(request=AssignSerializer, responses={201: AssignmentSerializer(many=True)})
+    def create(self, request):
+        body = AssignSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        made = services.readers_assign(
+            patient=data["study_id"],
+            by=request.user,
+            reader_1=data["reader_1"],
+            reader_2=data["reader_2"],
+        )
+        return Response(AssignmentSerializer(made, many=True).data, status=201)
+
+
+# --- blinded reading ---------------------------------------------------------------------------
+
+READER = [has_perms("assessments.read_images")]
+
+
+def _own_scan(request, scan_id) -> tuple[Scan, ReaderAssignment]:
+    assignment_ids = ReaderAssignment.objects.filter(reader=request.user)
+    scan = get_object_or_404(
+        Scan.objects.filter(patient__reader_assignments__in=assignment_ids), pk=scan_id
+    )
+    return scan, assignment_ids.get(patient=scan.patient_id)
+
+
+class WorklistView(APIView):
+    """The radiologist's own scans, under reading labels only."""
+
+    permission_classes = READER
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        rows = []
+        for assignment in ReaderAssignment.objects.filter(reader=request.user):
+            reads = {r.scan_id: r for r in Read.objects.filter(assignment=assignment)}
+            for scan in Scan.objects.filter(patient=assignment.patient_id).order_by("scan_date"):
+                read = reads.get(scan.pk)
+                rows.append(
+                    {
+                        "scan_id": scan.pk,
+                        "reading_label": assignment.reading_label,
+                        "scan_date": scan.scan_date,
+                        "kind": scan.kind,
+                        "modality": scan.modality,
+                        "regions": scan.regions,
+                        "status": "locked"
+                        if read and read.locked_at
+                        else "saved"
+                        if read
+                        else "to read",
+                    }
+                )
+        return Response(rows)
+
+
+class ReadBody(serializers.Serializer):
+    data = serializers.JSONField(help_text="The measurements (format in the README).")
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReadView(APIView):
+    """GET: your read of a scan with the computed responses of your series. PUT: save it
+    (a correction of a saved read needs a reason; a locked read never changes)."""
+
+    permission_classes = READER
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, scan_id):
+        scan, assignment = _own_scan(request, scan_id)
+        read = Read.objects.filter(scan=scan, assignment=assignment).first()
+        return Response(
+            {
+                "reading_label": assignment.reading_label,
+                "scan_date": scan.scan_date,
+                "kind": scan.kind,
+                "data": read.data if read else None,
+                "locked": bool(read and read.locked_at),
+                "responses": both_series(assignment),
+            }
+        )
+
+    @extend_schema(request=ReadBody, responses={200: OpenApiTypes.OBJECT})
+    def put(self, request, scan_id):
+        scan, _ = _own_scan(request, scan_id)
+        body = ReadBody(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.read_save(scan=scan, reader=request.user, **body.validated_data)
+        return self.get(request, scan_id)
+
+
+class LockBody(serializers.Serializer):
+    password = serializers.CharField(style={"input_type": "password"})
+
+
+class LockView(APIView):
+    """Lock your read by electronic signature (password)."""
+
+    permission_classes = READER
+
+    @extend_schema(request=LockBody, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request, scan_id):
+        scan, assignment = _own_scan(request, scan_id)
+        read = Read.objects.filter(scan=scan, assignment=assignment).first()
+        if read is None:
+            raise DomainError("Save the read before locking it.")
+        body = LockBody(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.read_lock(read=read, reader=request.user, password=body.validated_data["password"])
+        return Response({"locked": True})
+
+
+class ImportBody(serializers.Serializer):
+    reading_label = serializers.CharField()
+    reads = serializers.ListField(child=serializers.DictField(), min_length=1)
+
+
+class ExchangeView(APIView):
+    """A workstation's exchange of reads as JSON. GET ?reading_label=R-XXXXXX exports your
+    reads of that case; POST imports them ({"reading_label", "reads": [{"scan_date", "data",
+    "reason"}]}), all or nothing."""
+
+    permission_classes = READER
+
+    def _assignment(self, request, label):
+        if not label:
+            raise DomainError(field_errors={"reading_label": ["Give the case's reading label."]})
+        return get_object_or_404(ReaderAssignment, reader=request.user, reading_label=label)
+
+    @staticmethod
+    def _export(assignment) -> dict:
+        reads = Read.objects.filter(assignment=assignment).select_related("scan")
+        return {
+            "reading_label": assignment.reading_label,
+            "reads": [
+                {
+                    "scan_date": r.scan.scan_date,
+                    "kind": r.scan.kind,
+                    "data": r.data,
+                    "locked": bool(r.locked_at),
+                }
+                for r in sorted(reads, key=lambda r: r.scan.scan_date)
+            ],
+        }
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        label = request.query_params.get("reading_label", "")
+        return Response(self._export(self._assignment(request, label)))
+
+    @extend_schema(request=ImportBody, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request):
+        body = ImportBody(data=request.data)
+        body.is_valid(raise_exception=True)
+        assignment = self._assignment(request, body.validated_data["reading_label"])
+        scans = {
+            s.scan_date.isoformat(): s for s in Scan.objects.filter(patient=assignment.patient_id)
+        }
+        items = sorted(body.validated_data["reads"], key=lambda r: str(r.get("scan_date")))
+        with transaction.atomic():
+            for i, item in enumerate(items, start=1):
+                scan = scans.get(str(item.get("scan_date")))
+                if scan is None:
+                    raise DomainError(
+                        field_errors={
+                            "reads": [
+                                f"Read {i}: no scan of {item.get('scan_date')!r} for this case."
+                            ]
+                        }
+                    )
+                services.read_save(
+                    scan=scan,
+                    reader=request.user,
+                    data=item.get("data"),
+                    reason=str(item.get("reason", "")),
+                )
+        return Response(self._export(assignment))
+
+
+# --- adjudication, responses, agreement --------------------------------------------------------
+
+
+def _case(label) -> tuple[Patient, list[ReaderAssignment]]:
+    first = get_object_or_404(ReaderAssignment, reading_label=label, slot=1)
+    return first.patient, list(
+        ReaderAssignment.objects.filter(patient=first.patient_id).order_by("slot")
+    )
+
+
+class AdjudicationListView(APIView):
+    """Discordant cases awaiting the adjudicator, by case label (reader 1's label)."""
+
+    permission_classes = [has_perms("assessments.adjudicate")]
+
+    @extend_schema(operation_id="adjudication_list", responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        rows = []
+        for assignment in ReaderAssignment.objects.filter(slot=1).select_related("patient"):
+            found = services.discordance(assignment.patient)
+            if found and not hasattr(assignment.patient, "adjudication"):
+                rows.append({"case_label": assignment.reading_label, "disagreements": found})
+        return Response(rows)
+
+
+class DecideBody(serializers.Serializer):
+    accepted_slot = serializers.ChoiceField(choices=[1, 2])
+    reason = serializers.CharField()
+
+
+class AdjudicationView(APIView):
+    """Both readers' series of a case (blind to arm and clinical data); POST accepts one."""
+
+    permission_classes = [has_perms("assessments.adjudicate")]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, case_label):
+        patient, assignments = _case(case_label)
+        if not services.discordance(patient):
+            raise DomainError("This case is not discordant.")
+        return Response(
+            {
+                "case_label": case_label,
+                "disagreements": services.discordance(patient),
+                "readers": [
+                    {
+                        "slot": a.slot,
+                        "reads": [
+                            {"scan_date": r.scan.scan_date, "kind": r.scan.kind, "data": r.data}
+                            for r in Read.objects.filter(assignment=a, locked_at__isnull=False)
+                            .select_related("scan")
+                            .order_by("scan__scan_date")
+                        ],
+                        "responses": both_series(a, locked_only=True),
+                    }
+                    for a in assignments
+                ],
+            }
+        )
+
+    @extend_schema(request=DecideBody, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request, case_label):
+        patient, _ = _case(case_label)
+        body = DecideBody(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.adjudicate(patient=patient, by=request.user, **body.validated_data)
+        return Response(
+            {"case_label": case_label, "accepted_slot": body.validated_data["accepted_slot"]},
+            status=201,
+        )
+
+
+class ResponsesView(APIView):
+    """A patient's accepted responses (agreed or adjudicated) by mRECIST and iRECIST."""
+
+    permission_classes = [has_perms("assessments.view_response")]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, study_id):
+        patient = get_object_or_404(Patient, study_id=study_id)
+        found = services.discordance(patient)
+        status = (
+            "not yet read by both readers"
+            if found is None
+            else "agreed"
+            if not found
+            else "adjudicated"
+            if hasattr(patient, "adjudication")
+            else "awaiting adjudication"
+        )
+        return Response(
+            {
+                "study_id": study_id,
+                "status": status,
+                **{c.value: series_json(services.accepted_series(patient, c)) for c in Criterion},
+            }
+        )
+
+
+class AgreementView(APIView):
+    """Reader agreement per criterion: timepoints compared, agreement rate, Cohen's kappa."""
+
+    permission_classes = [has_perms("assessments.view_agreement")]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        return Response(services.agreement())

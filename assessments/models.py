@@ -1,0 +1,106 @@
+import secrets
+
+from django.conf import settings
+from django.db import models
+
+from enrollment.models import Patient
+from inkt_trial.audit import ClinicalRecord
+
+
+def new_reading_label() -> str:
+    """An opaque label under which readers see a patient: no study ID, no arm, no clinical data."""
+    return "R-" + "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(6))
+
+
+class ReaderAssignment(ClinicalRecord):
+    """The two radiologists who read every scan of one patient, over the whole trial."""
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="reader_assignments"
+    )
+    slot = models.PositiveSmallIntegerField(choices=[(1, "Reader 1"), (2, "Reader 2")])
+    reader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reading_label = models.CharField(max_length=12, unique=True, default=new_reading_label)
+
+    class Meta:
+        ordering = ["patient", "slot"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "slot"], name="one_reader_per_slot"),
+            models.UniqueConstraint(fields=["patient", "reader"], name="two_different_readers"),
+        ]
+
+    def __str__(self):
+        return f"{self.reading_label} reader {self.slot}"
+
+
+class Scan(ClinicalRecord):
+    BASELINE, SCHEDULED, UNSCHEDULED = "baseline", "scheduled", "unscheduled"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="scans")
+    scan_date = models.DateField()
+    kind = models.CharField(
+        max_length=12,
+        choices=[
+            (BASELINE, "Baseline"),
+            (SCHEDULED, "Scheduled (8-weekly)"),
+            (UNSCHEDULED, "Unscheduled"),
+        ],
+    )
+    modality = models.CharField(max_length=3, choices=[("CT", "CT"), ("MRI", "MRI")])
+    regions = models.JSONField(default=list, help_text="chest, abdomen, pelvis")
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["patient", "scan_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "scan_date"], name="one_scan_per_day"),
+            models.UniqueConstraint(
+                fields=["patient"], condition=models.Q(kind="baseline"), name="one_baseline_scan"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Scan of {self.scan_date}"
+
+
+class Read(ClinicalRecord):
+    """One reader's measurements of one scan (JSON, see README), until locked by signature."""
+
+    scan = models.ForeignKey(Scan, on_delete=models.PROTECT, related_name="reads")
+    assignment = models.ForeignKey(ReaderAssignment, on_delete=models.PROTECT, related_name="reads")
+    data = models.JSONField()
+    locked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    signature_meaning = models.CharField(max_length=300, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["scan__scan_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["scan", "assignment"], name="one_read_per_reader_scan")
+        ]
+        permissions = [("read_images", "Can read scans of assigned patients (blinded)")]
+
+    def __str__(self):
+        return f"Read of {self.assignment.reading_label} on {self.scan.scan_date}"
+
+
+class Adjudication(ClinicalRecord):
+    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="adjudication")
+    accepted_slot = models.PositiveSmallIntegerField(choices=[(1, "Reader 1"), (2, "Reader 2")])
+    reason = models.TextField()
+    adjudicator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-decided_at"]
+        permissions = [
+            ("adjudicate", "Can adjudicate discordant reads (blinded)"),
+            ("view_agreement", "Can see reader agreement"),
+            ("view_response", "Can see accepted tumour responses"),
+        ]
+
+    def __str__(self):
+        return f"Adjudication (reader {self.accepted_slot} accepted)"

@@ -1,0 +1,254 @@
+"""Scans, two blinded readers, locking, discordance, adjudication and agreement."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from assessments import services
+from assessments.models import Read
+from assessments.recist import Criterion
+from conftest import PASSWORD
+from inkt_trial.errors import DomainError
+
+pytestmark = pytest.mark.django_db
+
+BASELINE = {
+    "targets": [
+        {"id": "T1", "organ": "liver", "diameter_mm": 40},
+        {"id": "T2", "organ": "lung", "diameter_mm": 30},
+    ]
+}
+
+
+def follow(t1, t2=0):
+    return {
+        "measurements": [
+            {"lesion_id": "T1", "diameter_mm": t1},
+            {"lesion_id": "T2", "diameter_mm": t2},
+        ]
+    }
+
+
+def days_ago(n):
+    return timezone.localdate() - timedelta(days=n)
+
+
+@pytest.fixture
+def case(randomized, make_user, coordinator):
+    """A patient enrolled and randomized 230 days ago, two readers, a baseline scan 7 days
+    before randomization and three 8-weekly scans."""
+    long_ago = {
+        "consent_date": days_ago(240),
+        "screening_date": days_ago(239),
+        "prior_regimen_start": days_ago(400),
+        "prior_progression_date": days_ago(245),
+    }
+    patient = randomized("RP", days_ago=230, **long_ago)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE enrollment_patient SET enrolled_at = %s WHERE id = %s",
+            [timezone.now() - timedelta(days=231), patient.pk],
+        )
+    patient.refresh_from_db()
+    one, two = make_user("radiologist", "rad-a"), make_user("radiologist", "rad-b")
+    services.readers_assign(patient=patient, by=coordinator, reader_1=one, reader_2=two)
+    scans = [
+        services.scan_register(
+            patient=patient,
+            by=coordinator,
+            scan_date=days_ago(237),
+            kind="baseline",
+            modality="CT",
+            regions=["chest", "abdomen"],
+        )
+    ]
+    for k in (1, 2, 3):
+        scans.append(
+            services.scan_register(
+                patient=patient,
+                by=coordinator,
+                scan_date=days_ago(231 - 56 * k),
+                kind="scheduled",
+                modality="MRI",
+                regions=["abdomen"],
+            )
+        )
+    return patient, one, two, scans
+
+
+def read_all(reader, scans, sums, lock=True):
+    services.read_save(scan=scans[0], reader=reader, data=BASELINE)
+    for scan, total in zip(scans[1:], sums, strict=True):
+        services.read_save(scan=scan, reader=reader, data=follow(total))
+    if lock:
+        for read in Read.objects.filter(assignment__reader=reader):
+            services.read_lock(read=read, reader=reader, password=PASSWORD)
+
+
+def test_readers_who_agree_give_the_accepted_series(case):
+    patient, one, two, scans = case
+    read_all(one, scans, [45, 40, 52])
+    read_all(two, scans, [45, 40, 52])
+    assert services.discordance(patient) == []
+    accepted = services.accepted_series(patient, Criterion.MRECIST)
+    assert [t.overall for t in accepted.timepoints] == ["PR", "PR", "PD"]
+    irecist = services.accepted_series(patient, Criterion.IRECIST)
+    assert [t.overall for t in irecist.timepoints] == ["iPR", "iPR", "iUPD"]
+
+
+def test_disagreement_goes_to_the_adjudicator_whose_choice_is_accepted(case, make_user):
+    patient, one, two, scans = case
+    read_all(one, scans, [45, 40, 52])
+    read_all(two, scans, [45, 40, 47])
+    found = services.discordance(patient)
+    assert any("PD vs PR" in f for f in found)
+    assert services.accepted_series(patient, Criterion.MRECIST) is None
+    adjudicator = make_user("adjudicator")
+    with pytest.raises(DomainError):
+        services.adjudicate(patient=patient, by=adjudicator, accepted_slot=2, reason=" ")
+    services.adjudicate(
+        patient=patient,
+        by=adjudicator,
+        accepted_slot=2,
+        reason="Reader 2 measured T1 on the arterial phase",
+    )
+    accepted = services.accepted_series(patient, Criterion.MRECIST)
+    assert [t.overall for t in accepted.timepoints] == ["PR", "PR", "PR"]
+    agreement = services.agreement()
+    # mRECIST: PR/PR, PR/PR, PD/PR: 2 of 3 agree
+    assert agreement["mrecist"]["timepoints"] == 3 and agreement["mrecist"]["agreement"] == 0.667
+
+
+def test_reads_break_no_rule_and_stay_with_their_reader(case, make_user):
+    patient, one, two, scans = case
+    too_many = {"targets": [{"id": f"T{i}", "organ": f"o{i}", "diameter_mm": 20} for i in range(6)]}
+    with pytest.raises(DomainError) as refused:
+        services.read_save(scan=scans[0], reader=one, data=too_many)
+    assert any("At most 5 target" in p for p in refused.value.field_errors["data"])
+    with pytest.raises(DomainError) as refused:
+        services.read_save(scan=scans[1], reader=one, data=follow(40))
+    assert refused.value.field_errors["data"] == ["Read the baseline scan first."]
+    stranger = make_user("radiologist", "rad-c")
+    with pytest.raises(DomainError, match="not on your worklist"):
+        services.read_save(scan=scans[0], reader=stranger, data=BASELINE)
+
+
+def test_correction_needs_a_reason_and_a_locked_read_never_changes(case):
+    patient, one, two, scans = case
+    services.read_save(scan=scans[0], reader=one, data=BASELINE)
+    changed = {"targets": [{"id": "T1", "organ": "liver", "diameter_mm": 42}]}
+    with pytest.raises(DomainError, match="reason"):
+        services.read_save(scan=scans[0], reader=one, data=changed)
+    services.read_save(scan=scans[0], reader=one, data=changed, reason="Remeasured T1")
+    read = Read.objects.get(assignment__reader=one)
+    with pytest.raises(DomainError, match="password"):
+        services.read_lock(read=read, reader=one, password="wrong")
+    services.read_lock(read=read, reader=one, password=PASSWORD)
+    with pytest.raises(DomainError, match="locked"):
+        services.read_save(scan=scans[0], reader=one, data=BASELINE, reason="again")
+
+
+def test_scan_registration_rules(case, coordinator):
+    patient, *_ = case
+    with pytest.raises(DomainError) as refused:
+        services.scan_register(
+            patient=patient,
+            by=coordinator,
+            scan_date=days_ago(-1),
+            kind="unscheduled",
+            modality="CT",
+            regions=["chest"],
+        )
+    assert "scan_date" in refused.value.field_errors
+    with pytest.raises(DomainError) as refused:
+        services.scan_register(
+            patient=patient,
+            by=coordinator,
+            scan_date=days_ago(10),
+            kind="baseline",
+            modality="CT",
+            regions=["chest"],
+        )
+    assert "kind" in refused.value.field_errors
+
+
+# --- through the API, as the blinded readers see it -------------------------------------------
+
+
+def test_worklist_and_reads_reveal_no_patient(case, api_as):
+    patient, one, two, scans = case
+    api = api_as(one)
+    worklist = api.get("/api/reading/worklist/").json()
+    assert len(worklist) == 4
+    assert patient.study_id not in str(worklist) and "RP" not in str(worklist)
+    response = api.put(f"/api/reading/scans/{scans[0].pk}/read/", {"data": BASELINE}, format="json")
+    assert response.status_code == 200
+    assert patient.study_id not in response.content.decode()
+    assert api.get(f"/api/reading/scans/{scans[1].pk}/read/").json()["data"] is None
+    for url in (
+        "/api/imaging/scans/",
+        "/api/patients/",
+        "/api/screenings/",
+        f"/api/imaging/responses/{patient.study_id}/",
+        "/api/randomization/allocations/",
+    ):
+        assert api.get(url).status_code == 403, url
+
+
+def test_reader_cannot_see_the_other_readers_work_before_adjudication(case, api_as):
+    patient, one, two, scans = case
+    read_all(one, scans, [45, 40, 52], lock=False)
+    other = api_as(two).get(f"/api/reading/scans/{scans[1].pk}/read/").json()
+    assert other["data"] is None  # reader 2 sees their own (empty) read only
+    label = api_as(one).get("/api/reading/worklist/").json()[0]["reading_label"]
+    assert api_as(two).get("/api/reading/exchange/", {"reading_label": label}).status_code == 404
+
+
+def test_workstation_exchange_round_trip(case, api_as):
+    patient, one, two, scans = case
+    label = api_as(one).get("/api/reading/worklist/").json()[0]["reading_label"]
+    payload = {
+        "reading_label": label,
+        "reads": [
+            {"scan_date": str(scans[0].scan_date), "data": BASELINE},
+            {"scan_date": str(scans[1].scan_date), "data": follow(45)},
+        ],
+    }
+    imported = api_as(one).post("/api/reading/exchange/", payload, format="json")
+    assert imported.status_code == 200, imported.json()
+    exported = api_as(one).get("/api/reading/exchange/", {"reading_label": label}).json()
+    assert [r["data"] for r in exported["reads"]] == [BASELINE, follow(45)]
+    bad = {"reading_label": label, "reads": [{"scan_date": "2001-01-01", "data": BASELINE}]}
+    assert api_as(one).post("/api/reading/exchange/", bad, format="json").status_code == 400
+
+
+def test_adjudicator_sees_both_series_blind_and_decides(case, api_as, make_user):
+    patient, one, two, scans = case
+    read_all(one, scans, [45, 40, 52])
+    read_all(two, scans, [45, 40, 47])
+    api = api_as(make_user("adjudicator"))
+    cases = api.get("/api/adjudication/").json()
+    assert len(cases) == 1 and patient.study_id not in str(cases)
+    label = cases[0]["case_label"]
+    detail = api.get(f"/api/adjudication/{label}/").json()
+    assert [r["slot"] for r in detail["readers"]] == [1, 2]
+    assert patient.study_id not in str(detail) and "RPI" not in str(detail)
+    decided = api.post(
+        f"/api/adjudication/{label}/",
+        {"accepted_slot": 1, "reason": "Reader 1 is right"},
+        format="json",
+    )
+    assert decided.status_code == 201
+    assert api.get("/api/adjudication/").json() == []
+
+
+def test_coordinator_sees_accepted_responses(case, api_as, coordinator):
+    patient, one, two, scans = case
+    read_all(one, scans, [45, 40, 52])
+    read_all(two, scans, [45, 40, 52])
+    body = api_as(coordinator).get(f"/api/imaging/responses/{patient.study_id}/").json()
+    assert body["status"] == "agreed"
+    assert body["mrecist"]["best_overall_response"] == "PR"
+    assert body["irecist"]["timepoints"][2]["overall"] == "iUPD"
