@@ -40,6 +40,7 @@ urlpatterns = [
     path("", include("enrollment.urls")),
     path("", include("randomization.urls")),
     path("", include("dosing.urls")),
+    path("", include("assessments.urls")),
     path("api/", include(router.urls)),
     path(
         "api/randomization/report/",

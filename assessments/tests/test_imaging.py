@@ -252,3 +252,35 @@ def test_coordinator_sees_accepted_responses(case, api_as, coordinator):
     assert body["status"] == "agreed"
     assert body["mrecist"]["best_overall_response"] == "PR"
     assert body["irecist"]["timepoints"][2]["overall"] == "iUPD"
+
+
+def test_reading_page_refuses_a_bad_read_and_keeps_what_was_typed(case, client_as):
+    patient, one, two, scans = case
+    client = client_as(one)
+    response = client.post(
+        f"/reading/scans/{scans[0].pk}/",
+        {
+            "t1_organ": "liver",
+            "t1_diameter": "8",
+            "t2_organ": "lung",
+            "t2_diameter": "30",
+        },
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Lesion T1: a target needs at least 10 mm (8 mm)." in page
+    assert 'value="8.0"' in page or 'value="8"' in page
+    assert not Read.objects.exists()
+    saved = client.post(
+        f"/reading/scans/{scans[0].pk}/",
+        {
+            "t1_organ": "liver",
+            "t1_diameter": "18",
+            "t2_organ": "lung",
+            "t2_diameter": "30",
+        },
+    )
+    assert saved.status_code == 302
+    assert Read.objects.get().data["targets"][0]["diameter_mm"] == 18.0
+    other = client_as(two).get(f"/reading/scans/{scans[0].pk}/").content.decode()
+    assert 'value="18.0"' not in other  # the other reader never sees it

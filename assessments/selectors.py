@@ -1,0 +1,75 @@
+"""Reads shared by the pages and the API."""
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from accounts.roles import RADIOLOGIST
+from assessments import reads, services
+from assessments.models import ReaderAssignment, Scan
+from assessments.recist import Criterion, ReadError
+
+
+def imaging_schedule(patient, *, today) -> list[dict]:
+    """The 8-weekly visits from enrolment with their scan, or flagged overdue when the window
+    has passed without one; they stop after progression (accepted mRECIST PD and iCPD)."""
+    enrolled = timezone.localdate(patient.enrolled_at)
+    scans = list(Scan.objects.filter(patient=patient).exclude(kind=Scan.BASELINE))
+    stop = None
+    try:
+        accepted = [services.accepted_series(patient, c) for c in Criterion]
+        if all(s is not None and s.progression_date for s in accepted):
+            stop = max(s.icpd_scan_date or s.progression_date for s in accepted)
+    except ReadError:
+        pass
+    rows = []
+    for number, planned, start, end in reads.visit_schedule(enrolled, until=today + timedelta(56)):
+        if stop is not None and start > stop:
+            break
+        scan = next((s for s in scans if start <= s.scan_date <= end), None)
+        state = "Done" if scan else "Overdue" if today > end else "Planned"
+        rows.append(
+            {
+                "number": number,
+                "planned": planned,
+                "start": start,
+                "end": end,
+                "scan": scan,
+                "state": state,
+            }
+        )
+    return rows
+
+
+def radiologists():
+    return get_user_model().objects.filter(groups__name=RADIOLOGIST, is_active=True)
+
+
+def patient_imaging(patient, user) -> dict:
+    today = timezone.localdate()
+    accepted, problems = {}, []
+    for criterion in Criterion:
+        try:
+            accepted[criterion.value] = services.accepted_series(patient, criterion)
+        except ReadError as error:
+            problems += error.problems
+    found = services.discordance(patient)
+    return {
+        "scans": Scan.objects.filter(patient=patient).order_by("scan_date"),
+        "schedule": imaging_schedule(patient, today=today),
+        "readers": ReaderAssignment.objects.filter(patient=patient).select_related("reader"),
+        "radiologists": radiologists(),
+        "responses": accepted,
+        "status": (
+            "not yet read by both readers"
+            if found is None
+            else "agreed"
+            if not found
+            else "adjudicated"
+            if hasattr(patient, "adjudication")
+            else "awaiting adjudication"
+        ),
+        "problems": problems,
+        "today": today,
+    }

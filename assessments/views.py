@@ -1,0 +1,297 @@
+"""Imaging pages: the radiologist's worklist and reading form, the adjudicator's cases, the
+data manager's agreement table, and the coordinator's scan registration."""
+
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.views.generic import TemplateView
+
+from accounts.roles import RADIOLOGIST
+from assessments import services
+from assessments.api import both_series
+from assessments.models import Read, ReaderAssignment, Scan
+from assessments.recist import NewLesionKind, NonTargetStatus
+from enrollment.models import Patient
+from enrollment.views import Permission
+from inkt_trial.errors import DomainError
+
+TARGET_ROWS, NON_TARGET_ROWS, NEW_ROWS = 5, 5, 3
+
+
+def _float(value: str):
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return value  # kept as typed: the rules refuse it with a message
+
+
+def data_from_form(post, kind: str, baseline: dict | None) -> dict:
+    """The reading form's fields as the JSON a read is stored in (README)."""
+    if kind == Scan.BASELINE:
+        targets = []
+        for i in range(1, TARGET_ROWS + 1):
+            if not post.get(f"t{i}_organ") and not post.get(f"t{i}_diameter"):
+                continue
+            targets.append(
+                {
+                    "id": post.get(f"t{i}_id") or f"T{i}",
+                    "organ": post.get(f"t{i}_organ", ""),
+                    "diameter_mm": _float(post.get(f"t{i}_diameter")),
+                    "nodal": bool(post.get(f"t{i}_nodal")),
+                    "typical_hcc": bool(post.get(f"t{i}_typical")),
+                    "viable_mm": _float(post.get(f"t{i}_viable")),
+                    "porta_hepatis": bool(post.get(f"t{i}_porta")),
+                }
+            )
+        non_targets = [
+            {
+                "id": post.get(f"n{i}_id") or f"N{i}",
+                "organ": post.get(f"n{i}_organ"),
+                "nodal": bool(post.get(f"n{i}_nodal")),
+            }
+            for i in range(1, NON_TARGET_ROWS + 1)
+            if post.get(f"n{i}_organ")
+        ]
+        return {"targets": targets, "non_targets": non_targets}
+    baseline = baseline or {"targets": [], "non_targets": []}
+    measurements = []
+    for lesion in baseline["targets"]:
+        key = lesion["id"]
+        missing = bool(post.get(f"m_{key}_na"))
+        measurements.append(
+            {
+                "lesion_id": key,
+                "diameter_mm": None if missing else _float(post.get(f"m_{key}_diameter")),
+                "viable_mm": None if missing else _float(post.get(f"m_{key}_viable")),
+            }
+        )
+    non_targets = {
+        lesion["id"]: post.get(f"s_{lesion['id']}", NonTargetStatus.NOT_ASSESSED.value)
+        for lesion in baseline["non_targets"]
+    }
+    new_lesions = []
+    for i in range(1, NEW_ROWS + 1):
+        if not post.get(f"new{i}_id"):
+            continue
+        new_lesions.append(
+            {
+                "id": post.get(f"new{i}_id"),
+                "organ": post.get(f"new{i}_organ", ""),
+                "kind": post.get(f"new{i}_kind", "nodule"),
+                "diameter_mm": _float(post.get(f"new{i}_diameter")),
+                **{
+                    flag: bool(post.get(f"new{i}_{flag}"))
+                    for flag in (
+                        "typical_hcc",
+                        "equivocal",
+                        "cytology_positive",
+                        "target",
+                        "increased",
+                        "absent",
+                    )
+                },
+            }
+        )
+    return {
+        "measurements": measurements,
+        "non_targets": non_targets,
+        "new_lesions": new_lesions,
+        "for_new_symptoms": bool(post.get("for_new_symptoms")),
+    }
+
+
+def form_rows(kind: str, data: dict, baseline: dict | None) -> dict:
+    """What the reading form shows in each row, from a saved (or refused) read."""
+    data = data or {}
+    if kind == Scan.BASELINE:
+        targets = list(data.get("targets", []))
+        non_targets = list(data.get("non_targets", []))
+        return {
+            "targets": [
+                (i, targets[i - 1] if i <= len(targets) else {}) for i in range(1, TARGET_ROWS + 1)
+            ],
+            "non_targets": [
+                (i, non_targets[i - 1] if i <= len(non_targets) else {})
+                for i in range(1, NON_TARGET_ROWS + 1)
+            ],
+        }
+    baseline = baseline or {"targets": [], "non_targets": []}
+    measured = {m.get("lesion_id"): m for m in data.get("measurements", [])}
+    statuses = data.get("non_targets", {})
+    new = list(data.get("new_lesions", []))
+    return {
+        "measurements": [(t, measured.get(t["id"], {})) for t in baseline["targets"]],
+        "statuses": [(n, statuses.get(n["id"], "")) for n in baseline["non_targets"]],
+        "new": [(i, new[i - 1] if i <= len(new) else {}) for i in range(1, NEW_ROWS + 1)],
+    }
+
+
+class WorklistView(Permission, TemplateView):
+    permission_required = "assessments.read_images"
+    template_name = "assessments/worklist.html"
+
+    def get_context_data(self, **kwargs):
+        rows = []
+        for assignment in ReaderAssignment.objects.filter(reader=self.request.user):
+            reads = {r.scan_id: r for r in Read.objects.filter(assignment=assignment)}
+            for scan in Scan.objects.filter(patient=assignment.patient_id).order_by("scan_date"):
+                rows.append((assignment.reading_label, scan, reads.get(scan.pk)))
+        return super().get_context_data(rows=rows, **kwargs)
+
+
+class ReadView(Permission, TemplateView):
+    """One scan, as its reader sees it: the form, the computed responses, the signature."""
+
+    permission_required = "assessments.read_images"
+    template_name = "assessments/read.html"
+
+    def _context(self):
+        assignment = ReaderAssignment.objects.filter(
+            reader=self.request.user, patient__scans=self.kwargs["scan_id"]
+        ).first()
+        if assignment is None:
+            raise Http404
+        scan = get_object_or_404(Scan, pk=self.kwargs["scan_id"], patient=assignment.patient_id)
+        read = Read.objects.filter(scan=scan, assignment=assignment).first()
+        baseline_read = Read.objects.filter(assignment=assignment, scan__kind=Scan.BASELINE).first()
+        return assignment, scan, read, baseline_read.data if baseline_read else None
+
+    def get_context_data(self, **kwargs):
+        assignment, scan, read, baseline = self._context()
+        data = kwargs.pop("data", None) or (read.data if read else None)
+        return super().get_context_data(
+            assignment=assignment,
+            scan=scan,
+            read=read,
+            baseline=baseline,
+            rows=form_rows(scan.kind, data, baseline),
+            for_new_symptoms=bool((data or {}).get("for_new_symptoms")),
+            statuses=[s.value for s in NonTargetStatus],
+            kinds=[k.value for k in NewLesionKind],
+            responses=both_series(assignment),
+            **kwargs,
+        )
+
+    def post(self, request, scan_id):
+        assignment, scan, read, baseline = self._context()
+        data = None
+        try:
+            if "lock" in request.POST:
+                if read is None:
+                    raise DomainError("Save the read before signing it.")
+                services.read_lock(
+                    read=read, reader=request.user, password=request.POST.get("password", "")
+                )
+                messages.success(request, "Read locked by your signature.")
+                return redirect("assessments:read", scan_id=scan.pk)
+            data = data_from_form(request.POST, scan.kind, baseline)
+            services.read_save(
+                scan=scan, reader=request.user, data=data, reason=request.POST.get("reason", "")
+            )
+        except DomainError as error:
+            problems = [p for msgs in error.field_errors.values() for p in msgs]
+            context = self.get_context_data(errors=problems or [error.message], data=data)
+            return self.render_to_response(context, status=400)
+        messages.success(request, "Read saved; the responses below are computed from it.")
+        return redirect("assessments:read", scan_id=scan.pk)
+
+
+class AdjudicationListView(Permission, TemplateView):
+    permission_required = "assessments.adjudicate"
+    template_name = "assessments/adjudication_list.html"
+
+    def get_context_data(self, **kwargs):
+        cases = []
+        for assignment in ReaderAssignment.objects.filter(slot=1).select_related("patient"):
+            found = services.discordance(assignment.patient)
+            if found and not hasattr(assignment.patient, "adjudication"):
+                cases.append((assignment.reading_label, found))
+        return super().get_context_data(cases=cases, **kwargs)
+
+
+class AdjudicationView(Permission, TemplateView):
+    permission_required = "assessments.adjudicate"
+    template_name = "assessments/adjudication.html"
+
+    def _case(self):
+        first = get_object_or_404(ReaderAssignment, reading_label=self.kwargs["label"], slot=1)
+        assignments = list(
+            ReaderAssignment.objects.filter(patient=first.patient_id).order_by("slot")
+        )
+        return first.patient, assignments
+
+    def get_context_data(self, **kwargs):
+        patient, assignments = self._case()
+        found = services.discordance(patient)
+        if not found:
+            raise Http404
+        readers = [(a.slot, both_series(a, locked_only=True)) for a in assignments]
+        return super().get_context_data(found=found, readers=readers, **kwargs)
+
+    def post(self, request, label):
+        patient, _ = self._case()
+        try:
+            services.adjudicate(
+                patient=patient,
+                by=request.user,
+                accepted_slot=int(request.POST.get("accepted_slot") or 0),
+                reason=request.POST.get("reason", ""),
+            )
+        except (DomainError, ValueError) as error:
+            message = getattr(error, "message", "") or "; ".join(
+                m for msgs in getattr(error, "field_errors", {}).values() for m in msgs
+            )
+            messages.error(request, message or "Choose reader 1 or 2 and give the reason.")
+            return redirect("assessments:adjudication", label=label)
+        messages.success(request, "Adjudicated: the accepted series feeds the endpoints.")
+        return redirect("assessments:adjudication_list")
+
+
+class AgreementView(Permission, TemplateView):
+    permission_required = "assessments.view_agreement"
+    template_name = "assessments/agreement.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(agreement=services.agreement(), **kwargs)
+
+
+class ImagingSetupView(Permission, TemplateView):
+    """The coordinator registers a scan or assigns the two readers of a patient."""
+
+    permission_required = ("assessments.add_scan", "assessments.add_readerassignment")
+    http_method_names = ["post"]
+
+    def post(self, request, study_id):
+        patient = get_object_or_404(Patient, study_id=study_id)
+        try:
+            if "assign" in request.POST:
+                users = get_user_model().objects.filter(groups__name=RADIOLOGIST)
+                services.readers_assign(
+                    patient=patient,
+                    by=request.user,
+                    reader_1=get_object_or_404(users, username=request.POST.get("reader_1")),
+                    reader_2=get_object_or_404(users, username=request.POST.get("reader_2")),
+                )
+                messages.success(request, "Readers assigned.")
+            else:
+                services.scan_register(
+                    patient=patient,
+                    by=request.user,
+                    scan_date=date.fromisoformat(request.POST.get("scan_date", "")),
+                    kind=request.POST.get("kind", ""),
+                    modality=request.POST.get("modality", ""),
+                    regions=request.POST.getlist("regions"),
+                )
+                messages.success(request, "Scan registered.")
+        except ValueError:
+            messages.error(request, "Give the scan date.")
+        except DomainError as error:
+            details = "; ".join(m for msgs in error.field_errors.values() for m in msgs)
+            messages.error(request, f"{error.message} {details}".strip())
+        return redirect("enrollment:patient_detail", study_id=study_id)
