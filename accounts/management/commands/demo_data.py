@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.roles import DATA_MANAGER, ROLES
+from assessments import services as imaging_services
 from dosing import services as dosing_services
 from enrollment import services
 from enrollment.demo import demo_values
@@ -150,6 +151,16 @@ class Command(BaseCommand):
                 unit="mg",
                 route="oral",
                 start_date=today,
+            )
+            # Imaging: two readers and the baseline scan, on the demo radiologists' worklists.
+            imaging_services.readers_assign(
+                patient=allocation.patient, by=coordinator,
+                reader_1=users.get(username="radiologist"),
+                reader_2=users.get(username="radiologist2"),
+            )
+            imaging_services.scan_register(
+                patient=allocation.patient, by=coordinator, scan_date=today, kind="baseline",
+                modality="CT", regions=["chest", "abdomen", "pelvis"],
             )
             if allocation.arm != "RPI":
                 continue
