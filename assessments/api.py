@@ -219,7 +219,7 @@ class LockView(APIView):
 
 class ImportBody(serializers.Serializer):
     reading_label = serializers.CharField()
-    reads = serializers.ListField(child=serializers.DictField(), min_length=1)
+    reads = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=60)
 
 
 class ExchangeView(APIView):
@@ -264,6 +264,9 @@ class ExchangeView(APIView):
             s.scan_date.isoformat(): s for s in Scan.objects.filter(patient=assignment.patient_id)
         }
         items = sorted(body.validated_data["reads"], key=lambda r: str(r.get("scan_date")))
+        dates = [str(item.get("scan_date")) for item in items]
+        if len(dates) != len(set(dates)):
+            raise DomainError(field_errors={"reads": ["Each scan date once."]})
         with transaction.atomic():
             for i, item in enumerate(items, start=1):
                 scan = scans.get(str(item.get("scan_date")))
@@ -279,7 +282,7 @@ class ExchangeView(APIView):
                     scan=scan,
                     reader=request.user,
                     data=item.get("data"),
-                    reason=str(item.get("reason", "")),
+                    reason=item.get("reason") if isinstance(item.get("reason"), str) else "",
                 )
         return Response(self._export(assignment))
 
@@ -304,7 +307,7 @@ class AdjudicationListView(APIView):
         rows = []
         for assignment in ReaderAssignment.objects.filter(slot=1).select_related("patient"):
             found = services.discordance(assignment.patient)
-            if found and not hasattr(assignment.patient, "adjudication"):
+            if found and services.pending_adjudication(assignment.patient):
                 rows.append({"case_label": assignment.reading_label, "disagreements": found})
         return Response(rows)
 
@@ -364,16 +367,7 @@ class ResponsesView(APIView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, study_id):
         patient = get_object_or_404(Patient, study_id=study_id)
-        found = services.discordance(patient)
-        status = (
-            "not yet read by both readers"
-            if found is None
-            else "agreed"
-            if not found
-            else "adjudicated"
-            if hasattr(patient, "adjudication")
-            else "awaiting adjudication"
-        )
+        status = services.imaging_status(patient)
         return Response(
             {
                 "study_id": study_id,

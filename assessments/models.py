@@ -23,7 +23,7 @@ class ReaderAssignment(ClinicalRecord):
     reading_label = models.CharField(max_length=12, unique=True, default=new_reading_label)
 
     class Meta:
-        ordering = ["patient", "slot"]
+        ordering = ["reading_label"]  # never the study ID: it would show enrolment order
         constraints = [
             models.UniqueConstraint(fields=["patient", "slot"], name="one_reader_per_slot"),
             models.UniqueConstraint(fields=["patient", "reader"], name="two_different_readers"),
@@ -86,7 +86,11 @@ class Read(ClinicalRecord):
 
 
 class Adjudication(ClinicalRecord):
-    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="adjudication")
+    """The adjudicator's choice of one reader's whole series, up to the last scan compared;
+    a later discordance (after more scans) is adjudicated again."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="adjudications")
+    covers_until = models.DateField(help_text="The last scan date of the series compared.")
     accepted_slot = models.PositiveSmallIntegerField(choices=[(1, "Reader 1"), (2, "Reader 2")])
     reason = models.TextField()
     adjudicator = models.ForeignKey(
@@ -96,6 +100,11 @@ class Adjudication(ClinicalRecord):
 
     class Meta:
         ordering = ["-decided_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "covers_until"], name="one_decision_per_extent"
+            )
+        ]
         permissions = [
             ("adjudicate", "Can adjudicate discordant reads (blinded)"),
             ("view_agreement", "Can see reader agreement"),

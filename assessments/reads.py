@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import asdict
 from datetime import date, timedelta
 
 from assessments import recist
@@ -49,10 +50,22 @@ def _text(value, where: str, problems: list[str]) -> str:
     return value.strip()
 
 
+def _flag(item: dict, key: str, where: str, problems: list[str]) -> bool:
+    """A yes/no as JSON true or false (the text "false" is not false)."""
+    value = item.get(key, False)
+    if not isinstance(value, bool):
+        problems.append(f"{where}: {key} must be true or false.")
+        return False
+    return value
+
+
 def _items(data: dict, key: str, problems: list[str]) -> list[dict]:
     items = data.get(key, [])
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
         problems.append(f"{key}: a list of objects is needed.")
+        return []
+    if len(items) > 50:
+        problems.append(f"{key}: at most 50 entries.")
         return []
     return items
 
@@ -70,19 +83,19 @@ def parse_baseline(day: date, data) -> Baseline:
             id=_text(item.get("id"), f"{where} id", problems),
             organ=_text(item.get("organ"), f"{where} organ", problems),
             diameter_mm=_number(item.get("diameter_mm"), f"{where} diameter", problems) or 0,
-            nodal=bool(item.get("nodal", False)),
-            typical_hcc=bool(item.get("typical_hcc", False)),
+            nodal=_flag(item, "nodal", where, problems),
+            typical_hcc=_flag(item, "typical_hcc", where, problems),
             viable_mm=_number(
                 item.get("viable_mm"), f"{where} viable diameter", problems, allow_none=True
             ),
-            porta_hepatis=bool(item.get("porta_hepatis", False)),
+            porta_hepatis=_flag(item, "porta_hepatis", where, problems),
         )
         targets.append(lesion)
     non_targets = [
         NonTargetLesion(
             id=_text(item.get("id"), f"Non-target {i} id", problems),
             organ=_text(item.get("organ"), f"Non-target {i} organ", problems),
-            nodal=bool(item.get("nodal", False)),
+            nodal=_flag(item, "nodal", f"Non-target {i}", problems),
         )
         for i, item in enumerate(_items(data, "non_targets", problems), start=1)
     ]
@@ -144,20 +157,26 @@ def parse_follow_up(day: date, data) -> FollowUp:
                 diameter_mm=_number(
                     item.get("diameter_mm"), f"{where} diameter", problems, allow_none=True
                 ),
-                typical_hcc=bool(item.get("typical_hcc", False)),
-                equivocal=bool(item.get("equivocal", False)),
-                cytology_positive=bool(item.get("cytology_positive", False)),
-                target=bool(item.get("target", False)),
-                increased=bool(item.get("increased", False)),
-                absent=bool(item.get("absent", False)),
+                typical_hcc=_flag(item, "typical_hcc", where, problems),
+                equivocal=_flag(item, "equivocal", where, problems),
+                cytology_positive=_flag(item, "cytology_positive", where, problems),
+                target=_flag(item, "target", where, problems),
+                increased=_flag(item, "increased", where, problems),
+                absent=_flag(item, "absent", where, problems),
             )
         )
+    for label, ids in (
+        ("measurements", [m.lesion_id for m in measurements]),
+        ("new_lesions", [n.id for n in new_lesions]),
+    ):
+        if len(ids) != len(set(ids)):
+            problems.append(f"{label}: each lesion only once.")
     follow_up = FollowUp(
         day,
         tuple(measurements),
         statuses,
         tuple(new_lesions),
-        bool(data.get("for_new_symptoms", False)),
+        _flag(data, "for_new_symptoms", "The read", problems),
     )
     if problems:
         raise ReadError(problems)
@@ -226,3 +245,18 @@ def visit_schedule(enrolled: date, *, until: date) -> list[tuple[int, date, date
             )
         )
         k += 1
+
+
+def to_json(read: Baseline | FollowUp) -> dict:
+    """The read as stored: what the rules understood, nothing else (no stray keys)."""
+    if isinstance(read, Baseline):
+        return {
+            "targets": [asdict(t) for t in read.targets],
+            "non_targets": [asdict(n) for n in read.non_targets],
+        }
+    return {
+        "measurements": [asdict(m) for m in read.measurements],
+        "non_targets": {k: v.value for k, v in read.non_targets.items()},
+        "new_lesions": [{**asdict(n), "kind": n.kind.value} for n in read.new_lesions],
+        "for_new_symptoms": read.for_new_symptoms,
+    }

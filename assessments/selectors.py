@@ -27,8 +27,13 @@ def imaging_schedule(patient, *, today) -> list[dict]:
     for number, planned, start, end in reads.visit_schedule(enrolled, until=today + timedelta(56)):
         if stop is not None and start > stop:
             break
-        scan = next((s for s in scans if start <= s.scan_date <= end), None)
-        state = "Done" if scan else "Overdue" if today > end else "Planned"
+        # a late scan still belongs to its visit until the next visit's window opens
+        next_start = start + timedelta(days=reads.VISIT_INTERVAL_DAYS)
+        scan = next((s for s in scans if start <= s.scan_date < next_start), None)
+        if scan is not None:
+            state = "Done" if scan.scan_date <= end else "Done (late)"
+        else:
+            state = "Overdue" if today > end else "Planned"
         rows.append(
             {
                 "number": number,
@@ -54,22 +59,13 @@ def patient_imaging(patient, user) -> dict:
             accepted[criterion.value] = services.accepted_series(patient, criterion)
         except ReadError as error:
             problems += error.problems
-    found = services.discordance(patient)
     return {
         "scans": Scan.objects.filter(patient=patient).order_by("scan_date"),
         "schedule": imaging_schedule(patient, today=today),
         "readers": ReaderAssignment.objects.filter(patient=patient).select_related("reader"),
         "radiologists": radiologists(),
         "responses": accepted,
-        "status": (
-            "not yet read by both readers"
-            if found is None
-            else "agreed"
-            if not found
-            else "adjudicated"
-            if hasattr(patient, "adjudication")
-            else "awaiting adjudication"
-        ),
+        "status": services.imaging_status(patient),
         "problems": problems,
         "today": today,
     }

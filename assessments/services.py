@@ -12,6 +12,7 @@ from assessments.models import Adjudication, Read, ReaderAssignment, Scan
 from assessments.recist import Criterion, ReadError, SeriesResult
 from enrollment.models import Patient
 from inkt_trial.errors import DomainError
+from inkt_trial.signature import check_signature_password
 
 REGIONS = ("chest", "abdomen", "pelvis")
 
@@ -42,6 +43,10 @@ def scan_register(*, patient: Patient, by, scan_date, kind: str, modality: str, 
         errors.setdefault("scan_date", []).append("Cannot be in the future.")
     if scan_date < patient.screening.consent_date:
         errors.setdefault("scan_date", []).append("Cannot be before consent.")
+    if kind not in (Scan.BASELINE, Scan.SCHEDULED, Scan.UNSCHEDULED):
+        errors.setdefault("kind", []).append("Baseline, scheduled or unscheduled.")
+    if modality not in ("CT", "MRI"):
+        errors.setdefault("modality", []).append("CT or MRI.")
     if not regions or any(r not in REGIONS for r in regions):
         errors.setdefault("regions", []).append(f"Choose among {', '.join(REGIONS)}.")
     baseline = Scan.objects.filter(patient=patient, kind=Scan.BASELINE).first()
@@ -55,8 +60,14 @@ def scan_register(*, patient: Patient, by, scan_date, kind: str, modality: str, 
                 errors.setdefault("scan_date", []).append(
                     "Baseline imaging is within the 28 days before randomization."
                 )
+        elif scan_date < timezone.localdate() - timedelta(days=28):
+            errors.setdefault("scan_date", []).append(
+                "Baseline imaging is within the 28 days before randomization."
+            )
     elif baseline is None:
         errors.setdefault("kind", []).append("Register the baseline scan first.")
+    elif allocation is not None and scan_date < timezone.localdate(allocation.randomized_at):
+        errors.setdefault("scan_date", []).append("A follow-up scan comes after randomization.")
     elif scan_date <= baseline.scan_date:
         errors.setdefault("scan_date", []).append("Must be after the baseline scan.")
     if errors:
@@ -92,51 +103,69 @@ def _series_reads(assignment: ReaderAssignment, *, locked_only=False):
     if locked_only:
         reads = reads.filter(locked_at__isnull=False)
     return sorted(
-        [(r.scan.scan_date, r.scan.kind, r.data) for r in reads],
+        [(r.scan.scan_date, r.scan.kind, r.data, r.scan_id) for r in reads],
         key=lambda p: (p[1] != Scan.BASELINE, p[0]),
     )
 
 
-def _validate(assignment: ReaderAssignment, scan: Scan, data):
-    """Check the read on its own and within the reader's whole series."""
+def _validate(assignment: ReaderAssignment, scan: Scan, data) -> dict:
+    """Check the read on its own and within the reader's whole series; return it as the rules
+    understood it (what is stored)."""
     try:
         if scan.kind == Scan.BASELINE:
-            read_rules.parse_baseline(scan.scan_date, data)
+            cleaned = read_rules.to_json(read_rules.parse_baseline(scan.scan_date, data))
         else:
-            read_rules.parse_follow_up(scan.scan_date, data)
-        others = [p for p in _series_reads(assignment) if p[0] != scan.scan_date]
+            cleaned = read_rules.to_json(read_rules.parse_follow_up(scan.scan_date, data))
+        others = [p for p in _series_reads(assignment) if p[3] != scan.pk]
         pairs = sorted(
-            others + [(scan.scan_date, scan.kind, data)],
+            others + [(scan.scan_date, scan.kind, cleaned, scan.pk)],
             key=lambda p: (p[1] != Scan.BASELINE, p[0]),
         )
         if pairs[0][1] != Scan.BASELINE:
             raise ReadError(["Read the baseline scan first."])
         for criterion in Criterion:
             read_rules.evaluate_series(
-                [(d, x) for d, _, x in pairs], enrolled=_enrolled(scan.patient), criterion=criterion
+                [(d, x) for d, _, x, _ in pairs],
+                enrolled=_enrolled(scan.patient),
+                criterion=criterion,
             )
     except ReadError as error:
         raise DomainError("The read was refused.", field_errors={"data": error.problems}) from None
+    return cleaned
 
 
 def _enrolled(patient: Patient):
     return timezone.localdate(patient.enrolled_at)
 
 
+def _later_locked(assignment: ReaderAssignment, scan: Scan) -> bool:
+    return Read.objects.filter(
+        assignment=assignment, locked_at__isnull=False, scan__scan_date__gt=scan.scan_date
+    ).exists()
+
+
 @transaction.atomic
 def read_save(*, scan: Scan, reader, data, reason: str = "") -> Read:
-    """Save (or correct, with a reason, until locked) a reader's read of a scan."""
+    """Save (or correct, with a reason, until locked) a reader's read of a scan. What is stored
+    is the read as the rules understood it. A read before a signed one cannot change (it would
+    change the signed responses)."""
     scan = Scan.objects.select_related("patient").get(pk=scan.pk)
     assignment = _assignment_for(scan, reader)
     existing = Read.objects.select_for_update().filter(scan=scan, assignment=assignment).first()
     if existing is not None and existing.locked_at:
         raise DomainError("This read is locked by your signature; it can no longer change.")
-    _validate(assignment, scan, data)
+    if _later_locked(assignment, scan):
+        raise DomainError(
+            "A later read of this case is signed: earlier reads can no longer be added or changed."
+        )
+    data = _validate(assignment, scan, data)
     if existing is None:
         read = Read(scan=scan, assignment=assignment, data=data)
         read._history_user = reader
         read.save()
         return read
+    if existing.data == data:
+        return existing  # nothing changed: nothing to audit
     existing.data = data
     existing.save_with_reason(reason, by=reader)
     return existing
@@ -144,13 +173,22 @@ def read_save(*, scan: Scan, reader, data, reason: str = "") -> Read:
 
 @transaction.atomic
 def read_lock(*, read: Read, reader, password: str) -> Read:
+    """Sign a read as final. Reads are signed in date order, the baseline first, so that a
+    signed response can never change afterwards."""
     read = Read.objects.select_for_update().select_related("assignment", "scan").get(pk=read.pk)
     if read.assignment.reader_id != reader.pk:
         raise DomainError("Only the reader locks their own read.")
     if read.locked_at:
         raise DomainError("This read is already locked.")
-    if not reader.check_password(password or ""):
-        raise DomainError(field_errors={"password": ["The password is not correct."]})
+    earlier = Scan.objects.filter(patient=read.scan.patient_id, scan_date__lt=read.scan.scan_date)
+    signed = set(
+        Read.objects.filter(assignment=read.assignment, locked_at__isnull=False).values_list(
+            "scan_id", flat=True
+        )
+    )
+    if any(scan.pk not in signed for scan in earlier):
+        raise DomainError("Sign the reads of the earlier scans of this case first.")
+    check_signature_password(reader, password)
     read.locked_at = timezone.now()
     read.signature_meaning = (
         f"I, {reader.get_full_name() or reader.username}, sign my read of "
@@ -160,52 +198,88 @@ def read_lock(*, read: Read, reader, password: str) -> Read:
     return read
 
 
-def series(assignment: ReaderAssignment, criterion: Criterion, *, locked_only=False):
-    """The reader's series by the engine, or None when there is no baseline read yet."""
+def series(assignment: ReaderAssignment, criterion: Criterion, *, locked_only=False, scan_ids=None):
+    """The reader's series by the engine (limited to `scan_ids` when given), or None when
+    there is no baseline read."""
     pairs = _series_reads(assignment, locked_only=locked_only)
+    if scan_ids is not None:
+        pairs = [p for p in pairs if p[3] in scan_ids]
     if not pairs or pairs[0][1] != Scan.BASELINE:
         return None
     return read_rules.evaluate_series(
-        [(d, x) for d, _, x in pairs], enrolled=_enrolled(assignment.patient), criterion=criterion
+        [(d, x) for d, _, x, _ in pairs],
+        enrolled=_enrolled(assignment.patient),
+        criterion=criterion,
     )
 
 
-def discordance(patient: Patient) -> list[str] | None:
-    """None until both readers have locked reads of the same scans; then the disagreements
-    (empty: the readers agree)."""
+def _comparison(patient: Patient):
+    """The two readers and the scans both have signed (from the baseline on, in date order),
+    or None while there is no follow-up signed by both."""
     assignments = list(ReaderAssignment.objects.filter(patient=patient).order_by("slot"))
     if len(assignments) != 2:
         return None
-    scans = [
-        set(
+    signed = [
+        dict(
             Read.objects.filter(assignment=a, locked_at__isnull=False).values_list(
-                "scan_id", flat=True
+                "scan_id", "scan__scan_date"
             )
         )
         for a in assignments
     ]
-    if not scans[0] or scans[0] != scans[1]:
+    shared = set(signed[0]) & set(signed[1])
+    if len(shared) < 2:
         return None
+    return assignments, shared, max(signed[0][s] for s in shared)
+
+
+def discordance(patient: Patient) -> list[str] | None:
+    """None until both readers have signed a follow-up; then where their series differ over
+    the scans both have signed (empty: they agree)."""
+    comparison = _comparison(patient)
+    if comparison is None:
+        return None
+    assignments, shared, _ = comparison
     found = []
     for criterion in Criterion:
-        one, two = (series(a, criterion, locked_only=True) for a in assignments)
+        one, two = (series(a, criterion, locked_only=True, scan_ids=shared) for a in assignments)
+        if one is None or two is None:
+            return None
         found += read_rules.disagreements(one, two)
     return found
 
 
-def accepted_series(patient: Patient, criterion: Criterion) -> SeriesResult | None:
-    """The series the endpoints use: the readers' when they agree, else the adjudicated one."""
+def pending_adjudication(patient: Patient) -> bool:
+    comparison = _comparison(patient)
+    if comparison is None or not discordance(patient):
+        return False
+    return not Adjudication.objects.filter(patient=patient, covers_until=comparison[2]).exists()
+
+
+def imaging_status(patient: Patient) -> str:
     found = discordance(patient)
     if found is None:
+        return "not yet read by both readers"
+    if not found:
+        return "agreed"
+    return "awaiting adjudication" if pending_adjudication(patient) else "adjudicated"
+
+
+def accepted_series(patient: Patient, criterion: Criterion) -> SeriesResult | None:
+    """The series the endpoints use: the readers' when they agree, else the one the
+    adjudicator accepted for the same extent of scans."""
+    comparison = _comparison(patient)
+    found = discordance(patient)
+    if comparison is None or found is None:
         return None
+    assignments, shared, until = comparison
     slot = 1
     if found:
-        adjudication = Adjudication.objects.filter(patient=patient).first()
+        adjudication = Adjudication.objects.filter(patient=patient, covers_until=until).first()
         if adjudication is None:
             return None
         slot = adjudication.accepted_slot
-    assignment = ReaderAssignment.objects.get(patient=patient, slot=slot)
-    return series(assignment, criterion, locked_only=True)
+    return series(assignments[slot - 1], criterion, locked_only=True, scan_ids=shared)
 
 
 @transaction.atomic
@@ -214,13 +288,16 @@ def adjudicate(*, patient: Patient, by, accepted_slot: int, reason: str) -> Adju
         raise DomainError(field_errors={"reason": ["Say why this series is accepted."]})
     if accepted_slot not in (1, 2):
         raise DomainError(field_errors={"accepted_slot": ["Reader 1 or reader 2."]})
-    found = discordance(patient)
-    if not found:
-        raise DomainError("The readers' series are not discordant; there is nothing to adjudicate.")
-    if Adjudication.objects.filter(patient=patient).exists():
-        raise DomainError("This case is already adjudicated.")
+    if ReaderAssignment.objects.filter(patient=patient, reader=by).exists():
+        raise DomainError("A reader of this case cannot adjudicate it.")
+    if not pending_adjudication(patient):
+        raise DomainError("There is no discordance awaiting adjudication in this case.")
     adjudication = Adjudication(
-        patient=patient, accepted_slot=accepted_slot, reason=reason.strip(), adjudicator=by
+        patient=patient,
+        accepted_slot=accepted_slot,
+        reason=reason.strip(),
+        adjudicator=by,
+        covers_until=_comparison(patient)[2],
     )
     adjudication._history_user = by
     adjudication.save()
@@ -228,19 +305,25 @@ def adjudicate(*, patient: Patient, by, accepted_slot: int, reason: str) -> Adju
 
 
 def agreement() -> dict:
-    """Per criterion: timepoints compared, agreement rate and Cohen's kappa over all patients
-    whose two readers have locked the same scans."""
+    """Per criterion: timepoints compared, agreement rate and Cohen's kappa, over every
+    patient's scans signed by both readers."""
     out = {}
-    patients = Patient.objects.filter(reader_assignments__isnull=False).distinct()
+    comparisons = [
+        c
+        for c in (
+            _comparison(p)
+            for p in Patient.objects.filter(reader_assignments__isnull=False).distinct()
+        )
+        if c is not None
+    ]
     for criterion in Criterion:
         pairs = []
-        for patient in patients:
-            if discordance(patient) is None:
-                continue
+        for assignments, shared, _ in comparisons:
             one, two = (
-                series(a, criterion, locked_only=True)
-                for a in ReaderAssignment.objects.filter(patient=patient).order_by("slot")
+                series(a, criterion, locked_only=True, scan_ids=shared) for a in assignments
             )
+            if one is None or two is None:
+                continue
             pairs += [
                 (a.overall, b.overall) for a, b in zip(one.timepoints, two.timepoints, strict=False)
             ]

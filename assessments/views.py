@@ -59,9 +59,9 @@ def data_from_form(post, kind: str, baseline: dict | None) -> dict:
             if post.get(f"n{i}_organ")
         ]
         return {"targets": targets, "non_targets": non_targets}
-    baseline = baseline or {"targets": [], "non_targets": []}
+    baseline = baseline or {}
     measurements = []
-    for lesion in baseline["targets"]:
+    for lesion in baseline.get("targets", []):
         key = lesion["id"]
         missing = bool(post.get(f"m_{key}_na"))
         measurements.append(
@@ -73,7 +73,7 @@ def data_from_form(post, kind: str, baseline: dict | None) -> dict:
         )
     non_targets = {
         lesion["id"]: post.get(f"s_{lesion['id']}", NonTargetStatus.NOT_ASSESSED.value)
-        for lesion in baseline["non_targets"]
+        for lesion in baseline.get("non_targets", [])
     }
     new_lesions = []
     for i in range(1, NEW_ROWS + 1):
@@ -121,13 +121,13 @@ def form_rows(kind: str, data: dict, baseline: dict | None) -> dict:
                 for i in range(1, NON_TARGET_ROWS + 1)
             ],
         }
-    baseline = baseline or {"targets": [], "non_targets": []}
+    baseline = baseline or {}
     measured = {m.get("lesion_id"): m for m in data.get("measurements", [])}
     statuses = data.get("non_targets", {})
     new = list(data.get("new_lesions", []))
     return {
-        "measurements": [(t, measured.get(t["id"], {})) for t in baseline["targets"]],
-        "statuses": [(n, statuses.get(n["id"], "")) for n in baseline["non_targets"]],
+        "measurements": [(t, measured.get(t["id"], {})) for t in baseline.get("targets", [])],
+        "statuses": [(n, statuses.get(n["id"], "")) for n in baseline.get("non_targets", [])],
         "new": [(i, new[i - 1] if i <= len(new) else {}) for i in range(1, NEW_ROWS + 1)],
     }
 
@@ -210,7 +210,7 @@ class AdjudicationListView(Permission, TemplateView):
         cases = []
         for assignment in ReaderAssignment.objects.filter(slot=1).select_related("patient"):
             found = services.discordance(assignment.patient)
-            if found and not hasattr(assignment.patient, "adjudication"):
+            if found and services.pending_adjudication(assignment.patient):
                 cases.append((assignment.reading_label, found))
         return super().get_context_data(cases=cases, **kwargs)
 

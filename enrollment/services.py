@@ -16,6 +16,7 @@ from enrollment import eligibility as el
 from enrollment.models import Outcome, Patient, Screening
 from enrollment.validation import check_screening
 from inkt_trial.errors import DomainError
+from inkt_trial.signature import check_signature_password
 
 # The fields a coordinator enters; everything else on Screening is derived or set by a service.
 ENTERED_FIELDS = (
@@ -202,11 +203,7 @@ def screening_confirm(*, screening: Screening, by, password: str, version: int) 
         raise DomainError(f"Eligibility of {screening} is already confirmed.")
     if not screening.consent_date:
         raise DomainError(f"{screening} has no informed consent on file.")
-    if not by.check_password(password or ""):
-        raise DomainError(
-            "The password is not correct; the signature was not applied.",
-            field_errors={"password": ["The password is not correct."]},
-        )
+    check_signature_password(by, password)
     now = timezone.now()
     screening.confirmed_by = by
     screening.confirmed_at = now

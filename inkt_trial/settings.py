@@ -185,6 +185,12 @@ SPECTACULAR_SETTINGS = {
 
 # Celery: without REDIS_URL tasks run eagerly in the web process (the embedded default).
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Shared by every web process: throttles and signature counters (Redis when there is one).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)

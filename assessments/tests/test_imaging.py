@@ -219,7 +219,9 @@ def test_workstation_exchange_round_trip(case, api_as):
     imported = api_as(one).post("/api/reading/exchange/", payload, format="json")
     assert imported.status_code == 200, imported.json()
     exported = api_as(one).get("/api/reading/exchange/", {"reading_label": label}).json()
-    assert [r["data"] for r in exported["reads"]] == [BASELINE, follow(45)]
+    first, second = exported["reads"]
+    assert [t["diameter_mm"] for t in first["data"]["targets"]] == [40.0, 30.0]
+    assert [m["diameter_mm"] for m in second["data"]["measurements"]] == [45.0, 0.0]
     bad = {"reading_label": label, "reads": [{"scan_date": "2001-01-01", "data": BASELINE}]}
     assert api_as(one).post("/api/reading/exchange/", bad, format="json").status_code == 400
 
@@ -284,3 +286,76 @@ def test_reading_page_refuses_a_bad_read_and_keeps_what_was_typed(case, client_a
     assert Read.objects.get().data["targets"][0]["diameter_mm"] == 18.0
     other = client_as(two).get(f"/reading/scans/{scans[0].pk}/").content.decode()
     assert 'value="18.0"' not in other  # the other reader never sees it
+
+
+def test_reads_are_signed_in_order_and_signed_responses_never_change(case):
+    patient, one, two, scans = case
+    services.read_save(scan=scans[0], reader=one, data=BASELINE)
+    services.read_save(scan=scans[1], reader=one, data=follow(45))
+    later = Read.objects.get(assignment__reader=one, scan=scans[1])
+    with pytest.raises(DomainError, match="earlier scans"):
+        services.read_lock(read=later, reader=one, password=PASSWORD)
+    for read in Read.objects.filter(assignment__reader=one):
+        services.read_lock(read=read, reader=one, password=PASSWORD)
+    with pytest.raises(DomainError, match="locked"):
+        services.read_save(scan=scans[0], reader=one, data=BASELINE, reason="fix")
+
+
+def test_no_earlier_read_is_added_under_a_signed_one(case):
+    patient, one, two, scans = case
+    services.read_save(scan=scans[0], reader=one, data=BASELINE)
+    services.read_save(scan=scans[2], reader=one, data=follow(45))  # skipping scan 1
+    for read in Read.objects.filter(assignment__reader=one).order_by("scan__scan_date")[:1]:
+        services.read_lock(read=read, reader=one, password=PASSWORD)
+    with pytest.raises(DomainError, match="earlier scans"):
+        services.read_lock(
+            read=Read.objects.get(scan=scans[2], assignment__reader=one),
+            reader=one,
+            password=PASSWORD,
+        )
+
+
+def test_json_flags_must_be_booleans_and_stray_keys_are_dropped(case):
+    patient, one, two, scans = case
+    node = {"targets": [{"id": "T1", "organ": "liver", "diameter_mm": 30, "nodal": "false"}]}
+    with pytest.raises(DomainError) as refused:
+        services.read_save(scan=scans[0], reader=one, data=node)
+    assert "Target 1: nodal must be true or false." in refused.value.field_errors["data"]
+    stray = {"targets": [{"id": " T1 ", "organ": "liver", "diameter_mm": 30, "note": "x"}]}
+    read = services.read_save(scan=scans[0], reader=one, data=stray)
+    assert read.data["targets"][0]["id"] == "T1" and "note" not in read.data["targets"][0]
+
+
+def test_signature_locks_after_repeated_wrong_passwords(case):
+    patient, one, two, scans = case
+    read = services.read_save(scan=scans[0], reader=one, data=BASELINE)
+    for _ in range(5):
+        with pytest.raises(DomainError):
+            services.read_lock(read=read, reader=one, password="guess")
+    with pytest.raises(DomainError, match="Too many wrong passwords"):
+        services.read_lock(read=read, reader=one, password=PASSWORD)
+
+
+def test_a_new_discordance_after_adjudication_is_adjudicated_again(case, make_user):
+    patient, one, two, scans = case
+    adjudicator = make_user("adjudicator")
+    for reader, sums in ((one, [45, 40]), (two, [45, 56])):  # PR, PR vs PR, PD
+        services.read_save(scan=scans[0], reader=reader, data=BASELINE)
+        for scan, total in zip(scans[1:3], sums, strict=True):
+            services.read_save(scan=scan, reader=reader, data=follow(total))
+        for read in Read.objects.filter(assignment__reader=reader):
+            services.read_lock(read=read, reader=reader, password=PASSWORD)
+    assert services.pending_adjudication(patient)
+    services.adjudicate(patient=patient, by=adjudicator, accepted_slot=1, reason="Reader 1")
+    assert services.imaging_status(patient) == "adjudicated"
+    for reader, total in ((one, 52), (two, 70)):
+        services.read_save(scan=scans[3], reader=reader, data=follow(total))
+        services.read_lock(
+            read=Read.objects.get(scan=scans[3], assignment__reader=reader),
+            reader=reader,
+            password=PASSWORD,
+        )
+    assert services.pending_adjudication(patient)
+    assert services.accepted_series(patient, Criterion.MRECIST) is None
+    with pytest.raises(DomainError, match="reader of this case"):
+        services.adjudicate(patient=patient, by=one, accepted_slot=1, reason="mine")

@@ -154,13 +154,18 @@ class Command(BaseCommand):
             )
             # Imaging: two readers and the baseline scan, on the demo radiologists' worklists.
             imaging_services.readers_assign(
-                patient=allocation.patient, by=coordinator,
+                patient=allocation.patient,
+                by=coordinator,
                 reader_1=users.get(username="radiologist"),
                 reader_2=users.get(username="radiologist2"),
             )
             imaging_services.scan_register(
-                patient=allocation.patient, by=coordinator, scan_date=today, kind="baseline",
-                modality="CT", regions=["chest", "abdomen", "pelvis"],
+                patient=allocation.patient,
+                by=coordinator,
+                scan_date=today,
+                kind="baseline",
+                modality="CT",
+                regions=["chest", "abdomen", "pelvis"],
             )
             if allocation.arm != "RPI":
                 continue
