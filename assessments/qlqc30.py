@@ -1,0 +1,106 @@
+"""EORTC QLQ-C30 version 3.0 scoring: answers in, the 15 scales and the summary score out.
+
+Pure module (no Django). Sources: Fayers PM et al. The EORTC QLQ-C30 Scoring Manual, 3rd ed.
+Brussels: EORTC, 2001 (scales, raw score, linear transformation, the half-items rule);
+Giesinger JM et al. J Clin Epidemiol 2016;69:79-88 (summary score). The questionnaire's wording
+is EORTC copyright and is not reproduced here: items are referred to by number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+ITEMS = range(1, 31)
+FOUR_POINT = range(1, 29)  # 1 not at all ... 4 very much
+SEVEN_POINT = (29, 30)  # 1 very poor ... 7 excellent
+
+
+@dataclass(frozen=True)
+class Scale:
+    code: str
+    name: str
+    items: tuple[int, ...]
+    kind: str  # "functional", "symptom" or "global"
+
+    @property
+    def item_range(self) -> int:
+        return 6 if self.kind == "global" else 3
+
+
+SCALES = (
+    Scale("QL2", "Global health status / QoL", (29, 30), "global"),
+    Scale("PF2", "Physical functioning", (1, 2, 3, 4, 5), "functional"),
+    Scale("RF2", "Role functioning", (6, 7), "functional"),
+    Scale("EF", "Emotional functioning", (21, 22, 23, 24), "functional"),
+    Scale("CF", "Cognitive functioning", (20, 25), "functional"),
+    Scale("SF", "Social functioning", (26, 27), "functional"),
+    Scale("FA", "Fatigue", (10, 12, 18), "symptom"),
+    Scale("NV", "Nausea and vomiting", (14, 15), "symptom"),
+    Scale("PA", "Pain", (9, 19), "symptom"),
+    Scale("DY", "Dyspnoea", (8,), "symptom"),
+    Scale("SL", "Insomnia", (11,), "symptom"),
+    Scale("AP", "Appetite loss", (13,), "symptom"),
+    Scale("CO", "Constipation", (16,), "symptom"),
+    Scale("DI", "Diarrhoea", (17,), "symptom"),
+    Scale("FI", "Financial difficulties", (28,), "symptom"),
+)
+SCALE_BY_CODE = {s.code: s for s in SCALES}
+SUMMARY_FUNCTIONAL = ("PF2", "RF2", "EF", "CF", "SF")
+SUMMARY_SYMPTOMS = ("FA", "NV", "PA", "DY", "SL", "AP", "CO", "DI")
+
+
+class AnswerError(ValueError):
+    def __init__(self, problems: dict[int, str]):
+        self.problems = problems
+        super().__init__("; ".join(f"item {k}: {v}" for k, v in sorted(problems.items())))
+
+
+def check_answers(answers: Mapping[int, int | None]) -> dict[int, int | None]:
+    """Items 1-28 take 1-4, items 29-30 take 1-7; None (blank) is allowed for any item."""
+    problems: dict[int, str] = {}
+    for item in answers:
+        if item not in ITEMS:
+            problems[item] = "there is no such item (1-30)"
+    clean: dict[int, int | None] = {}
+    for item in ITEMS:
+        value = answers.get(item)
+        if value is None:
+            clean[item] = None
+            continue
+        top = 7 if item in SEVEN_POINT else 4
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
+            problems[item] = f"answer 1 to {top}, or leave it blank ({value!r} given)"
+            continue
+        clean[item] = value
+    if problems:
+        raise AnswerError(problems)
+    return clean
+
+
+def score_scale(scale: Scale, answers: Mapping[int, int | None]) -> float | None:
+    """Raw score = mean of the answered items, scored only when at least half of the scale's
+    items are answered; then the linear transformation to 0-100."""
+    answered = [answers[i] for i in scale.items if answers.get(i) is not None]
+    if len(answered) * 2 < len(scale.items):
+        return None
+    raw = sum(answered) / len(answered)
+    if scale.kind == "functional":
+        return 100 * (1 - (raw - 1) / scale.item_range)
+    return 100 * (raw - 1) / scale.item_range
+
+
+def score(answers: Mapping[int, int | None]) -> dict[str, float | None]:
+    """Every scale, and the summary score (only when all 13 of its scales exist)."""
+    clean = check_answers(answers)
+    scores: dict[str, float | None] = {s.code: score_scale(s, clean) for s in SCALES}
+    parts = [scores[c] for c in SUMMARY_FUNCTIONAL] + [
+        None if scores[c] is None else 100 - scores[c] for c in SUMMARY_SYMPTOMS
+    ]
+    scores["SUM"] = None if any(p is None for p in parts) else sum(parts) / len(parts)
+    return scores
+
+
+def higher_is_better(code: str) -> bool:
+    """Functional scales, QL2 and the summary: higher is better; symptoms: higher is worse."""
+    return code == "SUM" or SCALE_BY_CODE[code].kind in ("functional", "global")
