@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "randomization",
     "dosing",
     "assessments",
+    "safety",
 ]
 
 MIDDLEWARE = [

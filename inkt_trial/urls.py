@@ -10,6 +10,7 @@ from assessments import api as assessments_api
 from dosing import api as dosing_api
 from enrollment import api as enrollment_api
 from randomization import api as randomization_api
+from safety import api as safety_api
 
 
 class ApiRoot(APIRootView):
@@ -26,6 +27,7 @@ router.register(
 )
 router.register("imaging/scans", assessments_api.ScanViewSet, basename="scan")
 router.register("imaging/readers", assessments_api.AssignmentViewSet, basename="readerassignment")
+router.register("safety/ctcae-terms", safety_api.CtcaeTermViewSet, basename="ctcaeterm")
 router.register("dosing/schedules", dosing_api.ScheduleViewSet, basename="schedule")
 router.register("dosing/infusions", dosing_api.InfusionViewSet, basename="infusion")
 router.register("dosing/drug-exposures", dosing_api.DrugExposureViewSet, basename="drugexposure")

@@ -15,6 +15,7 @@ from assessments import services as imaging_services
 from dosing import services as dosing_services
 from enrollment import services
 from randomization import services as randomization_services
+from safety.models import CtcaeTerm
 
 COORD, INV, RAD, ADJ, STAT, DM = (
     roles.COORDINATOR,
@@ -102,6 +103,8 @@ EXPECTED = {
     "adjudication-case": {ADJ},
     "imaging-responses": CLINICAL_READERS,
     "imaging-agreement": {DM},
+    "ctcaeterm-list": CLINICAL_CARE,
+    "ctcaeterm-detail": CLINICAL_CARE,
     "admin:index": {DM},
     "admin:enrollment_screening_changelist": {DM},
     "admin:enrollment_screening_change": {DM},
@@ -173,6 +176,7 @@ def world(make_user, coordinator, investigator, values, enrol):
         **{f"{name}-": {"pk": record.pk} for name, record in treatment.items()},
         "dosing:infusion_history": {"pk": treatment["infusion"].pk},
         "scan-": {"pk": imaging["scan"].pk},
+        "ctcaeterm-detail": {"pk": CtcaeTerm.objects.first().pk},
         "reading-": {"scan_id": imaging["scan"].pk},
         "assessments:read": {"scan_id": imaging["scan"].pk},
         "assessments:adjudication": {"label": imaging["label"]},
