@@ -17,6 +17,7 @@ from accounts.permissions import has_perms
 from assessments import services
 from assessments.models import Read, ReaderAssignment, Scan
 from assessments.recist import Criterion, ReadError
+from enrollment.api import PatientField
 from enrollment.models import Patient
 from inkt_trial.errors import DomainError
 
@@ -39,11 +40,6 @@ def both_series(assignment, *, locked_only=False) -> dict:
         except ReadError as error:
             out[criterion.value] = {"errors": error.problems}
     return out
-
-
-class PatientField(serializers.SlugRelatedField):
-    def __init__(self, **kwargs):
-        super().__init__(slug_field="study_id", queryset=Patient.objects.all(), **kwargs)
 
 
 class ScanSerializer(serializers.ModelSerializer):

@@ -195,8 +195,7 @@ class ReadView(Permission, TemplateView):
                 scan=scan, reader=request.user, data=data, reason=request.POST.get("reason", "")
             )
         except DomainError as error:
-            problems = [p for msgs in error.field_errors.values() for p in msgs]
-            context = self.get_context_data(errors=problems or [error.message], data=data)
+            context = self.get_context_data(errors=error.messages, data=data)
             return self.render_to_response(context, status=400)
         messages.success(request, "Read saved; the responses below are computed from it.")
         return redirect("assessments:read", scan_id=scan.pk)
@@ -243,11 +242,11 @@ class AdjudicationView(Permission, TemplateView):
                 accepted_slot=int(request.POST.get("accepted_slot") or 0),
                 reason=request.POST.get("reason", ""),
             )
-        except (DomainError, ValueError) as error:
-            message = getattr(error, "message", "") or "; ".join(
-                m for msgs in getattr(error, "field_errors", {}).values() for m in msgs
-            )
-            messages.error(request, message or "Choose reader 1 or 2 and give the reason.")
+        except ValueError:
+            messages.error(request, "Choose reader 1 or 2 and give the reason.")
+            return redirect("assessments:adjudication", label=label)
+        except DomainError as error:
+            messages.error(request, " ".join(error.messages))
             return redirect("assessments:adjudication", label=label)
         messages.success(request, "Adjudicated: the accepted series feeds the endpoints.")
         return redirect("assessments:adjudication_list")
@@ -292,6 +291,5 @@ class ImagingSetupView(Permission, TemplateView):
         except ValueError:
             messages.error(request, "Give the scan date.")
         except DomainError as error:
-            details = "; ".join(m for msgs in error.field_errors.values() for m in msgs)
-            messages.error(request, f"{error.message} {details}".strip())
+            messages.error(request, " ".join(error.messages))
         return redirect("enrollment:patient_detail", study_id=study_id)

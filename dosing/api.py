@@ -16,7 +16,7 @@ from dosing.models import (
     Infusion,
     InfusionSchedule,
 )
-from enrollment.api import HistorySerializer
+from enrollment.api import HistorySerializer, PatientField
 from enrollment.models import Patient
 from inkt_trial.audit import history_of
 from inkt_trial.errors import DomainError
@@ -36,11 +36,6 @@ class CellsField(serializers.Field):
 
     def to_representation(self, value):
         return value
-
-
-class PatientField(serializers.SlugRelatedField):
-    def __init__(self, **kwargs):
-        super().__init__(slug_field="study_id", queryset=Patient.objects.all(), **kwargs)
 
 
 class PatientFilter(django_filters.FilterSet):

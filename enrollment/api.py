@@ -18,6 +18,13 @@ ANSWERS = [
 ]
 
 
+class PatientField(serializers.SlugRelatedField):
+    """An enrolled patient named by study ID in requests (every later app uses it)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="study_id", queryset=Patient.objects.all(), **kwargs)
+
+
 class ScreeningSerializer(serializers.ModelSerializer):
     """A screening record: what was entered, what was derived, and where it stands."""
 

@@ -10,3 +10,9 @@ class DomainError(Exception):
         super().__init__(
             message or "; ".join(f"{k}: {' '.join(v)}" for k, v in self.field_errors.items())
         )
+
+    @property
+    def messages(self) -> list[str]:
+        """Every message: the per-field ones, or the general one."""
+        found = [m for msgs in self.field_errors.values() for m in msgs]
+        return found or ([self.message] if self.message else [])
