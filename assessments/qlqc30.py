@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 
 ITEMS = range(1, 31)
 FOUR_POINT = range(1, 29)  # 1 not at all ... 4 very much
@@ -104,3 +105,55 @@ def score(answers: Mapping[int, int | None]) -> dict[str, float | None]:
 def higher_is_better(code: str) -> bool:
     """Functional scales, QL2 and the summary: higher is better; symptoms: higher is worse."""
     return code == "SUM" or SCALE_BY_CODE[code].kind in ("functional", "global")
+
+
+@dataclass(frozen=True)
+class Deterioration:
+    """Time to deterioration of one scale: days from enrolment, and whether it is an event."""
+
+    days: int
+    event: bool
+    reason: str
+
+
+def time_to_deterioration(
+    code: str,
+    scores: list[tuple[date, float | None]],
+    *,
+    enrolled: date,
+    randomized: date,
+    threshold: float = 10.0,
+    death: date | None = None,
+    death_is_event: bool = False,
+) -> Deterioration:
+    """Time to QoL deterioration (Osoba 1998; the protocol: a change of 10 points or more,
+    worse, maintained at two consecutive assessments; the event is dated at the first).
+
+    `scores`: the scale's score at each questionnaire, in date order (None: not scored).
+    Baseline is the last score on or before randomization. Censoring: no baseline, day 0; no
+    follow-up score, day 1; otherwise the last scored questionnaire (a deteriorated last one
+    that no next assessment confirms is censored there). Death counts only if asked."""
+    better_higher = higher_is_better(code)
+    scored = [(day, value) for day, value in scores if value is not None]
+    baseline = [(day, value) for day, value in scored if day <= randomized]
+    if not baseline:
+        return Deterioration(0, False, "no baseline score")
+    base_day, base_value = baseline[-1]
+    after = [(day, value) for day, value in scored if day > base_day]
+    if not after:
+        if death_is_event and death is not None:
+            return Deterioration((death - enrolled).days, True, "death")
+        return Deterioration(1, False, "no follow-up score")
+
+    def worse(value: float) -> bool:
+        change = value - base_value
+        return (-change if better_higher else change) >= threshold - 1e-9
+
+    for (day, value), (_, following) in zip(after, after[1:], strict=False):
+        if worse(value) and worse(following):
+            return Deterioration((day - enrolled).days, True, "deterioration confirmed")
+    if death_is_event and death is not None:
+        return Deterioration((death - enrolled).days, True, "death")
+    last_day = after[-1][0]
+    reason = "unconfirmed deterioration" if worse(after[-1][1]) else "no deterioration"
+    return Deterioration((last_day - enrolled).days, False, reason)

@@ -1,5 +1,7 @@
 """QLQ-C30 scoring: the spec's checks and the scoring manual's rules."""
 
+from datetime import date, timedelta
+
 import pytest
 
 from assessments import qlqc30
@@ -73,3 +75,56 @@ def test_unknown_item_is_refused():
 def test_direction_of_improvement():
     assert qlqc30.higher_is_better("QL2") and qlqc30.higher_is_better("PF2")
     assert qlqc30.higher_is_better("SUM") and not qlqc30.higher_is_better("FA")
+
+
+# --- time to deterioration --------------------------------------------------------------------
+
+ENROLLED = date(2026, 1, 1)
+
+
+def on(days):
+    return ENROLLED + timedelta(days=days)
+
+
+def ttd(code, values, **kwargs):
+    scores = [(on(-3), values[0])] + [(on(56 * k), v) for k, v in enumerate(values[1:], start=1)]
+    return qlqc30.time_to_deterioration(code, scores, enrolled=ENROLLED, randomized=on(0), **kwargs)
+
+
+def test_a_drop_of_10_maintained_twice_is_an_event_dated_at_the_first():
+    result = ttd("QL2", [70, 65, 60, 58])
+    assert (result.days, result.event) == (112, True)
+
+
+def test_a_drop_not_maintained_is_not_an_event():
+    result = ttd("QL2", [70, 60, 68, 66])
+    assert (result.days, result.event, result.reason) == (168, False, "no deterioration")
+
+
+def test_symptom_scales_deteriorate_upwards():
+    assert ttd("FA", [20, 30, 35]).event
+    assert not ttd("FA", [40, 30, 20]).event
+
+
+def test_a_deteriorated_last_assessment_is_censored_there():
+    result = ttd("PF2", [80, 78, 65])
+    assert (result.days, result.event, result.reason) == (112, False, "unconfirmed deterioration")
+
+
+def test_no_baseline_is_censored_at_day_0_and_no_follow_up_at_day_1():
+    scores = [(on(10), 50.0), (on(66), 30.0)]
+    no_base = qlqc30.time_to_deterioration("QL2", scores, enrolled=ENROLLED, randomized=on(0))
+    assert (no_base.days, no_base.event) == (0, False)
+    assert (ttd("QL2", [70]).days, ttd("QL2", [70]).event) == (1, False)
+
+
+def test_baseline_is_the_last_score_on_or_before_randomization():
+    scores = [(on(-20), 90.0), (on(-3), 70.0), (on(56), 60.0), (on(112), 60.0)]
+    result = qlqc30.time_to_deterioration("QL2", scores, enrolled=ENROLLED, randomized=on(0))
+    assert (result.days, result.event) == (56, True)  # from 70, not from 90
+
+
+def test_death_counts_only_when_asked():
+    assert not ttd("QL2", [70, 70], death=on(80)).event
+    result = ttd("QL2", [70, 70], death=on(80), death_is_event=True)
+    assert (result.days, result.event, result.reason) == (80, True, "death")
