@@ -1,0 +1,84 @@
+"""Adverse-event rules (pure, no Django): what is refused, what is derived.
+
+Sources: NCI CTCAE v5.0 (grades per term; grade 5 is death); ICH E2A (serious criteria: death,
+life-threatening, hospitalization, disability, congenital anomaly, important medical event;
+expedited reporting); the product's spec (an initial SAE report within 24 hours of awareness).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+SERIOUS_CRITERIA = (
+    "death",
+    "life_threatening",
+    "hospitalization",
+    "disability",
+    "congenital_anomaly",
+    "important_medical_event",
+)
+SAE_INITIAL_REPORT_HOURS = 24
+
+
+@dataclass(frozen=True)
+class Event:
+    grade: int
+    grades_defined: tuple[int, ...]
+    onset: date
+    resolution: date | None
+    serious_criteria: tuple[str, ...]
+    specification: str = ""
+    needs_specification: bool = False
+    death_date: date | None = None
+
+
+def check_event(event: Event, *, consent: date, today: date) -> dict[str, list[str]]:
+    """Field errors for an adverse event (empty when it may be saved)."""
+    errors: dict[str, list[str]] = {}
+
+    def add(field, message):
+        errors.setdefault(field, []).append(message)
+
+    if event.grade not in event.grades_defined:
+        defined = ", ".join(map(str, event.grades_defined))
+        add("grade", f"CTCAE v5.0 defines grades {defined} for this term.")
+    if event.needs_specification and not event.specification.strip():
+        add("specification", "Name the event: this is an 'Other, specify' term.")
+    if event.onset < consent:
+        add("onset", "Before consent: record it as medical history, not as an adverse event.")
+    if event.onset > today:
+        add("onset", "Cannot be in the future.")
+    if event.resolution is not None:
+        if event.resolution < event.onset:
+            add("resolution", "Cannot be before the onset.")
+        if event.resolution > today:
+            add("resolution", "Cannot be in the future.")
+    unknown = [c for c in event.serious_criteria if c not in SERIOUS_CRITERIA]
+    if unknown:
+        add("serious_criteria", f"Unknown criteria: {', '.join(unknown)}.")
+    if event.grade == 5:
+        if event.death_date is None:
+            add("death_date", "A grade 5 event needs the date of death.")
+        elif event.death_date < event.onset:
+            add("death_date", "The death cannot precede the onset of the event.")
+        if "death" not in event.serious_criteria:
+            add("serious_criteria", "A fatal event is serious (criterion: death).")
+    elif "death" in event.serious_criteria:
+        add("grade", "An event with the serious criterion 'death' is grade 5.")
+    return errors
+
+
+def treatment_emergent(onset: date, first_dose: date | None) -> bool:
+    """Treatment-emergent: onset on or after the first dose of any study treatment."""
+    return first_dose is not None and onset >= first_dose
+
+
+def sae_initial_report_due(awareness: datetime) -> datetime:
+    return awareness + timedelta(hours=SAE_INITIAL_REPORT_HOURS)
+
+
+def sae_overdue(awareness: datetime, reported: datetime | None, now: datetime) -> bool:
+    """An initial report not sent within 24 hours of awareness (or sent late)."""
+    due = sae_initial_report_due(awareness)
+    return (reported or now) > due
