@@ -181,6 +181,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SerumUnitEnum": "enrollment.models.SERUM_UNITS",
         "BsaFormulaEnum": "dosing.models.FORMULA_CHOICES",
+        "RelationshipEnum": "safety.models.RELATIONSHIP",
+        "DrugActionEnum": "safety.models.ACTION",
     },
 }
 

@@ -28,6 +28,7 @@ router.register(
 router.register("imaging/scans", assessments_api.ScanViewSet, basename="scan")
 router.register("imaging/readers", assessments_api.AssignmentViewSet, basename="readerassignment")
 router.register("safety/ctcae-terms", safety_api.CtcaeTermViewSet, basename="ctcaeterm")
+router.register("safety/adverse-events", safety_api.AdverseEventViewSet, basename="adverseevent")
 router.register("dosing/schedules", dosing_api.ScheduleViewSet, basename="schedule")
 router.register("dosing/infusions", dosing_api.InfusionViewSet, basename="infusion")
 router.register("dosing/drug-exposures", dosing_api.DrugExposureViewSet, basename="drugexposure")

@@ -1,4 +1,8 @@
+from django.conf import settings
 from django.db import models
+
+from enrollment.models import Patient
+from inkt_trial.audit import ClinicalRecord
 
 
 class CtcaeTerm(models.Model):
@@ -24,3 +28,71 @@ class CtcaeTerm(models.Model):
     @property
     def grades(self) -> dict[int, str]:
         return {g: getattr(self, f"grade{g}") for g in range(1, 6) if getattr(self, f"grade{g}")}
+
+
+RELATIONSHIP = [
+    ("not_assessed", "Not yet assessed"),
+    ("not_related", "Not related"),
+    ("unlikely", "Unlikely"),
+    ("possible", "Possible"),
+    ("probable", "Probable"),
+    ("definite", "Definite"),
+    ("not_applicable", "Not applicable (not given)"),
+]
+ACTION = [
+    ("none", "Dose not changed"),
+    ("interrupted", "Interrupted"),
+    ("reduced", "Reduced"),
+    ("withdrawn", "Withdrawn"),
+    ("not_applicable", "Not applicable"),
+]
+OUTCOME = [
+    ("recovered", "Recovered"),
+    ("recovering", "Recovering"),
+    ("not_recovered", "Not recovered"),
+    ("sequelae", "Recovered with sequelae"),
+    ("fatal", "Fatal"),
+    ("unknown", "Unknown"),
+]
+DRUGS = ("inkt", "pd1", "regorafenib")
+
+
+class AdverseEvent(ClinicalRecord):
+    """A CTCAE v5.0 adverse event. Seriousness, treatment-emergence and the SAE report due time
+    are derived; causality is the investigator's."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="adverse_events")
+    term = models.ForeignKey(CtcaeTerm, on_delete=models.PROTECT, related_name="+")
+    specification = models.CharField(max_length=200, blank=True)
+    grade = models.PositiveSmallIntegerField()
+    onset = models.DateField()
+    resolution = models.DateField(null=True, blank=True)
+    outcome = models.CharField(max_length=14, choices=OUTCOME, default="not_recovered")
+    death_date = models.DateField(null=True, blank=True)
+    serious_criteria = models.JSONField(default=list, blank=True)
+    serious = models.BooleanField(default=False, editable=False)
+    treatment_emergent = models.BooleanField(default=False, editable=False)
+    awareness_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the site learnt of a serious event."
+    )
+    initial_report_at = models.DateTimeField(null=True, blank=True)
+    relationship_inkt = models.CharField(
+        max_length=14, choices=RELATIONSHIP, default="not_assessed"
+    )
+    relationship_pd1 = models.CharField(max_length=14, choices=RELATIONSHIP, default="not_assessed")
+    relationship_regorafenib = models.CharField(
+        max_length=14, choices=RELATIONSHIP, default="not_assessed"
+    )
+    action_inkt = models.CharField(max_length=14, choices=ACTION, default="none")
+    action_pd1 = models.CharField(max_length=14, choices=ACTION, default="none")
+    action_regorafenib = models.CharField(max_length=14, choices=ACTION, default="none")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["patient", "onset"]
+        permissions = [("assess_causality", "Can assess the relationship to study treatment")]
+
+    def __str__(self):
+        return f"{self.term.term} grade {self.grade} ({self.onset})"

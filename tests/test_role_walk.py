@@ -15,6 +15,7 @@ from assessments import services as imaging_services
 from dosing import services as dosing_services
 from enrollment import services
 from randomization import services as randomization_services
+from safety import services as safety_services
 from safety.models import CtcaeTerm
 
 COORD, INV, RAD, ADJ, STAT, DM = (
@@ -103,6 +104,11 @@ EXPECTED = {
     "adjudication-case": {ADJ},
     "imaging-responses": CLINICAL_READERS,
     "imaging-agreement": {DM},
+    "adverseevent-list": CLINICAL_CARE,
+    "adverseevent-detail": CLINICAL_CARE,
+    "adverseevent-causality": {INV},
+    "adverseevent-overdue": CLINICAL_CARE,
+    "adverseevent-history": CLINICAL_CARE,
     "ctcaeterm-list": CLINICAL_CARE,
     "ctcaeterm-detail": CLINICAL_CARE,
     "admin:index": {DM},
@@ -177,6 +183,7 @@ def world(make_user, coordinator, investigator, values, enrol):
         "dosing:infusion_history": {"pk": treatment["infusion"].pk},
         "scan-": {"pk": imaging["scan"].pk},
         "ctcaeterm-detail": {"pk": CtcaeTerm.objects.first().pk},
+        "adverseevent-": {"pk": world_adverse_event(rpi, coordinator).pk},
         "reading-": {"scan_id": imaging["scan"].pk},
         "assessments:read": {"scan_id": imaging["scan"].pk},
         "assessments:adjudication": {"label": imaging["label"]},
@@ -234,6 +241,16 @@ def world_imaging(patient, coordinator, reader_1, reader_2) -> dict:
         regions=["chest", "abdomen"],
     )
     return {"scan": scan, "label": assignments[0].reading_label}
+
+
+def world_adverse_event(patient, coordinator):
+    return safety_services.ae_record(
+        patient=patient,
+        by=coordinator,
+        term=CtcaeTerm.objects.get(term="Fatigue"),
+        grade=1,
+        onset=timezone.localdate(),
+    )
 
 
 def url_for(name, pattern, kwargs, pending, patient):

@@ -1,0 +1,142 @@
+"""Every write of the safety app: keyword-only functions, one transaction each."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from dosing.models import DrugExposure, Infusion
+from enrollment.models import Patient
+from inkt_trial.errors import DomainError
+from randomization.protocol import RPI
+from safety import ctcae, rules
+from safety.models import DRUGS, RELATIONSHIP, AdverseEvent
+
+ENTERED = (
+    "term",
+    "specification",
+    "grade",
+    "onset",
+    "resolution",
+    "outcome",
+    "death_date",
+    "serious_criteria",
+    "awareness_at",
+    "initial_report_at",
+    "action_inkt",
+    "action_pd1",
+    "action_regorafenib",
+)
+
+
+def first_dose(patient: Patient):
+    """The first date any study treatment was given (iNKT, PD-1 or regorafenib)."""
+    dates = [
+        timezone.localdate(i.infused_at)
+        for i in Infusion.objects.filter(patient=patient, status=Infusion.GIVEN)
+    ] + list(
+        DrugExposure.objects.filter(patient=patient)
+        .exclude(event="interruption")
+        .values_list("start_date", flat=True)
+    )
+    return min(dates) if dates else None
+
+
+def _check(event: AdverseEvent, patient: Patient) -> None:
+    term = event.term
+    facts = rules.Event(
+        grade=event.grade,
+        grades_defined=tuple(term.grades),
+        onset=event.onset,
+        resolution=event.resolution,
+        serious_criteria=tuple(event.serious_criteria or ()),
+        specification=event.specification,
+        needs_specification=ctcae.Term(
+            term.meddra_code, term.soc, term.term, term.grades, term.definition
+        ).needs_specification,
+        death_date=event.death_date,
+    )
+    errors = rules.check_event(
+        facts, consent=patient.screening.consent_date, today=timezone.localdate()
+    )
+    serious = bool(event.serious_criteria)
+    if serious and event.awareness_at is None:
+        errors.setdefault("awareness_at", []).append("When did the site learn of this SAE?")
+    if event.grade == 5 and event.outcome != "fatal":
+        errors.setdefault("outcome", []).append("A grade 5 event's outcome is fatal.")
+    allocation = getattr(patient, "allocation", None)
+    if (allocation is None or allocation.arm != RPI) and event.action_inkt not in (
+        "none",
+        "not_applicable",
+    ):
+        errors.setdefault("action_inkt", []).append("This patient receives no iNKT cells.")
+    if errors:
+        raise DomainError("The adverse event was not saved.", field_errors=errors)
+    event.serious = serious
+    event.treatment_emergent = rules.treatment_emergent(event.onset, first_dose(patient))
+    if allocation is None or allocation.arm != RPI:
+        event.relationship_inkt = "not_applicable"
+        event.action_inkt = "not_applicable"
+
+
+@transaction.atomic
+def ae_record(*, patient: Patient, by, **data) -> AdverseEvent:
+    patient = Patient.objects.select_related("screening", "allocation").get(pk=patient.pk)
+    event = AdverseEvent(
+        patient=patient, recorded_by=by, **{k: v for k, v in data.items() if k in ENTERED}
+    )
+    _check(event, patient)
+    event._history_user = by
+    event.save()
+    return event
+
+
+@transaction.atomic
+def ae_correct(*, event: AdverseEvent, by, reason: str, **changes) -> AdverseEvent:
+    event = AdverseEvent.objects.select_for_update().get(pk=event.pk)
+    unknown = sorted(set(changes) - set(ENTERED))
+    if unknown:
+        raise DomainError(field_errors={f: ["Cannot be changed here."] for f in unknown})
+    for field, value in changes.items():
+        setattr(event, field, value)
+    _check(
+        event, Patient.objects.select_related("screening", "allocation").get(pk=event.patient_id)
+    )
+    event.save_with_reason(reason, by=by)
+    return event
+
+
+@transaction.atomic
+def ae_assess_causality(*, event: AdverseEvent, by, reason: str = "", **relationships):
+    """The investigator's assessment of the relationship to each study treatment."""
+    event = AdverseEvent.objects.select_for_update().get(pk=event.pk)
+    allowed = set(dict(RELATIONSHIP)) - {"not_assessed", "not_applicable"}
+    errors = {}
+    unknown = sorted(set(relationships) - {f"relationship_{d}" for d in DRUGS})
+    for key in unknown:
+        errors[key] = ["Not a study treatment."]
+    for drug in DRUGS:
+        key = f"relationship_{drug}"
+        value = relationships.get(key)
+        if value is None:
+            continue
+        if getattr(event, key) == "not_applicable":
+            if value != "not_applicable":
+                errors[key] = ["This patient receives no iNKT cells."]
+        elif value not in allowed:
+            errors[key] = ["Choose the relationship."]
+        else:
+            setattr(event, key, value)
+    if errors:
+        raise DomainError(field_errors=errors)
+    event.save_with_reason(reason or "Causality assessed by the investigator", by=by)
+    return event
+
+
+def overdue_saes(*, now):
+    """Serious events whose initial report is missing past 24 hours from awareness."""
+    return [
+        e
+        for e in AdverseEvent.objects.filter(serious=True).select_related("patient", "term")
+        if e.awareness_at
+        and rules.sae_overdue(e.awareness_at, e.initial_report_at, now)
+        and e.initial_report_at is None
+    ]

@@ -1,0 +1,163 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from inkt_trial.audit import history_of
+from inkt_trial.errors import DomainError
+from safety import services
+from safety.models import CtcaeTerm
+
+pytestmark = pytest.mark.django_db
+
+
+def term(name):
+    return CtcaeTerm.objects.get(term=name)
+
+
+def days_ago(n):
+    return timezone.localdate() - timedelta(days=n)
+
+
+@pytest.fixture
+def rp(randomized):
+    """An RP patient consented 30 days ago, randomized 20 days ago."""
+    return randomized("RP", days_ago=20, consent_date=days_ago(30), screening_date=days_ago(29))
+
+
+def test_record_an_event_with_derived_fields(rp, coordinator):
+    from dosing import services as dosing
+
+    dosing.drug_exposure_record(
+        patient=rp,
+        by=coordinator,
+        drug="regorafenib",
+        event="period",
+        dose=Decimal(160),
+        unit="mg",
+        route="oral",
+        start_date=days_ago(15),
+    )
+    event = services.ae_record(
+        patient=rp, by=coordinator, term=term("Fatigue"), grade=2, onset=days_ago(10)
+    )
+    assert event.treatment_emergent and not event.serious
+    assert (event.relationship_inkt, event.action_inkt) == ("not_applicable", "not_applicable")
+    early = services.ae_record(
+        patient=rp, by=coordinator, term=term("Fatigue"), grade=1, onset=days_ago(18)
+    )
+    assert not early.treatment_emergent
+
+
+def test_refusals(rp, coordinator):
+    with pytest.raises(DomainError) as refused:
+        services.ae_record(
+            patient=rp, by=coordinator, term=term("Fatigue"), grade=5, onset=days_ago(3)
+        )
+    assert "grade" in refused.value.field_errors  # Fatigue has no grade 5
+    with pytest.raises(DomainError) as refused:
+        services.ae_record(
+            patient=rp,
+            by=coordinator,
+            term=term("Anemia"),
+            grade=2,
+            onset=rp.screening.consent_date - timedelta(days=1),
+        )
+    assert "medical history" in refused.value.field_errors["onset"][0]
+    with pytest.raises(DomainError) as refused:
+        services.ae_record(
+            patient=rp,
+            by=coordinator,
+            term=term("Anemia"),
+            grade=3,
+            onset=days_ago(3),
+            serious_criteria=["hospitalization"],
+        )
+    assert "awareness_at" in refused.value.field_errors
+
+
+def test_serious_event_overdue_without_initial_report(rp, coordinator):
+    aware = timezone.now() - timedelta(hours=30)
+    event = services.ae_record(
+        patient=rp,
+        by=coordinator,
+        term=term("Anemia"),
+        grade=3,
+        onset=days_ago(3),
+        serious_criteria=["hospitalization"],
+        awareness_at=aware,
+    )
+    assert event.serious
+    assert services.overdue_saes(now=timezone.now()) == [event]
+    services.ae_correct(
+        event=event,
+        by=coordinator,
+        reason="Initial report faxed",
+        initial_report_at=aware + timedelta(hours=20),
+    )
+    assert services.overdue_saes(now=timezone.now()) == []
+    assert history_of(event)[0]["reason"] == "Initial report faxed"
+
+
+def test_causality_is_the_investigators(rp, coordinator, investigator):
+    event = services.ae_record(
+        patient=rp, by=coordinator, term=term("Anemia"), grade=2, onset=days_ago(3)
+    )
+    assessed = services.ae_assess_causality(
+        event=event,
+        by=investigator,
+        relationship_pd1="possible",
+        relationship_regorafenib="unlikely",
+    )
+    assert (assessed.relationship_pd1, assessed.relationship_regorafenib) == (
+        "possible",
+        "unlikely",
+    )
+    with pytest.raises(DomainError):
+        services.ae_assess_causality(event=event, by=investigator, relationship_inkt="possible")
+
+
+def test_grade_5_needs_death(rp, coordinator):
+    fatal = {"term": term("Anemia"), "grade": 5, "onset": days_ago(3)}
+    with pytest.raises(DomainError) as refused:
+        services.ae_record(patient=rp, by=coordinator, **fatal)
+    assert {"death_date", "serious_criteria", "outcome"} <= set(refused.value.field_errors)
+    event = services.ae_record(
+        patient=rp,
+        by=coordinator,
+        **fatal,
+        death_date=days_ago(1),
+        serious_criteria=["death"],
+        outcome="fatal",
+        awareness_at=timezone.now(),
+    )
+    assert event.serious
+
+
+def test_through_the_api(api_as, rp, coordinator, investigator, make_user):
+    api = api_as(coordinator)
+    body = {
+        "study_id": rp.study_id,
+        "meddra_code": term("Anemia").meddra_code,
+        "grade": 3,
+        "onset": str(days_ago(2)),
+        "serious_criteria": ["hospitalization"],
+        "awareness_at": (timezone.now() - timedelta(hours=26)).isoformat(),
+    }
+    created = api.post("/api/safety/adverse-events/", body, format="json")
+    assert created.status_code == 201, created.json()
+    assert created.json()["serious"] is True
+    assert [e["id"] for e in api.get("/api/safety/adverse-events/overdue/").json()] == [
+        created.json()["id"]
+    ]
+    bad = api.post("/api/safety/adverse-events/", {**body, "grade": 9}, format="json")
+    assert bad.status_code == 400 and "grade" in bad.json()
+    url = f"/api/safety/adverse-events/{created.json()['id']}/"
+    assert api.patch(url, {"grade": 2}, format="json").status_code == 400  # no reason
+    assert api.post(f"{url}causality/", {"relationship_pd1": "possible"}).status_code == 403
+    assessed = api_as(investigator).post(f"{url}causality/", {"relationship_pd1": "possible"})
+    assert assessed.status_code == 200 and assessed.json()["relationship_pd1"] == "possible"
+    for role in ("radiologist", "adjudicator", "statistician"):
+        other = api_as(make_user(role, username=f"x-{role}"))
+        assert other.get("/api/safety/adverse-events/").status_code == 403
