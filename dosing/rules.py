@@ -94,6 +94,16 @@ def schedule(
     return out
 
 
+def pending_state(course: PlannedCourse, today: date) -> str:
+    """A course not yet recorded: "overdue" once its window has passed, "due" within
+    DUE_SOON_DAYS of its planned date, otherwise "planned"."""
+    if today > course.window_end:
+        return "overdue"
+    if (course.planned - today).days <= protocol.DUE_SOON_DAYS:
+        return "due"
+    return "planned"
+
+
 class Deviation(StrEnum):
     DELAYED = "delayed"
     OUTSIDE_WINDOW = "outside_window"

@@ -53,12 +53,8 @@ def patient_dosing(patient: Patient) -> dict:
                 state = infusion.get_status_display()
             elif ended is not None:
                 state = "Not given (treatment ended)"
-            elif now > course.window_end:
-                state = "Overdue"
-            elif (course.planned - now).days <= protocol.DUE_SOON_DAYS:
-                state = "Due"
             else:
-                state = "Planned"
+                state = rules.pending_state(course, now).capitalize()
             courses.append({"course": course, "infusion": infusion, "state": state})
     return {
         "schedule": schedule,

@@ -448,11 +448,8 @@ def due_and_overdue(*, today: date) -> list[dict]:
         if number > protocol.MAX_COURSES:
             continue
         course = planned_courses(schedule, first_given.get(schedule.patient_id))[number - 1]
-        if today > course.window_end:
-            kind = InfusionReminder.OVERDUE
-        elif (course.planned - today).days <= protocol.DUE_SOON_DAYS:
-            kind = InfusionReminder.DUE
-        else:
+        kind = rules.pending_state(course, today)  # InfusionReminder kinds: "due", "overdue"
+        if kind == "planned":
             continue
         rows.append({"patient": schedule.patient, "course": course, "kind": kind})
     return sorted(rows, key=lambda r: (r["course"].planned, r["patient"].study_id))

@@ -164,3 +164,11 @@ def test_cell_counts_as_typed(typed, cells):
 def test_bad_cell_counts_are_refused(typed):
     with pytest.raises(ValueError):
         rules.parse_cells(typed)
+
+
+def test_pending_course_states():
+    course = rules.schedule(anchor=date(2026, 3, 2), window_days=3)[1]  # planned 16 March
+    assert rules.pending_state(course, date(2026, 3, 12)) == "planned"
+    assert rules.pending_state(course, date(2026, 3, 13)) == "due"  # 3 days before
+    assert rules.pending_state(course, date(2026, 3, 19)) == "due"  # last day of the window
+    assert rules.pending_state(course, date(2026, 3, 20)) == "overdue"
