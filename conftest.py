@@ -177,3 +177,25 @@ def randomized(statistician, coordinator, enrol):
         )
 
     return make
+
+
+@pytest.fixture
+def start_regorafenib(coordinator):
+    """start_regorafenib(patient, on_date): 160 mg daily from that day (the first dose)."""
+    from decimal import Decimal
+
+    from dosing import services as dosing_services
+
+    def start(patient, on_date):
+        return dosing_services.drug_exposure_record(
+            patient=patient,
+            by=coordinator,
+            drug="regorafenib",
+            event="period",
+            dose=Decimal(160),
+            unit="mg",
+            route="oral",
+            start_date=on_date,
+        )
+
+    return start

@@ -19,6 +19,7 @@ NAV_ITEMS = (
     NavItem("Sequence", "randomization:sequence", "randomization.view_sequence"),
     NavItem("Reports", "randomization:reports", "randomization.view_allocation"),
     NavItem("Infusions", "dosing:calendar", "dosing.view_infusion"),
+    NavItem("Safety tables", "safety:tables", "safety.view_safety_tables"),
     NavItem("Reading worklist", "assessments:worklist", "assessments.read_images"),
     NavItem("Adjudication", "assessments:adjudication_list", "assessments.adjudicate"),
     NavItem("Reader agreement", "assessments:agreement", "assessments.view_agreement"),

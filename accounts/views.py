@@ -1,6 +1,7 @@
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import connection
 from django.http import HttpResponse
+from django.utils import timezone
 from django.views.generic import TemplateView
 from rest_framework import status
 from rest_framework.authtoken.models import Token
@@ -11,6 +12,7 @@ from rest_framework.throttling import AnonRateThrottle
 from dosing import selectors as dosing_selectors
 from enrollment.models import Outcome, Screening
 from randomization import selectors as randomization_selectors
+from safety import services as safety_services
 
 
 class DashboardView(LoginRequiredMixin, TemplateView):
@@ -35,6 +37,8 @@ class DashboardView(LoginRequiredMixin, TemplateView):
             )
         if user.has_perm("dosing.add_infusion"):
             context["infusion_reminders"] = dosing_selectors.open_reminders()
+        if user.has_perm("safety.view_adverseevent"):
+            context["overdue_saes"] = safety_services.overdue_saes(now=timezone.now())
         if user.has_perm("randomization.replace_sequence"):
             context["sequence_alerts"] = randomization_selectors.open_alerts()
         return context

@@ -7,18 +7,20 @@ import django_filters
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import has_perms
-from assessments import services
-from assessments.models import Read, ReaderAssignment, Scan
+from assessments import qlqc30, services
+from assessments.models import Questionnaire, Read, ReaderAssignment, Scan
 from assessments.recist import Criterion, ReadError
-from enrollment.api import PatientField
+from enrollment.api import HistorySerializer, PatientField
 from enrollment.models import Patient
+from inkt_trial.audit import history_of
 from inkt_trial.errors import DomainError
 
 
@@ -381,3 +383,124 @@ class AgreementView(APIView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         return Response(services.agreement())
+
+
+# QLQ-C30 questionnaires ------------------------------------------------------------------------
+
+
+class QuestionnaireSerializer(serializers.ModelSerializer):
+    study_id = PatientField(source="patient")
+    answers = serializers.JSONField(
+        help_text="Item number -> answer: items 1-28 take 1-4, items 29-30 take 1-7, null (or "
+        'left out) when blank. Example: {"1": 2, "2": null, "29": 5}.'
+    )
+    scores = serializers.DictField(
+        child=serializers.FloatField(allow_null=True),
+        read_only=True,
+        help_text="The 15 scales (QL2, PF2 ... FI) and SUM, 0-100; null when not scorable.",
+    )
+    change_from_baseline = serializers.SerializerMethodField()
+    reason = serializers.CharField(write_only=True, required=False, help_text="For corrections.")
+
+    class Meta:
+        model = Questionnaire
+        fields = [
+            "id",
+            "study_id",
+            "visit",
+            "completed_on",
+            "answers",
+            "scores",
+            "change_from_baseline",
+            "reason",
+        ]
+
+    @extend_schema_field(serializers.DictField(child=serializers.FloatField(allow_null=True)))
+    def get_change_from_baseline(self, questionnaire):
+        baselines = self.context.get("baselines")
+        if baselines is None:
+            baselines = self.context["baselines"] = dict(
+                Questionnaire.objects.filter(visit=qlqc30.BASELINE).values_list(
+                    "patient_id", "scores"
+                )
+            )
+        return qlqc30.change_from_baseline(
+            baselines.get(questionnaire.patient_id), questionnaire.scores
+        )
+
+    def create(self, data):
+        data.pop("reason", None)
+        return services.questionnaire_record(by=self.context["request"].user, **data)
+
+    def update(self, instance, data):
+        if data.pop("patient", instance.patient) != instance.patient:
+            raise DomainError(field_errors={"study_id": ["The patient does not change."]})
+        return services.questionnaire_correct(
+            questionnaire=instance,
+            by=self.context["request"].user,
+            reason=data.pop("reason", ""),
+            **data,
+        )
+
+
+class ScoreBody(serializers.Serializer):
+    answers = serializers.JSONField()
+
+
+ScoresSerializer = type(
+    "ScoresSerializer",
+    (serializers.Serializer,),
+    {
+        "__doc__": "The 15 scales and the summary score (0-100, null when not scorable).",
+        **{
+            code: serializers.FloatField(allow_null=True)
+            for code in [s.code for s in qlqc30.SCALES] + ["SUM"]
+        },
+    },
+)
+
+
+class QuestionnaireFilter(django_filters.FilterSet):
+    study_id = django_filters.CharFilter(field_name="patient__study_id")
+
+    class Meta:
+        model = Questionnaire
+        fields = ["study_id", "visit"]
+
+
+class QuestionnaireViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """EORTC QLQ-C30 v3.0 questionnaires: post the answers, get the scores (per the scoring
+    manual, the half-items rule and the summary score). PATCH corrects with a `reason`.
+    POST .../score/ scores answers without saving them."""
+
+    serializer_class = QuestionnaireSerializer
+    filterset_class = QuestionnaireFilter
+
+    def get_queryset(self):
+        return Questionnaire.objects.select_related("patient")
+
+    @extend_schema(request=ScoreBody, responses=ScoresSerializer)
+    @action(detail=False, methods=["post"])
+    def score(self, request):
+        body = ScoreBody(data=request.data)
+        body.is_valid(raise_exception=True)
+        answers = body.validated_data["answers"]
+        if not isinstance(answers, dict):
+            raise DomainError(field_errors={"answers": ["Item number -> answer."]})
+        try:
+            return Response(qlqc30.score(answers))
+        except qlqc30.AnswerError as error:
+            raise DomainError(
+                field_errors={"answers": [f"Item {k}: {v}" for k, v in error.problems.items()]}
+            ) from None
+
+    @extend_schema(responses=HistorySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        return Response(HistorySerializer(history_of(self.get_object()), many=True).data)

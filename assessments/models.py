@@ -113,3 +113,29 @@ class Adjudication(ClinicalRecord):
 
     def __str__(self):
         return f"Adjudication (reader {self.accepted_slot} accepted)"
+
+
+class Questionnaire(ClinicalRecord):
+    """An EORTC QLQ-C30 v3.0 questionnaire of one visit: the answers as given (blank items are
+    null) and the scores the pure module computed from them."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="questionnaires")
+    visit = models.CharField(
+        max_length=20, help_text="baseline, visit-1, visit-2 ... or end-of-treatment"
+    )
+    completed_on = models.DateField()
+    answers = models.JSONField(help_text='Item number -> answer, e.g. {"1": 2, "2": null}.')
+    scores = models.JSONField(editable=False, default=dict)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["patient", "completed_on"]
+        verbose_name = "QLQ-C30 questionnaire"
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "visit"], name="one_questionnaire_per_visit")
+        ]
+
+    def __str__(self):
+        return f"QLQ-C30 {self.visit} ({self.completed_on})"

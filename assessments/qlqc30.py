@@ -54,15 +54,25 @@ SUMMARY_SYMPTOMS = ("FA", "NV", "PA", "DY", "SL", "AP", "CO", "DI")
 class AnswerError(ValueError):
     def __init__(self, problems: dict[int, str]):
         self.problems = problems
-        super().__init__("; ".join(f"item {k}: {v}" for k, v in sorted(problems.items())))
+        super().__init__(
+            "; ".join(
+                f"item {k}: {v}" for k, v in sorted(problems.items(), key=lambda kv: str(kv[0]))
+            )
+        )
 
 
-def check_answers(answers: Mapping[int, int | None]) -> dict[int, int | None]:
-    """Items 1-28 take 1-4, items 29-30 take 1-7; None (blank) is allowed for any item."""
+def check_answers(answers: Mapping[int | str, int | None]) -> dict[int, int | None]:
+    """Items 1-28 take 1-4, items 29-30 take 1-7; None (blank) is allowed for any item. Item
+    numbers may be given as text ("1"), as JSON object keys are."""
     problems: dict[int, str] = {}
-    for item in answers:
+    keyed: dict[int, int | None] = {}
+    for key, value in answers.items():
+        item = int(key) if isinstance(key, str) and key.isdigit() else key
         if item not in ITEMS:
             problems[item] = "there is no such item (1-30)"
+        else:
+            keyed[item] = value
+    answers = keyed
     clean: dict[int, int | None] = {}
     for item in ITEMS:
         value = answers.get(item)
@@ -157,3 +167,120 @@ def time_to_deterioration(
     last_day = after[-1][0]
     reason = "unconfirmed deterioration" if worse(after[-1][1]) else "no deterioration"
     return Deterioration((last_day - enrolled).days, False, reason)
+
+
+# Short neutral labels of the items (not the EORTC wording, which is copyright: a site that holds
+# the licence can load the wording from a file, see `item_labels`).
+ITEM_LABELS = {
+    1: "Strenuous activities",
+    2: "Long walk",
+    3: "Short walk outside",
+    4: "Bed or chair during the day",
+    5: "Help with eating, dressing, washing or the toilet",
+    6: "Limited in work or daily activities",
+    7: "Limited in hobbies or leisure",
+    8: "Short of breath",
+    9: "Pain",
+    10: "Needed rest",
+    11: "Trouble sleeping",
+    12: "Felt weak",
+    13: "Lacked appetite",
+    14: "Felt nauseated",
+    15: "Vomited",
+    16: "Constipated",
+    17: "Diarrhoea",
+    18: "Tired",
+    19: "Pain interfered with daily activities",
+    20: "Difficulty concentrating",
+    21: "Felt tense",
+    22: "Worried",
+    23: "Felt irritable",
+    24: "Felt depressed",
+    25: "Difficulty remembering",
+    26: "Family life affected",
+    27: "Social activities affected",
+    28: "Financial difficulties",
+    29: "Overall health (past week)",
+    30: "Overall quality of life (past week)",
+}
+
+
+def item_labels(wording: Mapping[int, str] | None = None) -> dict[int, str]:
+    """The labels shown for the 30 items: a site's licensed wording where given, else ours."""
+    wording = wording or {}
+    return {item: wording.get(item) or ITEM_LABELS[item] for item in ITEMS}
+
+
+def answer_choices(item: int) -> range:
+    return range(1, 8) if item in SEVEN_POINT else range(1, 5)
+
+
+# Visits: baseline, each 8-weekly assessment visit ("visit-1", "visit-2" ...), end of treatment.
+BASELINE, END_OF_TREATMENT = "baseline", "end-of-treatment"
+
+
+def visit_order(visit: str) -> int:
+    """Sort key of a visit; ValueError for a visit that does not exist."""
+    if visit == BASELINE:
+        return 0
+    if visit == END_OF_TREATMENT:
+        return 10**6
+    prefix, _, number = visit.partition("-")
+    if prefix == "visit" and number.isdigit() and int(number) >= 1 and str(int(number)) == number:
+        return int(number)
+    raise ValueError(
+        f"{visit!r} is not a visit: baseline, visit-1, visit-2 ... or end-of-treatment"
+    )
+
+
+def visit_name(visit: str) -> str:
+    order = visit_order(visit)
+    if visit == BASELINE:
+        return "Baseline"
+    if visit == END_OF_TREATMENT:
+        return "End of treatment"
+    return f"Visit {order} (week {8 * order})"
+
+
+def check_date(
+    visit: str,
+    completed: date,
+    *,
+    consent: date,
+    today: date,
+    randomized: date | None,
+    first_dose: date | None,
+    end_of_treatment: date | None,
+) -> list[str]:
+    """Why a questionnaire may not carry this date for this visit (empty: it may)."""
+    problems = []
+    if completed < consent:
+        problems.append("Before the patient's consent.")
+    if completed > today:
+        problems.append("Cannot be in the future.")
+    if visit == BASELINE:
+        if first_dose is not None and completed > first_dose:
+            problems.append(
+                f"A baseline questionnaire is completed before the first dose ({first_dose})."
+            )
+    elif randomized is None:
+        problems.append("Only the baseline questionnaire comes before randomization.")
+    elif completed <= randomized:
+        problems.append(f"Visit questionnaires follow randomization ({randomized}).")
+    if visit == END_OF_TREATMENT:
+        if end_of_treatment is None:
+            problems.append("Record the end of treatment first.")
+        elif completed < end_of_treatment:
+            problems.append(f"Before the end of treatment ({end_of_treatment}).")
+    return problems
+
+
+def change_from_baseline(
+    baseline: Mapping[str, float | None] | None, scores: Mapping[str, float | None]
+) -> dict[str, float | None]:
+    """Score minus baseline score, per scale (None where either is missing)."""
+    baseline = baseline or {}
+    return {
+        code: None if value is None or baseline.get(code) is None else value - baseline[code]
+        for code, value in scores.items()
+    }

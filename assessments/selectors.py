@@ -6,8 +6,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from accounts.roles import RADIOLOGIST
-from assessments import reads, services
-from assessments.models import ReaderAssignment, Scan
+from assessments import qlqc30, reads, services
+from assessments.models import Questionnaire, ReaderAssignment, Scan
 from assessments.recist import Criterion, ReadError
 
 
@@ -68,4 +68,34 @@ def patient_imaging(patient, user) -> dict:
         "status": services.imaging_status(patient),
         "problems": problems,
         "today": today,
+    }
+
+
+def patient_quality_of_life(patient) -> dict:
+    """The patient's QLQ-C30 questionnaires in visit order, and per scale its score at each
+    visit with the change from baseline."""
+    questionnaires = sorted(
+        Questionnaire.objects.filter(patient=patient), key=lambda q: qlqc30.visit_order(q.visit)
+    )
+    baseline = next((q for q in questionnaires if q.visit == qlqc30.BASELINE), None)
+    changes = {
+        q.pk: qlqc30.change_from_baseline(baseline and baseline.scores, q.scores)
+        for q in questionnaires
+    }
+    scales = [(s.code, s.name) for s in qlqc30.SCALES] + [("SUM", "Summary score")]
+    rows = [
+        {
+            "code": code,
+            "name": name,
+            "cells": [
+                {"score": q.scores.get(code), "change": changes[q.pk].get(code)}
+                for q in questionnaires
+            ],
+        }
+        for code, name in scales
+    ]
+    return {
+        "questionnaires": [(q, qlqc30.visit_name(q.visit)) for q in questionnaires],
+        "rows": rows,
+        "has_baseline": baseline is not None,
     }

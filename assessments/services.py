@@ -7,9 +7,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.roles import RADIOLOGIST
+from assessments import qlqc30
 from assessments import reads as read_rules
-from assessments.models import Adjudication, Read, ReaderAssignment, Scan
+from assessments.models import Adjudication, Questionnaire, Read, ReaderAssignment, Scan
 from assessments.recist import Criterion, ReadError, SeriesResult
+from dosing.selectors import first_dose
 from enrollment.models import Patient
 from inkt_trial.errors import DomainError
 from inkt_trial.signature import check_signature_password
@@ -334,3 +336,74 @@ def agreement() -> dict:
             "kappa": read_rules.cohen_kappa(pairs),
         }
     return out
+
+
+# QLQ-C30 questionnaires ------------------------------------------------------------------------
+
+
+def _questionnaire_check(questionnaire: Questionnaire) -> None:
+    """Visit, date and answers checked by the pure rules; the scores derived from the answers."""
+    patient = Patient.objects.select_related("screening", "allocation", "end_of_treatment").get(
+        pk=questionnaire.patient_id
+    )
+    errors: dict[str, list[str]] = {}
+    try:
+        qlqc30.visit_order(questionnaire.visit)
+    except ValueError as error:
+        errors["visit"] = [str(error)]
+    answers = questionnaire.answers
+    if not isinstance(answers, dict):
+        errors["answers"] = ["Give the answers as item number -> answer (null when blank)."]
+    else:
+        try:
+            clean = qlqc30.check_answers(answers)
+        except qlqc30.AnswerError as error:
+            errors["answers"] = [f"Item {k}: {v}" for k, v in error.problems.items()]
+    if "visit" not in errors and questionnaire.completed_on is not None:
+        allocation = getattr(patient, "allocation", None)
+        end = getattr(patient, "end_of_treatment", None)
+        problems = qlqc30.check_date(
+            questionnaire.visit,
+            questionnaire.completed_on,
+            consent=patient.screening.consent_date,
+            today=timezone.localdate(),
+            randomized=allocation and timezone.localdate(allocation.randomized_at),
+            first_dose=first_dose(patient),
+            end_of_treatment=end and end.date,
+        )
+        if problems:
+            errors["completed_on"] = problems
+    clash = Questionnaire.objects.filter(
+        patient_id=questionnaire.patient_id, visit=questionnaire.visit
+    ).exclude(pk=questionnaire.pk)
+    if clash.exists():
+        errors.setdefault("visit", []).append("This visit's questionnaire is already recorded.")
+    if errors:
+        raise DomainError("The questionnaire was not saved.", field_errors=errors)
+    questionnaire.answers = {str(item): value for item, value in clean.items()}
+    questionnaire.scores = qlqc30.score(clean)
+
+
+@transaction.atomic
+def questionnaire_record(*, patient: Patient, by, visit: str, completed_on, answers):
+    Patient.objects.select_for_update().get(pk=patient.pk)  # one questionnaire per visit
+    questionnaire = Questionnaire(
+        patient=patient, visit=visit, completed_on=completed_on, answers=answers, recorded_by=by
+    )
+    _questionnaire_check(questionnaire)
+    questionnaire._history_user = by
+    questionnaire.save()
+    return questionnaire
+
+
+@transaction.atomic
+def questionnaire_correct(*, questionnaire: Questionnaire, by, reason: str, **changes):
+    questionnaire = Questionnaire.objects.select_for_update().get(pk=questionnaire.pk)
+    unknown = sorted(set(changes) - {"visit", "completed_on", "answers"})
+    if unknown:
+        raise DomainError(field_errors={f: ["Cannot be changed here."] for f in unknown})
+    for field, value in changes.items():
+        setattr(questionnaire, field, value)
+    _questionnaire_check(questionnaire)
+    questionnaire.save_with_reason(reason, by=by)
+    return questionnaire

@@ -1,21 +1,27 @@
 """Imaging pages: the radiologist's worklist and reading form, the adjudicator's cases, the
 data manager's agreement table, and the coordinator's scan registration."""
 
+import csv
 from datetime import date
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
-from django.views.generic import TemplateView
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.views.generic import FormView, TemplateView
 
 from accounts.roles import RADIOLOGIST
-from assessments import services
+from assessments import qlqc30, services
 from assessments.api import both_series
-from assessments.models import Read, ReaderAssignment, Scan
+from assessments.forms import QuestionnaireForm, visit_choices
+from assessments.models import Questionnaire, Read, ReaderAssignment, Scan
 from assessments.recist import NewLesionKind, NonTargetStatus
+from dosing.views import PatientFormView
 from enrollment.models import Patient
-from enrollment.views import Permission
+from enrollment.views import Permission, ServiceFormMixin
 from inkt_trial.errors import DomainError
 
 TARGET_ROWS, NON_TARGET_ROWS, NEW_ROWS = 5, 5, 3
@@ -293,3 +299,103 @@ class ImagingSetupView(Permission, TemplateView):
         except DomainError as error:
             messages.error(request, " ".join(error.messages))
         return redirect("enrollment:patient_detail", study_id=study_id)
+
+
+# QLQ-C30 questionnaires ------------------------------------------------------------------------
+
+
+def item_labels() -> dict[int, str]:
+    """Our short labels, or the licensed wording a site provides (settings.QLQC30_WORDING_FILE:
+    a CSV of item,text)."""
+    path = settings.QLQC30_WORDING_FILE
+    if not path:
+        return qlqc30.item_labels()
+    with open(path, newline="", encoding="utf-8") as handle:
+        return qlqc30.item_labels(
+            {
+                int(row["item"]): row["text"]
+                for row in csv.DictReader(handle)
+                if row["item"].isdigit()
+            }
+        )
+
+
+class QuestionnaireFormMixin:
+    template_name = "assessments/questionnaire_form.html"
+
+    def success_redirect(self, questionnaire):
+        return redirect("assessments:questionnaire", pk=questionnaire.pk)
+
+
+class QuestionnaireCreateView(QuestionnaireFormMixin, PatientFormView):
+    permission_required = "assessments.add_questionnaire"
+    success_message = "Questionnaire saved and scored."
+
+    def get_form(self, form_class=None):
+        visits = visit_choices(self.patient, today=timezone.localdate())
+        return QuestionnaireForm(visits=visits, labels=item_labels(), **self.get_form_kwargs())
+
+    def save(self, data):
+        return services.questionnaire_record(patient=self.patient, by=self.request.user, **data)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title="QLQ-C30 questionnaire", **kwargs)
+
+
+class QuestionnaireMixin(Permission):
+    @cached_property
+    def questionnaire(self):
+        return get_object_or_404(
+            Questionnaire.objects.select_related("patient"), pk=self.kwargs["pk"]
+        )
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            questionnaire=self.questionnaire, patient=self.questionnaire.patient, **kwargs
+        )
+
+
+class QuestionnaireEditView(QuestionnaireFormMixin, ServiceFormMixin, QuestionnaireMixin, FormView):
+    permission_required = "assessments.change_questionnaire"
+    success_message = "Questionnaire corrected and rescored."
+
+    def get_form(self, form_class=None):
+        kwargs = self.get_form_kwargs()
+        if self.request.method != "POST":
+            kwargs["initial"] = QuestionnaireForm.initial_from(self.questionnaire)
+        visits = visit_choices(self.questionnaire.patient, today=timezone.localdate())
+        return QuestionnaireForm(visits=visits, labels=item_labels(), with_reason=True, **kwargs)
+
+    def save(self, data):
+        return services.questionnaire_correct(
+            questionnaire=self.questionnaire, by=self.request.user, **data
+        )
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title="Correct the questionnaire", **kwargs)
+
+
+class QuestionnaireDetailView(QuestionnaireMixin, TemplateView):
+    permission_required = "assessments.view_questionnaire"
+    template_name = "assessments/questionnaire_detail.html"
+
+    def get_context_data(self, **kwargs):
+        q = self.questionnaire
+        baseline = (
+            Questionnaire.objects.filter(patient_id=q.patient_id, visit=qlqc30.BASELINE)
+            .exclude(pk=q.pk)
+            .first()
+        )
+        change = qlqc30.change_from_baseline(baseline and baseline.scores, q.scores)
+        scales = [(s.code, s.name, s.items) for s in qlqc30.SCALES]
+        labels = item_labels()
+        return super().get_context_data(
+            visit_name=qlqc30.visit_name(q.visit),
+            baseline=baseline,
+            scores=[
+                (code, name, items, q.scores.get(code), change.get(code))
+                for code, name, items in scales + [("SUM", "Summary score", ())]
+            ],
+            answers=[(i, labels[i], q.answers.get(str(i))) for i in qlqc30.ITEMS],
+            **kwargs,
+        )

@@ -1,5 +1,6 @@
 """Reads shared by the pages and the API."""
 
+from django.db.models import Min
 from django.utils import timezone
 
 from dosing import protocol, rules, services
@@ -80,3 +81,25 @@ def open_reminders():
         and not hasattr(r.patient, "end_of_treatment")
         and not (r.kind == r.DUE and (r.patient_id, r.course_number) in overdue)
     ]
+
+
+def first_dose(patient: Patient):
+    """The first date any study treatment was given (iNKT, PD-1 or regorafenib)."""
+    return first_doses([patient.pk]).get(patient.pk)
+
+
+def first_doses(patient_ids=None) -> dict:
+    """Patient id -> first date of any study treatment, for the patients given (all: None), in
+    two queries whatever their number."""
+    infusions = Infusion.objects.filter(status=Infusion.GIVEN)
+    drugs = DrugExposure.objects.exclude(event="interruption")
+    if patient_ids is not None:
+        infusions = infusions.filter(patient_id__in=patient_ids)
+        drugs = drugs.filter(patient_id__in=patient_ids)
+    found: dict = {}
+    for row in infusions.values("patient_id").annotate(first=Min("infused_at")):
+        found[row["patient_id"]] = timezone.localdate(row["first"])
+    for row in drugs.values("patient_id").annotate(first=Min("start_date")):
+        day = row["first"]
+        found[row["patient_id"]] = min(found.get(row["patient_id"], day), day)
+    return found

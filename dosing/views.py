@@ -1,4 +1,3 @@
-from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView
@@ -7,14 +6,11 @@ from dosing import selectors, services
 from dosing.forms import DrugExposureForm, EndOfTreatmentForm, InfusionForm, ScheduleForm
 from dosing.models import InfusionSchedule
 from enrollment.models import Patient
-from enrollment.views import Permission, add_domain_error
-from inkt_trial.errors import DomainError
+from enrollment.views import Permission, ServiceFormMixin
 
 
-class PatientFormView(Permission, FormView):
+class PatientFormView(ServiceFormMixin, Permission, FormView):
     """A form about one patient; the service decides, errors go back on the form."""
-
-    success_message = "Saved."
 
     @cached_property
     def patient(self):
@@ -26,13 +22,7 @@ class PatientFormView(Permission, FormView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(patient=self.patient, **kwargs)
 
-    def form_valid(self, form):
-        try:
-            self.save(form.cleaned_data)
-        except DomainError as error:
-            add_domain_error(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, self.success_message)
+    def success_redirect(self, record):
         return redirect("enrollment:patient_detail", study_id=self.patient.study_id)
 
 

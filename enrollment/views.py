@@ -25,6 +25,22 @@ def add_domain_error(form, error: DomainError) -> None:
         form.add_error(None, error.message)
 
 
+class ServiceFormMixin:
+    """A form whose cleaned data goes to a service: `save(data)` returns the record, a refusal
+    goes back on the form, success is announced and redirects to `success_redirect(record)`."""
+
+    success_message = "Saved."
+
+    def form_valid(self, form):
+        try:
+            record = self.save(form.cleaned_data)
+        except DomainError as error:
+            add_domain_error(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, self.success_message)
+        return self.success_redirect(record)
+
+
 class ScreeningListView(Permission, ListView):
     permission_required = "enrollment.view_screening"
     template_name = "enrollment/screening_list.html"

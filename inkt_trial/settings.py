@@ -242,3 +242,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# QLQ-C30: the questionnaire's wording is EORTC copyright. A site that holds the licence may
+# point this at a CSV (columns item,text) to show it; otherwise short neutral labels are shown.
+QLQC30_WORDING_FILE = os.environ.get("QLQC30_WORDING_FILE", "")

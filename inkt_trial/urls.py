@@ -29,6 +29,10 @@ router.register("imaging/scans", assessments_api.ScanViewSet, basename="scan")
 router.register("imaging/readers", assessments_api.AssignmentViewSet, basename="readerassignment")
 router.register("safety/ctcae-terms", safety_api.CtcaeTermViewSet, basename="ctcaeterm")
 router.register("safety/adverse-events", safety_api.AdverseEventViewSet, basename="adverseevent")
+router.register("safety/sae-reports", safety_api.SaeReportViewSet, basename="saereport")
+router.register(
+    "quality-of-life/questionnaires", assessments_api.QuestionnaireViewSet, basename="questionnaire"
+)
 router.register("dosing/schedules", dosing_api.ScheduleViewSet, basename="schedule")
 router.register("dosing/infusions", dosing_api.InfusionViewSet, basename="infusion")
 router.register("dosing/drug-exposures", dosing_api.DrugExposureViewSet, basename="drugexposure")
@@ -44,6 +48,7 @@ urlpatterns = [
     path("", include("randomization.urls")),
     path("", include("dosing.urls")),
     path("", include("assessments.urls")),
+    path("", include("safety.urls")),
     path("api/", include(router.urls)),
     path(
         "api/randomization/report/",
@@ -86,6 +91,10 @@ urlpatterns = [
     ),
     path(
         "api/imaging/agreement/", assessments_api.AgreementView.as_view(), name="imaging-agreement"
+    ),
+    path("api/safety/tables/", safety_api.SafetyTableView.as_view(), name="safety-tables"),
+    path(
+        "api/safety/tables/csv/", safety_api.SafetyTableCsvView.as_view(), name="safety-tables-csv"
     ),
     path("api/auth/token/", account_views.ObtainTokenView.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

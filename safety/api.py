@@ -1,17 +1,21 @@
 import django_filters
 from django.db.models import Q
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.permissions import has_perms
+from dosing.models import Infusion
 from enrollment.api import HistorySerializer, PatientField
 from inkt_trial.audit import history_of
 from inkt_trial.errors import DomainError
-from safety import rules, services
-from safety.models import AdverseEvent, CtcaeTerm
+from randomization.api import csv_response
+from safety import rules, selectors, services, tables
+from safety.models import AdverseEvent, CtcaeTerm, SaeReport
 
 
 class CtcaeTermSerializer(serializers.ModelSerializer):
@@ -48,6 +52,12 @@ class AdverseEventSerializer(serializers.ModelSerializer):
     serious_criteria = serializers.ListField(
         child=serializers.ChoiceField(choices=rules.SERIOUS_CRITERIA), required=False
     )
+    infusion = serializers.PrimaryKeyRelatedField(
+        queryset=Infusion.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The iNKT infusion this event followed (an infusion-related reaction).",
+    )
     reason = serializers.CharField(write_only=True, required=False, help_text="For corrections.")
 
     class Meta:
@@ -74,6 +84,7 @@ class AdverseEventSerializer(serializers.ModelSerializer):
             "action_inkt",
             "action_pd1",
             "action_regorafenib",
+            "infusion",
             "reason",
         ]
         read_only_fields = [
@@ -148,3 +159,124 @@ class AdverseEventViewSet(
     @action(detail=True, methods=["get"])
     def history(self, request, pk=None):
         return Response(HistorySerializer(history_of(self.get_object()), many=True).data)
+
+
+class SaeReportSerializer(serializers.ModelSerializer):
+    event = serializers.PrimaryKeyRelatedField(queryset=AdverseEvent.objects.all())
+
+    class Meta:
+        model = SaeReport
+        fields = ["id", "event", "kind", "sent_at", "information"]
+
+    def create(self, data):
+        return services.sae_report_record(by=self.context["request"].user, **data)
+
+
+class SaeReportViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Follow-up and final reports of serious adverse events (the initial report's time is the
+    event's `initial_report_at`). Filter with `?event=<id>`."""
+
+    serializer_class = SaeReportSerializer
+    filterset_fields = ["event"]
+
+    def get_queryset(self):
+        return SaeReport.objects.all()
+
+    @extend_schema(responses=HistorySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        return Response(HistorySerializer(history_of(self.get_object()), many=True).data)
+
+
+class ArmCountSerializer(serializers.Serializer):
+    arm = serializers.CharField()
+    population = serializers.IntegerField()
+    patients = serializers.IntegerField()
+    percent = serializers.FloatField(allow_null=True)
+    by_worst_grade = serializers.DictField(child=serializers.IntegerField())
+    events = serializers.IntegerField()
+
+
+class SafetyRowSerializer(serializers.Serializer):
+    section = serializers.CharField()
+    soc = serializers.CharField()
+    term = serializers.CharField()
+    arms = ArmCountSerializer(many=True)
+
+
+def table_json(table: tables.Table) -> list[dict]:
+    out = []
+    for _key, label, by_arm in table.summary:
+        out.append(
+            {
+                "section": "summary",
+                "soc": "",
+                "term": label,
+                "arms": [
+                    {
+                        "arm": arm,
+                        "population": table.population[arm],
+                        "patients": by_arm[arm],
+                        "percent": tables.percent(by_arm[arm], table.population[arm]),
+                        "by_worst_grade": {},
+                        "events": None,
+                    }
+                    for arm in table.arms
+                ],
+            }
+        )
+    sections = [("by_term", table.rows, table.arms)]
+    if table.infusion_arm:
+        sections.append(("infusion_reactions", table.infusion, (table.infusion_arm,)))
+    for section, rows, arms in sections:
+        for row in rows:
+            out.append(
+                {
+                    "section": section,
+                    "soc": row.soc,
+                    "term": row.term,
+                    "arms": [
+                        {
+                            "arm": arm,
+                            "population": table.population[arm],
+                            "patients": row.counts[arm].patients,
+                            "percent": tables.percent(
+                                row.counts[arm].patients, table.population[arm]
+                            ),
+                            "by_worst_grade": {
+                                str(g): n for g, n in row.counts[arm].by_worst_grade.items()
+                            },
+                            "events": row.counts[arm].events,
+                        }
+                        for arm in arms
+                    ],
+                }
+            )
+    return out
+
+
+class SafetyTableView(APIView):
+    """Treatment-emergent adverse events of the safety population by arm: patients with any
+    event, grade 3 or more, serious, leading to discontinuation, fatal; by SOC and term with
+    the worst grade per patient; infusion-related reactions and CRS of the RPI arm. The same as
+    CSV at .../csv/. A masked statistician sees arm codes, and no iNKT-only rows."""
+
+    permission_classes = [has_perms("safety.view_safety_tables")]
+
+    @extend_schema(responses=SafetyRowSerializer(many=True))
+    def get(self, request):
+        return Response(table_json(selectors.safety_table(request.user)))
+
+
+class SafetyTableCsvView(SafetyTableView):
+    """The safety tables as CSV: one line per section, row and arm."""
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    def get(self, request):
+        header, *rows = tables.csv_rows(selectors.safety_table(request.user))
+        return csv_response(rows, header, "safety-tables.csv")

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 
+from dosing.models import Infusion
 from enrollment.models import Patient
 from inkt_trial.audit import ClinicalRecord
 
@@ -86,13 +87,47 @@ class AdverseEvent(ClinicalRecord):
     action_inkt = models.CharField(max_length=14, choices=ACTION, default="none")
     action_pd1 = models.CharField(max_length=14, choices=ACTION, default="none")
     action_regorafenib = models.CharField(max_length=14, choices=ACTION, default="none")
+    infusion = models.ForeignKey(
+        Infusion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="adverse_events",
+        help_text="The iNKT course this event followed (an infusion-related reaction).",
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
 
     class Meta:
         ordering = ["patient", "onset"]
-        permissions = [("assess_causality", "Can assess the relationship to study treatment")]
+        permissions = [
+            ("assess_causality", "Can assess the relationship to study treatment"),
+            ("view_safety_tables", "Can view the safety tables by arm"),
+        ]
 
     def __str__(self):
         return f"{self.term.term} grade {self.grade} ({self.onset})"
+
+
+class SaeReport(ClinicalRecord):
+    """A follow-up (or final) report of a serious adverse event to the sponsor; the initial
+    report's time is on the event itself."""
+
+    FOLLOW_UP, FINAL = "follow_up", "final"
+    KINDS = [(FOLLOW_UP, "Follow-up report"), (FINAL, "Final report")]
+
+    event = models.ForeignKey(AdverseEvent, on_delete=models.PROTECT, related_name="reports")
+    kind = models.CharField(max_length=10, choices=KINDS, default=FOLLOW_UP)
+    sent_at = models.DateTimeField()
+    information = models.TextField(help_text="What is new since the last report.")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["event", "sent_at"]
+        verbose_name = "SAE report"
+
+    def __str__(self):
+        return f"{self.get_kind_display()} of {self.event} ({self.sent_at:%Y-%m-%d %H:%M})"

@@ -33,6 +33,10 @@ class Event:
     death_date: date | None = None
 
 
+def grade_message(grades_defined: tuple[int, ...]) -> str:
+    return f"CTCAE v5.0 defines grades {', '.join(map(str, grades_defined))} for this term."
+
+
 def check_event(event: Event, *, consent: date, today: date) -> dict[str, list[str]]:
     """Field errors for an adverse event (empty when it may be saved)."""
     errors: dict[str, list[str]] = {}
@@ -41,8 +45,7 @@ def check_event(event: Event, *, consent: date, today: date) -> dict[str, list[s
         errors.setdefault(field, []).append(message)
 
     if event.grade not in event.grades_defined:
-        defined = ", ".join(map(str, event.grades_defined))
-        add("grade", f"CTCAE v5.0 defines grades {defined} for this term.")
+        add("grade", grade_message(event.grades_defined))
     if event.needs_specification and not event.specification.strip():
         add("specification", "Name the event: this is an 'Other, specify' term.")
     if event.onset < consent:
@@ -82,3 +85,62 @@ def sae_overdue(awareness: datetime, reported: datetime | None, now: datetime) -
     """An initial report not sent within 24 hours of awareness (or sent late)."""
     due = sae_initial_report_due(awareness)
     return (reported or now) > due
+
+
+def check_sae_times(
+    *, onset: date, awareness: datetime | None, initial_report: datetime | None, now: datetime
+) -> dict[str, list[str]]:
+    """The SAE clock: learnt of on or after the onset, reported after learning of it, neither in
+    the future; a report needs the awareness time."""
+    errors: dict[str, list[str]] = {}
+    if awareness is not None:
+        if awareness.date() < onset:
+            errors.setdefault("awareness_at", []).append("Cannot be before the onset.")
+        if awareness > now:
+            errors.setdefault("awareness_at", []).append("Cannot be in the future.")
+    if initial_report is not None:
+        if awareness is None:
+            errors.setdefault("initial_report_at", []).append(
+                "A report is for a serious event: give the awareness time first."
+            )
+        elif initial_report < awareness:
+            errors.setdefault("initial_report_at", []).append(
+                "The report cannot precede the site's awareness of the event."
+            )
+        if initial_report > now:
+            errors.setdefault("initial_report_at", []).append("Cannot be in the future.")
+    return errors
+
+
+def check_follow_up(
+    *,
+    serious: bool,
+    initial_report: datetime | None,
+    sent: datetime,
+    now: datetime,
+    final_sent: datetime | None,
+) -> dict[str, list[str]]:
+    """A follow-up report: of a serious event, after its initial report, not in the future,
+    and nothing after the final report."""
+    errors: dict[str, list[str]] = {}
+    if not serious:
+        errors["event"] = ["Only serious adverse events have follow-up reports."]
+    elif initial_report is None:
+        errors["sent_at"] = ["Record the initial report first."]
+    elif sent < initial_report:
+        errors["sent_at"] = [f"Before the initial report ({initial_report:%Y-%m-%d %H:%M})."]
+    if sent > now:
+        errors.setdefault("sent_at", []).append("Cannot be in the future.")
+    if final_sent is not None:
+        errors.setdefault("kind", []).append("The final report was already sent.")
+    return errors
+
+
+def infusion_link_problems(*, onset: date, infused_on: date | None) -> list[str]:
+    """An event linked to an iNKT course: the course was given, and the event began that day
+    or after."""
+    if infused_on is None:
+        return ["That course was not given."]
+    if onset < infused_on:
+        return [f"The event began before this course ({infused_on})."]
+    return []

@@ -3,12 +3,12 @@
 from django.db import transaction
 from django.utils import timezone
 
-from dosing.models import DrugExposure, Infusion
+from dosing.selectors import first_dose
 from enrollment.models import Patient
 from inkt_trial.errors import DomainError
 from randomization.protocol import RPI
 from safety import ctcae, rules
-from safety.models import DRUGS, RELATIONSHIP, AdverseEvent
+from safety.models import DRUGS, RELATIONSHIP, AdverseEvent, SaeReport
 
 ENTERED = (
     "term",
@@ -24,20 +24,13 @@ ENTERED = (
     "action_inkt",
     "action_pd1",
     "action_regorafenib",
+    "infusion",
 )
 
 
-def first_dose(patient: Patient):
-    """The first date any study treatment was given (iNKT, PD-1 or regorafenib)."""
-    dates = [
-        timezone.localdate(i.infused_at)
-        for i in Infusion.objects.filter(patient=patient, status=Infusion.GIVEN)
-    ] + list(
-        DrugExposure.objects.filter(patient=patient)
-        .exclude(event="interruption")
-        .values_list("start_date", flat=True)
-    )
-    return min(dates) if dates else None
+def _local(moment):
+    """The site's wall-clock time, as the pure rules compare it."""
+    return moment and timezone.localtime(moment).replace(tzinfo=None)
 
 
 def _check(event: AdverseEvent, patient: Patient) -> None:
@@ -60,6 +53,22 @@ def _check(event: AdverseEvent, patient: Patient) -> None:
     serious = bool(event.serious_criteria)
     if serious and event.awareness_at is None:
         errors.setdefault("awareness_at", []).append("When did the site learn of this SAE?")
+    for field, problems in rules.check_sae_times(
+        onset=event.onset,
+        awareness=_local(event.awareness_at),
+        initial_report=_local(event.initial_report_at),
+        now=_local(timezone.now()),
+    ).items():
+        errors.setdefault(field, []).extend(problems)
+    infusion = event.infusion
+    if infusion is not None:
+        if infusion.patient_id != patient.pk:
+            problems = ["A course of another patient."]
+        else:
+            given = infusion.infused_at and timezone.localdate(infusion.infused_at)
+            problems = rules.infusion_link_problems(onset=event.onset, infused_on=given)
+        if problems:
+            errors["infusion"] = problems
     if event.grade == 5 and event.outcome != "fatal":
         errors.setdefault("outcome", []).append("A grade 5 event's outcome is fatal.")
     allocation = getattr(patient, "allocation", None)
@@ -140,3 +149,31 @@ def overdue_saes(*, now):
         and rules.sae_overdue(e.awareness_at, e.initial_report_at, now)
         and e.initial_report_at is None
     ]
+
+
+@transaction.atomic
+def sae_report_record(*, event: AdverseEvent, by, kind: str, sent_at, information: str):
+    """A follow-up or final report of a serious adverse event."""
+    event = AdverseEvent.objects.select_for_update().get(pk=event.pk)
+    errors = {}
+    if kind not in dict(SaeReport.KINDS):
+        errors["kind"] = ["Follow-up or final."]
+    if not (information or "").strip():
+        errors["information"] = ["Say what the report adds."]
+    final = event.reports.filter(kind=SaeReport.FINAL).first()
+    for field, problems in rules.check_follow_up(
+        serious=event.serious,
+        initial_report=_local(event.initial_report_at),
+        sent=_local(sent_at),
+        now=_local(timezone.now()),
+        final_sent=_local(final.sent_at) if final else None,
+    ).items():
+        errors.setdefault(field, []).extend(problems)
+    if errors:
+        raise DomainError("The report was not saved.", field_errors=errors)
+    report = SaeReport(
+        event=event, kind=kind, sent_at=sent_at, information=information.strip(), recorded_by=by
+    )
+    report._history_user = by
+    report.save()
+    return report

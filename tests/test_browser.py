@@ -302,3 +302,57 @@ def test_two_radiologists_disagree_and_the_adjudicator_resolves(
     expect(
         page.locator("#accepted-responses " + '.series[data-criterion="irecist"] .overall')
     ).to_have_text(["iPR", "iUPD"])
+
+
+def test_adverse_event_by_term_and_grade_and_the_overdue_sae_list(page, randomized):
+    patient = randomized("RP", days_ago=1)
+    log_in(page, "coordinator")
+    page.goto(f"/patients/{patient.study_id}/")
+    page.click("text=Record an adverse event")
+    page.fill("#term-search", "fatig")
+    page.locator(".term-option", has_text="Fatigue").first.click()
+    # CTCAE v5.0 defines grades 1-3 for fatigue: only those are offered, with their definitions
+    expect(page.locator("input[name=grade]")).to_have_count(3)
+    expect(page.locator("#grade-options")).to_contain_text("Grade 3: Fatigue not relieved by rest")
+    page.fill("#term-search", "10012727")  # by MedDRA code
+    page.locator(".term-option", has_text="Diarrhea").first.click()
+    expect(page.locator("input[name=grade]")).to_have_count(5)
+    page.check("input[name=grade][value='3']")
+    page.fill("#id_onset", str(timezone.localdate() - timedelta(days=2)))
+    page.check("input[name=serious_criteria][value=hospitalization]")
+    aware = timezone.localtime() - timedelta(hours=30)
+    page.fill("#id_awareness_at", aware.strftime("%Y-%m-%dT%H:%M"))
+    page.click("text=Save adverse event")
+    expect(page.locator(".alert-success")).to_contain_text("Diarrhea grade 3")
+    row = page.locator("#adverse-events tbody tr").first
+    expect(row).to_contain_text("Diarrhea")
+    expect(row).to_contain_text("SAE")
+    page.goto("/")
+    expect(page.locator("#overdue-saes")).to_contain_text(f"{patient.study_id}: Diarrhea grade 3")
+    page.click(f"text={patient.study_id}: Diarrhea grade 3")
+    expect(page.locator("#sae-clock")).to_contain_text("overdue")
+
+
+def test_questionnaire_with_blank_items_shows_the_right_scores(page, randomized):
+    patient = randomized("RP", days_ago=1)
+    log_in(page, "coordinator")
+    page.goto(f"/patients/{patient.study_id}/")
+    page.click("text=Record a questionnaire")
+    page.select_option("#id_visit", "baseline")
+    page.fill("#id_completed_on", str(timezone.localdate() - timedelta(days=1)))
+    for item in (1, 2, 3):  # physical functioning: 3 of its 5 items, the others blank
+        page.check(f"input[name=item_{item}][value='2']")
+    page.check("input[name=item_29][value='6']")  # global health: item 30 left blank
+    page.check("input[name=item_9][value='4']")  # pain: item 19 left blank
+    page.click("text=Save and score")
+    expect(page.locator(".alert-success")).to_contain_text("scored")
+    score = lambda code: page.locator(f"#scores [data-scale={code}] .score")  # noqa: E731
+    # Worked by hand from the spec: PF2 = 100 x (1 - (2-1)/3) = 66.7; QL2 = 100 x (6-1)/6 = 83.3;
+    # PA = 100 x (4-1)/3 = 100; RF2 has no answered item; the summary needs all 13 scales.
+    expect(score("PF2")).to_have_text("66.7")
+    expect(score("QL2")).to_have_text("83.3")
+    expect(score("PA")).to_have_text("100.0")
+    expect(score("RF2")).to_have_text("missing")
+    expect(score("SUM")).to_have_text("missing")
+    page.goto(f"/patients/{patient.study_id}/")
+    expect(page.locator("#qol-scores [data-scale=PF2]")).to_contain_text("66.7")

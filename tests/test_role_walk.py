@@ -4,6 +4,7 @@ A new URL pattern fails this test until it is added to EXPECTED below, so that n
 without deciding who may see it. Radiologists and adjudicators reach no clinical data.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -109,6 +110,26 @@ EXPECTED = {
     "adverseevent-causality": {INV},
     "adverseevent-overdue": CLINICAL_CARE,
     "adverseevent-history": CLINICAL_CARE,
+    "saereport-list": CLINICAL_CARE,
+    "saereport-detail": CLINICAL_CARE,
+    "saereport-history": CLINICAL_CARE,
+    "safety-tables": CLINICAL_READERS,
+    "safety-tables-csv": CLINICAL_READERS,
+    "questionnaire-list": CLINICAL_READERS,
+    "questionnaire-detail": CLINICAL_READERS,
+    "questionnaire-history": CLINICAL_READERS,
+    "questionnaire-score": CLINICAL_READERS,
+    "safety:event_create": {COORD, INV, DM},
+    "safety:event": CLINICAL_CARE,
+    "safety:event_edit": {COORD, INV, DM},
+    "safety:causality": {INV},
+    "safety:report_create": {COORD, INV, DM},
+    "safety:event_history": CLINICAL_CARE,
+    "safety:tables": CLINICAL_READERS,
+    "assessments:questionnaire_create": {COORD, DM},
+    "assessments:questionnaire": CLINICAL_READERS,
+    "assessments:questionnaire_edit": {COORD, DM},
+    "assessments:questionnaire_history": CLINICAL_READERS,
     "ctcaeterm-list": CLINICAL_CARE,
     "ctcaeterm-detail": CLINICAL_CARE,
     "admin:index": {DM},
@@ -176,6 +197,8 @@ def world(make_user, coordinator, investigator, values, enrol):
         "object_id": pending.pk,
     }
     # Route names whose `pk` is another record's than the screening's
+    sae_report = world_sae_report(rpi, coordinator)
+    questionnaire = world_questionnaire(rpi, coordinator)
     kwargs_by_prefix = {
         "sequence-": {"pk": sequence.pk},
         "randomization:codes": {"pk": sequence.pk},
@@ -184,6 +207,12 @@ def world(make_user, coordinator, investigator, values, enrol):
         "scan-": {"pk": imaging["scan"].pk},
         "ctcaeterm-detail": {"pk": CtcaeTerm.objects.first().pk},
         "adverseevent-": {"pk": world_adverse_event(rpi, coordinator).pk},
+        "saereport-": {"pk": sae_report.pk},
+        "safety:event": {"pk": sae_report.event_id},
+        "safety:causality": {"pk": sae_report.event_id},
+        "safety:report_create": {"pk": sae_report.event_id},
+        "questionnaire-": {"pk": questionnaire.pk},
+        "assessments:questionnaire": {"pk": questionnaire.pk},
         "reading-": {"scan_id": imaging["scan"].pk},
         "assessments:read": {"scan_id": imaging["scan"].pk},
         "assessments:adjudication": {"label": imaging["label"]},
@@ -250,6 +279,33 @@ def world_adverse_event(patient, coordinator):
         term=CtcaeTerm.objects.get(term="Fatigue"),
         grade=1,
         onset=timezone.localdate(),
+    )
+
+
+def world_sae_report(patient, coordinator):
+    now = timezone.now()
+    event = safety_services.ae_record(
+        patient=patient,
+        by=coordinator,
+        term=CtcaeTerm.objects.get(term="Anemia"),
+        grade=3,
+        onset=timezone.localdate(),
+        serious_criteria=["hospitalization"],
+        awareness_at=now,
+        initial_report_at=now,
+    )
+    return safety_services.sae_report_record(
+        event=event, by=coordinator, kind="follow_up", sent_at=now, information="Discharged."
+    )
+
+
+def world_questionnaire(patient, coordinator):
+    return imaging_services.questionnaire_record(
+        patient=patient,
+        by=coordinator,
+        visit="baseline",
+        completed_on=timezone.localdate() - timedelta(days=1),
+        answers={"1": 2},
     )
 
 

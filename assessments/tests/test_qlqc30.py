@@ -128,3 +128,72 @@ def test_death_counts_only_when_asked():
     assert not ttd("QL2", [70, 70], death=on(80)).event
     result = ttd("QL2", [70, 70], death=on(80), death_is_event=True)
     assert (result.days, result.event, result.reason) == (80, True, "death")
+
+
+def test_visits_and_their_order():
+    visits = ["end-of-treatment", "visit-2", "baseline", "visit-10", "visit-1"]
+    assert sorted(visits, key=qlqc30.visit_order) == [
+        "baseline",
+        "visit-1",
+        "visit-2",
+        "visit-10",
+        "end-of-treatment",
+    ]
+    assert qlqc30.visit_name("visit-3") == "Visit 3 (week 24)"
+    for bad in ("visit-0", "visit-01", "visit-", "week-8", ""):
+        with pytest.raises(ValueError):
+            qlqc30.visit_order(bad)
+
+
+def test_questionnaire_dates():
+    day = date(2026, 3, 1)
+    known = dict(
+        consent=day,
+        today=day + timedelta(days=100),
+        randomized=day + timedelta(days=10),
+        first_dose=day + timedelta(days=12),
+        end_of_treatment=None,
+    )
+    assert qlqc30.check_date("baseline", day + timedelta(days=12), **known) == []
+    assert "first dose" in qlqc30.check_date("baseline", day + timedelta(days=13), **known)[0]
+    assert "consent" in qlqc30.check_date("baseline", day - timedelta(days=1), **known)[0]
+    assert "future" in qlqc30.check_date("visit-1", day + timedelta(days=101), **known)[0]
+    assert (
+        "follow randomization" in qlqc30.check_date("visit-1", day + timedelta(days=10), **known)[0]
+    )
+    assert qlqc30.check_date("visit-1", day + timedelta(days=56), **known) == []
+    assert (
+        "end of treatment first"
+        in qlqc30.check_date("end-of-treatment", day + timedelta(days=60), **known)[0]
+    )
+    ended = {**known, "end_of_treatment": day + timedelta(days=70)}
+    assert (
+        "Before the end"
+        in qlqc30.check_date("end-of-treatment", day + timedelta(days=60), **ended)[0]
+    )
+    assert qlqc30.check_date("end-of-treatment", day + timedelta(days=70), **ended) == []
+    unrandomized = {**known, "randomized": None, "first_dose": None}
+    assert qlqc30.check_date("baseline", day + timedelta(days=5), **unrandomized) == []
+    assert (
+        "before randomization"
+        in qlqc30.check_date("visit-1", day + timedelta(days=5), **unrandomized)[0]
+    )
+
+
+def test_change_from_baseline_and_labels():
+    assert qlqc30.change_from_baseline({"QL2": 50.0, "PF2": None}, {"QL2": 25.0, "PF2": 80.0}) == {
+        "QL2": -25.0,
+        "PF2": None,
+    }
+    assert qlqc30.change_from_baseline(None, {"QL2": 25.0}) == {"QL2": None}
+    labels = qlqc30.item_labels({29: "Licensed wording of item 29"})
+    assert labels[29] == "Licensed wording of item 29" and labels[1] == qlqc30.ITEM_LABELS[1]
+    assert list(qlqc30.answer_choices(30)) == list(range(1, 8))
+    assert list(qlqc30.answer_choices(28)) == [1, 2, 3, 4]
+
+
+def test_item_numbers_as_text_and_unknown_items():
+    assert qlqc30.check_answers({"1": 2, "30": None})[1] == 2
+    with pytest.raises(qlqc30.AnswerError) as refused:
+        qlqc30.check_answers({"31": 1, "x": 2, 2: 5})
+    assert set(refused.value.problems) == {31, "x", 2}

@@ -1,5 +1,4 @@
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -26,19 +25,8 @@ def rp(randomized):
     return randomized("RP", days_ago=20, consent_date=days_ago(30), screening_date=days_ago(29))
 
 
-def test_record_an_event_with_derived_fields(rp, coordinator):
-    from dosing import services as dosing
-
-    dosing.drug_exposure_record(
-        patient=rp,
-        by=coordinator,
-        drug="regorafenib",
-        event="period",
-        dose=Decimal(160),
-        unit="mg",
-        route="oral",
-        start_date=days_ago(15),
-    )
+def test_record_an_event_with_derived_fields(rp, coordinator, start_regorafenib):
+    start_regorafenib(rp, days_ago(15))
     event = services.ae_record(
         patient=rp, by=coordinator, term=term("Fatigue"), grade=2, onset=days_ago(10)
     )

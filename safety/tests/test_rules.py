@@ -64,3 +64,58 @@ def test_sae_initial_report_is_due_within_24_hours():
     assert not rules.sae_overdue(aware, None, aware + timedelta(hours=23))
     assert rules.sae_overdue(aware, None, aware + timedelta(hours=25))
     assert rules.sae_overdue(aware, aware + timedelta(hours=30), aware + timedelta(hours=40))
+
+
+def test_sae_clock_checks():
+
+    now = datetime(2026, 5, 10, 12, 0)
+    onset = date(2026, 5, 8)
+    ok = rules.check_sae_times(
+        onset=onset, awareness=now - timedelta(hours=30), initial_report=now, now=now
+    )
+    assert ok == {}
+    errors = rules.check_sae_times(
+        onset=onset,
+        awareness=datetime(2026, 5, 7, 9, 0),
+        initial_report=datetime(2026, 5, 7, 8, 0),
+        now=now,
+    )
+    assert errors["awareness_at"] == ["Cannot be before the onset."]
+    assert "precede" in errors["initial_report_at"][0]
+    errors = rules.check_sae_times(onset=onset, awareness=None, initial_report=now, now=now)
+    assert "awareness time first" in errors["initial_report_at"][0]
+    future = now + timedelta(minutes=5)
+    errors = rules.check_sae_times(onset=onset, awareness=future, initial_report=future, now=now)
+    assert "future" in errors["awareness_at"][0] and "future" in errors["initial_report_at"][-1]
+
+
+def test_follow_up_report_checks():
+
+    now = datetime(2026, 5, 10, 12, 0)
+    initial = now - timedelta(days=2)
+    fine = dict(serious=True, initial_report=initial, sent=now, now=now, final_sent=None)
+    assert rules.check_follow_up(**fine) == {}
+    assert "event" in rules.check_follow_up(**{**fine, "serious": False})
+    assert (
+        "initial report first"
+        in rules.check_follow_up(**{**fine, "initial_report": None})["sent_at"][0]
+    )
+    assert (
+        "Before the initial"
+        in rules.check_follow_up(**{**fine, "sent": initial - timedelta(hours=1)})["sent_at"][0]
+    )
+    assert (
+        "future"
+        in rules.check_follow_up(**{**fine, "sent": now + timedelta(hours=1)})["sent_at"][0]
+    )
+    assert "final report" in rules.check_follow_up(**{**fine, "final_sent": initial})["kind"][0]
+
+
+def test_infusion_link():
+
+    assert rules.infusion_link_problems(onset=date(2026, 1, 2), infused_on=date(2026, 1, 2)) == []
+    assert (
+        "before this course"
+        in rules.infusion_link_problems(onset=date(2026, 1, 1), infused_on=date(2026, 1, 2))[0]
+    )
+    assert "not given" in rules.infusion_link_problems(onset=date(2026, 1, 1), infused_on=None)[0]

@@ -1,6 +1,7 @@
 """Demo users (one per role) and a dozen screened patients in various states."""
 
 import secrets
+from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -16,6 +17,8 @@ from enrollment import services
 from enrollment.demo import demo_values
 from enrollment.models import Screening
 from randomization import services as randomization_services
+from safety import services as safety_services
+from safety.models import CtcaeTerm
 
 DEMO_NAMES = {
     "coordinator": ("Chen", "Li"),
@@ -167,6 +170,31 @@ class Command(BaseCommand):
                 modality="CT",
                 regions=["chest", "abdomen", "pelvis"],
             )
+            # Quality of life at baseline, an adverse event each, and one overdue SAE.
+            imaging_services.questionnaire_record(
+                patient=allocation.patient,
+                by=coordinator,
+                visit="baseline",
+                completed_on=today,
+                answers={str(i): (5 if i > 28 else 1 + i % 3) for i in range(1, 31) if i != 7},
+            )
+            safety_services.ae_record(
+                patient=allocation.patient,
+                by=coordinator,
+                term=CtcaeTerm.objects.get(term="Fatigue"),
+                grade=1,
+                onset=today,
+            )
+            if allocation == allocations[0]:
+                safety_services.ae_record(
+                    patient=allocation.patient,
+                    by=coordinator,
+                    term=CtcaeTerm.objects.get(term="Hypertension"),
+                    grade=3,
+                    onset=today - timedelta(days=2),
+                    serious_criteria=["hospitalization"],
+                    awareness_at=now - timedelta(hours=30),
+                )
             if allocation.arm != "RPI":
                 continue
             dosing_services.schedule_create(
@@ -183,4 +211,12 @@ class Command(BaseCommand):
                 target_cells_per_m2=5 * 10**8,
                 cells_infused=870_000_000,
                 batch_number="DEMO-B-001",
+            )
+            safety_services.ae_record(
+                patient=allocation.patient,
+                by=coordinator,
+                term=CtcaeTerm.objects.get(term="Infusion related reaction"),
+                grade=2,
+                onset=today,
+                infusion=allocation.patient.infusions.get(course_number=1),
             )

@@ -1,0 +1,52 @@
+// The CTCAE term picker: searches the catalog shipped with the product (GET
+// /api/safety/ctcae-terms/?q=) by term, SOC or MedDRA code, then offers only the grades that
+// term defines, each with its definition. The server checks everything again (safety/rules.py).
+(function () {
+  const picker = document.getElementById("term-picker");
+  if (!picker) return;
+  const search = document.getElementById("term-search");
+  const options = document.getElementById("term-options");
+  const chosen = document.getElementById("term-chosen");
+  const code = document.querySelector("input[name=meddra_code]");
+  const grades = document.getElementById("grade-options");
+  const el = (tag, attrs = {}, text = "") => {
+    const node = document.createElement(tag);
+    Object.entries(attrs).forEach(([k, v]) => node.setAttribute(k, v));
+    node.textContent = text;
+    return node;
+  };
+  function choose(term) {
+    code.value = term.meddra_code;
+    chosen.classList.remove("d-none");
+    chosen.querySelector('[data-term="name"]').textContent = term.term;
+    chosen.querySelector('[data-term="code"]').textContent = `${term.soc} · MedDRA ${term.meddra_code}`;
+    chosen.querySelector('[data-term="definition"]').textContent = term.definition;
+    options.replaceChildren();
+    search.value = "";
+    grades.replaceChildren(...Object.entries(term.grades).map(([grade, text]) => {
+      const box = el("div", { class: "form-check" });
+      const input = el("input", { class: "form-check-input", type: "radio", name: "grade", value: grade, id: `grade-${grade}` });
+      box.append(input, el("label", { class: "form-check-label", for: `grade-${grade}` }, `Grade ${grade}: ${text}`));
+      return box;
+    }));
+  }
+  let timer = null;
+  let asked = 0;
+  async function find() {
+    const q = search.value.trim();
+    if (q.length < 2) { options.replaceChildren(); return; }
+    const ticket = ++asked;
+    const response = await fetch(`${picker.dataset.searchUrl}?q=${encodeURIComponent(q)}`, { credentials: "same-origin" });
+    if (!response.ok || ticket !== asked) return;
+    const page = await response.json();
+    options.replaceChildren(...page.results.slice(0, 15).map((term) => {
+      const button = el("button", { type: "button", class: "list-group-item list-group-item-action term-option", role: "option" });
+      button.append(el("strong", {}, term.term), el("span", { class: "text-muted small ms-2" }, `${term.soc} · ${term.meddra_code}`));
+      button.addEventListener("click", () => choose(term));
+      return button;
+    }));
+    if (page.count > 15) options.append(el("div", { class: "list-group-item text-muted small" }, `${page.count - 15} more: type more of the term.`));
+    if (!page.results.length) options.replaceChildren(el("div", { class: "list-group-item text-muted" }, "No CTCAE v5.0 term matches."));
+  }
+  search.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(find, 200); });
+})();
