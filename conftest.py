@@ -169,6 +169,10 @@ def randomized(statistician, coordinator, enrol):
                     "UPDATE randomization_allocation SET randomized_at = %s WHERE id = %s",
                     [timezone.now() - timedelta(days=days_ago), allocation.pk],
                 )
+                cursor.execute(  # enrolled the same day, as the site usually does
+                    "UPDATE enrollment_patient SET enrolled_at = %s WHERE id = %s",
+                    [timezone.now() - timedelta(days=days_ago), allocation.patient_id],
+                )
         allocation.patient.refresh_from_db()
         return (
             type(allocation.patient)

@@ -8,9 +8,11 @@ is EORTC copyright and is not reproduced here: items are referred to by number.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+
+from assessments.reads import VISIT_INTERVAL_DAYS, VISIT_WINDOW_DAYS
 
 ITEMS = range(1, 31)
 FOUR_POINT = range(1, 29)  # 1 not at all ... 4 very much
@@ -67,9 +69,12 @@ def check_answers(answers: Mapping[int | str, int | None]) -> dict[int, int | No
     problems: dict[int, str] = {}
     keyed: dict[int, int | None] = {}
     for key, value in answers.items():
-        item = int(key) if isinstance(key, str) and key.isdigit() else key
+        text = isinstance(key, str) and key.isascii() and key.isdigit()
+        item = int(key) if text and len(key) < 4 else key
         if item not in ITEMS:
-            problems[item] = "there is no such item (1-30)"
+            problems[key] = "there is no such item (1-30)"
+        elif item in keyed:
+            problems[key] = f"item {item} is answered twice"
         else:
             keyed[item] = value
     answers = keyed
@@ -226,7 +231,13 @@ def visit_order(visit: str) -> int:
     if visit == END_OF_TREATMENT:
         return 10**6
     prefix, _, number = visit.partition("-")
-    if prefix == "visit" and number.isdigit() and int(number) >= 1 and str(int(number)) == number:
+    if (
+        prefix == "visit"
+        and number.isascii()
+        and number.isdigit()
+        and int(number) >= 1
+        and str(int(number)) == number
+    ):
         return int(number)
     raise ValueError(
         f"{visit!r} is not a visit: baseline, visit-1, visit-2 ... or end-of-treatment"
@@ -251,8 +262,13 @@ def check_date(
     randomized: date | None,
     first_dose: date | None,
     end_of_treatment: date | None,
+    enrolled: date | None = None,
+    others: Iterable[tuple[str, date]] = (),
 ) -> list[str]:
-    """Why a questionnaire may not carry this date for this visit (empty: it may)."""
+    """Why a questionnaire may not carry this date for this visit (empty: it may). `enrolled`:
+    a visit is not completed before its window opens (visit k: 56 k days from enrolment, less
+    the 7-day window); `others`: the patient's other questionnaires (visit, date), whose dates
+    must keep the order of the visits."""
     problems = []
     if completed < consent:
         problems.append("Before the patient's consent.")
@@ -267,6 +283,20 @@ def check_date(
         problems.append("Only the baseline questionnaire comes before randomization.")
     elif completed <= randomized:
         problems.append(f"Visit questionnaires follow randomization ({randomized}).")
+    order = visit_order(visit)
+    if enrolled is not None and visit not in (BASELINE, END_OF_TREATMENT):
+        opens = enrolled + timedelta(days=VISIT_INTERVAL_DAYS * order - VISIT_WINDOW_DAYS)
+        if completed < opens:
+            problems.append(f"{visit_name(visit)} is due from {opens}.")
+    for other, other_date in others:
+        if visit_order(other) < order and other_date >= completed:
+            problems.append(
+                f"Must come after the {visit_name(other)} questionnaire ({other_date})."
+            )
+        elif visit_order(other) > order and other_date <= completed:
+            problems.append(
+                f"Must come before the {visit_name(other)} questionnaire ({other_date})."
+            )
     if visit == END_OF_TREATMENT:
         if end_of_treatment is None:
             problems.append("Record the end of treatment first.")

@@ -370,6 +370,10 @@ def _questionnaire_check(questionnaire: Questionnaire) -> None:
             randomized=allocation and timezone.localdate(allocation.randomized_at),
             first_dose=first_dose(patient),
             end_of_treatment=end and end.date,
+            enrolled=timezone.localdate(patient.enrolled_at),
+            others=Questionnaire.objects.filter(patient=patient)
+            .exclude(pk=questionnaire.pk)
+            .values_list("visit", "completed_on"),
         )
         if problems:
             errors["completed_on"] = problems

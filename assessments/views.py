@@ -315,7 +315,7 @@ def item_labels() -> dict[int, str]:
             {
                 int(row["item"]): row["text"]
                 for row in csv.DictReader(handle)
-                if row["item"].isdigit()
+                if row["item"].isascii() and row["item"].isdigit()
             }
         )
 

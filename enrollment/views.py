@@ -66,7 +66,11 @@ class ScreeningFormView(Permission, FormView):
     @cached_property
     def rescreen_of(self):
         number = self.request.GET.get("rescreen", "")
-        return get_object_or_404(Screening, pk=number) if number.isdigit() else None
+        return (
+            get_object_or_404(Screening, pk=number)
+            if (number.isascii() and number.isdigit())
+            else None
+        )
 
     def get_initial(self):
         if self.rescreen_of is None:

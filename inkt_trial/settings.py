@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "dosing",
     "assessments",
     "safety",
+    "outcomes",
 ]
 
 MIDDLEWARE = [

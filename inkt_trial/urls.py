@@ -9,6 +9,7 @@ from accounts import views as account_views
 from assessments import api as assessments_api
 from dosing import api as dosing_api
 from enrollment import api as enrollment_api
+from outcomes import api as outcomes_api
 from randomization import api as randomization_api
 from safety import api as safety_api
 
@@ -33,6 +34,7 @@ router.register("safety/sae-reports", safety_api.SaeReportViewSet, basename="sae
 router.register(
     "quality-of-life/questionnaires", assessments_api.QuestionnaireViewSet, basename="questionnaire"
 )
+router.register("follow-up", outcomes_api.FollowUpViewSet, basename="followup")
 router.register("dosing/schedules", dosing_api.ScheduleViewSet, basename="schedule")
 router.register("dosing/infusions", dosing_api.InfusionViewSet, basename="infusion")
 router.register("dosing/drug-exposures", dosing_api.DrugExposureViewSet, basename="drugexposure")
@@ -49,6 +51,7 @@ urlpatterns = [
     path("", include("dosing.urls")),
     path("", include("assessments.urls")),
     path("", include("safety.urls")),
+    path("", include("outcomes.urls")),
     path("api/", include(router.urls)),
     path(
         "api/randomization/report/",

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import has_perms
 from dosing.models import Infusion
+from dosing.selectors import first_doses
 from enrollment.api import HistorySerializer, PatientField
 from inkt_trial.audit import history_of
 from inkt_trial.errors import DomainError
@@ -37,7 +38,7 @@ class CtcaeTermViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         q = self.request.query_params.get("q", "").strip()
         if q:
             match = Q(term__icontains=q) | Q(soc__icontains=q)
-            if q.isdigit():
+            if q.isascii() and q.isdigit() and len(q) < 10:
                 match |= Q(meddra_code=int(q))
             terms = terms.filter(match)
         return terms
@@ -57,6 +58,9 @@ class AdverseEventSerializer(serializers.ModelSerializer):
         required=False,
         allow_null=True,
         help_text="The iNKT infusion this event followed (an infusion-related reaction).",
+    )
+    treatment_emergent = serializers.SerializerMethodField(
+        help_text="Onset on or after the first dose of any study treatment (derived when read)."
     )
     reason = serializers.CharField(write_only=True, required=False, help_text="For corrections.")
 
@@ -89,11 +93,16 @@ class AdverseEventSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = [
             "serious",
-            "treatment_emergent",
             "relationship_inkt",
             "relationship_pd1",
             "relationship_regorafenib",
         ]
+
+    def get_treatment_emergent(self, event) -> bool:
+        doses = self.context.get("first_doses")
+        if doses is None:
+            doses = self.context["first_doses"] = first_doses()
+        return rules.treatment_emergent(event.onset, doses.get(event.patient_id))
 
     def create(self, data):
         data.pop("reason", None)

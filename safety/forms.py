@@ -92,7 +92,8 @@ class AdverseEventForm(forms.Form):
 
     def _term(self):
         code = self.data.get("meddra_code") if self.is_bound else self.initial.get("meddra_code")
-        if code in (None, "") or not str(code).isdigit():
+        code = str(code or "")
+        if not (code.isascii() and code.isdigit() and len(code) < 10):
             return None
         return CtcaeTerm.objects.filter(meddra_code=int(code)).first()
 

@@ -72,7 +72,6 @@ class AdverseEvent(ClinicalRecord):
     death_date = models.DateField(null=True, blank=True)
     serious_criteria = models.JSONField(default=list, blank=True)
     serious = models.BooleanField(default=False, editable=False)
-    treatment_emergent = models.BooleanField(default=False, editable=False)
     awareness_at = models.DateTimeField(
         null=True, blank=True, help_text="When the site learnt of a serious event."
     )
@@ -108,6 +107,18 @@ class AdverseEvent(ClinicalRecord):
 
     def __str__(self):
         return f"{self.term.term} grade {self.grade} ({self.onset})"
+
+    @property
+    def treatment_emergent(self) -> bool:
+        """Derived when read, from the doses recorded so far (a dose entered later, dated
+        before the onset, makes the event treatment-emergent). `_first_dose` may be set by a
+        list that fetched the first doses of all its patients at once."""
+        from dosing.selectors import first_dose
+        from safety.rules import treatment_emergent
+
+        if not hasattr(self, "_first_dose"):
+            self._first_dose = first_dose(self.patient)
+        return treatment_emergent(self.onset, self._first_dose)
 
 
 class SaeReport(ClinicalRecord):

@@ -31,6 +31,7 @@ class Event:
     specification: str = ""
     needs_specification: bool = False
     death_date: date | None = None
+    outcome: str = ""
 
 
 def grade_message(grades_defined: tuple[int, ...]) -> str:
@@ -63,12 +64,22 @@ def check_event(event: Event, *, consent: date, today: date) -> dict[str, list[s
     if event.grade == 5:
         if event.death_date is None:
             add("death_date", "A grade 5 event needs the date of death.")
-        elif event.death_date < event.onset:
-            add("death_date", "The death cannot precede the onset of the event.")
+        else:
+            if event.death_date < event.onset:
+                add("death_date", "The death cannot precede the onset of the event.")
+            if event.death_date > today:
+                add("death_date", "Cannot be in the future.")
         if "death" not in event.serious_criteria:
             add("serious_criteria", "A fatal event is serious (criterion: death).")
-    elif "death" in event.serious_criteria:
-        add("grade", "An event with the serious criterion 'death' is grade 5.")
+        if event.outcome and event.outcome != "fatal":
+            add("outcome", "A grade 5 event's outcome is fatal.")
+    else:
+        if "death" in event.serious_criteria:
+            add("grade", "An event with the serious criterion 'death' is grade 5.")
+        if event.outcome == "fatal":
+            add("grade", "An event that caused death is grade 5 in CTCAE.")
+        if event.death_date is not None:
+            add("death_date", "Only a grade 5 event has a date of death.")
     return errors
 
 
@@ -88,40 +99,62 @@ def sae_overdue(awareness: datetime, reported: datetime | None, now: datetime) -
 
 
 def check_sae_times(
-    *, onset: date, awareness: datetime | None, initial_report: datetime | None, now: datetime
+    *,
+    onset: date,
+    serious: bool,
+    awareness: datetime | None,
+    initial_report: datetime | None,
+    now: datetime,
+    first_follow_up: datetime | None = None,
 ) -> dict[str, list[str]]:
-    """The SAE clock: learnt of on or after the onset, reported after learning of it, neither in
-    the future; a report needs the awareness time."""
+    """The SAE clock: a serious event has the time the site learnt of it, on or after the
+    onset; the initial report follows awareness and precedes any follow-up report; neither is
+    in the future. A non-serious event has no clock (and cannot lose one it reported on)."""
     errors: dict[str, list[str]] = {}
-    if awareness is not None:
+
+    def add(field, message):
+        errors.setdefault(field, []).append(message)
+
+    if not serious:
+        if first_follow_up is not None:
+            add("serious_criteria", "Reports were sent for this SAE: it stays serious.")
+        for field, value in (("awareness_at", awareness), ("initial_report_at", initial_report)):
+            if value is not None:
+                add(field, "Only for a serious event (give its serious criteria).")
+        return errors
+    if awareness is None:
+        add("awareness_at", "When did the site learn of this SAE?")
+    else:
         if awareness.date() < onset:
-            errors.setdefault("awareness_at", []).append("Cannot be before the onset.")
+            add("awareness_at", "Cannot be before the onset.")
         if awareness > now:
-            errors.setdefault("awareness_at", []).append("Cannot be in the future.")
+            add("awareness_at", "Cannot be in the future.")
     if initial_report is not None:
-        if awareness is None:
-            errors.setdefault("initial_report_at", []).append(
-                "A report is for a serious event: give the awareness time first."
-            )
-        elif initial_report < awareness:
-            errors.setdefault("initial_report_at", []).append(
-                "The report cannot precede the site's awareness of the event."
-            )
+        if awareness is not None and initial_report < awareness:
+            add("initial_report_at", "The report cannot precede the site's awareness of the event.")
         if initial_report > now:
-            errors.setdefault("initial_report_at", []).append("Cannot be in the future.")
+            add("initial_report_at", "Cannot be in the future.")
+    if first_follow_up is not None and (initial_report is None or initial_report > first_follow_up):
+        add(
+            "initial_report_at",
+            f"A follow-up report was sent on {first_follow_up:%Y-%m-%d %H:%M}: the initial report "
+            "came before it.",
+        )
     return errors
 
 
 def check_follow_up(
     *,
     serious: bool,
+    kind: str = "follow_up",
     initial_report: datetime | None,
     sent: datetime,
     now: datetime,
     final_sent: datetime | None,
+    last_sent: datetime | None = None,
 ) -> dict[str, list[str]]:
     """A follow-up report: of a serious event, after its initial report, not in the future,
-    and nothing after the final report."""
+    and nothing after the final report; a final report comes after every other report."""
     errors: dict[str, list[str]] = {}
     if not serious:
         errors["event"] = ["Only serious adverse events have follow-up reports."]
@@ -133,6 +166,10 @@ def check_follow_up(
         errors.setdefault("sent_at", []).append("Cannot be in the future.")
     if final_sent is not None:
         errors.setdefault("kind", []).append("The final report was already sent.")
+    if kind == "final" and last_sent is not None and sent < last_sent:
+        errors.setdefault("sent_at", []).append(
+            f"The final report comes after the last one ({last_sent:%Y-%m-%d %H:%M})."
+        )
     return errors
 
 

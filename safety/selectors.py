@@ -10,7 +10,7 @@ from safety.models import DRUGS, AdverseEvent
 
 def safety_table(user) -> tables.Table:
     """The treatment-emergent adverse events of the safety population, by arm as this user may
-    see it (arm codes for a masked statistician, who then gets no iNKT-only section). A fixed
+    see it (arm codes for a masked statistician, who then gets no iNKT-only rows). A fixed
     number of queries, whatever the number of patients."""
     doses = first_doses()
     allocations = Allocation.objects.select_related("slot").filter(patient_id__in=list(doses))
@@ -30,13 +30,17 @@ def safety_table(user) -> tables.Table:
     unmasked = can_see_arms(user)
     arms = tuple(ARMS) if unmasked else tuple(sorted(set(population.values()))) or ARM_CODES
     return tables.safety_table(
-        population, events, arms=arms, infusion_arm=RPI if unmasked else None
+        population,
+        events,
+        arms=arms,
+        infusion_arm=RPI if unmasked else None,
+        hidden_terms=() if unmasked else tables.INFUSION_TERMS,
     )
 
 
 def patient_events(patient):
-    return (
-        AdverseEvent.objects.filter(patient=patient)
-        .select_related("term", "infusion")
-        .prefetch_related("reports")
-    )
+    events = list(AdverseEvent.objects.filter(patient=patient).select_related("term", "infusion"))
+    first = first_doses([patient.pk]).get(patient.pk)
+    for event in events:
+        event._first_dose = first
+    return events

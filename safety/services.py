@@ -3,9 +3,9 @@
 from django.db import transaction
 from django.utils import timezone
 
-from dosing.selectors import first_dose
 from enrollment.models import Patient
 from inkt_trial.errors import DomainError
+from outcomes.services import recorded_death
 from randomization.protocol import RPI
 from safety import ctcae, rules
 from safety.models import DRUGS, RELATIONSHIP, AdverseEvent, SaeReport
@@ -46,18 +46,24 @@ def _check(event: AdverseEvent, patient: Patient) -> None:
             term.meddra_code, term.soc, term.term, term.grades, term.definition
         ).needs_specification,
         death_date=event.death_date,
+        outcome=event.outcome,
     )
     errors = rules.check_event(
         facts, consent=patient.screening.consent_date, today=timezone.localdate()
     )
     serious = bool(event.serious_criteria)
-    if serious and event.awareness_at is None:
-        errors.setdefault("awareness_at", []).append("When did the site learn of this SAE?")
+    first_follow_up = (
+        event.reports.order_by("sent_at").values_list("sent_at", flat=True).first()
+        if event.pk
+        else None
+    )
     for field, problems in rules.check_sae_times(
         onset=event.onset,
+        serious=serious,
         awareness=_local(event.awareness_at),
         initial_report=_local(event.initial_report_at),
         now=_local(timezone.now()),
+        first_follow_up=_local(first_follow_up),
     ).items():
         errors.setdefault(field, []).extend(problems)
     infusion = event.infusion
@@ -69,8 +75,11 @@ def _check(event: AdverseEvent, patient: Patient) -> None:
             problems = rules.infusion_link_problems(onset=event.onset, infused_on=given)
         if problems:
             errors["infusion"] = problems
-    if event.grade == 5 and event.outcome != "fatal":
-        errors.setdefault("outcome", []).append("A grade 5 event's outcome is fatal.")
+    death = recorded_death(patient)
+    if event.grade == 5 and death is not None and event.death_date not in (None, death):
+        errors.setdefault("death_date", []).append(
+            f"The follow-up record has the death on {death}."
+        )
     allocation = getattr(patient, "allocation", None)
     if (allocation is None or allocation.arm != RPI) and event.action_inkt not in (
         "none",
@@ -80,7 +89,6 @@ def _check(event: AdverseEvent, patient: Patient) -> None:
     if errors:
         raise DomainError("The adverse event was not saved.", field_errors=errors)
     event.serious = serious
-    event.treatment_emergent = rules.treatment_emergent(event.onset, first_dose(patient))
     if allocation is None or allocation.arm != RPI:
         event.relationship_inkt = "not_applicable"
         event.action_inkt = "not_applicable"
@@ -161,8 +169,11 @@ def sae_report_record(*, event: AdverseEvent, by, kind: str, sent_at, informatio
     if not (information or "").strip():
         errors["information"] = ["Say what the report adds."]
     final = event.reports.filter(kind=SaeReport.FINAL).first()
+    last = event.reports.order_by("-sent_at").values_list("sent_at", flat=True).first()
     for field, problems in rules.check_follow_up(
         serious=event.serious,
+        kind=kind,
+        last_sent=_local(last),
         initial_report=_local(event.initial_report_at),
         sent=_local(sent_at),
         now=_local(timezone.now()),

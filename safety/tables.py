@@ -91,10 +91,13 @@ def safety_table(
     *,
     arms: Sequence[str],
     infusion_arm: str | None = None,
+    hidden_terms: Sequence[str] = (),
 ) -> Table:
     """`population`: patient -> arm, the safety population only; `events`: treatment-emergent
     events (events of patients outside the population are ignored). `infusion_arm`: the arm whose
-    IRR/CRS rows are shown (None: not shown, e.g. for a masked reader)."""
+    IRR/CRS rows are shown (None: not shown). `hidden_terms`: terms left out of the SOC and term
+    rows (for a masked reader, the iNKT cells' own reactions would name the arm); they still
+    count in the summary."""
     arms = tuple(arms)
     unknown = sorted({arm for arm in population.values()} - set(arms))
     if unknown:
@@ -119,6 +122,8 @@ def safety_table(
     by_soc: dict[str, dict[str, list[Event]]] = defaultdict(lambda: defaultdict(list))
     by_term: dict[tuple[str, str], dict[str, list[Event]]] = defaultdict(lambda: defaultdict(list))
     for event in events:
+        if event.term in hidden_terms:
+            continue
         arm = population[event.patient]
         by_soc[event.soc][arm].append(event)
         by_term[(event.soc, event.term)][arm].append(event)

@@ -15,6 +15,8 @@ from accounts import roles
 from assessments import services as imaging_services
 from dosing import services as dosing_services
 from enrollment import services
+from outcomes import services as outcomes_services
+from outcomes.models import FollowUp
 from randomization import services as randomization_services
 from safety import services as safety_services
 from safety.models import CtcaeTerm
@@ -130,6 +132,12 @@ EXPECTED = {
     "assessments:questionnaire": CLINICAL_READERS,
     "assessments:questionnaire_edit": {COORD, DM},
     "assessments:questionnaire_history": CLINICAL_READERS,
+    "followup-list": CLINICAL_CARE,
+    "followup-detail": CLINICAL_CARE,
+    "followup-history": CLINICAL_CARE,
+    "outcomes:followup_create": {COORD, DM},
+    "outcomes:followup_edit": {COORD, DM},
+    "outcomes:followup_history": CLINICAL_CARE,
     "ctcaeterm-list": CLINICAL_CARE,
     "ctcaeterm-detail": CLINICAL_CARE,
     "admin:index": {DM},
@@ -212,6 +220,8 @@ def world(make_user, coordinator, investigator, values, enrol):
         "safety:causality": {"pk": sae_report.event_id},
         "safety:report_create": {"pk": sae_report.event_id},
         "questionnaire-": {"pk": questionnaire.pk},
+        "followup": {"pk": world_followup(rpi, coordinator).pk},
+        "outcomes:followup_": {"pk": FollowUp.objects.get(patient=rpi).pk},
         "assessments:questionnaire": {"pk": questionnaire.pk},
         "reading-": {"scan_id": imaging["scan"].pk},
         "assessments:read": {"scan_id": imaging["scan"].pk},
@@ -306,6 +316,12 @@ def world_questionnaire(patient, coordinator):
         visit="baseline",
         completed_on=timezone.localdate() - timedelta(days=1),
         answers={"1": 2},
+    )
+
+
+def world_followup(patient, coordinator):
+    return outcomes_services.followup_record(
+        patient=patient, by=coordinator, kind="contact", date=timezone.localdate()
     )
 
 

@@ -196,4 +196,40 @@ def test_item_numbers_as_text_and_unknown_items():
     assert qlqc30.check_answers({"1": 2, "30": None})[1] == 2
     with pytest.raises(qlqc30.AnswerError) as refused:
         qlqc30.check_answers({"31": 1, "x": 2, 2: 5})
-    assert set(refused.value.problems) == {31, "x", 2}
+    assert set(refused.value.problems) == {"31", "x", 2}
+    for odd in ("²", "0" * 40 + "1", "-1", " 1"):
+        with pytest.raises(qlqc30.AnswerError):
+            qlqc30.check_answers({odd: 1})
+    with pytest.raises(qlqc30.AnswerError, match="answered twice"):
+        qlqc30.check_answers({"1": 1, "01": 4})
+
+
+def test_visits_keep_their_order_and_open_with_their_window():
+    day = date(2026, 3, 1)
+    known = dict(
+        consent=day,
+        today=day + timedelta(days=300),
+        randomized=day,
+        first_dose=day + timedelta(days=1),
+        end_of_treatment=None,
+        enrolled=day,
+    )
+    # visit 2: 112 days from enrolment, window opens 7 days before
+    assert (
+        "due from 2026-06-14" in qlqc30.check_date("visit-2", day + timedelta(days=104), **known)[0]
+    )
+    assert qlqc30.check_date("visit-2", day + timedelta(days=105), **known) == []
+    others = [
+        ("baseline", day),
+        ("visit-1", day + timedelta(days=60)),
+        ("visit-3", day + timedelta(days=170)),
+    ]
+    assert (
+        "after the Visit 1 (week 8)"
+        in qlqc30.check_date("visit-2", day + timedelta(days=60), **known, others=others)[-1]
+    )
+    assert (
+        "before the Visit 3 (week 24)"
+        in qlqc30.check_date("visit-2", day + timedelta(days=171), **known, others=others)[-1]
+    )
+    assert qlqc30.check_date("visit-2", day + timedelta(days=112), **known, others=others) == []

@@ -212,3 +212,4 @@ def test_safety_table_matches_a_hand_count(
     masked = api_as(statistician).get("/api/safety/tables/").json()
     assert {x["arm"] for r in masked for x in r["arms"]} <= {"RPI", "RP", "A", "B"}
     assert all(r["section"] != "infusion_reactions" for r in masked)
+    assert all("Infusion" not in r["term"] and "Injury" not in r["soc"] for r in masked)

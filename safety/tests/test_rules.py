@@ -71,21 +71,26 @@ def test_sae_clock_checks():
     now = datetime(2026, 5, 10, 12, 0)
     onset = date(2026, 5, 8)
     ok = rules.check_sae_times(
-        onset=onset, awareness=now - timedelta(hours=30), initial_report=now, now=now
+        onset=onset, serious=True, awareness=now - timedelta(hours=30), initial_report=now, now=now
     )
     assert ok == {}
     errors = rules.check_sae_times(
         onset=onset,
+        serious=True,
         awareness=datetime(2026, 5, 7, 9, 0),
         initial_report=datetime(2026, 5, 7, 8, 0),
         now=now,
     )
     assert errors["awareness_at"] == ["Cannot be before the onset."]
     assert "precede" in errors["initial_report_at"][0]
-    errors = rules.check_sae_times(onset=onset, awareness=None, initial_report=now, now=now)
-    assert "awareness time first" in errors["initial_report_at"][0]
+    errors = rules.check_sae_times(
+        onset=onset, serious=True, awareness=None, initial_report=now, now=now
+    )
+    assert "When did the site learn" in errors["awareness_at"][0]
     future = now + timedelta(minutes=5)
-    errors = rules.check_sae_times(onset=onset, awareness=future, initial_report=future, now=now)
+    errors = rules.check_sae_times(
+        onset=onset, serious=True, awareness=future, initial_report=future, now=now
+    )
     assert "future" in errors["awareness_at"][0] and "future" in errors["initial_report_at"][-1]
 
 
@@ -119,3 +124,59 @@ def test_infusion_link():
         in rules.infusion_link_problems(onset=date(2026, 1, 1), infused_on=date(2026, 1, 2))[0]
     )
     assert "not given" in rules.infusion_link_problems(onset=date(2026, 1, 1), infused_on=None)[0]
+
+
+def test_sae_clock_of_a_non_serious_event_and_with_follow_ups():
+    now = datetime(2026, 5, 10, 12, 0)
+    onset = date(2026, 5, 8)
+    plain = rules.check_sae_times(
+        onset=onset, serious=False, awareness=now, initial_report=None, now=now
+    )
+    assert "Only for a serious event" in plain["awareness_at"][0]
+    reported = rules.check_sae_times(
+        onset=onset,
+        serious=False,
+        awareness=None,
+        initial_report=None,
+        now=now,
+        first_follow_up=now - timedelta(hours=1),
+    )
+    assert "stays serious" in reported["serious_criteria"][0]
+    late_initial = rules.check_sae_times(
+        onset=onset,
+        serious=True,
+        awareness=now - timedelta(days=1),
+        initial_report=now,
+        now=now,
+        first_follow_up=now - timedelta(hours=1),
+    )
+    assert "came before it" in late_initial["initial_report_at"][0]
+
+
+def test_final_report_is_the_last_one():
+    now = datetime(2026, 5, 10, 12, 0)
+    fine = dict(serious=True, initial_report=now - timedelta(days=3), now=now, final_sent=None)
+    early = rules.check_follow_up(
+        **fine, kind="final", sent=now - timedelta(days=2), last_sent=now - timedelta(days=1)
+    )
+    assert "comes after the last one" in early["sent_at"][0]
+    assert (
+        rules.check_follow_up(**fine, kind="final", sent=now, last_sent=now - timedelta(days=1))
+        == {}
+    )
+
+
+def test_death_dates_and_the_fatal_outcome():
+    future = errors(
+        grade=5, death_date=TODAY + timedelta(days=1), serious_criteria=("death",), outcome="fatal"
+    )
+    assert "future" in future["death_date"][0]
+    fatal_grade_3 = errors(grade=3, outcome="fatal")
+    assert "grade 5 in CTCAE" in fatal_grade_3["grade"][0]
+    assert "Only a grade 5" in errors(grade=3, death_date=date(2026, 3, 1))["death_date"][0]
+    assert (
+        "outcome is fatal"
+        in errors(
+            grade=5, death_date=date(2026, 3, 1), serious_criteria=("death",), outcome="recovered"
+        )["outcome"][0]
+    )

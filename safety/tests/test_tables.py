@@ -65,8 +65,12 @@ def test_infusion_reactions_for_the_infusion_arm_only():
     )
     assert irr.counts["RPI"].by_worst_grade[2] == 1
     assert (crs.term, crs.counts["RPI"].patients) == ("Cytokine release syndrome", 0)
-    masked = safety_table(POPULATION, EVENTS, arms=("RPI", "RP"))
+    masked = safety_table(
+        POPULATION, EVENTS, arms=("RPI", "RP"), hidden_terms=("Infusion related reaction",)
+    )
     assert masked.infusion == []
+    assert all(r.soc != IRR_SOC for r in masked.rows)
+    assert {k: v for k, _, v in masked.summary}["any"] == {"RPI": 2, "RP": 1}
 
 
 def test_refusals():

@@ -124,3 +124,23 @@ def test_questionnaire_pages(client_as, coordinator, rp):
     assert questionnaire.scores["QL2"] == 50
     detail = client.get(f"/questionnaires/{questionnaire.pk}/").content.decode()
     assert "50.0" in detail and "missing" in detail
+
+
+def test_odd_input_is_refused_never_a_500(client_as, api_as, coordinator, rp):
+    client = client_as(coordinator)
+    client.raise_request_exception = False
+    for code_typed in ("²", "9" * 30):
+        page = client.post(
+            f"/patients/{rp.study_id}/adverse-events/new/", ae_form(meddra_code=code_typed)
+        )
+        shown = page.content.decode()
+        assert page.status_code == 200
+        assert "Not a CTCAE v5.0 term." in shown or "Enter a whole number." in shown
+    api = api_as(coordinator)
+    api.raise_request_exception = False
+    for q in ("²", "9" * 30):
+        assert api.get("/api/safety/ctcae-terms/", {"q": q}).status_code == 200
+    scored = api.post(
+        "/api/quality-of-life/questionnaires/score/", {"answers": {"²": 1}}, format="json"
+    )
+    assert scored.status_code == 400 and "no such item" in scored.json()["answers"][0]

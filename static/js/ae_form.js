@@ -49,4 +49,5 @@
     if (!page.results.length) options.replaceChildren(el("div", { class: "list-group-item text-muted" }, "No CTCAE v5.0 term matches."));
   }
   search.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(find, 200); });
+  if (search.value.trim()) find(); // typed before this script ran
 })();

@@ -1,0 +1,18 @@
+from django import template
+
+from outcomes.models import FollowUp
+
+register = template.Library()
+
+
+@register.inclusion_tag("outcomes/_followup_panel.html", takes_context=True)
+def followup_panel(context, patient):
+    """The follow-up box of a patient page. Nothing for a user who may not see it."""
+    if not context["request"].user.has_perm("outcomes.view_followup"):
+        return {"visible": False}
+    return {
+        "visible": True,
+        "patient": patient,
+        "perms": context["perms"],
+        "records": FollowUp.objects.filter(patient=patient),
+    }

@@ -1,0 +1,111 @@
+"""Follow-up records through the services, the API and the pages; the death date kept the same
+in the follow-up and in a fatal adverse event."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from inkt_trial.audit import history_of
+from inkt_trial.errors import DomainError
+from outcomes import services
+from outcomes.models import FollowUp
+from safety import services as safety_services
+from safety.models import CtcaeTerm
+
+pytestmark = pytest.mark.django_db
+
+
+def days_ago(n):
+    return timezone.localdate() - timedelta(days=n)
+
+
+@pytest.fixture
+def patient(randomized):
+    return randomized("RP", days_ago=20, consent_date=days_ago(30), screening_date=days_ago(29))
+
+
+def fatal_event(patient, by, died):
+    return safety_services.ae_record(
+        patient=patient,
+        by=by,
+        term=CtcaeTerm.objects.get(term="Sepsis"),
+        grade=5,
+        onset=died - timedelta(days=2),
+        death_date=died,
+        serious_criteria=["death"],
+        outcome="fatal",
+        awareness_at=timezone.now(),
+    )
+
+
+def test_death_consistent_with_a_fatal_adverse_event(patient, coordinator):
+    fatal_event(patient, coordinator, days_ago(3))
+    with pytest.raises(DomainError) as refused:
+        services.followup_record(
+            patient=patient, by=coordinator, kind="death", date=days_ago(4), cause="Sepsis"
+        )
+    assert "fatal adverse event records the death on" in refused.value.field_errors["date"][0]
+    death = services.followup_record(
+        patient=patient, by=coordinator, kind="death", date=days_ago(3), cause="Sepsis"
+    )
+    with pytest.raises(DomainError) as refused:
+        fatal_event(patient, coordinator, days_ago(2))
+    assert "follow-up record has the death on" in refused.value.field_errors["death_date"][0]
+    with pytest.raises(DomainError):
+        services.followup_record(patient=patient, by=coordinator, kind="contact", date=days_ago(1))
+    confirm = services.followup_record(
+        patient=patient, by=coordinator, kind="contact", date=days_ago(1), alive=False
+    )
+    assert confirm.alive is False
+    fixed = services.followup_correct(
+        record=death, by=coordinator, reason="Hospital letter", cause="Septic shock"
+    )
+    assert history_of(fixed)[0]["reason"] == "Hospital letter"
+
+
+def test_death_before_a_known_alive_date_is_refused(patient, coordinator):
+    safety_services.ae_record(
+        patient=patient,
+        by=coordinator,
+        term=CtcaeTerm.objects.get(term="Fatigue"),
+        grade=1,
+        onset=days_ago(2),
+    )
+    with pytest.raises(DomainError) as refused:
+        services.followup_record(
+            patient=patient, by=coordinator, kind="death", date=days_ago(5), cause="Unknown"
+        )
+    assert f"alive on {days_ago(2)}" in refused.value.field_errors["date"][0]
+
+
+def test_through_the_api_and_the_pages(api_as, client_as, patient, coordinator, make_user):
+    api = api_as(coordinator)
+    body = {"study_id": patient.study_id, "kind": "new_therapy", "date": str(days_ago(2))}
+    refused = api.post("/api/follow-up/", body, format="json")
+    assert refused.status_code == 400 and "therapy" in refused.json()
+    created = api.post("/api/follow-up/", {**body, "therapy": "TACE"}, format="json")
+    assert created.status_code == 201
+    url = f"/api/follow-up/{created.json()['id']}/"
+    assert api.patch(url, {"therapy": "TACE x2"}, format="json").status_code == 400
+    assert (
+        api.patch(url, {"therapy": "TACE x2", "reason": "typo"}, format="json").status_code == 200
+    )
+    client = client_as(coordinator)
+    page = client.post(
+        f"/patients/{patient.study_id}/follow-up/new/",
+        {"kind": "contact", "date": str(days_ago(1)), "alive": "True"},
+    )
+    assert page.status_code == 302
+    assert FollowUp.objects.filter(patient=patient, kind="contact", alive=True).exists()
+    shown = client.get(f"/patients/{patient.study_id}/").content.decode()
+    assert "TACE x2" in shown and "Survival contact" in shown
+    future = client.post(
+        f"/patients/{patient.study_id}/follow-up/new/",
+        {"kind": "contact", "date": str(days_ago(-1)), "alive": "True"},
+    )
+    assert "Cannot be in the future." in future.content.decode()
+    for role in ("radiologist", "adjudicator", "statistician"):
+        assert (
+            api_as(make_user(role, username=f"f-{role}")).get("/api/follow-up/").status_code == 403
+        )

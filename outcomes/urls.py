@@ -1,0 +1,21 @@
+from django.urls import path
+
+from enrollment.views import HistoryView
+from outcomes import views
+from outcomes.models import FollowUp
+
+app_name = "outcomes"
+
+urlpatterns = [
+    path(
+        "patients/<str:study_id>/follow-up/new/",
+        views.FollowUpCreateView.as_view(),
+        name="followup_create",
+    ),
+    path("follow-up/<int:pk>/edit/", views.FollowUpEditView.as_view(), name="followup_edit"),
+    path(
+        "follow-up/<int:pk>/history/",
+        HistoryView.as_view(model=FollowUp),
+        name="followup_history",
+    ),
+]
