@@ -203,3 +203,16 @@ def start_regorafenib(coordinator):
         )
 
     return start
+
+
+@pytest.fixture
+def trial_users(make_user, coordinator, investigator, statistician):
+    """The users the synthetic trial generator expects, by their demo names."""
+    return {
+        "coordinator": coordinator,
+        "investigator": investigator,
+        "statistician": statistician,
+        "radiologist": make_user(roles.RADIOLOGIST, "radiologist"),
+        "radiologist2": make_user(roles.RADIOLOGIST, "radiologist2"),
+        "adjudicator": make_user(roles.ADJUDICATOR, "adjudicator"),
+    }

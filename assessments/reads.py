@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
 from assessments import recist
@@ -245,6 +245,55 @@ def visit_schedule(enrolled: date, *, until: date) -> list[tuple[int, date, date
             )
         )
         k += 1
+
+
+@dataclass(frozen=True)
+class SignedRead:
+    """A reader's signed read of one scan, as the accepted series needs it."""
+
+    scan_id: int
+    scan_date: date
+    baseline: bool
+    data: dict
+
+
+def accepted(
+    reads_1: Iterable[SignedRead],
+    reads_2: Iterable[SignedRead],
+    adjudications: Iterable[tuple[date, int]],
+    *,
+    enrolled: date,
+    cutoff: date | None = None,
+) -> dict[Criterion, SeriesResult] | None:
+    """The series the endpoints use, by criterion: over the scans both readers signed (up to
+    `cutoff` when given), the readers' own when they agree on both criteria, else the reader
+    the adjudicator accepted for that extent of scans (an adjudication covering it or a later
+    extent). None while there is no follow-up signed by both, or a discordance is pending."""
+    kept = [
+        {r.scan_id: r for r in reads if cutoff is None or r.scan_date <= cutoff}
+        for reads in (reads_1, reads_2)
+    ]
+    shared = set(kept[0]) & set(kept[1])
+    if len(shared) < 2:
+        return None
+
+    def both_criteria(reads: dict[int, SignedRead]):
+        ordered = sorted((reads[i] for i in shared), key=lambda r: (not r.baseline, r.scan_date))
+        if not ordered[0].baseline:
+            return None
+        pairs = [(r.scan_date, r.data) for r in ordered]
+        return {c: evaluate_series(pairs, enrolled=enrolled, criterion=c) for c in Criterion}
+
+    series = [both_criteria(reads) for reads in kept]
+    if series[0] is None or series[1] is None:
+        return None
+    if not any(disagreements(series[0][c], series[1][c]) for c in Criterion):
+        return series[0]
+    until = max(kept[0][i].scan_date for i in shared)
+    covering = sorted((day, slot) for day, slot in adjudications if day >= until)
+    if not covering:
+        return None
+    return series[covering[0][1] - 1]
 
 
 def to_json(read: Baseline | FollowUp) -> dict:

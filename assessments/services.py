@@ -191,10 +191,16 @@ def read_lock(*, read: Read, reader, password: str) -> Read:
     if any(scan.pk not in signed for scan in earlier):
         raise DomainError("Sign the reads of the earlier scans of this case first.")
     check_signature_password(reader, password)
+    return _sign(read, reader)
+
+
+def _sign(read: Read, reader, *, note: str = "") -> Read:
+    """Lock a checked read (the password included; the synthetic trial generator adds a note
+    that its reads are synthetic)."""
     read.locked_at = timezone.now()
     read.signature_meaning = (
         f"I, {reader.get_full_name() or reader.username}, sign my read of "
-        f"{read.assignment.reading_label} of {read.scan.scan_date} as final."
+        f"{read.assignment.reading_label} of {read.scan.scan_date} as final.{note}"
     )
     read.save_with_reason("Read locked by electronic signature", by=reader)
     return read
@@ -269,19 +275,35 @@ def imaging_status(patient: Patient) -> str:
 
 def accepted_series(patient: Patient, criterion: Criterion) -> SeriesResult | None:
     """The series the endpoints use: the readers' when they agree, else the one the
-    adjudicator accepted for the same extent of scans."""
-    comparison = _comparison(patient)
-    found = discordance(patient)
-    if comparison is None or found is None:
+    adjudicator accepted for the same extent of scans (read_rules.accepted)."""
+    found = accepted_by_criterion(patient)
+    return None if found is None else found[criterion]
+
+
+def signed_reads(assignment_ids) -> dict[int, list[read_rules.SignedRead]]:
+    """Assignment id -> its signed reads, for any number of assignments in one query."""
+    found: dict[int, list[read_rules.SignedRead]] = {a: [] for a in assignment_ids}
+    for assignment_id, scan_id, scan_date, kind, data in Read.objects.filter(
+        assignment_id__in=list(assignment_ids), locked_at__isnull=False
+    ).values_list("assignment_id", "scan_id", "scan__scan_date", "scan__kind", "data"):
+        found[assignment_id].append(
+            read_rules.SignedRead(scan_id, scan_date, kind == Scan.BASELINE, data)
+        )
+    return found
+
+
+def accepted_by_criterion(patient: Patient, *, cutoff=None):
+    assignments = list(ReaderAssignment.objects.filter(patient=patient).order_by("slot"))
+    if len(assignments) != 2:
         return None
-    assignments, shared, until = comparison
-    slot = 1
-    if found:
-        adjudication = Adjudication.objects.filter(patient=patient, covers_until=until).first()
-        if adjudication is None:
-            return None
-        slot = adjudication.accepted_slot
-    return series(assignments[slot - 1], criterion, locked_only=True, scan_ids=shared)
+    reads = signed_reads([a.pk for a in assignments])
+    return read_rules.accepted(
+        reads[assignments[0].pk],
+        reads[assignments[1].pk],
+        Adjudication.objects.filter(patient=patient).values_list("covers_until", "accepted_slot"),
+        enrolled=_enrolled(patient),
+        cutoff=cutoff,
+    )
 
 
 @transaction.atomic

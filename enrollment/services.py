@@ -204,10 +204,16 @@ def screening_confirm(*, screening: Screening, by, password: str, version: int) 
     if not screening.consent_date:
         raise DomainError(f"{screening} has no informed consent on file.")
     check_signature_password(by, password)
+    return _enrol(screening, by)
+
+
+def _enrol(screening: Screening, by, *, meaning: str = SIGNATURE_MEANING) -> Patient:
+    """The signed confirmation and the study ID (callers have checked everything, the
+    password included; the synthetic trial generator marks its meaning as synthetic)."""
     now = timezone.now()
     screening.confirmed_by = by
     screening.confirmed_at = now
-    screening.signature_meaning = SIGNATURE_MEANING.format(
+    screening.signature_meaning = meaning.format(
         name=by.get_full_name() or by.username, number=screening.screening_number
     )
     screening.save_with_reason("Eligibility confirmed by electronic signature", by=by)

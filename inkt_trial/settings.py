@@ -247,3 +247,6 @@ LOGGING = {
 # QLQ-C30: the questionnaire's wording is EORTC copyright. A site that holds the licence may
 # point this at a CSV (columns item,text) to show it; otherwise short neutral labels are shown.
 QLQC30_WORDING_FILE = os.environ.get("QLQC30_WORDING_FILE", "")
+
+# Written into every endpoint run and export, beside the lifelines and Python versions.
+SOFTWARE_VERSION = "0.7.0"

@@ -35,6 +35,7 @@ router.register(
     "quality-of-life/questionnaires", assessments_api.QuestionnaireViewSet, basename="questionnaire"
 )
 router.register("follow-up", outcomes_api.FollowUpViewSet, basename="followup")
+router.register("outcomes/runs", outcomes_api.RunViewSet, basename="endpointrun")
 router.register("dosing/schedules", dosing_api.ScheduleViewSet, basename="schedule")
 router.register("dosing/infusions", dosing_api.InfusionViewSet, basename="infusion")
 router.register("dosing/drug-exposures", dosing_api.DrugExposureViewSet, basename="drugexposure")

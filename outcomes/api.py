@@ -1,14 +1,20 @@
 import django_filters
-from drf_spectacular.utils import extend_schema
+from django.http import HttpResponse, JsonResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
+from accounts.permissions import has_perms
 from enrollment.api import HistorySerializer, PatientField
 from inkt_trial.audit import history_of
 from inkt_trial.errors import DomainError
-from outcomes import services
-from outcomes.models import FollowUp
+from outcomes import exports, services
+from outcomes.models import EndpointRun, FollowUp
+from randomization.selectors import can_see_arms
 
 
 class FollowUpSerializer(serializers.ModelSerializer):
@@ -60,3 +66,200 @@ class FollowUpViewSet(
     @action(detail=True, methods=["get"])
     def history(self, request, pk=None):
         return Response(HistorySerializer(history_of(self.get_object()), many=True).data)
+
+
+# Endpoint runs ---------------------------------------------------------------------------------
+
+
+class RunSerializer(serializers.ModelSerializer):
+    state = serializers.SerializerMethodField(
+        help_text="queued, running, done, failed, or stalled (running without a heartbeat)."
+    )
+    requested_by = serializers.StringRelatedField()
+
+    class Meta:
+        model = EndpointRun
+        fields = [
+            "id",
+            "cutoff",
+            "death_is_ttd_event",
+            "state",
+            "progress",
+            "step",
+            "error",
+            "requested_by",
+            "requested_at",
+            "started_at",
+            "finished_at",
+            "attempts",
+            "software_version",
+            "data_digest",
+            "patients",
+        ]
+        read_only_fields = [f for f in fields if f not in ("cutoff", "death_is_ttd_event")]
+
+    def get_state(self, run) -> str:
+        return services.run_state(run)
+
+    def create(self, data):
+        return services.run_start(by=self.context["request"].user, **data)
+
+
+class QueueUnavailableError(APIException):
+    status_code = 503
+    default_code = "queue_unavailable"
+
+
+def masked_for(request) -> bool:
+    return not can_see_arms(request.user) or request.query_params.get("arms") == "codes"
+
+
+class RunViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Endpoint runs. POST a `cutoff` (and `death_is_ttd_event` for the sensitivity analysis):
+    a Celery worker computes the run from one consistent snapshot; poll the run for its
+    `state` and `progress`. Then `.../results/` (JSON) and `.../export/<adtte|responses|
+    summary>/<csv|json>/`; `?arms=codes` gives arm codes (always, for a masked statistician).
+    A failed or stalled run is retried with POST `.../retry/`; `compare/?a=&b=` compares two."""
+
+    serializer_class = RunSerializer
+
+    def get_queryset(self):
+        return EndpointRun.objects.select_related("requested_by").defer("results")
+
+    def create(self, request, *args, **kwargs):
+        try:
+            return super().create(request, *args, **kwargs)
+        except services.QueueUnavailable as error:
+            raise QueueUnavailableError(error.message) from None
+
+    def done(self) -> EndpointRun:
+        run = get_object_or_404(EndpointRun, pk=self.kwargs["pk"])
+        if run.status != EndpointRun.DONE:
+            raise DomainError(f"Run {run.pk} is {services.run_state(run)}: no results yet.")
+        return run
+
+    @extend_schema(request=None, responses=RunSerializer)
+    @action(
+        detail=True, methods=["post"], permission_classes=[has_perms("outcomes.add_endpointrun")]
+    )
+    def retry(self, request, pk=None):
+        try:
+            run = services.run_retry(run=self.get_object(), by=request.user)
+        except services.QueueUnavailable as error:
+            raise QueueUnavailableError(error.message) from None
+        return Response(self.get_serializer(run).data)
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["get"])
+    def results(self, request, pk=None):
+        """The run's per-arm summary (and its conventions); the per-patient rows are in the
+        exports."""
+        run = self.done()
+        labels = exports.arm_labels(run.results, masked_for(request))
+        summary = run.results["summary"]
+        relabel = lambda by_arm: {labels[a]: v for a, v in by_arm.items()}  # noqa: E731
+        return Response(
+            {
+                "run": RunSerializer(run).data,
+                "conventions": run.results["conventions"],
+                "params": run.results["params"],
+                "n": relabel(run.results["n"]),
+                "response": {
+                    c: {
+                        k: relabel(v) if isinstance(v, dict) and set(v) <= set(labels) else v
+                        for k, v in entry.items()
+                    }
+                    for c, entry in summary["response"].items()
+                },
+                "survival": {
+                    p: {**entry, "arms": relabel(entry["arms"])}
+                    for p, entry in summary["survival"].items()
+                },
+                "os_1_year": relabel(summary["os_1_year"]),
+            }
+        )
+
+    @extend_schema(
+        responses={
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, "application/json"): OpenApiTypes.OBJECT,
+        }
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"export/(?P<table>adtte|responses|summary)/(?P<kind>csv|json)",
+    )
+    def export(self, request, pk=None, table=None, kind=None):
+        run = self.done()
+        meta = {
+            "computed_at": run.finished_at.isoformat(),
+            "software_version": run.software_version,
+        }
+        found = exports.rows(run.results, table, masked=masked_for(request), meta=meta)
+        name = f"nct05962450-run{run.pk}-{table}-cutoff{run.cutoff}.{kind}"
+        if kind == "csv":
+            response = HttpResponse(exports.to_csv(found), content_type="text/csv; charset=utf-8")
+        else:
+            response = JsonResponse(
+                {
+                    "study": "NCT05962450",
+                    "run": run.pk,
+                    "cutoff": run.cutoff.isoformat(),
+                    "computed_at": meta["computed_at"],
+                    "software_version": run.software_version,
+                    "data_digest": run.data_digest,
+                    "conventions": run.results["conventions"],
+                    "rows": found,
+                }
+            )
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+    @extend_schema(
+        parameters=[OpenApiParameter("a", int), OpenApiParameter("b", int)],
+        responses=OpenApiTypes.OBJECT,
+    )
+    @action(detail=False, methods=["get"])
+    def compare(self, request):
+        """Two runs side by side: same data? per parameter and arm, what changed."""
+        ids = [request.query_params.get(k, "") for k in ("a", "b")]
+        if not all(i.isascii() and i.isdigit() for i in ids):
+            raise DomainError("Give two run ids: ?a=<id>&b=<id>.")
+        a, b = (get_object_or_404(EndpointRun, pk=int(i)) for i in ids)
+        for run in (a, b):
+            if run.status != EndpointRun.DONE:
+                raise DomainError(f"Run {run.pk} has no results yet.")
+        return Response(runs_compared(a, b, masked_for(request)))
+
+
+def runs_compared(a: EndpointRun, b: EndpointRun, masked: bool) -> dict:
+    labels = exports.arm_labels(a.results, masked)
+    changes = []
+    for param, entry in a.results["summary"]["survival"].items():
+        other = b.results["summary"]["survival"].get(param)
+        for arm in a.results["arms"]:
+            x, y = entry["arms"][arm], other["arms"].get(arm) if other else None
+            for key in ("patients", "events", "median"):
+                if y is None or x[key] != y[key]:
+                    changes.append(
+                        {
+                            "param": param,
+                            "arm": labels[arm],
+                            "what": key,
+                            "a": x[key],
+                            "b": y and y[key],
+                        }
+                    )
+    return {
+        "a": {"id": a.pk, "cutoff": a.cutoff, "data_digest": a.data_digest},
+        "b": {"id": b.pk, "cutoff": b.cutoff, "data_digest": b.data_digest},
+        "same_data": a.data_digest == b.data_digest,
+        "identical_results": a.results == b.results,
+        "changes": changes,
+    }

@@ -32,3 +32,40 @@ class FollowUp(ClinicalRecord):
 
     def as_rule(self) -> followup.Record:
         return followup.Record(self.kind, self.date, self.alive, self.cause, self.therapy)
+
+
+class EndpointRun(models.Model):
+    """One computation of the endpoints for a data cut-off: computed by a Celery task from one
+    consistent snapshot, kept with its time, software version and data fingerprint. Not a
+    clinical record: it is derived, never edited; a failed or stalled run may be retried."""
+
+    QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+    STATUSES = [(QUEUED, "Queued"), (RUNNING, "Running"), (DONE, "Done"), (FAILED, "Failed")]
+
+    cutoff = models.DateField("data cut-off")
+    death_is_ttd_event = models.BooleanField(
+        default=False, help_text="Sensitivity analysis: death counts as QoL deterioration."
+    )
+    status = models.CharField(max_length=8, choices=STATUSES, default=QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    step = models.CharField(max_length=120, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    software_version = models.CharField(max_length=80, blank=True)
+    data_digest = models.CharField(max_length=64, blank=True)
+    patients = models.PositiveIntegerField(null=True, blank=True)
+    results = models.JSONField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        verbose_name = "endpoint run"
+
+    def __str__(self):
+        return f"Endpoint run {self.pk} (cut-off {self.cutoff})"

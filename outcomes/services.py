@@ -1,15 +1,25 @@
 """Every write of the outcomes app: keyword-only functions, one transaction each."""
 
+import logging
+import platform
+from datetime import timedelta
+
+import lifelines
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from assessments.models import Questionnaire, Scan
 from dosing.models import DrugExposure, Infusion
 from enrollment.models import Patient
 from inkt_trial.errors import DomainError
-from outcomes import followup
-from outcomes.models import FollowUp
+from outcomes import analysis, endpoints, followup, snapshot
+from outcomes.models import EndpointRun, FollowUp
 from safety.models import AdverseEvent
+
+log = logging.getLogger(__name__)
 
 ENTERED = ("kind", "date", "alive", "cause", "therapy", "notes")
 
@@ -80,3 +90,118 @@ def recorded_death(patient: Patient):
         .values_list("date", flat=True)
         .first()
     )
+
+
+# Endpoint runs ---------------------------------------------------------------------------------
+
+STALLED_AFTER = timedelta(minutes=5)  # a running run without a heartbeat for this long
+
+
+class QueueUnavailable(DomainError):
+    """The task queue cannot be reached: the run is recorded as failed, with this reason."""
+
+
+def software_version() -> str:
+    return (
+        f"inkt-trial {settings.SOFTWARE_VERSION}; lifelines {lifelines.__version__}; "
+        f"Python {platform.python_version()}"
+    )
+
+
+def _enqueue(run: EndpointRun) -> None:
+    from outcomes.tasks import compute_endpoints
+
+    try:
+        compute_endpoints.apply_async(args=[run.pk], retry=False)
+    except (OperationalError, ConnectionError, OSError) as error:
+        EndpointRun.objects.filter(pk=run.pk).update(
+            status=EndpointRun.FAILED,
+            error=f"The task queue could not be reached ({type(error).__name__}); "
+            "the run was not started. Retry it when the queue is back.",
+            finished_at=timezone.now(),
+        )
+        raise QueueUnavailable(
+            "The task queue (Redis) cannot be reached: the run is recorded as not started. "
+            "Retry it when the queue is back."
+        ) from None
+
+
+def run_start(*, cutoff, by, death_is_ttd_event: bool = False) -> EndpointRun:
+    """Record a run and hand it to a Celery worker (in the embedded default, computed at once)."""
+    if cutoff > timezone.localdate():
+        raise DomainError(field_errors={"cutoff": ["A data cut-off cannot be in the future."]})
+    run = EndpointRun.objects.create(
+        cutoff=cutoff, death_is_ttd_event=death_is_ttd_event, requested_by=by
+    )
+    _enqueue(run)
+    run.refresh_from_db()
+    return run
+
+
+def run_state(run: EndpointRun, *, now=None) -> str:
+    """The status as the user should read it: a running run whose worker stopped reporting is
+    'stalled' (retry it)."""
+    now = now or timezone.now()
+    beat = run.heartbeat_at or run.started_at
+    if run.status == EndpointRun.RUNNING and beat and now - beat > STALLED_AFTER:
+        return "stalled"
+    return run.status
+
+
+def run_retry(*, run: EndpointRun, by) -> EndpointRun:
+    if run_state(run) not in (EndpointRun.FAILED, "stalled"):
+        raise DomainError("Only a failed or stalled run can be retried.")
+    EndpointRun.objects.filter(pk=run.pk).update(
+        status=EndpointRun.QUEUED, error="", progress=0, step=f"retry requested by {by}"
+    )
+    _enqueue(run)
+    run.refresh_from_db()
+    return run
+
+
+def run_compute(run_id: int) -> str:
+    """The task's body: the snapshot, the pure analysis, the results stored with the run."""
+    run = EndpointRun.objects.get(pk=run_id)
+    if run.status == EndpointRun.DONE:
+        return "already done"
+    now = timezone.now()
+    EndpointRun.objects.filter(pk=run.pk).update(
+        status=EndpointRun.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        attempts=F("attempts") + 1,
+        progress=1,
+        step="reading the data",
+        error="",
+        software_version=software_version(),
+    )
+
+    def progress(percent: int, step: str) -> None:
+        EndpointRun.objects.filter(pk=run.pk).update(
+            progress=percent, step=step[:120], heartbeat_at=timezone.now()
+        )
+
+    try:
+        facts, codes = snapshot.read_facts(run.cutoff)
+        params = endpoints.Params(death_is_ttd_event=run.death_is_ttd_event)
+        fingerprint = analysis.digest(facts, run.cutoff, params)
+        results = analysis.analyse(facts, run.cutoff, params, progress=progress)
+        results["arm_codes"] = codes
+    except Exception as error:  # the run says why; the task itself ends normally
+        log.exception("endpoint run %s failed", run.pk)
+        EndpointRun.objects.filter(pk=run.pk).update(
+            status=EndpointRun.FAILED,
+            error=f"{type(error).__name__}: {error}",
+            finished_at=timezone.now(),
+        )
+        return "failed"
+    EndpointRun.objects.filter(pk=run.pk).update(
+        status=EndpointRun.DONE,
+        progress=100,
+        step="done",
+        results=results,
+        data_digest=fingerprint,
+        patients=len(facts),
+        finished_at=timezone.now(),
+    )
+    return "done"

@@ -7,6 +7,14 @@ from outcomes.models import FollowUp
 app_name = "outcomes"
 
 urlpatterns = [
+    path("outcomes/runs/", views.RunListView.as_view(), name="runs"),
+    path("outcomes/runs/<int:pk>/", views.RunDetailView.as_view(), name="run"),
+    path(
+        "outcomes/runs/<int:pk>/km/<str:param>.<str:fmt>",
+        views.KmPlotView.as_view(),
+        name="km_plot",
+    ),
+    path("outcomes/consort/", views.ConsortView.as_view(), name="consort"),
     path(
         "patients/<str:study_id>/follow-up/new/",
         views.FollowUpCreateView.as_view(),

@@ -1,12 +1,20 @@
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
 from django.utils.functional import cached_property
-from django.views.generic import FormView
+from django.views import View
+from django.views.generic import FormView, TemplateView
 
 from dosing.views import PatientFormView
-from enrollment.views import Permission, ServiceFormMixin
-from outcomes import services
+from enrollment.views import Permission, ServiceFormMixin, add_domain_error
+from inkt_trial.errors import DomainError
+from outcomes import analysis, consort, exports, plots, selectors, services
 from outcomes.forms import FollowUpForm
-from outcomes.models import FollowUp
+from outcomes.models import EndpointRun, FollowUp
+from randomization.selectors import can_see_arms
 
 
 class FollowUpCreateView(PatientFormView):
@@ -47,3 +55,132 @@ class FollowUpEditView(ServiceFormMixin, Permission, FormView):
         return super().get_context_data(
             title=f"Correct: {self.record}", patient=self.record.patient, **kwargs
         )
+
+
+# Endpoint runs ---------------------------------------------------------------------------------
+
+
+class RunStartForm(forms.Form):
+    cutoff = forms.DateField(
+        label="Data cut-off",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        initial=timezone.localdate,
+    )
+    death_is_ttd_event = forms.BooleanField(
+        required=False, label="Sensitivity analysis: death counts as QoL deterioration"
+    )
+
+
+def labels_for(user, results) -> dict[str, str]:
+    return exports.arm_labels(results, masked=not can_see_arms(user))
+
+
+class RunListView(Permission, FormView):
+    permission_required = "outcomes.view_endpointrun"
+    template_name = "outcomes/runs.html"
+    form_class = RunStartForm
+
+    def get_context_data(self, **kwargs):
+        runs = EndpointRun.objects.select_related("requested_by").defer("results")[:50]
+        return super().get_context_data(
+            runs=[(run, services.run_state(run)) for run in runs], **kwargs
+        )
+
+    def form_valid(self, form):
+        if not self.request.user.has_perm("outcomes.add_endpointrun"):
+            raise PermissionDenied
+        try:
+            run = services.run_start(by=self.request.user, **form.cleaned_data)
+        except DomainError as error:
+            add_domain_error(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"{run} started.")
+        return redirect("outcomes:run", pk=run.pk)
+
+
+class RunDetailView(Permission, TemplateView):
+    permission_required = "outcomes.view_endpointrun"
+    template_name = "outcomes/run.html"
+
+    def post(self, request, pk):  # retry
+        if not request.user.has_perm("outcomes.add_endpointrun"):
+            raise PermissionDenied
+        run = get_object_or_404(EndpointRun, pk=pk)
+        try:
+            services.run_retry(run=run, by=request.user)
+            messages.success(request, f"{run}: retry queued.")
+        except DomainError as error:
+            messages.error(request, error.message)
+        return redirect("outcomes:run", pk=pk)
+
+    def get_context_data(self, **kwargs):
+        run = get_object_or_404(EndpointRun, pk=self.kwargs["pk"])
+        context = {"run": run, "state": services.run_state(run)}
+        if run.status == EndpointRun.DONE:
+            results = run.results
+            labels = labels_for(self.request.user, results)
+            param = self.request.GET.get("param", "PFS")
+            if param not in analysis.PARAMS:
+                param = "PFS"
+            survival = results["summary"]["survival"]
+            context.update(
+                arms=[(arm, labels[arm], results["n"][arm]) for arm in results["arms"]],
+                param=param,
+                params=list(analysis.PARAMS.items()),
+                conventions=results["conventions"],
+                survival=[
+                    (
+                        code,
+                        name,
+                        [(labels[a], survival[code]["arms"][a]) for a in results["arms"]],
+                        survival[code].get("logrank_p"),
+                        survival[code].get("hazard_ratio"),
+                    )
+                    for code, name in analysis.PARAMS.items()
+                ],
+                response=[
+                    (
+                        criterion,
+                        measure,
+                        [(labels[a], entry[measure][a]) for a in results["arms"]],
+                        entry.get(f"{measure}_difference"),
+                    )
+                    for criterion, entry in results["summary"]["response"].items()
+                    for measure in ("ORR", "DCR")
+                ],
+                os_1_year=[
+                    (labels[a], results["summary"]["os_1_year"][a]) for a in results["arms"]
+                ],
+                comparison=" vs ".join(labels[a] for a in results["arms"]),
+            )
+        return super().get_context_data(**context, **kwargs)
+
+
+class KmPlotView(Permission, View):
+    permission_required = "outcomes.view_endpointrun"
+
+    def get(self, request, pk, param, fmt):
+        run = get_object_or_404(EndpointRun, pk=pk, status=EndpointRun.DONE)
+        if param not in analysis.PARAMS:
+            raise Http404("No such endpoint.")
+        image = plots.km_plot(
+            run.results["summary"]["survival"][param],
+            labels_for(request.user, run.results),
+            f"{analysis.PARAMS[param]} · cut-off {run.cutoff}",
+            fmt,
+        )
+        response = HttpResponse(image, content_type=plots.FORMATS[fmt])
+        if request.GET.get("download"):
+            response["Content-Disposition"] = (
+                f'attachment; filename="nct05962450-run{run.pk}-km-{param}.{fmt}"'
+            )
+        return response
+
+
+class ConsortView(Permission, TemplateView):
+    permission_required = "randomization.view_allocation"
+    template_name = "outcomes/consort.html"
+
+    def get_context_data(self, **kwargs):
+        flow = selectors.consort_flow(self.request.user)
+        return super().get_context_data(flow=flow, diagram=consort.layout(flow), **kwargs)

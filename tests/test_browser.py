@@ -356,3 +356,26 @@ def test_questionnaire_with_blank_items_shows_the_right_scores(page, randomized)
     expect(score("SUM")).to_have_text("missing")
     page.goto(f"/patients/{patient.study_id}/")
     expect(page.locator("#qol-scores [data-scale=PF2]")).to_contain_text("66.7")
+
+
+def test_investigator_starts_an_endpoint_run_and_sees_the_kaplan_meier_plot(page, trial_users):
+    from outcomes import synthetic
+
+    synthetic.generate(seed=5, patients=10)
+    log_in(page, "investigator")
+    page.click("nav >> text=Endpoints")
+    page.click("text=Start a run")
+    expect(page.locator(".alert-success")).to_contain_text("started")
+    expect(page.locator("#run-state")).to_have_attribute("data-state", "done")
+    plot = page.locator("#km-plot")
+    expect(plot).to_be_visible()
+    page.wait_for_function("document.getElementById('km-plot').naturalWidth > 300")
+    expect(page.locator("#survival-table [data-param=OS]")).to_contain_text("/ ")
+    page.select_option("#param", "OS")
+    expect(page.locator("h2").first).to_contain_text("Overall survival")
+    page.wait_for_function("document.getElementById('km-plot').naturalWidth > 300")
+    svg = page.request.get(page.locator("text=SVG").get_attribute("href"))
+    assert svg.ok and svg.headers["content-type"] == "image/svg+xml"
+    assert b"Number at risk" in svg.body()
+    page.click("nav >> text=CONSORT")
+    expect(page.locator("#consort")).to_contain_text("Randomized (n = 10)")

@@ -32,6 +32,7 @@ COORD, INV, RAD, ADJ, STAT, DM = (
 EVERYONE = {COORD, INV, RAD, ADJ, STAT, DM}
 CLINICAL_READERS = {COORD, INV, STAT, DM}
 CLINICAL_CARE = {COORD, INV, DM}  # treatment records reveal the arm: not the masked statistician
+ANALYSTS = {INV, STAT, DM}  # endpoint runs
 
 # url name -> roles that get in (status 200, or 405 for a POST-only route they may use)
 EXPECTED = {
@@ -138,6 +139,16 @@ EXPECTED = {
     "outcomes:followup_create": {COORD, DM},
     "outcomes:followup_edit": {COORD, DM},
     "outcomes:followup_history": CLINICAL_CARE,
+    "endpointrun-list": ANALYSTS,
+    "endpointrun-detail": ANALYSTS,
+    "endpointrun-retry": ANALYSTS,
+    "endpointrun-results": ANALYSTS,
+    "endpointrun-export": ANALYSTS,
+    "endpointrun-compare": ANALYSTS,
+    "outcomes:runs": ANALYSTS,
+    "outcomes:run": ANALYSTS,
+    "outcomes:km_plot": ANALYSTS,
+    "outcomes:consort": CLINICAL_READERS,
     "ctcaeterm-list": CLINICAL_CARE,
     "ctcaeterm-detail": CLINICAL_CARE,
     "admin:index": {DM},
@@ -206,6 +217,7 @@ def world(make_user, coordinator, investigator, values, enrol):
     }
     # Route names whose `pk` is another record's than the screening's
     sae_report = world_sae_report(rpi, coordinator)
+    run = outcomes_services.run_start(cutoff=timezone.localdate(), by=users[STAT])
     questionnaire = world_questionnaire(rpi, coordinator)
     kwargs_by_prefix = {
         "sequence-": {"pk": sequence.pk},
@@ -221,6 +233,9 @@ def world(make_user, coordinator, investigator, values, enrol):
         "safety:report_create": {"pk": sae_report.event_id},
         "questionnaire-": {"pk": questionnaire.pk},
         "followup": {"pk": world_followup(rpi, coordinator).pk},
+        "endpointrun-": {"pk": run.pk, "table": "summary", "kind": "csv"},
+        "outcomes:run": {"pk": run.pk, "param": "PFS", "fmt": "png"},
+        "outcomes:km_plot": {"pk": run.pk, "param": "OS", "fmt": "svg"},
         "outcomes:followup_": {"pk": FollowUp.objects.get(patient=rpi).pk},
         "assessments:questionnaire": {"pk": questionnaire.pk},
         "reading-": {"scan_id": imaging["scan"].pk},

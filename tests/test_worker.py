@@ -133,3 +133,76 @@ def test_daily_infusion_check_runs_in_the_worker(worker, randomized, coordinator
     assert (reminder.patient, reminder.course_number, reminder.kind) == (patient, 1, "overdue")
     files = wait_for_files(worker)
     assert any(patient.study_id in f.read_text() for f in files)
+
+
+def wait_for_run(api, run_id, timeout=120):
+    deadline = time.monotonic() + timeout
+    seen = set()
+    while time.monotonic() < deadline:
+        run = api.get(f"/api/outcomes/runs/{run_id}/").json()
+        seen.add(run["state"])
+        if run["state"] in ("done", "failed"):
+            return run, seen
+        time.sleep(0.3)
+    raise AssertionError(f"run {run_id} did not finish: {run}")
+
+
+def test_an_endpoint_run_is_computed_by_the_worker(worker, api_as, trial_users, statistician):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from lifelines import KaplanMeierFitter
+
+    from outcomes import synthetic
+    from outcomes.tests.test_runs import hand_built, rows_of
+
+    users = trial_users
+    today = timezone.localdate()
+    synthetic.generate(seed=11, patients=16, today=today)
+    start = today - timedelta(days=250)
+    progressed = hand_built(
+        users, randomized_on=start, sums=[45, 70], death=start + timedelta(days=150)
+    )
+    api = api_as(statistician)
+    created = api.post("/api/outcomes/runs/", {"cutoff": str(today)}, format="json")
+    assert created.status_code == 201 and created.json()["state"] in ("queued", "running", "done")
+    run, seen = wait_for_run(api, created.json()["id"])
+    assert run["state"] == "done", run["error"]
+    assert run["attempts"] == 1 and run["patients"] == 17
+    adtte = {(r["USUBJID"], r["PARAMCD"]): r for r in rows_of(api, run["id"])}
+    pfs = adtte[(progressed.study_id, "PFS")]
+    assert (pfs["AVAL"], pfs["CNSR"]) == ("112", "0")  # worked by hand: PD at the day-112 scan
+    results = api.get(f"/api/outcomes/runs/{run['id']}/results/").json()
+    for arm, summary in results["survival"]["PFS"]["arms"].items():
+        mine = [r for r in adtte.values() if r["PARAMCD"] == "PFS" and r["ARM"] == arm]
+        kmf = KaplanMeierFitter().fit(
+            [int(r["AVAL"]) for r in mine], [r["CNSR"] == "0" for r in mine]
+        )
+        curve = kmf.survival_function_.iloc[:, 0]
+        # the spec's convention: the first time S(t) <= 0.5, with a tolerance for rounding
+        reached = curve[curve <= 0.5 + 1e-9]
+        assert summary["median"] == (float(reached.index[0]) if len(reached) else None)
+        assert summary["patients"] == len(mine)
+
+
+def test_a_run_is_refused_clearly_when_the_queue_is_down(api_as, statistician):
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url or connection.vendor != "postgresql":
+        pytest.skip("needs REDIS_URL and PostgreSQL (make test sets both)")
+    from outcomes.models import EndpointRun
+
+    eager, broker = celery_app.conf.task_always_eager, celery_app.conf.broker_url
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.broker_url = "redis://127.0.0.1:9/0"  # nothing listens there
+    celery_app._pool = celery_app.amqp._producer_pool = None  # fresh connections
+    try:
+        refused = api_as(statistician).post(
+            "/api/outcomes/runs/", {"cutoff": "2026-01-01"}, format="json"
+        )
+    finally:
+        celery_app.conf.task_always_eager, celery_app.conf.broker_url = eager, broker
+        celery_app._pool = celery_app.amqp._producer_pool = None
+    assert refused.status_code == 503
+    assert "cannot be reached" in refused.json()["detail"]
+    run = EndpointRun.objects.get()
+    assert run.status == "failed" and "not started" in run.error

@@ -16,7 +16,9 @@ from dosing import services as dosing_services
 from enrollment import services
 from enrollment.demo import demo_values
 from enrollment.models import Screening
+from outcomes import synthetic
 from randomization import services as randomization_services
+from randomization.models import AllocationSequence
 from safety import services as safety_services
 from safety.models import CtcaeTerm
 
@@ -43,7 +45,16 @@ USER_ROLE = {
 class Command(BaseCommand):
     help = "Create a demo user per role (passwords printed once) and a dozen screenings."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--patients",
+            type=int,
+            default=84,
+            help="Randomized patients of the synthetic trial made first (0: none).",
+        )
+        parser.add_argument("--seed", type=int, default=2026)
+
+    def handle(self, *args, patients=84, seed=2026, **options):
         User = get_user_model()
         created = {}
         for username, (last, first) in DEMO_NAMES.items():
@@ -71,6 +82,14 @@ class Command(BaseCommand):
             )
         if Screening.objects.exists():
             return
+        if patients:
+            self.stdout.write(f"Generating a synthetic trial of {patients} patients...")
+            with transaction.atomic():
+                counts = synthetic.generate(seed=seed, patients=patients)
+            self.stdout.write(
+                f"  {counts.screened} screened, {counts.randomized} randomized, "
+                f"{counts.adjudicated} adjudicated, {counts.deaths} deaths."
+            )
         with transaction.atomic():
             self._screenings(User.objects.get(username="coordinator"), created.get("investigator"))
         self.stdout.write(f"{Screening.objects.count()} demo screenings created.")
@@ -124,9 +143,10 @@ class Command(BaseCommand):
             )
             for screening in (screenings[0], screenings[1], screenings[2], screenings[3])
         ]
-        randomization_services.sequence_generate(
-            by=users.get(username="statistician"), length=100, block_sizes=[2, 4, 6]
-        )
+        if not AllocationSequence.objects.filter(is_active=True).exists():
+            randomization_services.sequence_generate(
+                by=users.get(username="statistician"), length=100, block_sizes=[2, 4, 6]
+            )
         # Three are randomized; the fourth waits on the coordinator's dashboard.
         allocations = [
             randomization_services.patient_randomize(patient=patient, by=coordinator)

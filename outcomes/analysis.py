@@ -1,0 +1,207 @@
+"""One endpoint run (pure, no Django): the patients' facts in, every result out as plain data
+(JSON-ready, in a fixed order, so that the same facts and cut-off give identical results).
+
+- `adtte`: one row per patient and parameter, CDISC ADaM ADTTE style.
+- `responses`: one row per patient, criterion and timepoint, and the best overall response.
+- `summary`: per arm ORR and DCR with exact CIs and the difference; per time-to-event
+  parameter the KM summary (median and rates with CIs, numbers at risk, the curve), log-rank p
+  and Cox hazard ratio RPI vs RP; the 1-year OS rate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from datetime import date, timedelta
+
+from assessments import qlqc30
+from outcomes import endpoints as ep
+from outcomes import statistics as st
+
+STUDY_ID = "NCT05962450"
+ARMS = ("RPI", "RP")  # the hazard ratio is RPI versus RP
+PARAMS = {
+    "PFS": "Progression-free survival (mRECIST)",
+    "PFSI": "Progression-free survival (iRECIST, iCPD)",
+    "TTP": "Time to progression (mRECIST)",
+    "TTPI": "Time to progression (iRECIST, iCPD)",
+    "DOR": "Duration of response (mRECIST)",
+    "DORI": "Duration of response (iRECIST)",
+    "OS": "Overall survival",
+    **{f"TTD{s.code}": f"Time to deterioration: {s.name} (QLQ-C30)" for s in qlqc30.SCALES},
+    "TTDSUM": "Time to deterioration: summary score (QLQ-C30)",
+}
+
+
+def digest(patients: Sequence[ep.Patient], cutoff: date, params: ep.Params) -> str:
+    """A fingerprint of the facts a run used: equal facts, equal digest."""
+    payload = {
+        "cutoff": cutoff.isoformat(),
+        "params": asdict(params),
+        "patients": [asdict(p) for p in sorted(patients, key=lambda p: p.key)],
+    }
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _round(value, places=6):
+    """JSON has no NaN or infinity: those are 'not estimable' (None)."""
+    if value is None or not math.isfinite(float(value)):
+        return None
+    return round(float(value), places)
+
+
+def _proportion(k: int, n: int) -> dict:
+    lower, upper = st.clopper_pearson(k, n)
+    return {
+        "k": k,
+        "n": n,
+        "rate": _round(k / n) if n else None,
+        "lower": _round(lower),
+        "upper": _round(upper),
+    }
+
+
+def _km(summary: st.ArmSummary) -> dict:
+    c = summary.curve
+    return {
+        "patients": summary.patients,
+        "events": summary.events,
+        "median": _round(summary.median),
+        "median_lower": _round(summary.median_lower),
+        "median_upper": _round(summary.median_upper),
+        "rates": {
+            str(months): [_round(v) for v in values] for months, values in summary.rates.items()
+        },
+        "at_risk": {str(months): n for months, n in summary.at_risk.items()},
+        "curve": {
+            "times": [_round(t) for t in c.times],
+            "survival": [_round(v) for v in c.survival],
+            "lower": [_round(v) for v in c.lower],
+            "upper": [_round(v) for v in c.upper],
+            "censored": sorted({_round(t) for t in c.censored}),
+        },
+    }
+
+
+def analyse(
+    patients: Sequence[ep.Patient],
+    cutoff: date,
+    params: ep.Params = ep.DEFAULTS,
+    *,
+    progress: Callable[[int, str], None] = lambda percent, step: None,
+) -> dict:
+    patients = sorted(patients, key=lambda p: p.key)
+    progress(5, "per-patient endpoints")
+    adtte, responses = [], []
+    by_param: dict[str, dict[str, tuple[list[float], list[bool]]]] = {}
+    for patient in patients:
+        for row in ep.patient_endpoints(patient, cutoff, params):
+            adtte.append(
+                {
+                    "STUDYID": STUDY_ID,
+                    "USUBJID": patient.key,
+                    "ARM": patient.arm,
+                    "PARAMCD": row.param,
+                    "PARAM": PARAMS[row.param],
+                    "AVAL": row.days,
+                    "AVALM": row.months,
+                    "AVALU": "DAYS",
+                    "STARTDT": (row.end - timedelta(days=row.days)).isoformat(),
+                    "ADT": row.end.isoformat(),
+                    "CNSR": 0 if row.event else 1,
+                    "EVNTDESC": row.reason if row.event else "",
+                    "CNSDTDSC": "" if row.event else row.reason,
+                    "DCUTDT": cutoff.isoformat(),
+                }
+            )
+            days, events = by_param.setdefault(row.param, {}).setdefault(patient.arm, ([], []))
+            days.append(row.days)
+            events.append(row.event)
+        for criterion in ep.CRITERIA:
+            series = patient.series.get(criterion)
+            for timepoint in series.timepoints if series else ():
+                if timepoint.date <= cutoff:
+                    responses.append(
+                        {
+                            "USUBJID": patient.key,
+                            "ARM": patient.arm,
+                            "CRITERION": criterion,
+                            "ADT": timepoint.date.isoformat(),
+                            "RESPONSE": timepoint.response,
+                        }
+                    )
+            responses.append(
+                {
+                    "USUBJID": patient.key,
+                    "ARM": patient.arm,
+                    "CRITERION": criterion,
+                    "ADT": "",
+                    "RESPONSE": ep.best_response(patient, criterion, cutoff),
+                    "BEST": True,
+                }
+            )
+    progress(20, "response rates")
+    arms = [a for a in ARMS if any(p.arm == a for p in patients)] or list(ARMS)
+    n = {arm: sum(1 for p in patients if p.arm == arm) for arm in arms}
+    response_summary = {}
+    for criterion in ep.CRITERIA:
+        best = {
+            arm: [ep.best_response(p, criterion, cutoff) for p in patients if p.arm == arm]
+            for arm in arms
+        }
+        entry = {"best": {arm: dict(sorted(_count(best[arm]).items())) for arm in arms}}
+        for name, wanted in (("ORR", ep.RESPONDED), ("DCR", ep.CONTROLLED)):
+            k = {arm: sum(1 for b in best[arm] if b in wanted) for arm in arms}
+            entry[name] = {arm: _proportion(k[arm], n[arm]) for arm in arms}
+            if len(arms) == 2:
+                d, lo, hi = st.difference(k[arms[0]], n[arms[0]], k[arms[1]], n[arms[1]])
+                entry[f"{name}_difference"] = [_round(d), _round(lo), _round(hi)]
+        response_summary[criterion] = entry
+    survival = {}
+    for index, param in enumerate(PARAMS):
+        progress(20 + int(75 * index / len(PARAMS)), f"{param}: Kaplan-Meier, log-rank, Cox")
+        data = by_param.get(param, {})
+        empty = ([], [])
+        arm_data = {arm: data.get(arm, empty) for arm in arms}
+        fitted = {arm: st.km_summary(*arm_data[arm]) for arm in arms}
+        entry = {"arms": {arm: _km(fitted[arm]) for arm in arms}}
+        if param == "OS":  # the protocol's 1-year OS rate: KM at 365 days
+            one_year = {
+                arm: [
+                    _round(st.value_at(fitted[arm].curve, 365, values))
+                    for values in (
+                        fitted[arm].curve.survival,
+                        fitted[arm].curve.lower,
+                        fitted[arm].curve.upper,
+                    )
+                ]
+                for arm in arms
+            }
+        if len(arms) == 2:
+            (da, ea), (db, eb) = arm_data[arms[0]], arm_data[arms[1]]
+            entry["logrank_p"] = _round(st.log_rank(da, ea, db, eb))
+            hr = st.cox_hazard_ratio(da, ea, db, eb)
+            entry["hazard_ratio"] = [_round(v) for v in hr] if hr else None
+        survival[param] = entry
+    progress(97, "summary")
+    return {
+        "cutoff": cutoff.isoformat(),
+        "params": asdict(params),
+        "conventions": st.CONVENTIONS,
+        "arms": arms,
+        "n": n,
+        "adtte": adtte,
+        "responses": responses,
+        "summary": {"response": response_summary, "survival": survival, "os_1_year": one_year},
+    }
+
+
+def _count(values: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for value in values:
+        found[value] = found.get(value, 0) + 1
+    return found

@@ -1,0 +1,139 @@
+"""The facts of every randomized patient up to a data cut-off, read in one consistent snapshot
+(a REPEATABLE READ transaction on PostgreSQL) in a fixed number of queries, for the pure
+endpoint engine (outcomes/endpoints.py)."""
+
+from collections import defaultdict
+from datetime import datetime, time, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+
+from assessments import reads as read_rules
+from assessments.models import Adjudication, Questionnaire, ReaderAssignment, Scan
+from assessments.recist import Criterion, ReadError
+from assessments.services import signed_reads
+from dosing.models import DrugExposure, Infusion
+from outcomes import endpoints as ep
+from outcomes import followup
+from outcomes.models import FollowUp
+from randomization.models import Allocation
+from safety.models import AdverseEvent
+
+CRITERION_NAMES = {Criterion.MRECIST: ep.MRECIST, Criterion.IRECIST: ep.IRECIST}
+
+
+def _series(result) -> ep.Series:
+    return ep.Series(
+        tuple(ep.Timepoint(t.date, t.overall) for t in result.timepoints),
+        result.best_overall_response,
+        result.first_response_date,
+        result.progression_date,
+    )
+
+
+def read_facts(cutoff) -> tuple[list[ep.Patient], dict[str, str]]:
+    """(facts of each randomized patient, study id -> the arm's code as a masked reader sees
+    it), all as of the end of the cut-off day."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            return _read(cutoff)
+    return _read(cutoff)
+
+
+def _read(cutoff):
+    end = timezone.make_aware(datetime.combine(cutoff + timedelta(days=1), time.min))
+    allocations = list(
+        Allocation.objects.filter(randomized_at__lt=end).select_related("patient", "slot")
+    )
+    ids = [a.patient_id for a in allocations]
+    baseline = set(
+        Scan.objects.filter(
+            patient_id__in=ids, kind=Scan.BASELINE, scan_date__lte=cutoff
+        ).values_list("patient_id", flat=True)
+    )
+    assignments = defaultdict(list)
+    for pk, patient_id in (
+        ReaderAssignment.objects.filter(patient_id__in=ids)
+        .order_by("patient_id", "slot")
+        .values_list("pk", "patient_id")
+    ):
+        assignments[patient_id].append(pk)
+    reads = signed_reads([pk for pks in assignments.values() for pk in pks])
+    adjudications = defaultdict(list)
+    for patient_id, covers_until, slot in Adjudication.objects.filter(
+        patient_id__in=ids
+    ).values_list("patient_id", "covers_until", "accepted_slot"):
+        adjudications[patient_id].append((covers_until, slot))
+    deaths, therapies, alive = {}, {}, defaultdict(list)
+    for patient_id, kind, day, is_alive in FollowUp.objects.filter(
+        patient_id__in=ids, date__lte=cutoff
+    ).values_list("patient_id", "kind", "date", "alive"):
+        if kind == followup.DEATH:
+            deaths[patient_id] = day
+        elif kind == followup.NEW_THERAPY:
+            therapies[patient_id] = min(day, therapies.get(patient_id, day))
+        elif kind == followup.CONTACT and is_alive:
+            alive[patient_id].append(day)
+    for model, field in (
+        (Scan, "scan_date"),
+        (Questionnaire, "completed_on"),
+        (AdverseEvent, "onset"),
+        (DrugExposure, "start_date"),
+    ):
+        for row in (
+            model.objects.filter(patient_id__in=ids, **{f"{field}__lte": cutoff})
+            .values("patient_id")
+            .annotate(last=Max(field))
+        ):
+            alive[row["patient_id"]].append(row["last"])
+    for row in (
+        Infusion.objects.filter(patient_id__in=ids, status=Infusion.GIVEN, infused_at__lt=end)
+        .values("patient_id")
+        .annotate(last=Max("infused_at"), first=Min("infused_at"))
+    ):
+        alive[row["patient_id"]].append(timezone.localdate(row["last"]))
+    qol = defaultdict(lambda: defaultdict(list))
+    for patient_id, day, scores in (
+        Questionnaire.objects.filter(patient_id__in=ids, completed_on__lte=cutoff)
+        .order_by("completed_on")
+        .values_list("patient_id", "completed_on", "scores")
+    ):
+        for code, value in scores.items():
+            qol[patient_id][code].append((day, value))
+    facts, codes = [], {}
+    for allocation in allocations:
+        patient = allocation.patient
+        pid = patient.pk
+        series = {ep.MRECIST: None, ep.IRECIST: None}
+        pair = assignments.get(pid, [])
+        if len(pair) == 2:
+            try:
+                accepted = read_rules.accepted(
+                    reads[pair[0]],
+                    reads[pair[1]],
+                    adjudications[pid],
+                    enrolled=timezone.localdate(patient.enrolled_at),
+                    cutoff=cutoff,
+                )
+            except ReadError:
+                accepted = None
+            if accepted is not None:
+                series = {CRITERION_NAMES[c]: _series(r) for c, r in accepted.items()}
+        facts.append(
+            ep.Patient(
+                key=patient.study_id,
+                arm=allocation.arm,
+                start=timezone.localdate(allocation.randomized_at),
+                baseline_scan=pid in baseline,
+                series=series,
+                death=deaths.get(pid),
+                last_alive=max(alive[pid]) if alive[pid] else None,
+                new_therapy=therapies.get(pid),
+                qol={code: tuple(values) for code, values in qol[pid].items()},
+            )
+        )
+        codes[patient.study_id] = allocation.slot.arm
+    return facts, codes

@@ -1,0 +1,384 @@
+"""A synthetic trial: every record made through the product's own services, at the date it
+would have been made (time-machine moves the clock), so that every rule is applied and every
+page, table and plot has content. For demonstrations, the benchmark and tests; never for a
+real trial database.
+
+What is not a real person's: the synthetic readers' and the investigator's signatures are
+applied without re-entering a password (hashing a password thousands of times would take an
+hour), and their recorded meaning says "synthetic data".
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+import time_machine
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from assessments import services as imaging
+from assessments.models import Read, Scan
+from dosing import services as dosing
+from dosing.selectors import dose_preview
+from enrollment import services as enrollment
+from enrollment.demo import demo_values
+from outcomes import services as outcomes
+from randomization import services as randomization
+from randomization.models import AllocationSequence
+from safety import services as safety
+from safety.models import CtcaeTerm
+
+SYNTHETIC = " (Synthetic data: signed by the generator, not by a person.)"
+INTERVAL = 56
+AE_TERMS = (
+    "Fatigue",
+    "Hypertension",
+    "Diarrhea",
+    "Palmar-plantar erythrodysesthesia syndrome",
+    "Aspartate aminotransferase increased",
+    "Anorexia",
+    "Rash maculo-papular",
+)
+# true medians in days (exponential times), the iNKT arm doing better
+MEDIANS = {"RPI": {"pfs": 170, "os": 430}, "RP": {"pfs": 110, "os": 330}}
+
+
+@dataclass
+class Counts:
+    screened: int = 0
+    screen_failures: int = 0
+    randomized: int = 0
+    adjudicated: int = 0
+    deaths: int = 0
+    arms: dict[str, int] = field(default_factory=dict)
+
+
+def _moment(day: date, hour: int = 10) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(hour)))
+
+
+class Generator:
+    def __init__(self, *, seed: int, today: date, users: dict):
+        self.rng = random.Random(seed)
+        self.today = today
+        self.u = users
+        self.counts = Counts()
+        self.terms = {t.term: t for t in CtcaeTerm.objects.filter(term__in=AE_TERMS)}
+
+    # the clock ----------------------------------------------------------------------------
+    def at(self, day: date, hour: int = 10):
+        return time_machine.travel(_moment(min(day, self.today), hour), tick=False)
+
+    # one patient ----------------------------------------------------------------------------
+    def patient(self, randomized_on: date) -> None:
+        rng = self.rng
+        self.counts.screened += 1
+        with self.at(randomized_on - timedelta(days=5)):
+            values = demo_values(
+                randomized_on,
+                sex=rng.choice("MF"),
+                height_cm=Decimal(rng.randint(150, 185)),
+                weight_kg=Decimal(rng.randint(48, 90)),
+            )
+            if rng.random() < 0.12:  # a screen failure, then nothing else
+                values["life_expectancy_12_weeks"] = False
+                enrollment.screening_create(values=values, by=self.u["coordinator"])
+                self.counts.screen_failures += 1
+                return
+            screening = enrollment.screening_create(values=values, by=self.u["coordinator"])
+        with self.at(randomized_on - timedelta(days=3)):
+            scan0 = None
+            patient = enrollment._enrol(
+                screening,
+                self.u["investigator"],
+                meaning=enrollment.SIGNATURE_MEANING + SYNTHETIC,
+            )
+            imaging.readers_assign(
+                patient=patient,
+                by=self.u["coordinator"],
+                reader_1=self.u["radiologist"],
+                reader_2=self.u["radiologist2"],
+            )
+        with self.at(randomized_on, 9):
+            arm = randomization.patient_randomize(patient=patient, by=self.u["coordinator"]).arm
+        self.counts.randomized += 1
+        self.counts.arms[arm] = self.counts.arms.get(arm, 0) + 1
+        with self.at(randomized_on, 11):
+            scan0 = imaging.scan_register(
+                patient=patient,
+                by=self.u["coordinator"],
+                scan_date=randomized_on - timedelta(days=rng.randint(1, 5)),
+                kind="baseline",
+                modality=rng.choice(("CT", "MRI")),
+                regions=["chest", "abdomen"],
+            )
+            self.questionnaire(patient, "baseline", randomized_on, 0.7 + rng.random() * 0.2)
+
+        # the course of the disease (true times, then what the schedule observes)
+        progression = randomized_on + timedelta(
+            days=max(20, int(rng.expovariate(0.693 / MEDIANS[arm]["pfs"])))
+        )
+        death = progression + timedelta(days=int(rng.expovariate(0.693 / 200)))
+        if rng.random() < 0.1:  # dies before progression is seen
+            death = randomized_on + timedelta(days=rng.randint(30, 300))
+        death = min(
+            death,
+            randomized_on
+            + timedelta(days=max(40, int(rng.expovariate(0.693 / MEDIANS[arm]["os"])))),
+        )
+        responder = rng.random() < (0.28 if arm == "RPI" else 0.15)
+        self.treatment(patient, arm, randomized_on, progression, death)
+
+        # imaging every 8 weeks from randomization while alive
+        base = {"T1": rng.randint(35, 70), "T2": rng.randint(14, 30)}
+        baseline_read = {
+            "targets": [
+                {"id": "T1", "organ": "liver", "diameter_mm": base["T1"]},
+                {"id": "T2", "organ": "lung", "diameter_mm": base["T2"]},
+            ]
+        }
+        scans = [(scan0, baseline_read, baseline_read)]
+        nadir = sum(base.values())
+        factor, progressed_at, k = 1.0, None, 1
+        disagree_at = 1 if rng.random() < 0.12 else None
+        while True:
+            day = randomized_on + timedelta(days=INTERVAL * k + rng.randint(-3, 3))
+            if day >= death or day > self.today - timedelta(days=2):
+                break
+            if progressed_at is None and day >= progression:
+                progressed_at = day
+                factor = (1.3 * nadir + 8) / sum(base.values())
+            elif progressed_at is not None:
+                factor += 12 / sum(base.values())  # grows on: iCPD at this scan
+            elif responder:
+                factor = min(factor, rng.uniform(0.45, 0.65))
+            else:  # stable: never 20 % over the nadir
+                factor = min(1.02, max(0.88, factor * rng.uniform(0.97, 1.03)))
+            sizes = {lesion: round(size * factor) for lesion, size in base.items()}
+            if progressed_at is None:
+                nadir = min(nadir, sum(sizes.values()))
+            one = {"measurements": [{"lesion_id": i, "diameter_mm": s} for i, s in sizes.items()]}
+            two = one
+            if disagree_at == k and progressed_at is None:
+                # reader 2 measures the liver lesion 30 % larger: a different response
+                bigger = {**sizes, "T1": round(sizes["T1"] * 1.3) + 6}
+                two = {
+                    "measurements": [{"lesion_id": i, "diameter_mm": s} for i, s in bigger.items()]
+                }
+            with self.at(day, 12):
+                scan = imaging.scan_register(
+                    patient=patient,
+                    by=self.u["coordinator"],
+                    scan_date=day,
+                    kind="scheduled",
+                    modality=scan0.modality,
+                    regions=["chest", "abdomen"],
+                )
+                wellbeing = max(0.05, 0.75 - (0.25 if progressed_at else 0) - 0.02 * k)
+                self.questionnaire(patient, f"visit-{k}", day, wellbeing)
+            scans.append((scan, one, two))
+            if progressed_at is not None and day > progressed_at:
+                break  # the confirming scan: imaging stops
+            k += 1
+        self.reads(patient, scans, disagree=disagree_at is not None)
+        self.follow_up(patient, randomized_on, progressed_at, death)
+
+    def questionnaire(self, patient, visit, day, wellbeing):
+        rng = self.rng
+        answers = {}
+        for item in range(1, 31):
+            if rng.random() < 0.03:
+                answers[str(item)] = None
+                continue
+            noise = rng.gauss(0, 0.5)
+            if item > 28:
+                answers[str(item)] = min(7, max(1, round(1 + 6 * wellbeing + noise)))
+            else:
+                answers[str(item)] = min(4, max(1, round(1 + 3 * (1 - wellbeing) + noise)))
+        imaging.questionnaire_record(
+            patient=patient,
+            by=self.u["coordinator"],
+            visit=visit,
+            completed_on=day,
+            answers=answers,
+        )
+
+    def treatment(self, patient, arm, start, progression, death) -> None:
+        rng = self.rng
+        stop = min(progression, death, self.today)
+        with self.at(start + timedelta(days=1)):
+            for drug, event, dose, unit, route, product in (
+                ("pd1", "administration", 200, "mg", "iv", "sintilimab"),
+                ("regorafenib", "period", 160, "mg", "oral", ""),
+            ):
+                dosing.drug_exposure_record(
+                    patient=patient,
+                    by=self.u["coordinator"],
+                    drug=drug,
+                    product=product,
+                    event=event,
+                    dose=Decimal(dose),
+                    unit=unit,
+                    route=route,
+                    start_date=start + timedelta(days=1),
+                )
+        given = None
+        if arm == "RPI":
+            first = start + timedelta(days=3)
+            with self.at(start + timedelta(days=1)):
+                dosing.schedule_create(
+                    patient=patient,
+                    by=self.u["coordinator"],
+                    first_planned_date=first,
+                    target_cells_per_m2=5 * 10**8,
+                )
+            for course in range(6):
+                day = first + timedelta(days=14 * course)
+                if day >= stop:
+                    break
+                weight = Decimal(rng.randint(50, 85))
+                dose = dose_preview(
+                    study_id=patient.study_id, weight_kg=weight, target_cells_per_m2=5 * 10**8
+                )["computed_dose_cells"]
+                with self.at(day, 14):
+                    given = dosing.infusion_record(
+                        patient=patient,
+                        by=self.u["coordinator"],
+                        infused_at=timezone.now(),
+                        weight_kg=weight,
+                        target_cells_per_m2=5 * 10**8,
+                        cells_infused=int(dose * rng.uniform(0.95, 1.05)),
+                        batch_number=f"SYN-{patient.study_id}-{course + 1}",
+                    )
+                if course == 0 and rng.random() < 0.2:
+                    self.adverse_event(
+                        patient, "Infusion related reaction", rng.choice((1, 2)), day, given
+                    )
+        for _ in range(rng.randint(0, 3)):
+            onset = start + timedelta(days=rng.randint(2, 120))
+            if onset < stop:
+                self.adverse_event(patient, rng.choice(list(self.terms)), None, onset, None)
+        end_day = min(progression, death)
+        if end_day <= self.today:
+            with self.at(end_day, 16):
+                dosing.end_of_treatment_record(
+                    patient=patient,
+                    by=self.u["coordinator"],
+                    date=end_day,
+                    reason="death" if death <= progression else "progression",
+                )
+
+    def adverse_event(self, patient, term_name, grade, onset, infusion) -> None:
+        rng = self.rng
+        term = self.terms.get(term_name) or CtcaeTerm.objects.get(term=term_name)
+        grade = grade or rng.choice([g for g in term.grades if g <= 3])
+        serious = grade == 3 and rng.random() < 0.4
+        aware = _moment(onset, 16) if serious else None
+        resolved = onset + timedelta(days=rng.randint(3, 25))
+        if resolved > self.today:
+            resolved = None
+        with self.at(resolved or self.today, 17):  # entered when it resolved (or now)
+            safety.ae_record(
+                patient=patient,
+                by=self.u["coordinator"],
+                term=term,
+                grade=grade,
+                onset=onset,
+                serious_criteria=["hospitalization"] if serious else [],
+                awareness_at=aware,
+                initial_report_at=aware and aware + timedelta(hours=rng.randint(2, 20)),
+                infusion=infusion,
+                outcome="recovered" if resolved else "recovering",
+                resolution=resolved,
+            )
+
+    def reads(self, patient, scans, *, disagree: bool) -> None:
+        """Both readers read and sign every scan in date order; a discordance is adjudicated
+        (the adjudicator accepts reader 1)."""
+        last = scans[-1][0].scan_date
+        for scan, one, two in scans:
+            with self.at(max(scan.scan_date, scans[0][0].scan_date) + timedelta(days=1), 15):
+                for reader, data in ((self.u["radiologist"], one), (self.u["radiologist2"], two)):
+                    read = imaging.read_save(scan=scan, reader=reader, data=data)
+                    imaging._sign(Read.objects.get(pk=read.pk), reader, note=SYNTHETIC)
+        if disagree and imaging.pending_adjudication(patient):
+            with self.at(last + timedelta(days=2), 16):
+                imaging.adjudicate(
+                    patient=patient,
+                    by=self.u["adjudicator"],
+                    accepted_slot=1,
+                    reason="Reader 1 measured the liver lesion along its true long axis.",
+                )
+            self.counts.adjudicated += 1
+
+    def follow_up(self, patient, start, progressed_at, death) -> None:
+        rng = self.rng
+        if progressed_at and rng.random() < 0.4:
+            day = progressed_at + timedelta(days=rng.randint(10, 30))
+            if day < death and day <= self.today:
+                with self.at(day):
+                    outcomes.followup_record(
+                        patient=patient,
+                        by=self.u["coordinator"],
+                        kind="new_therapy",
+                        date=day,
+                        therapy=rng.choice(("TACE", "Cabozantinib", "Radiotherapy")),
+                    )
+        day = start + timedelta(days=60)
+        while day < death and day <= self.today - timedelta(days=1):
+            if Scan.objects.filter(patient=patient, scan_date__gt=day).exists():
+                day += timedelta(days=60)
+                continue  # imaging still shows the patient alive
+            with self.at(day):
+                outcomes.followup_record(
+                    patient=patient, by=self.u["coordinator"], kind="contact", date=day
+                )
+            day += timedelta(days=60)
+        if death <= self.today:
+            with self.at(death + timedelta(days=2)):
+                outcomes.followup_record(
+                    patient=patient,
+                    by=self.u["coordinator"],
+                    kind="death",
+                    date=death,
+                    cause=rng.choice(("Disease progression", "Liver failure", "Unknown")),
+                )
+            self.counts.deaths += 1
+
+
+def generate(*, seed: int, patients: int, today: date | None = None, accrual_days: int = 700):
+    """`patients` randomized (plus the screen failures met on the way), randomized evenly over
+    `accrual_days` up to two months before today."""
+    today = today or timezone.localdate()
+    User = get_user_model()
+    users = {
+        name: User.objects.get(username=name)
+        for name in (
+            "coordinator",
+            "investigator",
+            "radiologist",
+            "radiologist2",
+            "adjudicator",
+            "statistician",
+        )
+    }
+    rng = random.Random(seed)
+    days = sorted(
+        today - timedelta(days=60 + rng.randint(0, accrual_days)) for _ in range(patients)
+    )
+    if not AllocationSequence.objects.filter(is_active=True).exists():
+        with time_machine.travel(_moment(days[0] - timedelta(days=30)), tick=False):
+            randomization.sequence_generate(
+                by=users["statistician"],
+                length=max(100, 2 * patients),
+                block_sizes=[2, 4, 6],
+                seed=seed,
+            )
+    generator = Generator(seed=seed, today=today, users=users)
+    for index, day in enumerate(days):
+        while generator.counts.randomized <= index:
+            generator.patient(day)
+    return generator.counts

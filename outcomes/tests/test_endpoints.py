@@ -1,0 +1,173 @@
+"""Per-patient endpoints: every censoring rule of the spec (FDA 2018 table) on hand-worked
+cases. Day 0 is 2026-01-01; imaging every 56 days +/- 7, so 'two missed' is more than 126
+days after the last adequate assessment."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from outcomes import endpoints as ep
+
+START = date(2026, 1, 1)
+CUTOFF = date(2027, 6, 1)
+
+
+def day(n):
+    return START + timedelta(days=n)
+
+
+def series(*timepoints, best="SD", first_response=None, progression=None):
+    return ep.Series(
+        tuple(ep.Timepoint(day(d), r) for d, r in timepoints),
+        best,
+        first_response and day(first_response),
+        progression and day(progression),
+    )
+
+
+def patient(mrecist=None, irecist=None, **facts):
+    values = {
+        "key": "INKT-001",
+        "arm": "RPI",
+        "start": START,
+        "baseline_scan": True,
+        "series": {ep.MRECIST: mrecist, ep.IRECIST: irecist},
+    }
+    values.update(facts)
+    return ep.Patient(**values)
+
+
+def test_progression_at_an_assessment_is_the_event():
+    p = patient(series((56, "SD"), (112, "PD"), progression=112))
+    result = ep.pfs(p, ep.MRECIST, CUTOFF)
+    assert (result.param, result.days, result.event) == ("PFS", 112, True)
+    assert result.reason == "progression by mRECIST"
+    assert result.months == round(112 / 30.4375, 4)
+
+
+def test_no_progression_no_death_censored_at_last_adequate_assessment():
+    p = patient(series((56, "SD"), (112, "PR"), (168, "NE")))
+    result = ep.pfs(p, ep.MRECIST, CUTOFF)
+    assert (result.days, result.event) == (112, False)  # the NE timepoint is not adequate
+    assert "last adequate assessment" in result.reason
+
+
+def test_no_baseline_and_no_post_baseline_assessment():
+    none_at_baseline = ep.pfs(patient(series(), baseline_scan=False), ep.MRECIST, CUTOFF)
+    assert (none_at_baseline.days, none_at_baseline.event) == (0, False)
+    assert "no baseline" in none_at_baseline.reason
+    nothing_after = ep.pfs(patient(series()), ep.MRECIST, CUTOFF)
+    assert (nothing_after.days, nothing_after.event) == (0, False)
+    assert "no post-baseline assessment" in nothing_after.reason
+
+
+def test_death_before_the_first_assessment_is_an_event():
+    result = ep.pfs(patient(series(), death=day(30)), ep.MRECIST, CUTOFF)
+    assert (result.days, result.event, result.reason) == (30, True, "death")
+
+
+def test_death_after_two_missed_assessments_is_censored():
+    # last adequate day 56; death on day 183 = 127 days later (> 126): censored at day 56
+    late = ep.pfs(patient(series((56, "SD")), death=day(183)), ep.MRECIST, CUTOFF)
+    assert (late.days, late.event) == (56, False)
+    assert "two or more missed" in late.reason and "126" in late.reason
+    # 126 days later is still within the rule: an event
+    close = ep.pfs(patient(series((56, "SD")), death=day(182)), ep.MRECIST, CUTOFF)
+    assert (close.days, close.event) == (182, True)
+    # no assessment at all: the gap runs from day 0
+    early = ep.pfs(patient(series(), death=day(127)), ep.MRECIST, CUTOFF)
+    assert (early.days, early.event) == (0, False)
+
+
+def test_new_therapy_before_progression_censors_before_it():
+    p = patient(series((56, "SD"), (112, "SD"), (168, "PD"), progression=168), new_therapy=day(130))
+    result = ep.pfs(p, ep.MRECIST, CUTOFF)
+    assert (result.days, result.event) == (112, False)
+    assert "new anticancer therapy" in result.reason
+
+
+def test_cutoff_hides_what_came_after_it():
+    p = patient(series((56, "SD"), (112, "PD"), progression=112), death=day(200))
+    result = ep.pfs(p, ep.MRECIST, day(100))
+    assert (result.days, result.event) == (56, False)
+    os_ = ep.overall_survival(patient(series(), death=day(200), last_alive=day(150)), day(100))
+    assert (os_.days, os_.event) == (0, False)  # known alive on day 150 is after the cut-off
+
+
+def test_irecist_progression_is_the_confirmed_iupd_date():
+    p = patient(
+        series((56, "PR"), progression=None),
+        series(
+            (56, "iPR"),
+            (112, "iUPD"),
+            (168, "iCPD"),
+            best="iPR",
+            first_response=56,
+            progression=112,
+        ),
+    )
+    result = ep.pfs(p, ep.IRECIST, CUTOFF)
+    assert (result.param, result.days, result.event) == ("PFSI", 112, True)
+
+
+def test_ttp_censors_deaths_at_the_last_adequate_assessment():
+    p = patient(series((56, "SD")), death=day(90))
+    result = ep.ttp(p, ep.MRECIST, CUTOFF)
+    assert (result.param, result.days, result.event) == ("TTP", 56, False)
+    assert "death without progression" in result.reason
+
+
+def test_overall_survival():
+    dead = ep.overall_survival(patient(series(), death=day(400)), CUTOFF)
+    assert (dead.days, dead.event) == (400, True)
+    alive = ep.overall_survival(patient(series(), last_alive=day(300)), CUTOFF)
+    assert (alive.days, alive.event) == (300, False)
+    long = ep.overall_survival(patient(series(), last_alive=day(1200)), day(1300))
+    assert (long.days, long.event) == (round(36 * 30.4375), False)  # 36-month time frame
+    assert "administrative" in long.reason
+
+
+def test_duration_of_response_for_responders_only():
+    responder = patient(
+        series((56, "PR"), (112, "PR"), (168, "PD"), best="PR", first_response=56, progression=168)
+    )
+    result = ep.dor(responder, ep.MRECIST, CUTOFF)
+    assert (result.param, result.days, result.event) == ("DOR", 112, True)
+    ongoing = patient(series((56, "PR"), (112, "PR"), best="PR", first_response=56))
+    censored = ep.dor(ongoing, ep.MRECIST, CUTOFF)
+    assert (censored.days, censored.event) == (56, False)
+    assert ep.dor(patient(series((56, "SD"))), ep.MRECIST, CUTOFF) is None
+
+
+def test_pfs_horizon_of_24_months():
+    p = patient(series(*[(56 * k, "SD") for k in range(1, 16)]))
+    result = ep.pfs(p, ep.MRECIST, day(900))
+    assert (result.days, result.event) == (round(24 * 30.4375), False)
+
+
+def test_time_to_deterioration_runs_from_day_0():
+    scores = [(day(-3), 50.0), (day(56), 33.3), (day(112), 30.0)]
+    result = ep.time_to_deterioration(patient(series(), qol={"QL2": scores}), "QL2", CUTOFF)
+    assert (result.param, result.days, result.event) == ("TTDQL2", 56, True)
+    later = ep.time_to_deterioration(patient(series(), qol={"QL2": scores}), "QL2", day(100))
+    assert (later.days, later.event) == (56, False)  # the confirming visit is after the cut-off
+
+
+def test_every_row_of_a_patient():
+    rows = ep.patient_endpoints(patient(series((56, "SD")), series((56, "iSD"))), CUTOFF)
+    params = [r.param for r in rows]
+    assert params[:5] == ["PFS", "TTP", "PFSI", "TTPI", "OS"]
+    assert "TTDQL2" in params and "TTDSUM" in params and len(params) == 5 + 16
+
+
+@pytest.mark.parametrize("best", ["CR", "PR", "iCR", "iPR"])
+def test_response_sets(best):
+    assert best in ep.RESPONDED and best in ep.CONTROLLED
+
+
+def test_no_accepted_series_yet_counts_deaths_only():
+    waiting = patient(None, None)
+    assert ep.pfs(waiting, ep.MRECIST, CUTOFF).days == 0
+    died = ep.pfs(patient(None, None, death=day(40)), ep.IRECIST, CUTOFF)
+    assert (died.days, died.event) == (40, True)
+    assert ep.dor(waiting, ep.MRECIST, CUTOFF) is None

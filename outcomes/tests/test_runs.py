@@ -1,0 +1,204 @@
+"""Endpoint runs through the API (tasks run eagerly here; tests/test_worker.py runs them on a
+real worker): a synthetic trial plus hand-built patients whose endpoints were worked out by
+hand, the per-arm figures against lifelines called directly, exports, masking, comparison."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+from lifelines import KaplanMeierFitter
+from lifelines.statistics import logrank_test
+
+from assessments import services as imaging
+from assessments.models import Read
+from outcomes import services, synthetic
+from outcomes.models import EndpointRun
+
+pytestmark = pytest.mark.django_db
+
+
+def travel(day, hour=10):
+    return time_machine.travel(synthetic._moment(day, hour), tick=False)
+
+
+def hand_built(users, *, randomized_on, sums, death=None, contact=None):
+    """One RP or RPI patient with a baseline read of one 50 mm liver target and follow-up
+    scans every 56 days with the sizes given, read alike by both readers."""
+    generator = synthetic.Generator(seed=1, today=timezone.localdate(), users=users)
+    generator.rng.random = lambda: 0.5  # no screen failure
+    values = synthetic.demo_values(randomized_on)
+    with travel(randomized_on - timedelta(days=5)):
+        screening = synthetic.enrollment.screening_create(values=values, by=users["coordinator"])
+    with travel(randomized_on - timedelta(days=3)):
+        patient = synthetic.enrollment._enrol(screening, users["investigator"])
+        imaging.readers_assign(
+            patient=patient,
+            by=users["coordinator"],
+            reader_1=users["radiologist"],
+            reader_2=users["radiologist2"],
+        )
+    with travel(randomized_on, 9):
+        synthetic.randomization.patient_randomize(patient=patient, by=users["coordinator"])
+    scans = []
+    with travel(randomized_on, 11):
+        scans.append(
+            (
+                imaging.scan_register(
+                    patient=patient,
+                    by=users["coordinator"],
+                    scan_date=randomized_on - timedelta(days=2),
+                    kind="baseline",
+                    modality="CT",
+                    regions=["abdomen"],
+                ),
+                {"targets": [{"id": "T1", "organ": "liver", "diameter_mm": 50}]},
+            )
+        )
+    for k, size in enumerate(sums, start=1):
+        day = randomized_on + timedelta(days=56 * k)
+        with travel(day, 12):
+            scan = imaging.scan_register(
+                patient=patient,
+                by=users["coordinator"],
+                scan_date=day,
+                kind="scheduled",
+                modality="CT",
+                regions=["abdomen"],
+            )
+        scans.append((scan, {"measurements": [{"lesion_id": "T1", "diameter_mm": size}]}))
+    for scan, data in scans:
+        with travel(scan.scan_date + timedelta(days=1), 15):
+            for reader in (users["radiologist"], users["radiologist2"]):
+                read = imaging.read_save(scan=scan, reader=reader, data=data)
+                imaging._sign(Read.objects.get(pk=read.pk), reader)
+    if contact:
+        with travel(contact):
+            services.followup_record(
+                patient=patient, by=users["coordinator"], kind="contact", date=contact
+            )
+    if death:
+        with travel(death + timedelta(days=1)):
+            services.followup_record(
+                patient=patient, by=users["coordinator"], kind="death", date=death, cause="HCC"
+            )
+    return patient
+
+
+def rows_of(api, run, table="adtte"):
+    text = api.get(f"/api/outcomes/runs/{run}/export/{table}/csv/").content.decode()
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_a_run_of_a_synthetic_trial_with_hand_worked_cases(api_as, trial_users):
+    today = timezone.localdate()
+    synthetic.generate(seed=7, patients=12, today=today)
+    start = today - timedelta(days=300)
+    # progression (50 -> 45 -> 70 mm: +55 % over the nadir 45) at day 112, death at day 150
+    progressed = hand_built(
+        trial_users, randomized_on=start, sums=[45, 70], death=start + timedelta(days=150)
+    )
+    # stable at days 56 and 112, alive at a contact on day 200: censored
+    stable = hand_built(
+        trial_users, randomized_on=start, sums=[48, 47], contact=start + timedelta(days=200)
+    )
+    api = api_as(trial_users["statistician"])
+    created = api.post("/api/outcomes/runs/", {"cutoff": str(today)}, format="json")
+    assert created.status_code == 201, created.json()
+    run = created.json()
+    assert run["state"] == "done" and run["patients"] == 14 and run["progress"] == 100
+    assert "lifelines" in run["software_version"] and len(run["data_digest"]) == 64
+    adtte = {(r["USUBJID"], r["PARAMCD"]): r for r in rows_of(api, run["id"])}
+    mine = adtte[(progressed.study_id, "PFS")]
+    assert (mine["AVAL"], mine["CNSR"], mine["EVNTDESC"]) == ("112", "0", "progression by mRECIST")
+    assert (
+        adtte[(progressed.study_id, "OS")]["AVAL"],
+        adtte[(progressed.study_id, "OS")]["CNSR"],
+    ) == ("150", "0")
+    theirs = adtte[(stable.study_id, "PFS")]
+    assert (theirs["AVAL"], theirs["CNSR"]) == ("112", "1")
+    assert "last adequate assessment" in theirs["CNSDTDSC"]
+    assert (adtte[(stable.study_id, "OS")]["AVAL"], adtte[(stable.study_id, "OS")]["CNSR"]) == (
+        "200",
+        "1",
+    )
+    assert mine["DCUTDT"] == str(today) and mine["SOFTVER"] == run["software_version"]
+
+    # per-arm figures against lifelines called directly on the exported rows
+    results = api.get(f"/api/outcomes/runs/{run['id']}/results/").json()
+    os_rows = [r for r in adtte.values() if r["PARAMCD"] == "OS"]
+    by_arm = {}
+    for r in os_rows:
+        days, events = by_arm.setdefault(r["ARM"], ([], []))
+        days.append(int(r["AVAL"]))
+        events.append(r["CNSR"] == "0")
+    for arm, (days, events) in by_arm.items():
+        kmf = KaplanMeierFitter().fit(days, events)
+        expected = kmf.median_survival_time_
+        got = results["survival"]["OS"]["arms"][arm]["median"]
+        assert got == (None if expected == float("inf") else pytest.approx(expected))
+        assert results["survival"]["OS"]["arms"][arm]["events"] == sum(events)
+    assert len(by_arm) == 2  # arm codes here: this statistician is masked
+    (da, ea), (db, eb) = by_arm.values()
+    p = logrank_test(da, db, ea, eb).p_value
+    assert results["survival"]["OS"]["logrank_p"] == pytest.approx(p, abs=1e-6)
+
+    # the same data and cut-off give identical results; the comparison says so
+    again = api.post("/api/outcomes/runs/", {"cutoff": str(today)}, format="json").json()
+    compared = api.get(f"/api/outcomes/runs/compare/?a={run['id']}&b={again['id']}").json()
+    assert compared["same_data"] and compared["identical_results"] and compared["changes"] == []
+    earlier = api.post(
+        "/api/outcomes/runs/", {"cutoff": str(start + timedelta(days=100))}, format="json"
+    ).json()
+    compared = api.get(f"/api/outcomes/runs/compare/?a={run['id']}&b={earlier['id']}").json()
+    assert not compared["same_data"] and compared["changes"]
+    cut = {(r["USUBJID"], r["PARAMCD"]): r for r in rows_of(api, earlier["id"])}
+    assert (
+        cut[(progressed.study_id, "PFS")]["AVAL"],
+        cut[(progressed.study_id, "PFS")]["CNSR"],
+    ) == ("56", "1")
+
+
+def test_exports_masking_and_refusals(api_as, trial_users, data_manager):
+    today = timezone.localdate()
+    synthetic.generate(seed=3, patients=6, today=today)
+    api = api_as(trial_users["statistician"])
+    run = api.post("/api/outcomes/runs/", {"cutoff": str(today)}, format="json").json()
+    # the statistician here may see arms; `?arms=codes` masks them
+    masked = api.get(f"/api/outcomes/runs/{run['id']}/export/summary/csv/?arms=codes")
+    assert masked.status_code == 200
+    text = masked.content.decode()
+    assert "RPI" not in text and ",RP," not in text
+    summary = api.get(f"/api/outcomes/runs/{run['id']}/export/summary/json/").json()
+    assert summary["cutoff"] == str(today) and summary["rows"][0]["DCUTDT"] == str(today)
+    responses = rows_of(api, run["id"], "responses")
+    assert {r["CRITERION"] for r in responses} == {"mRECIST", "iRECIST"}
+    assert any(r["TIMEPOINT"] == "BEST" for r in responses)
+    future = api.post(
+        "/api/outcomes/runs/", {"cutoff": str(today + timedelta(days=1))}, format="json"
+    )
+    assert future.status_code == 400 and "future" in future.json()["cutoff"][0]
+    queued = EndpointRun.objects.create(cutoff=today, requested_by=trial_users["statistician"])
+    waiting = api.get(f"/api/outcomes/runs/{queued.pk}/results/")
+    assert waiting.status_code == 400 and "queued" in waiting.json()["detail"]
+    assert api.post(f"/api/outcomes/runs/{run['id']}/retry/").status_code == 400
+    assert api.get("/api/outcomes/runs/compare/?a=x").status_code == 400
+    coordinator = api_as(trial_users["coordinator"])
+    assert coordinator.get("/api/outcomes/runs/").status_code == 403
+
+
+def test_a_stalled_or_failed_run_can_be_retried(api_as, trial_users):
+    api = api_as(trial_users["statistician"])
+    stalled = EndpointRun.objects.create(
+        cutoff=timezone.localdate(),
+        requested_by=trial_users["statistician"],
+        status=EndpointRun.RUNNING,
+        started_at=timezone.now() - timedelta(minutes=30),
+        heartbeat_at=timezone.now() - timedelta(minutes=20),
+    )
+    shown = api.get(f"/api/outcomes/runs/{stalled.pk}/").json()
+    assert shown["state"] == "stalled"
+    retried = api.post(f"/api/outcomes/runs/{stalled.pk}/retry/").json()
+    assert retried["state"] == "done" and retried["attempts"] == 1
