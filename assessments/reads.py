@@ -264,11 +264,32 @@ def accepted(
     *,
     enrolled: date,
     cutoff: date | None = None,
+    earlier_extent: bool = False,
 ) -> dict[Criterion, SeriesResult] | None:
-    """The series the endpoints use, by criterion: over the scans both readers signed (up to
-    `cutoff` when given), the readers' own when they agree on both criteria, else the reader
-    the adjudicator accepted for that extent of scans (an adjudication covering it or a later
-    extent). None while there is no follow-up signed by both, or a discordance is pending."""
+    """The accepted series, by criterion: over the scans both readers signed (up to `cutoff`
+    when given), the readers' own when they agree on both criteria, else the reader the
+    adjudicator accepted for that extent of scans (an adjudication covering it or a later
+    extent). None while there is no follow-up signed by both, or a discordance awaits its
+    adjudication; with `earlier_extent` (the endpoints), then the longest earlier extent that
+    is agreed or adjudicated, so that a pending case keeps what was already settled."""
+    reads_1, reads_2, adjudications = list(reads_1), list(reads_2), list(adjudications)
+    found = _accepted(reads_1, reads_2, adjudications, enrolled=enrolled, cutoff=cutoff)
+    if found is not None or not earlier_extent:
+        return found
+    both = {r.scan_id for r in reads_1} & {r.scan_id for r in reads_2}
+    dates = sorted(
+        {r.scan_date for r in reads_1 if r.scan_id in both and not r.baseline}, reverse=True
+    )
+    for until in dates[1:]:
+        if cutoff is not None and until > cutoff:
+            continue
+        found = _accepted(reads_1, reads_2, adjudications, enrolled=enrolled, cutoff=until)
+        if found is not None:
+            return found
+    return None
+
+
+def _accepted(reads_1, reads_2, adjudications, *, enrolled, cutoff):
     kept = [
         {r.scan_id: r for r in reads if cutoff is None or r.scan_date <= cutoff}
         for reads in (reads_1, reads_2)

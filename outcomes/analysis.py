@@ -134,6 +134,17 @@ def analyse(
                             "RESPONSE": timepoint.response,
                         }
                     )
+            if series and series.unconfirmed_iupd and series.unconfirmed_iupd <= cutoff:
+                responses.append(  # reported separately (tumour-response spec)
+                    {
+                        "USUBJID": patient.key,
+                        "ARM": patient.arm,
+                        "CRITERION": criterion,
+                        "ADT": series.unconfirmed_iupd.isoformat(),
+                        "RESPONSE": "iUPD unconfirmed",
+                        "UNCONFIRMED": True,
+                    }
+                )
             responses.append(
                 {
                     "USUBJID": patient.key,

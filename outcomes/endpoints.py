@@ -57,6 +57,8 @@ class Series:
     best_overall_response: str
     first_response_date: date | None
     progression_date: date | None  # mRECIST PD; iRECIST: U of the confirmed iUPD
+    confirmed_on: date | None = None  # iRECIST: the scan that confirmed it (iCPD)
+    unconfirmed_iupd: date | None = None  # iRECIST: an iUPD not (yet) confirmed
 
 
 @dataclass(frozen=True)
@@ -119,12 +121,20 @@ def _progression(
     zero = origin or start
     if not patient.baseline_scan:
         return _at(param, zero, zero, False, "no baseline tumour assessment: censored at day 0")
+    note = ""
     if series is None:  # no accepted series yet (reads pending or awaiting adjudication)
         series = Series((), "NE", None, None)
+        note = " (no accepted read series yet)"
+
+    def done(end: date, event: bool, why: str) -> TimeToEvent:
+        return _at(param, zero, end, event, why + note)
+
     adequate = [t.date for t in series.timepoints if t.response != "NE" and t.date <= cutoff]
     progression = series.progression_date
-    if progression is not None and progression > cutoff:
-        progression = None
+    if progression is not None and (
+        progression > cutoff or (series.confirmed_on is not None and series.confirmed_on > cutoff)
+    ):
+        progression = None  # found, or confirmed, after the cut-off
     death = patient.death if patient.death is not None and patient.death <= cutoff else None
     candidates = [(progression, f"progression by {criterion}")]
     if death_is_event:
@@ -140,20 +150,18 @@ def _progression(
     ):
         event_why = f"progression by {criterion} and death the same day"
 
-    def last_adequate(before: date | None) -> date | None:
-        days = [d for d in adequate if before is None or d <= before]
+    def last_adequate(before: date | None, *, strictly: bool = False) -> date | None:
+        days = [
+            d for d in adequate if before is None or d < before or (d == before and not strictly)
+        ]
         return max(days) if days else None
 
     therapy = patient.new_therapy
     if therapy is not None and therapy <= cutoff and (event_day is None or therapy < event_day):
         last = last_adequate(therapy)
         if last is None or last < zero:
-            return _at(
-                param, zero, zero, False, "new anticancer therapy before any adequate assessment"
-            )
-        return _at(
-            param,
-            zero,
+            return done(zero, False, "new anticancer therapy before any adequate assessment")
+        return done(
             last,
             False,
             f"new anticancer therapy on {therapy}: censored at the last adequate assessment "
@@ -165,22 +173,21 @@ def _progression(
             why = "no post-baseline assessment and no death: censored at day 0"
             if not death_is_event and death is not None:
                 why = "death without progression: censored at the last adequate assessment (none)"
-            return _at(param, zero, zero, False, why)
+            return done(zero, False, why)
         why = "no progression: censored at the last adequate assessment"
         if not death_is_event and death is not None:
             why = "death without progression: censored at the last adequate assessment"
-        return _at(param, zero, last, False, why)
-    last = last_adequate(event_day) or start
+        return done(last, False, why)
+    # the assessment that found the progression is not the one before it
+    last = last_adequate(event_day, strictly=True) or start
     if (event_day - max(last, zero)).days > params.missed_gap_days:
-        return _at(
-            param,
-            zero,
+        return done(
             max(last, zero),
             False,
             f"{event_why} after two or more missed assessments (more than "
             f"{params.missed_gap_days} days after the last adequate assessment): censored there",
         )
-    return _at(param, zero, event_day, True, event_why)
+    return done(event_day, True, event_why)
 
 
 def pfs(patient: Patient, criterion: str, cutoff: date, params: Params = DEFAULTS):
@@ -256,7 +263,8 @@ def time_to_deterioration(
         death_is_event=params.death_is_ttd_event,
     )
     end = patient.start + timedelta(days=result.days)
-    return TimeToEvent(f"TTD{code}", result.days, result.event, result.reason, end)
+    found = TimeToEvent(f"TTD{code}", result.days, result.event, result.reason, end)
+    return _truncate(found, patient.start, params.pfs_horizon_months)  # "up to 24 months"
 
 
 def best_response(patient: Patient, criterion: str, cutoff: date) -> str:

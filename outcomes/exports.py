@@ -48,6 +48,7 @@ def rows(results: dict, table: str, *, masked: bool, meta: dict) -> list[dict]:
                 "ARM": labels[row["ARM"]],
                 "CRITERION": row["CRITERION"],
                 "TIMEPOINT": "BEST" if row.get("BEST") else row["ADT"],
+                "NOTE": "unconfirmed at the last scan" if row.get("UNCONFIRMED") else "",
                 "RESPONSE": row["RESPONSE"],
                 **stamp,
             }

@@ -29,6 +29,8 @@ def _series(result) -> ep.Series:
         result.best_overall_response,
         result.first_response_date,
         result.progression_date,
+        confirmed_on=result.icpd_scan_date,
+        unconfirmed_iupd=result.unconfirmed_iupd_date,
     )
 
 
@@ -77,6 +79,10 @@ def _read(cutoff):
             therapies[patient_id] = min(day, therapies.get(patient_id, day))
         elif kind == followup.CONTACT and is_alive:
             alive[patient_id].append(day)
+    for patient_id, died in AdverseEvent.objects.filter(
+        patient_id__in=ids, grade=5, death_date__lte=cutoff
+    ).values_list("patient_id", "death_date"):
+        deaths.setdefault(patient_id, died)  # a fatal AE without (yet) a follow-up record
     for model, field in (
         (Scan, "scan_date"),
         (Questionnaire, "completed_on"),
@@ -107,6 +113,7 @@ def _read(cutoff):
     for allocation in allocations:
         patient = allocation.patient
         pid = patient.pk
+        start = timezone.localdate(allocation.randomized_at)
         series = {ep.MRECIST: None, ep.IRECIST: None}
         pair = assignments.get(pid, [])
         if len(pair) == 2:
@@ -115,8 +122,9 @@ def _read(cutoff):
                     reads[pair[0]],
                     reads[pair[1]],
                     adjudications[pid],
-                    enrolled=timezone.localdate(patient.enrolled_at),
+                    enrolled=start,  # day 0 of the endpoints: SD counts from day 42 of it
                     cutoff=cutoff,
+                    earlier_extent=True,
                 )
             except ReadError:
                 accepted = None
@@ -126,7 +134,7 @@ def _read(cutoff):
             ep.Patient(
                 key=patient.study_id,
                 arm=allocation.arm,
-                start=timezone.localdate(allocation.randomized_at),
+                start=start,
                 baseline_scan=pid in baseline,
                 series=series,
                 death=deaths.get(pid),

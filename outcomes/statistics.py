@@ -6,7 +6,8 @@ Conventions (written into every export, see CONVENTIONS):
   as SAS LIFETEST; R's survfit defaults to "log").
 - A median (or a CI limit) is the first time the curve (or the CI band) is at or below 0.5,
   compared with a tolerance; a curve that never gets there gives "not reached" (None), also
-  when lifelines would give a finite number (the band is undefined once S(t) is 0).
+  when lifelines would give a finite number (the band is undefined where S(t) is 0: lifelines
+  reports (0, 0) there, which we drop).
 - Numbers at risk at t count patients whose time is >= t (as R and survminer do).
 - Cox hazard ratio RPI vs RP, Efron ties (lifelines' method); log-rank p two-sided.
 - ORR and DCR: exact Clopper-Pearson 95 % intervals; the difference between arms with the
@@ -57,8 +58,17 @@ def curve(kmf, days, events) -> Curve:
     times = [float(t) for t in kmf.survival_function_.index]
     survival = [float(s) for s in kmf.survival_function_.iloc[:, 0]]
     bands = kmf.confidence_interval_
-    lower = [None if math.isnan(v) else float(v) for v in bands.iloc[:, 0]]
-    upper = [None if math.isnan(v) else float(v) for v in bands.iloc[:, 1]]
+    # Where S(t) is 0 Greenwood's variance is undefined; lifelines gives a band of (0, 0)
+    # there, which would make a CI limit of the median finite: no band at those times.
+    undefined = [s <= TOLERANCE for s in survival]
+    lower = [
+        None if math.isnan(v) or u else float(v)
+        for v, u in zip(bands.iloc[:, 0], undefined, strict=True)
+    ]
+    upper = [
+        None if math.isnan(v) or u else float(v)
+        for v, u in zip(bands.iloc[:, 1], undefined, strict=True)
+    ]
     censored = sorted(float(d) for d, e in zip(days, events, strict=True) if not e)
     return Curve(times, survival, lower, upper, censored)
 

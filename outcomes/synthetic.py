@@ -28,6 +28,7 @@ from enrollment.demo import demo_values
 from outcomes import services as outcomes
 from randomization import services as randomization
 from randomization.models import AllocationSequence
+from randomization.protocol import MAX_SEQUENCE_LENGTH
 from safety import services as safety
 from safety.models import CtcaeTerm
 
@@ -352,6 +353,8 @@ class Generator:
 def generate(*, seed: int, patients: int, today: date | None = None, accrual_days: int = 700):
     """`patients` randomized (plus the screen failures met on the way), randomized evenly over
     `accrual_days` up to two months before today."""
+    if not 1 <= patients <= MAX_SEQUENCE_LENGTH:
+        raise ValueError(f"between 1 and {MAX_SEQUENCE_LENGTH} patients (one allocation sequence)")
     today = today or timezone.localdate()
     User = get_user_model()
     users = {
@@ -373,7 +376,7 @@ def generate(*, seed: int, patients: int, today: date | None = None, accrual_day
         with time_machine.travel(_moment(days[0] - timedelta(days=30)), tick=False):
             randomization.sequence_generate(
                 by=users["statistician"],
-                length=max(100, 2 * patients),
+                length=min(MAX_SEQUENCE_LENGTH, max(100, patients + 20)),
                 block_sizes=[2, 4, 6],
                 seed=seed,
             )

@@ -171,3 +171,40 @@ def test_no_accepted_series_yet_counts_deaths_only():
     died = ep.pfs(patient(None, None, death=day(40)), ep.IRECIST, CUTOFF)
     assert (died.days, died.event) == (40, True)
     assert ep.dor(waiting, ep.MRECIST, CUTOFF) is None
+
+
+def test_progression_after_two_missed_assessments_is_censored():
+    # SD at day 56, then nothing until PD at day 300 (244 days later, more than 126)
+    late = patient(series((56, "SD"), (300, "PD"), progression=300))
+    for result in (ep.pfs(late, ep.MRECIST, CUTOFF), ep.ttp(late, ep.MRECIST, CUTOFF)):
+        assert (result.days, result.event) == (56, False)
+        assert "two or more missed" in result.reason
+    responder = patient(
+        series((56, "PR"), (400, "PD"), best="PR", first_response=56, progression=400)
+    )
+    dor = ep.dor(responder, ep.MRECIST, CUTOFF)
+    assert (dor.days, dor.event) == (0, False)
+
+
+def test_irecist_progression_confirmed_after_the_cutoff_does_not_count():
+    s = ep.Series(
+        (ep.Timepoint(day(56), "iSD"), ep.Timepoint(day(112), "iUPD")),
+        "iSD",
+        None,
+        day(112),
+        confirmed_on=day(170),
+    )
+    result = ep.pfs(patient(None, s), ep.IRECIST, day(150))
+    assert (result.days, result.event) == (112, False)
+
+
+def test_without_an_accepted_series_the_reason_says_so():
+    result = ep.pfs(patient(None, None, death=day(150)), ep.MRECIST, CUTOFF)
+    assert (result.days, result.event) == (0, False)
+    assert result.reason.endswith("(no accepted read series yet)")
+
+
+def test_time_to_deterioration_stops_at_24_months():
+    scores = [(day(-3), 50.0), (day(56 * 19), 48.0)]
+    result = ep.time_to_deterioration(patient(series(), qol={"QL2": scores}), "QL2", day(1200))
+    assert (result.days, result.event) == (round(24 * 30.4375), False)

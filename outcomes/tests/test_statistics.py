@@ -77,3 +77,10 @@ def test_exact_and_difference_intervals_from_published_examples():
     # Newcombe (1998) example: 56/70 vs 48/80 -> 0.2000 (0.0524, 0.3339)
     d, lower, upper = st.difference(56, 70, 48, 80)
     assert (d, lower, upper) == pytest.approx((0.2, 0.0524, 0.3339), abs=1e-4)
+
+
+def test_median_ci_not_reached_when_only_the_last_event_brings_the_band_down():
+    summary = st.km_summary([1, 2, 3, 4], [True, True, True, True])
+    assert summary.median == 2
+    assert summary.median_upper is None  # the band reaches 0.5 only where S(t) = 0
+    assert summary.curve.upper[-1] is None and summary.curve.survival[-1] == 0
