@@ -206,3 +206,23 @@ def test_a_run_is_refused_clearly_when_the_queue_is_down(api_as, statistician):
     assert "cannot be reached" in refused.json()["detail"]
     run = EndpointRun.objects.get()
     assert run.status == "failed" and "not started" in run.error
+
+
+def test_without_a_worker_a_run_stays_visibly_queued(api_as, statistician):
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url or connection.vendor != "postgresql":
+        pytest.skip("needs REDIS_URL and PostgreSQL (make test sets both)")
+    redis.Redis.from_url(redis_url).flushdb()
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    try:
+        api = api_as(statistician)
+        created = api.post("/api/outcomes/runs/", {"cutoff": "2026-01-01"}, format="json")
+        assert created.status_code == 201
+        time.sleep(1)
+        shown = api.get(f"/api/outcomes/runs/{created.json()['id']}/").json()
+        assert (shown["state"], shown["progress"]) == ("queued", 0)  # kept, not lost
+        assert redis.Redis.from_url(redis_url).llen("celery") == 1  # the message waits
+    finally:
+        celery_app.conf.task_always_eager = eager
+        redis.Redis.from_url(redis_url).flushdb()

@@ -202,3 +202,18 @@ def test_a_stalled_or_failed_run_can_be_retried(api_as, trial_users):
     assert shown["state"] == "stalled"
     retried = api.post(f"/api/outcomes/runs/{stalled.pk}/retry/").json()
     assert retried["state"] == "done" and retried["attempts"] == 1
+
+
+def test_a_failing_run_says_why(api_as, trial_users, monkeypatch):
+    from outcomes import analysis
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("division by zero in a survival fit")
+
+    monkeypatch.setattr(analysis, "analyse", broken)
+    api = api_as(trial_users["statistician"])
+    run = api.post("/api/outcomes/runs/", {"cutoff": str(timezone.localdate())}, format="json")
+    assert run.status_code == 201
+    shown = run.json()
+    assert shown["state"] == "failed"
+    assert shown["error"] == "ZeroDivisionError: division by zero in a survival fit"
