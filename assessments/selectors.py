@@ -9,11 +9,14 @@ from accounts.roles import RADIOLOGIST
 from assessments import qlqc30, reads, services
 from assessments.models import Questionnaire, ReaderAssignment, Scan
 from assessments.recist import Criterion, ReadError
+from outcomes.followup import DEATH, LOST, WITHDRAWAL
+from outcomes.models import FollowUp
 
 
 def imaging_schedule(patient, *, today) -> list[dict]:
     """The 8-weekly visits from enrolment with their scan, or flagged overdue when the window
-    has passed without one; they stop after progression (accepted mRECIST PD and iCPD)."""
+    has passed without one; they stop after progression (accepted mRECIST PD and iCPD), and
+    after death, withdrawal of consent or loss to follow-up."""
     enrolled = timezone.localdate(patient.enrolled_at)
     scans = list(Scan.objects.filter(patient=patient).exclude(kind=Scan.BASELINE))
     stop = None
@@ -23,6 +26,14 @@ def imaging_schedule(patient, *, today) -> list[dict]:
             stop = max(s.icpd_scan_date or s.progression_date for s in accepted)
     except ReadError:
         pass
+    ended = (
+        FollowUp.objects.filter(patient=patient, kind__in=(DEATH, WITHDRAWAL, LOST))
+        .order_by("date")
+        .values_list("date", flat=True)
+        .first()
+    )
+    if ended is not None:
+        stop = ended if stop is None else min(stop, ended)
     rows = []
     for number, planned, start, end in reads.visit_schedule(enrolled, until=today + timedelta(56)):
         if stop is not None and start > stop:

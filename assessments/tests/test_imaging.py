@@ -361,3 +361,19 @@ def test_a_new_discordance_after_adjudication_is_adjudicated_again(case, make_us
     assert services.accepted_series(patient, Criterion.MRECIST) is None
     with pytest.raises(DomainError, match="reader of this case"):
         services.adjudicate(patient=patient, by=one, accepted_slot=1, reason="mine")
+
+
+def test_the_imaging_schedule_stops_at_death(case, coordinator):
+    from assessments.selectors import imaging_schedule
+    from outcomes import services as outcomes
+
+    patient = case[0]
+    today = timezone.localdate()
+    before = imaging_schedule(patient, today=today)
+    assert [row["state"] for row in before][-1] in ("Planned", "Overdue")
+    outcomes.followup_record(
+        patient=patient, by=coordinator, kind="death", date=days_ago(1), cause="Liver failure"
+    )
+    after = imaging_schedule(patient, today=today)
+    assert len(after) < len(before)
+    assert all(row["start"] <= days_ago(1) for row in after)
