@@ -27,6 +27,7 @@ from assessments.recist import (
 )
 
 VISIT_INTERVAL_DAYS = 56
+BASELINE_WINDOW_DAYS = 28  # baseline imaging within the 28 days before randomization
 VISIT_WINDOW_DAYS = 7
 BASELINE_MAX_DAYS_BEFORE_RANDOMIZATION = 28
 

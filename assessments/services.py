@@ -58,11 +58,15 @@ def scan_register(*, patient: Patient, by, scan_date, kind: str, modality: str, 
             errors.setdefault("kind", []).append("The baseline scan is already registered.")
         if allocation is not None:
             randomized_on = timezone.localdate(allocation.randomized_at)
-            if not randomized_on - timedelta(days=28) <= scan_date <= randomized_on:
+            if (
+                not randomized_on - timedelta(days=read_rules.BASELINE_WINDOW_DAYS)
+                <= scan_date
+                <= randomized_on
+            ):
                 errors.setdefault("scan_date", []).append(
                     "Baseline imaging is within the 28 days before randomization."
                 )
-        elif scan_date < timezone.localdate() - timedelta(days=28):
+        elif scan_date < timezone.localdate() - timedelta(days=read_rules.BASELINE_WINDOW_DAYS):
             errors.setdefault("scan_date", []).append(
                 "Baseline imaging is within the 28 days before randomization."
             )

@@ -231,3 +231,13 @@ def parse_cells(text: str) -> int:
     if value > 10**13:
         raise ValueError(f"{text!r} is far beyond any dose of this trial")
     return int(value)
+
+
+def missed_too_early(course: PlannedCourse, today: date) -> str | None:
+    """A course is recorded as missed only once its window has opened."""
+    if today < course.window_start:
+        return (
+            f"Course {course.number} is planned for {course.planned} (window from "
+            f"{course.window_start}): it cannot be recorded as missed before its window opens."
+        )
+    return None

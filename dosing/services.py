@@ -257,6 +257,10 @@ def infusion_record(*, patient: Patient, by, status: str = Infusion.GIVEN, **dat
         **given,
     )
     courses = planned_courses(schedule)  # course 1 not given yet: anchored on its plan
+    if status == Infusion.MISSED:
+        early = rules.missed_too_early(courses[number - 1], timezone.localdate())
+        if early:
+            raise DomainError(early, field_errors={"status": [early]})
     problems = _derive(
         infusion, course=courses[number - 1], screening_height=patient.screening.height_cm
     )

@@ -172,3 +172,11 @@ def test_pending_course_states():
     assert rules.pending_state(course, date(2026, 3, 13)) == "due"  # 3 days before
     assert rules.pending_state(course, date(2026, 3, 19)) == "due"  # last day of the window
     assert rules.pending_state(course, date(2026, 3, 20)) == "overdue"
+
+
+def test_a_course_is_missed_only_once_its_window_opened():
+    from datetime import date
+
+    course = rules.PlannedCourse(2, date(2026, 3, 15), date(2026, 3, 12), date(2026, 3, 18))
+    assert rules.missed_too_early(course, date(2026, 3, 12)) is None
+    assert "before its window opens" in rules.missed_too_early(course, date(2026, 3, 11))

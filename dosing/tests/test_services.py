@@ -2,6 +2,7 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core import mail
 from django.utils import timezone
 
@@ -111,8 +112,11 @@ def test_implausible_weight_is_refused_unless_recorded_as_deviation(rpi, coordin
 def test_seventh_course_is_refused(rpi, coordinator):
     for days_ago in (56, 42, 28, 14):
         give(rpi, coordinator, days_ago=days_ago)
-    for _ in range(2):
-        services.infusion_record(
+    services.infusion_record(
+        patient=rpi, by=coordinator, status="missed", deviation_reason="Hospitalised"
+    )
+    with time_machine.travel(timezone.now() + timedelta(days=14), tick=False):
+        services.infusion_record(  # course 6, once its window is open
             patient=rpi, by=coordinator, status="missed", deviation_reason="Hospitalised"
         )
     with pytest.raises(DomainError, match="all 6 courses"):
@@ -316,3 +320,12 @@ def test_overdue_flag_supersedes_the_due_flag(randomized, coordinator):
     assert kinds == {"due"} and shown == ["due"]
     services.reminders_flag(today=timezone.localdate() + timedelta(days=2))  # past the window
     assert [r.kind for r in selectors.open_reminders()] == ["overdue"]
+
+
+def test_a_course_cannot_be_missed_before_its_window(rpi, coordinator):
+    for days_ago in (56, 42, 28, 14, 0):
+        give(rpi, coordinator, days_ago=days_ago)
+    with pytest.raises(DomainError, match="before its window opens"):
+        services.infusion_record(
+            patient=rpi, by=coordinator, status="missed", deviation_reason="Travelling"
+        )

@@ -168,3 +168,32 @@ def test_coded_sequence_needs_the_administrators_mapping(
     assert allocation.arm == ("RP" if allocation.slot.arm == "A" else "RPI")
     with pytest.raises(DomainError, match="codes are fixed"):
         services.arm_codes_set(sequence=sequence, by=data_manager, code_a_arm="RPI", reason="x")
+
+
+def test_randomization_refused_when_the_baseline_scan_is_too_old(enrol, coordinator, statistician):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from assessments import services as imaging
+
+    services.sequence_generate(by=statistician, length=100, block_sizes=[2, 4], seed=3)
+    today = timezone.localdate()
+    patient = enrol(
+        consent_date=today - timedelta(days=40),
+        screening_date=today - timedelta(days=39),
+        prior_progression_date=today - timedelta(days=45),
+    )
+    with time_machine.travel(timezone.now() - timedelta(days=30), tick=False):
+        imaging.scan_register(
+            patient=patient,
+            by=coordinator,
+            scan_date=today - timedelta(days=30),
+            kind="baseline",
+            modality="CT",
+            regions=["abdomen"],
+        )
+    with pytest.raises(DomainError) as refused:
+        services.patient_randomize(patient=patient, by=coordinator)
+    assert "more than 28 days old" in refused.value.message
