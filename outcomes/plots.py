@@ -91,7 +91,10 @@ def km_plot(entry: dict, labels: dict[str, str], title: str, fmt: str = "png") -
         axes.text(
             0.98, 0.80, "\n".join(notes), transform=axes.transAxes, ha="right", va="top", fontsize=9
         )
-    axes.legend(loc="upper right", fontsize=9, frameon=False)
+    if axes.get_legend_handles_labels()[0]:
+        axes.legend(loc="upper right", fontsize=9, frameon=False)
+    else:
+        axes.text(0.5, 0.5, "No patients at this cut-off", transform=axes.transAxes, ha="center")
     table.set_xlim(axes.get_xlim())
     table.set_ylim(-0.5, len(arms) - 0.5)
     table.set_xticks(marks)

@@ -161,8 +161,8 @@ class KmPlotView(Permission, View):
 
     def get(self, request, pk, param, fmt):
         run = get_object_or_404(EndpointRun, pk=pk, status=EndpointRun.DONE)
-        if param not in analysis.PARAMS:
-            raise Http404("No such endpoint.")
+        if param not in analysis.PARAMS or fmt not in plots.FORMATS:
+            raise Http404("No such endpoint or image format.")
         image = plots.km_plot(
             run.results["summary"]["survival"][param],
             labels_for(request.user, run.results),

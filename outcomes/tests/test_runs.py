@@ -217,3 +217,12 @@ def test_a_failing_run_says_why(api_as, trial_users, monkeypatch):
     shown = run.json()
     assert shown["state"] == "failed"
     assert shown["error"] == "ZeroDivisionError: division by zero in a survival fit"
+
+
+def test_plot_pages_refuse_what_does_not_exist(client_as, trial_users):
+    run = services.run_start(cutoff=timezone.localdate(), by=trial_users["statistician"])
+    client = client_as(trial_users["investigator"])
+    assert client.get(f"/outcomes/runs/{run.pk}/km/OS.png").status_code == 200
+    assert client.get(f"/outcomes/runs/{run.pk}/km/OS.gif").status_code == 404
+    assert client.get(f"/outcomes/runs/{run.pk}/km/XYZ.svg").status_code == 404
+    assert client.get(f"/outcomes/runs/{run.pk}/?param=XYZ").status_code == 200
