@@ -15,6 +15,7 @@ from dosing.selectors import first_dose
 from enrollment.models import Patient
 from inkt_trial.errors import DomainError
 from inkt_trial.signature import check_signature_password
+from outcomes.models import death_date
 
 REGIONS = ("chest", "abdomen", "pelvis")
 
@@ -43,6 +44,9 @@ def scan_register(*, patient: Patient, by, scan_date, kind: str, modality: str, 
     errors: dict[str, list[str]] = {}
     if scan_date > timezone.localdate():
         errors.setdefault("scan_date", []).append("Cannot be in the future.")
+    died = death_date(patient.pk)
+    if died is not None and scan_date > died:
+        errors.setdefault("scan_date", []).append(f"After the patient's death ({died}).")
     if scan_date < patient.screening.consent_date:
         errors.setdefault("scan_date", []).append("Cannot be before consent.")
     if kind not in (Scan.BASELINE, Scan.SCHEDULED, Scan.UNSCHEDULED):
@@ -401,6 +405,9 @@ def _questionnaire_check(questionnaire: Questionnaire) -> None:
             .exclude(pk=questionnaire.pk)
             .values_list("visit", "completed_on"),
         )
+        died = death_date(patient.pk)
+        if died is not None and questionnaire.completed_on > died:
+            problems.append(f"After the patient's death ({died}).")
         if problems:
             errors["completed_on"] = problems
     clash = Questionnaire.objects.filter(

@@ -13,6 +13,7 @@ from dosing import protocol, rules
 from dosing.models import DrugExposure, EndOfTreatment, Infusion, InfusionReminder, InfusionSchedule
 from enrollment.models import Patient
 from inkt_trial.errors import DomainError
+from outcomes.models import death_date
 from randomization.protocol import RPI
 
 log = logging.getLogger(__name__)
@@ -236,6 +237,9 @@ def infusion_record(*, patient: Patient, by, status: str = Infusion.GIVEN, **dat
         raise DomainError(field_errors={"status": ["Given or missed."]})
     given_on = timezone.localdate(data["infused_at"]) if data.get("infused_at") else None
     _require_on_treatment(patient, on=given_on or timezone.localdate())
+    died = death_date(patient.pk)
+    if died is not None and (given_on or timezone.localdate()) > died:
+        raise DomainError(f"{patient} died on {died}: no course after it.")
     previous = next((i for i in reversed(done) if i.status == Infusion.GIVEN), None)
     if status == Infusion.GIVEN:
         errors = _validate_given(data, allocation=allocation, previous=previous)
@@ -359,6 +363,9 @@ def end_of_treatment_record(*, patient: Patient, by, date: date, reason: str, de
         raise DomainError(field_errors={"date": ["Cannot be in the future."]})
     if date < timezone.localdate(patient.allocation.randomized_at):
         raise DomainError(field_errors={"date": ["Cannot be before randomization."]})
+    died = death_date(patient.pk)
+    if died is not None and date > died:
+        raise DomainError(field_errors={"date": [f"After the patient's death ({died})."]})
     last = (
         Infusion.objects.filter(patient=patient, status=Infusion.GIVEN)
         .order_by("-infused_at")
@@ -391,6 +398,10 @@ def drug_exposure_record(*, patient: Patient, by, **data) -> DrugExposure:
     event, start, end = data.get("event"), data.get("start_date"), data.get("end_date")
     if start and start < timezone.localdate(allocation.randomized_at):
         errors.setdefault("start_date", []).append("Cannot be before randomization.")
+    died = death_date(patient.pk)
+    for field, value in (("start_date", start), ("end_date", end)):
+        if died is not None and value and value > died:
+            errors.setdefault(field, []).append(f"After the patient's death ({died}).")
     for field, value in (("start_date", start), ("end_date", end)):
         if value and value > timezone.localdate():
             errors.setdefault(field, []).append("Cannot be in the future.")

@@ -73,7 +73,8 @@ class FollowUpViewSet(
 
 class RunSerializer(serializers.ModelSerializer):
     state = serializers.SerializerMethodField(
-        help_text="queued, running, done, failed, or stalled (running without a heartbeat)."
+        help_text="queued, running, done, failed; stalled (running without a heartbeat) or "
+        "waiting (queued for long without a worker): both may be retried."
     )
     requested_by = serializers.StringRelatedField()
 
@@ -95,6 +96,7 @@ class RunSerializer(serializers.ModelSerializer):
             "software_version",
             "data_digest",
             "patients",
+            "log",
         ]
         read_only_fields = [f for f in fields if f not in ("cutoff", "death_is_ttd_event")]
 
@@ -160,27 +162,40 @@ class RunViewSet(
         """The run's per-arm summary (and its conventions); the per-patient rows are in the
         exports."""
         run = self.done()
-        labels = exports.arm_labels(run.results, masked_for(request))
+        view = exports.presentation(run.results, masked_for(request))
         summary = run.results["summary"]
-        relabel = lambda by_arm: {labels[a]: v for a, v in by_arm.items()}  # noqa: E731
+
+        def by_label(by_arm: dict) -> dict:
+            return {view.labels[a]: by_arm[a] for a in view.arms if a in by_arm}
+
         return Response(
             {
                 "run": RunSerializer(run).data,
-                "conventions": run.results["conventions"],
+                "conventions": view.conventions(run.results["conventions"]),
                 "params": run.results["params"],
-                "n": relabel(run.results["n"]),
+                "arms": [view.labels[a] for a in view.arms],
+                "comparison": view.comparison,
+                "n": by_label(run.results["n"]),
                 "response": {
-                    c: {
-                        k: relabel(v) if isinstance(v, dict) and set(v) <= set(labels) else v
-                        for k, v in entry.items()
+                    criterion: {
+                        "best": by_label(entry["best"]),
+                        **{m: by_label(entry[m]) for m in ("ORR", "DCR")},
+                        **{
+                            f"{m}_difference": view.difference(entry.get(f"{m}_difference"))
+                            for m in ("ORR", "DCR")
+                        },
                     }
-                    for c, entry in summary["response"].items()
+                    for criterion, entry in summary["response"].items()
                 },
                 "survival": {
-                    p: {**entry, "arms": relabel(entry["arms"])}
-                    for p, entry in summary["survival"].items()
+                    param: {
+                        "arms": by_label(entry["arms"]),
+                        "logrank_p": entry.get("logrank_p"),
+                        "hazard_ratio": view.hazard_ratio(entry.get("hazard_ratio")),
+                    }
+                    for param, entry in summary["survival"].items()
                 },
-                "os_1_year": relabel(summary["os_1_year"]),
+                "os_1_year": by_label(summary["os_1_year"]),
             }
         )
 
@@ -214,7 +229,9 @@ class RunViewSet(
                     "computed_at": meta["computed_at"],
                     "software_version": run.software_version,
                     "data_digest": run.data_digest,
-                    "conventions": run.results["conventions"],
+                    "conventions": exports.presentation(
+                        run.results, masked_for(request)
+                    ).conventions(run.results["conventions"]),
                     "rows": found,
                 }
             )

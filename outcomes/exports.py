@@ -6,26 +6,69 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 
 TABLES = ("adtte", "responses", "summary")
 RATE_MONTHS = ("6", "12", "24")
 
 
 def arm_labels(results: dict, masked: bool) -> dict[str, str]:
-    """Arm -> what this reader sees: the arm itself, or the code its patients' slots carry."""
+    """Arm -> what this reader sees: the arm itself, or the code its patients' slots carry (an
+    uncoded sequence carries the arm names: masking comes from a coded sequence, as everywhere
+    in the product)."""
     if not masked:
         return {arm: arm for arm in results["arms"]}
     codes = results.get("arm_codes", {})
     found: dict[str, set[str]] = {}
     for row in results["adtte"]:
-        found.setdefault(row["ARM"], set()).add(codes.get(row["USUBJID"], "masked"))
+        found.setdefault(row["ARM"], set()).add(codes.get(row["USUBJID"], "?"))
     labels = {}
-    for index, arm in enumerate(results["arms"]):
+    for index, arm in enumerate(sorted(results["arms"], key=lambda a: sorted(found.get(a, {"?"})))):
         seen = found.get(arm, set())
-        code = next(iter(seen)) if len(seen) == 1 else None
-        # a code equal to the arm name would unmask it: fall back to an anonymous label
-        labels[arm] = code if code and code != arm else f"arm {index + 1}"
+        labels[arm] = next(iter(seen)) if len(seen) == 1 else f"masked arm {index + 1}"
     return labels
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """The arms as one reader sees them: their labels and order (by label when masked, so that
+    the order says nothing), and the comparisons turned to that order."""
+
+    arms: tuple[str, ...]
+    labels: dict[str, str]
+    stored: tuple[str, ...]  # the order the run computed in: HR and differences are arms[0] vs [1]
+
+    @property
+    def reversed(self) -> bool:
+        return len(self.arms) == 2 and self.arms != self.stored
+
+    @property
+    def comparison(self) -> str:
+        return " vs ".join(self.labels[a] for a in self.arms) if len(self.arms) == 2 else ""
+
+    def hazard_ratio(self, value):
+        if not value or not self.reversed:
+            return value
+        hr, lower, upper = value
+        return [round(1 / hr, 6), round(1 / upper, 6), round(1 / lower, 6)]
+
+    def difference(self, value):
+        if not value or not self.reversed or value[0] is None:
+            return value
+        d, lower, upper = value
+        return [-d, -upper, -lower]
+
+    def conventions(self, text: str) -> str:
+        if self.labels == {a: a for a in self.stored}:
+            return text
+        return text.replace("Cox HR RPI vs RP", "Cox HR of the first arm listed vs the second")
+
+
+def presentation(results: dict, masked: bool) -> Presentation:
+    labels = arm_labels(results, masked)
+    stored = tuple(results["arms"])
+    arms = tuple(sorted(stored, key=lambda a: labels[a])) if masked else stored
+    return Presentation(arms, labels, stored)
 
 
 def _fmt(value):
@@ -33,7 +76,8 @@ def _fmt(value):
 
 
 def rows(results: dict, table: str, *, masked: bool, meta: dict) -> list[dict]:
-    labels = arm_labels(results, masked)
+    view = presentation(results, masked)
+    labels = view.labels
     stamp = {
         "DCUTDT": results["cutoff"],
         "COMPDTM": meta["computed_at"],
@@ -55,17 +99,16 @@ def rows(results: dict, table: str, *, masked: bool, meta: dict) -> list[dict]:
             for row in results["responses"]
         ]
     if table == "summary":
-        return summary_rows(results, labels, stamp)
+        return summary_rows(results, view, stamp)
     raise ValueError(f"no table {table!r}: {', '.join(TABLES)}")
 
 
-def summary_rows(results: dict, labels: dict[str, str], stamp: dict) -> list[dict]:
+def summary_rows(results: dict, view: Presentation, stamp: dict) -> list[dict]:
     out = []
-    arms = results["arms"]
-    comparison = f"{labels[arms[0]]} vs {labels[arms[1]]}" if len(arms) == 2 else ""
+    arms, labels, comparison = view.arms, view.labels, view.comparison
     for criterion, entry in results["summary"]["response"].items():
         for measure in ("ORR", "DCR"):
-            diff = entry.get(f"{measure}_difference") or [None, None, None]
+            diff = view.difference(entry.get(f"{measure}_difference")) or [None, None, None]
             for arm in arms:
                 p = entry[measure][arm]
                 out.append(
@@ -85,7 +128,7 @@ def summary_rows(results: dict, labels: dict[str, str], stamp: dict) -> list[dic
                     }
                 )
     for param, entry in results["summary"]["survival"].items():
-        hr = entry.get("hazard_ratio") or [None, None, None]
+        hr = view.hazard_ratio(entry.get("hazard_ratio")) or [None, None, None]
         for arm in arms:
             km = entry["arms"][arm]
             row = {

@@ -69,6 +69,18 @@ def check(
     if new.kind in ONCE and any(o.kind == new.kind for o in others):
         add("kind", f"{KINDS[new.kind]} is already recorded.")
     death = next((o for o in others if o.kind == DEATH), None)
+    if new.cause.strip() and new.kind != DEATH:
+        add("cause", "Only a death has a cause.")
+    if new.therapy.strip() and new.kind != NEW_THERAPY:
+        add("therapy", "Only a new anticancer therapy names one.")
+    if not new.alive and new.kind != CONTACT:
+        add("alive", "Only a survival contact says alive or dead.")
+    if (
+        new.kind != DEATH
+        and death is None
+        and any(o.kind == CONTACT and not o.alive for o in others)
+    ):
+        add("kind", "A contact confirms the patient's death: the death record stays.")
     if new.kind == DEATH:
         if not new.cause.strip():
             add("cause", "Give the cause of death (or 'unknown').")
@@ -77,6 +89,14 @@ def check(
         ]
         if alive:
             add("date", f"The patient is known to have been alive on {max(alive)}.")
+        later = [
+            o for o in others if o.kind in (NEW_THERAPY, WITHDRAWAL, LOST) and o.date > new.date
+        ]
+        if later:
+            add("date", f"{KINDS[later[0].kind]} is recorded after it ({later[0].date}).")
+        confirming = [o.date for o in others if o.kind == CONTACT and not o.alive]
+        if confirming and min(confirming) < new.date:
+            add("date", f"A contact confirmed the death on {min(confirming)}.")
         for fatal in set(fatal_event_dates):
             if fatal != new.date:
                 add("date", f"A fatal adverse event records the death on {fatal}.")

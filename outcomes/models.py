@@ -62,6 +62,9 @@ class EndpointRun(models.Model):
     data_digest = models.CharField(max_length=64, blank=True)
     patients = models.PositiveIntegerField(null=True, blank=True)
     results = models.JSONField(null=True, blank=True, editable=False)
+    log = models.JSONField(
+        default=list, editable=False, help_text="What happened to the run, oldest first."
+    )
 
     class Meta:
         ordering = ["-requested_at"]
@@ -69,3 +72,13 @@ class EndpointRun(models.Model):
 
     def __str__(self):
         return f"Endpoint run {self.pk} (cut-off {self.cutoff})"
+
+
+def death_date(patient_id: int):
+    """The date of death of the follow-up record, if any (the other apps refuse what would be
+    dated after it)."""
+    return (
+        FollowUp.objects.filter(patient_id=patient_id, kind=followup.DEATH)
+        .values_list("date", flat=True)
+        .first()
+    )

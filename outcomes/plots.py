@@ -33,15 +33,15 @@ def _nan(values):
     return [math.nan if v is None else v for v in values]
 
 
-def km_plot(entry: dict, labels: dict[str, str], title: str, fmt: str = "png") -> bytes:
+def km_plot(entry: dict, view, title: str, fmt: str = "png") -> bytes:
     """`entry`: a run's survival summary of one parameter (`arms` -> curve, at_risk; log-rank
-    p; hazard ratio); `labels`: arm -> the name shown."""
+    p; hazard ratio); `view`: the reader's arms, labels and comparison (exports.Presentation)."""
     if fmt not in FORMATS:
         raise ValueError(f"format {fmt!r}: png or svg")
     figure = Figure(figsize=(8.5, 6.2), dpi=110)
     grid = figure.add_gridspec(2, 1, height_ratios=(4.2, 1.1), hspace=0.35)
     axes, table = figure.add_subplot(grid[0]), figure.add_subplot(grid[1])
-    arms = list(entry["arms"])
+    arms, labels = [a for a in view.arms if a in entry["arms"]], view.labels
     marks: list[int] = []
     for index, arm in enumerate(arms):
         data = entry["arms"][arm]
@@ -83,10 +83,9 @@ def km_plot(entry: dict, labels: dict[str, str], title: str, fmt: str = "png") -
     notes = []
     if entry.get("logrank_p") is not None:
         notes.append(f"log-rank p = {entry['logrank_p']:.4f}")
-    hr = entry.get("hazard_ratio")
+    hr = view.hazard_ratio(entry.get("hazard_ratio"))
     if hr and len(arms) == 2:
-        versus = f"{labels[arms[0]]} vs {labels[arms[1]]}"
-        notes.append(f"HR {versus} = {hr[0]:.2f} (95% CI {hr[1]:.2f}-{hr[2]:.2f})")
+        notes.append(f"HR {view.comparison} = {hr[0]:.2f} (95% CI {hr[1]:.2f}-{hr[2]:.2f})")
     if notes:
         axes.text(
             0.98, 0.80, "\n".join(notes), transform=axes.transAxes, ha="right", va="top", fontsize=9

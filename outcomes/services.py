@@ -2,7 +2,7 @@
 
 import logging
 import platform
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import lifelines
 from django.conf import settings
@@ -17,6 +17,7 @@ from enrollment.models import Patient
 from inkt_trial.errors import DomainError
 from outcomes import analysis, endpoints, followup, snapshot
 from outcomes.models import EndpointRun, FollowUp
+from randomization.models import Allocation
 from safety.models import AdverseEvent
 
 log = logging.getLogger(__name__)
@@ -108,18 +109,28 @@ def software_version() -> str:
     )
 
 
+def _note(run_id: int, event: str, **details) -> None:
+    """Add a line to the run's log, under a row lock (the worker and the web may both write)."""
+    with transaction.atomic():
+        run = EndpointRun.objects.select_for_update().only("log").get(pk=run_id)
+        entry = {"at": timezone.now().isoformat(), "event": event, **details}
+        EndpointRun.objects.filter(pk=run_id).update(log=[*run.log, entry])
+
+
 def _enqueue(run: EndpointRun) -> None:
     from outcomes.tasks import compute_endpoints
 
     try:
         compute_endpoints.apply_async(args=[run.pk], retry=False)
     except (OperationalError, ConnectionError, OSError) as error:
-        EndpointRun.objects.filter(pk=run.pk).update(
-            status=EndpointRun.FAILED,
-            error=f"The task queue could not be reached ({type(error).__name__}); "
-            "the run was not started. Retry it when the queue is back.",
-            finished_at=timezone.now(),
+        reason = (
+            f"The task queue could not be reached ({type(error).__name__}); "
+            "the run was not started. Retry it when the queue is back."
         )
+        EndpointRun.objects.filter(pk=run.pk).update(
+            status=EndpointRun.FAILED, error=reason, finished_at=timezone.now()
+        )
+        _note(run.pk, "failed", error=reason)
         raise QueueUnavailable(
             "The task queue (Redis) cannot be reached: the run is recorded as not started. "
             "Retry it when the queue is back."
@@ -130,8 +141,16 @@ def run_start(*, cutoff, by, death_is_ttd_event: bool = False) -> EndpointRun:
     """Record a run and hand it to a Celery worker (in the embedded default, computed at once)."""
     if cutoff > timezone.localdate():
         raise DomainError(field_errors={"cutoff": ["A data cut-off cannot be in the future."]})
+    end_of_day = timezone.make_aware(datetime.combine(cutoff + timedelta(days=1), time.min))
+    if not Allocation.objects.filter(randomized_at__lt=end_of_day).exists():
+        raise DomainError(
+            field_errors={"cutoff": ["No patient had been randomized by this cut-off."]}
+        )
     run = EndpointRun.objects.create(
-        cutoff=cutoff, death_is_ttd_event=death_is_ttd_event, requested_by=by
+        cutoff=cutoff,
+        death_is_ttd_event=death_is_ttd_event,
+        requested_by=by,
+        log=[{"at": timezone.now().isoformat(), "event": "requested", "by": str(by)}],
     )
     _enqueue(run)
     run.refresh_from_db()
@@ -145,15 +164,35 @@ def run_state(run: EndpointRun, *, now=None) -> str:
     beat = run.heartbeat_at or run.started_at
     if run.status == EndpointRun.RUNNING and beat and now - beat > STALLED_AFTER:
         return "stalled"
+    if run.status == EndpointRun.QUEUED and now - run.requested_at > STALLED_AFTER:
+        return "waiting"  # no worker has taken it: it may be retried (a lost message)
     return run.status
 
 
 def run_retry(*, run: EndpointRun, by) -> EndpointRun:
-    if run_state(run) not in (EndpointRun.FAILED, "stalled"):
-        raise DomainError("Only a failed or stalled run can be retried.")
-    EndpointRun.objects.filter(pk=run.pk).update(
-        status=EndpointRun.QUEUED, error="", progress=0, step=f"retry requested by {by}"
-    )
+    with transaction.atomic():  # one retry at a time: a double click queues it once
+        run = EndpointRun.objects.select_for_update().get(pk=run.pk)
+        if run_state(run) not in (EndpointRun.FAILED, "stalled", "waiting"):
+            raise DomainError(
+                "Only a failed, stalled or long-waiting run can be retried "
+                f"(this one is {run_state(run)})."
+            )
+        EndpointRun.objects.filter(pk=run.pk).update(
+            status=EndpointRun.QUEUED,
+            requested_at=timezone.now(),
+            error="",
+            progress=0,
+            step=f"retry requested by {by}",
+            log=[
+                *run.log,
+                {
+                    "at": timezone.now().isoformat(),
+                    "event": "retry",
+                    "by": str(by),
+                    "after": run.error or run_state(run),
+                },
+            ],
+        )
     _enqueue(run)
     run.refresh_from_db()
     return run
@@ -175,6 +214,7 @@ def run_compute(run_id: int) -> str:
         error="",
         software_version=software_version(),
     )
+    _note(run.pk, "started")
 
     def progress(percent: int, step: str) -> None:
         EndpointRun.objects.filter(pk=run.pk).update(
@@ -189,11 +229,11 @@ def run_compute(run_id: int) -> str:
         results["arm_codes"] = codes
     except Exception as error:  # the run says why; the task itself ends normally
         log.exception("endpoint run %s failed", run.pk)
+        reason = f"{type(error).__name__}: {error}"
         EndpointRun.objects.filter(pk=run.pk).update(
-            status=EndpointRun.FAILED,
-            error=f"{type(error).__name__}: {error}",
-            finished_at=timezone.now(),
+            status=EndpointRun.FAILED, error=reason, finished_at=timezone.now()
         )
+        _note(run.pk, "failed", error=reason)
         return "failed"
     EndpointRun.objects.filter(pk=run.pk).update(
         status=EndpointRun.DONE,
@@ -204,4 +244,5 @@ def run_compute(run_id: int) -> str:
         patients=len(facts),
         finished_at=timezone.now(),
     )
+    _note(run.pk, "done", patients=len(facts))
     return "done"

@@ -131,7 +131,16 @@ class Generator:
             + timedelta(days=max(40, int(rng.expovariate(0.693 / MEDIANS[arm]["os"])))),
         )
         responder = rng.random() < (0.28 if arm == "RPI" else 0.15)
-        self.treatment(patient, arm, randomized_on, progression, death)
+        # the 8-weekly scans while alive; the first on or after the true progression shows it
+        scan_days, k = [], 1
+        while True:
+            day = randomized_on + timedelta(days=INTERVAL * k + rng.randint(-3, 3))
+            if day >= death or day > self.today - timedelta(days=2):
+                break
+            scan_days.append(day)
+            k += 1
+        seen = next((d for d in scan_days if d >= progression), None)
+        self.treatment(patient, arm, randomized_on, seen, death, Decimal(values["weight_kg"]))
 
         # imaging every 8 weeks from randomization while alive
         base = {"T1": rng.randint(35, 70), "T2": rng.randint(14, 30)}
@@ -143,12 +152,9 @@ class Generator:
         }
         scans = [(scan0, baseline_read, baseline_read)]
         nadir = sum(base.values())
-        factor, progressed_at, k = 1.0, None, 1
+        factor, progressed_at = 1.0, None
         disagree_at = 1 if rng.random() < 0.12 else None
-        while True:
-            day = randomized_on + timedelta(days=INTERVAL * k + rng.randint(-3, 3))
-            if day >= death or day > self.today - timedelta(days=2):
-                break
+        for k, day in enumerate(scan_days, start=1):
             if progressed_at is None and day >= progression:
                 progressed_at = day
                 factor = (1.3 * nadir + 8) / sum(base.values())
@@ -183,7 +189,6 @@ class Generator:
             scans.append((scan, one, two))
             if progressed_at is not None and day > progressed_at:
                 break  # the confirming scan: imaging stops
-            k += 1
         self.reads(patient, scans, disagree=disagree_at is not None)
         self.follow_up(patient, randomized_on, progressed_at, death)
 
@@ -207,25 +212,37 @@ class Generator:
             answers=answers,
         )
 
-    def treatment(self, patient, arm, start, progression, death) -> None:
+    def treatment(self, patient, arm, start, seen, death, weight) -> None:
+        """Until the scan that shows progression (`seen`), or death: PD-1 and regorafenib from
+        day 1 (the regorafenib period closed at the end of treatment), iNKT courses (RPI)."""
         rng = self.rng
-        stop = min(progression, death, self.today)
+        end_day = min(seen or death, death)
+        stop = min(end_day, self.today)
+        ended = end_day <= self.today
         with self.at(start + timedelta(days=1)):
-            for drug, event, dose, unit, route, product in (
-                ("pd1", "administration", 200, "mg", "iv", "sintilimab"),
-                ("regorafenib", "period", 160, "mg", "oral", ""),
-            ):
-                dosing.drug_exposure_record(
-                    patient=patient,
-                    by=self.u["coordinator"],
-                    drug=drug,
-                    product=product,
-                    event=event,
-                    dose=Decimal(dose),
-                    unit=unit,
-                    route=route,
-                    start_date=start + timedelta(days=1),
-                )
+            dosing.drug_exposure_record(
+                patient=patient,
+                by=self.u["coordinator"],
+                drug="pd1",
+                product="sintilimab",
+                event="administration",
+                dose=Decimal(200),
+                unit="mg",
+                route="iv",
+                start_date=start + timedelta(days=1),
+            )
+        with self.at(end_day if ended else start + timedelta(days=1), 8):
+            dosing.drug_exposure_record(
+                patient=patient,
+                by=self.u["coordinator"],
+                drug="regorafenib",
+                event="period",
+                dose=Decimal(160),
+                unit="mg",
+                route="oral",
+                start_date=start + timedelta(days=1),
+                end_date=end_day if ended else None,
+            )
         given = None
         if arm == "RPI":
             first = start + timedelta(days=3)
@@ -240,7 +257,9 @@ class Generator:
                 day = first + timedelta(days=14 * course)
                 if day >= stop:
                     break
-                weight = Decimal(rng.randint(50, 85))
+                weight = (weight * Decimal(str(round(rng.uniform(0.98, 1.02), 3)))).quantize(
+                    Decimal("0.1")
+                )  # drifts a little from course to course
                 dose = dose_preview(
                     study_id=patient.study_id, weight_kg=weight, target_cells_per_m2=5 * 10**8
                 )["computed_dose_cells"]
@@ -262,14 +281,13 @@ class Generator:
             onset = start + timedelta(days=rng.randint(2, 120))
             if onset < stop:
                 self.adverse_event(patient, rng.choice(list(self.terms)), None, onset, None)
-        end_day = min(progression, death)
-        if end_day <= self.today:
+        if ended:
             with self.at(end_day, 16):
                 dosing.end_of_treatment_record(
                     patient=patient,
                     by=self.u["coordinator"],
                     date=end_day,
-                    reason="death" if death <= progression else "progression",
+                    reason="death" if death == end_day else "progression",
                 )
 
     def adverse_event(self, patient, term_name, grade, onset, infusion) -> None:

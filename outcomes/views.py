@@ -71,8 +71,8 @@ class RunStartForm(forms.Form):
     )
 
 
-def labels_for(user, results) -> dict[str, str]:
-    return exports.arm_labels(results, masked=not can_see_arms(user))
+def view_for(user, results) -> exports.Presentation:
+    return exports.presentation(results, masked=not can_see_arms(user))
 
 
 class RunListView(Permission, FormView):
@@ -118,23 +118,24 @@ class RunDetailView(Permission, TemplateView):
         context = {"run": run, "state": services.run_state(run)}
         if run.status == EndpointRun.DONE:
             results = run.results
-            labels = labels_for(self.request.user, results)
+            view = view_for(self.request.user, results)
+            labels = view.labels
             param = self.request.GET.get("param", "PFS")
             if param not in analysis.PARAMS:
                 param = "PFS"
             survival = results["summary"]["survival"]
             context.update(
-                arms=[(arm, labels[arm], results["n"][arm]) for arm in results["arms"]],
+                arms=[(arm, labels[arm], results["n"][arm]) for arm in view.arms],
                 param=param,
                 params=list(analysis.PARAMS.items()),
-                conventions=results["conventions"],
+                conventions=view.conventions(results["conventions"]),
                 survival=[
                     (
                         code,
                         name,
-                        [(labels[a], survival[code]["arms"][a]) for a in results["arms"]],
+                        [(labels[a], survival[code]["arms"][a]) for a in view.arms],
                         survival[code].get("logrank_p"),
-                        survival[code].get("hazard_ratio"),
+                        view.hazard_ratio(survival[code].get("hazard_ratio")),
                     )
                     for code, name in analysis.PARAMS.items()
                 ],
@@ -142,16 +143,14 @@ class RunDetailView(Permission, TemplateView):
                     (
                         criterion,
                         measure,
-                        [(labels[a], entry[measure][a]) for a in results["arms"]],
-                        entry.get(f"{measure}_difference"),
+                        [(labels[a], entry[measure][a]) for a in view.arms],
+                        view.difference(entry.get(f"{measure}_difference")),
                     )
                     for criterion, entry in results["summary"]["response"].items()
                     for measure in ("ORR", "DCR")
                 ],
-                os_1_year=[
-                    (labels[a], results["summary"]["os_1_year"][a]) for a in results["arms"]
-                ],
-                comparison=" vs ".join(labels[a] for a in results["arms"]),
+                os_1_year=[(labels[a], results["summary"]["os_1_year"][a]) for a in view.arms],
+                comparison=view.comparison,
             )
         return super().get_context_data(**context, **kwargs)
 
@@ -165,7 +164,7 @@ class KmPlotView(Permission, View):
             raise Http404("No such endpoint or image format.")
         image = plots.km_plot(
             run.results["summary"]["survival"][param],
-            labels_for(request.user, run.results),
+            view_for(request.user, run.results),
             f"{analysis.PARAMS[param]} · cut-off {run.cutoff}",
             fmt,
         )

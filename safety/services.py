@@ -76,6 +76,8 @@ def _check(event: AdverseEvent, patient: Patient) -> None:
         if problems:
             errors["infusion"] = problems
     death = recorded_death(patient)
+    if death is not None and event.onset > death:
+        errors.setdefault("onset", []).append(f"After the patient's death ({death}).")
     if event.grade == 5 and death is not None and event.death_date not in (None, death):
         errors.setdefault("death_date", []).append(
             f"The follow-up record has the death on {death}."

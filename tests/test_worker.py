@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -185,19 +186,20 @@ def test_an_endpoint_run_is_computed_by_the_worker(worker, api_as, trial_users, 
         assert summary["patients"] == len(mine)
 
 
-def test_a_run_is_refused_clearly_when_the_queue_is_down(api_as, statistician):
+def test_a_run_is_refused_clearly_when_the_queue_is_down(api_as, statistician, randomized):
     redis_url = os.environ.get("REDIS_URL")
     if not redis_url or connection.vendor != "postgresql":
         pytest.skip("needs REDIS_URL and PostgreSQL (make test sets both)")
     from outcomes.models import EndpointRun
 
+    randomized("RP", days_ago=3)
     eager, broker = celery_app.conf.task_always_eager, celery_app.conf.broker_url
     celery_app.conf.task_always_eager = False
     celery_app.conf.broker_url = "redis://127.0.0.1:9/0"  # nothing listens there
     celery_app._pool = celery_app.amqp._producer_pool = None  # fresh connections
     try:
         refused = api_as(statistician).post(
-            "/api/outcomes/runs/", {"cutoff": "2026-01-01"}, format="json"
+            "/api/outcomes/runs/", {"cutoff": str(date.today())}, format="json"
         )
     finally:
         celery_app.conf.task_always_eager, celery_app.conf.broker_url = eager, broker
@@ -208,16 +210,17 @@ def test_a_run_is_refused_clearly_when_the_queue_is_down(api_as, statistician):
     assert run.status == "failed" and "not started" in run.error
 
 
-def test_without_a_worker_a_run_stays_visibly_queued(api_as, statistician):
+def test_without_a_worker_a_run_stays_visibly_queued(api_as, statistician, randomized):
     redis_url = os.environ.get("REDIS_URL")
     if not redis_url or connection.vendor != "postgresql":
         pytest.skip("needs REDIS_URL and PostgreSQL (make test sets both)")
+    randomized("RP", days_ago=3)
     redis.Redis.from_url(redis_url).flushdb()
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False
     try:
         api = api_as(statistician)
-        created = api.post("/api/outcomes/runs/", {"cutoff": "2026-01-01"}, format="json")
+        created = api.post("/api/outcomes/runs/", {"cutoff": str(date.today())}, format="json")
         assert created.status_code == 201
         time.sleep(1)
         shown = api.get(f"/api/outcomes/runs/{created.json()['id']}/").json()

@@ -69,3 +69,20 @@ def test_new_therapy_withdrawal_and_loss():
     assert "contact is recorded after it" in later["date"][0]
     lost = Record(LOST, date(2026, 4, 1))
     assert "already recorded" in errors(lost, [lost])["kind"][0]
+
+
+def test_a_death_moved_or_removed_keeps_the_record_consistent():
+    therapy = Record(NEW_THERAPY, date(2026, 4, 20), therapy="TACE")
+    moved = errors(Record(DEATH, date(2026, 4, 1), cause="HCC"), [therapy])
+    assert "New anticancer therapy is recorded after it" in moved["date"][0]
+    confirming = Record(CONTACT, date(2026, 5, 3), alive=False)
+    later = errors(Record(DEATH, date(2026, 5, 10), cause="HCC"), [confirming])
+    assert "confirmed the death on 2026-05-03" in later["date"][0]
+    removed = errors(Record(CONTACT, date(2026, 5, 1)), [confirming])
+    assert "the death record stays" in removed["kind"][0]
+
+
+def test_fields_belong_to_their_kind():
+    assert "cause" in errors(Record(CONTACT, date(2026, 3, 1), cause="HCC"))
+    assert "therapy" in errors(Record(DEATH, date(2026, 3, 1), cause="x", therapy="TACE"))
+    assert "alive" in errors(Record(NEW_THERAPY, date(2026, 3, 1), alive=False, therapy="TACE"))

@@ -109,3 +109,57 @@ def test_through_the_api_and_the_pages(api_as, client_as, patient, coordinator, 
         assert (
             api_as(make_user(role, username=f"f-{role}")).get("/api/follow-up/").status_code == 403
         )
+
+
+def test_nothing_is_dated_after_a_recorded_death(patient, coordinator, start_regorafenib):
+    from decimal import Decimal
+
+    from assessments import services as imaging
+    from dosing import services as dosing
+
+    start_regorafenib(patient, days_ago(18))
+    services.followup_record(
+        patient=patient, by=coordinator, kind="death", date=days_ago(5), cause="HCC"
+    )
+    refusals = [
+        lambda: imaging.scan_register(
+            patient=patient,
+            by=coordinator,
+            scan_date=days_ago(2),
+            kind="baseline",
+            modality="CT",
+            regions=["abdomen"],
+        ),
+        lambda: safety_services.ae_record(
+            patient=patient,
+            by=coordinator,
+            term=CtcaeTerm.objects.get(term="Fatigue"),
+            grade=1,
+            onset=days_ago(2),
+        ),
+        lambda: dosing.drug_exposure_record(
+            patient=patient,
+            by=coordinator,
+            drug="pd1",
+            product="sintilimab",
+            event="administration",
+            dose=Decimal(200),
+            unit="mg",
+            route="iv",
+            start_date=days_ago(2),
+        ),
+        lambda: imaging.questionnaire_record(
+            patient=patient,
+            by=coordinator,
+            visit="baseline",
+            completed_on=days_ago(2),
+            answers={"1": 1},
+        ),
+        lambda: dosing.end_of_treatment_record(
+            patient=patient, by=coordinator, date=days_ago(2), reason="death"
+        ),
+    ]
+    for attempt in refusals:
+        with pytest.raises(DomainError) as refused:
+            attempt()
+        assert f"death ({days_ago(5)})" in str(refused.value.field_errors) + refused.value.message

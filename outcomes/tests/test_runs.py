@@ -166,11 +166,11 @@ def test_exports_masking_and_refusals(api_as, trial_users, data_manager):
     synthetic.generate(seed=3, patients=6, today=today)
     api = api_as(trial_users["statistician"])
     run = api.post("/api/outcomes/runs/", {"cutoff": str(today)}, format="json").json()
-    # the statistician here may see arms; `?arms=codes` masks them
+    # `?arms=codes` shows what the slots carry: this sequence is not coded, so the arm names,
+    # in the order of their labels (a coded sequence: test_a_masked_statistician_...)
     masked = api.get(f"/api/outcomes/runs/{run['id']}/export/summary/csv/?arms=codes")
     assert masked.status_code == 200
-    text = masked.content.decode()
-    assert "RPI" not in text and ",RP," not in text
+    assert ",RP vs RPI," in masked.content.decode()
     summary = api.get(f"/api/outcomes/runs/{run['id']}/export/summary/json/").json()
     assert summary["cutoff"] == str(today) and summary["rows"][0]["DCUTDT"] == str(today)
     responses = rows_of(api, run["id"], "responses")
@@ -189,7 +189,8 @@ def test_exports_masking_and_refusals(api_as, trial_users, data_manager):
     assert coordinator.get("/api/outcomes/runs/").status_code == 403
 
 
-def test_a_stalled_or_failed_run_can_be_retried(api_as, trial_users):
+def test_a_stalled_or_failed_run_can_be_retried(api_as, trial_users, randomized):
+    randomized("RP", days_ago=3)
     api = api_as(trial_users["statistician"])
     stalled = EndpointRun.objects.create(
         cutoff=timezone.localdate(),
@@ -202,10 +203,26 @@ def test_a_stalled_or_failed_run_can_be_retried(api_as, trial_users):
     assert shown["state"] == "stalled"
     retried = api.post(f"/api/outcomes/runs/{stalled.pk}/retry/").json()
     assert retried["state"] == "done" and retried["attempts"] == 1
+    assert [e["event"] for e in retried["log"]] == ["retry", "started", "done"]
+    assert retried["log"][0]["after"] == "stalled"
+    waiting = EndpointRun.objects.create(
+        cutoff=timezone.localdate(), requested_by=trial_users["statistician"]
+    )
+    EndpointRun.objects.filter(pk=waiting.pk).update(
+        requested_at=timezone.now() - timedelta(minutes=30)
+    )
+    assert api.get(f"/api/outcomes/runs/{waiting.pk}/").json()["state"] == "waiting"
+    assert api.post(f"/api/outcomes/runs/{waiting.pk}/retry/").json()["state"] == "done"
+    empty = api.post("/api/outcomes/runs/", {"cutoff": "2001-01-01"}, format="json")
+    assert (
+        empty.status_code == 400 and "No patient had been randomized" in empty.json()["cutoff"][0]
+    )
 
 
-def test_a_failing_run_says_why(api_as, trial_users, monkeypatch):
+def test_a_failing_run_says_why(api_as, trial_users, monkeypatch, randomized):
     from outcomes import analysis
+
+    randomized("RP", days_ago=3)
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("division by zero in a survival fit")
@@ -217,12 +234,59 @@ def test_a_failing_run_says_why(api_as, trial_users, monkeypatch):
     shown = run.json()
     assert shown["state"] == "failed"
     assert shown["error"] == "ZeroDivisionError: division by zero in a survival fit"
+    assert shown["log"][-1]["error"] == shown["error"]  # kept when the run is retried
+    retried = api.post(f"/api/outcomes/runs/{shown['id']}/retry/").json()
+    assert retried["log"][-3]["after"] == shown["error"]
 
 
-def test_plot_pages_refuse_what_does_not_exist(client_as, trial_users):
+def test_plot_pages_refuse_what_does_not_exist(client_as, trial_users, randomized):
+    randomized("RP", days_ago=3)
     run = services.run_start(cutoff=timezone.localdate(), by=trial_users["statistician"])
     client = client_as(trial_users["investigator"])
     assert client.get(f"/outcomes/runs/{run.pk}/km/OS.png").status_code == 200
     assert client.get(f"/outcomes/runs/{run.pk}/km/OS.gif").status_code == 404
     assert client.get(f"/outcomes/runs/{run.pk}/km/XYZ.svg").status_code == 404
     assert client.get(f"/outcomes/runs/{run.pk}/?param=XYZ").status_code == 200
+
+
+def test_a_masked_statistician_learns_nothing_of_the_arms(
+    api_as, client_as, trial_users, data_manager
+):
+    from randomization import services as randomization
+
+    sequence = randomization.sequence_generate(
+        by=trial_users["statistician"], length=100, block_sizes=[2, 4], seed=9, uses_codes=True
+    )
+    randomization.arm_codes_set(
+        sequence=sequence, by=data_manager, code_a_arm="RP", reason="Mapping for the trial"
+    )
+    synthetic.generate(seed=13, patients=16, today=timezone.localdate())
+    statistician = api_as(trial_users["statistician"])
+    run = statistician.post(
+        "/api/outcomes/runs/", {"cutoff": str(timezone.localdate())}, format="json"
+    ).json()
+    masked = statistician.get(f"/api/outcomes/runs/{run['id']}/results/").json()
+    unmasked = api_as(data_manager).get(f"/api/outcomes/runs/{run['id']}/results/").json()
+    assert masked["arms"] == ["A", "B"] and masked["comparison"] == "A vs B"
+    assert unmasked["arms"] == ["RPI", "RP"] and unmasked["comparison"] == "RPI vs RP"
+    # A is RP here: the masked hazard ratio is the other way round, so its order says nothing
+    hr, hr_masked = (
+        unmasked["survival"]["PFS"]["hazard_ratio"],
+        masked["survival"]["PFS"]["hazard_ratio"],
+    )
+    assert hr_masked[0] == pytest.approx(1 / hr[0], rel=1e-5)
+    assert masked["survival"]["PFS"]["arms"]["A"] == unmasked["survival"]["PFS"]["arms"]["RP"]
+    seen = [str(masked)]
+    for table in ("adtte", "responses", "summary"):
+        for kind in ("csv", "json"):
+            seen.append(
+                statistician.get(
+                    f"/api/outcomes/runs/{run['id']}/export/{table}/{kind}/"
+                ).content.decode()
+            )
+    client = client_as(trial_users["statistician"])
+    seen.append(client.get(f"/outcomes/runs/{run['id']}/").content.decode())
+    seen.append(client.get(f"/outcomes/runs/{run['id']}/km/PFS.svg").content.decode())
+    for text in seen:
+        assert "RPI" not in text and "iNKT" not in text and ">RP<" not in text
+    assert "HR A vs B" in seen[-1]
