@@ -9,7 +9,14 @@ from django.utils import timezone
 from accounts.roles import RADIOLOGIST
 from assessments import qlqc30
 from assessments import reads as read_rules
-from assessments.models import Adjudication, Questionnaire, Read, ReaderAssignment, Scan
+from assessments.models import (
+    Adjudication,
+    Questionnaire,
+    Read,
+    ReaderAssignment,
+    Scan,
+    new_reading_label,
+)
 from assessments.recist import Criterion, ReadError, SeriesResult
 from dosing.selectors import first_dose
 from enrollment.models import Patient
@@ -31,7 +38,10 @@ def readers_assign(*, patient: Patient, by, reader_1, reader_2) -> list[ReaderAs
         raise DomainError(f"{patient} already has readers; each follows the patient throughout.")
     made = []
     for slot, user in ((1, reader_1), (2, reader_2)):
-        assignment = ReaderAssignment(patient=patient, slot=slot, reader=user)
+        label = new_reading_label()
+        while ReaderAssignment.objects.filter(reading_label=label).exists():
+            label = new_reading_label()  # random labels can meet (about 1 in 10^9 per pair)
+        assignment = ReaderAssignment(patient=patient, slot=slot, reader=user, reading_label=label)
         assignment._history_user = by
         assignment.save()
         made.append(assignment)

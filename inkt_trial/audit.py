@@ -46,9 +46,19 @@ class ClinicalRecord(models.Model):
         self._change_reason = (reason or "").strip()
         self._history_user = by
         try:
+            if self.pk is not None and self._change_reason and not self.changed_fields():
+                return  # nothing changed: nothing to audit
             self.save(**kwargs)
         finally:
             del self._change_reason
+
+    def changed_fields(self) -> list[str]:
+        """The fields whose value differs from the stored row."""
+        names = [f.attname for f in self._meta.concrete_fields]
+        stored = type(self).objects.filter(pk=self.pk).values(*names).first()
+        if stored is None:
+            return names
+        return [name for name in names if stored[name] != getattr(self, name)]
 
     def delete(self, *args, **kwargs):
         raise DeletionRefused("Clinical records are never deleted.")

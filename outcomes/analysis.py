@@ -178,7 +178,8 @@ def analyse(
         data = by_param.get(param, {})
         empty = ([], [])
         arm_data = {arm: data.get(arm, empty) for arm in arms}
-        fitted = {arm: st.km_summary(*arm_data[arm]) for arm in arms}
+        horizon = params.os_horizon_months if param == "OS" else params.pfs_horizon_months
+        fitted = {arm: st.km_summary(*arm_data[arm], horizon_months=horizon) for arm in arms}
         entry = {"arms": {arm: _km(fitted[arm]) for arm in arms}}
         if param == "OS":  # the protocol's 1-year OS rate: KM at 365 days
             one_year = {

@@ -377,3 +377,21 @@ def test_the_imaging_schedule_stops_at_death(case, coordinator):
     after = imaging_schedule(patient, today=today)
     assert len(after) < len(before)
     assert all(row["start"] <= days_ago(1) for row in after)
+
+
+def test_reading_labels_never_collide(randomized, make_user, coordinator, monkeypatch):
+    from assessments import models
+    from assessments import services as imaging
+
+    labels = iter(["R-SAME01", "R-SAME02", "R-SAME01", "R-SAME02", "R-OTHER1", "R-OTHER2"])
+    monkeypatch.setattr(models, "new_reading_label", lambda: next(labels))
+    monkeypatch.setattr(imaging, "new_reading_label", lambda: next(labels))
+    one, two = make_user("radiologist", "r-1"), make_user("radiologist", "r-2")
+    first = imaging.readers_assign(
+        patient=randomized("RP"), by=coordinator, reader_1=one, reader_2=two
+    )
+    second = imaging.readers_assign(
+        patient=randomized("RP"), by=coordinator, reader_1=one, reader_2=two
+    )
+    assert [a.reading_label for a in first] == ["R-SAME01", "R-SAME02"]
+    assert [a.reading_label for a in second] == ["R-OTHER1", "R-OTHER2"]

@@ -163,3 +163,13 @@ def test_nothing_is_dated_after_a_recorded_death(patient, coordinator, start_reg
         with pytest.raises(DomainError) as refused:
             attempt()
         assert f"death ({days_ago(5)})" in str(refused.value.field_errors) + refused.value.message
+
+
+def test_a_correction_that_changes_nothing_writes_no_history(patient, coordinator):
+    record = services.followup_record(
+        patient=patient, by=coordinator, kind="contact", date=days_ago(1)
+    )
+    services.followup_correct(record=record, by=coordinator, reason="Checked", date=days_ago(1))
+    assert len(history_of(record)) == 1
+    services.followup_correct(record=record, by=coordinator, reason="Typo", date=days_ago(2))
+    assert [row["reason"] for row in history_of(record)] == ["Typo", ""]
