@@ -222,6 +222,7 @@ def answer_choices(item: int) -> range:
 
 # Visits: baseline, each 8-weekly assessment visit ("visit-1", "visit-2" ...), end of treatment.
 BASELINE, END_OF_TREATMENT = "baseline", "end-of-treatment"
+MAX_VISIT = 40  # 8-weekly for over six years: far beyond the protocol's 24 months
 
 
 def visit_order(visit: str) -> int:
@@ -231,16 +232,16 @@ def visit_order(visit: str) -> int:
     if visit == END_OF_TREATMENT:
         return 10**6
     prefix, _, number = visit.partition("-")
+    digits = number.isascii() and number.isdigit() and len(number) <= 3
     if (
         prefix == "visit"
-        and number.isascii()
-        and number.isdigit()
-        and int(number) >= 1
+        and digits
         and str(int(number)) == number
+        and 1 <= int(number) <= MAX_VISIT
     ):
         return int(number)
     raise ValueError(
-        f"{visit!r} is not a visit: baseline, visit-1, visit-2 ... or end-of-treatment"
+        f"{visit!r} is not a visit: baseline, visit-1 ... visit-{MAX_VISIT} or end-of-treatment"
     )
 
 

@@ -20,6 +20,7 @@ from assessments.models import (
 from assessments.recist import Criterion, ReadError, SeriesResult
 from dosing.selectors import first_dose
 from enrollment.models import Patient
+from inkt_trial.audit import apply_changes
 from inkt_trial.errors import DomainError
 from inkt_trial.signature import check_signature_password
 from outcomes.models import death_date
@@ -446,11 +447,7 @@ def questionnaire_record(*, patient: Patient, by, visit: str, completed_on, answ
 @transaction.atomic
 def questionnaire_correct(*, questionnaire: Questionnaire, by, reason: str, **changes):
     questionnaire = Questionnaire.objects.select_for_update().get(pk=questionnaire.pk)
-    unknown = sorted(set(changes) - {"visit", "completed_on", "answers"})
-    if unknown:
-        raise DomainError(field_errors={f: ["Cannot be changed here."] for f in unknown})
-    for field, value in changes.items():
-        setattr(questionnaire, field, value)
+    apply_changes(questionnaire, changes, ("visit", "completed_on", "answers"))
     _questionnaire_check(questionnaire)
     questionnaire.save_with_reason(reason, by=by)
     return questionnaire

@@ -64,6 +64,16 @@ class ClinicalRecord(models.Model):
         raise DeletionRefused("Clinical records are never deleted.")
 
 
+def apply_changes(record: ClinicalRecord, changes: dict, allowed) -> None:
+    """Set the fields a correction changes, refusing the ones it may not touch (the caller
+    then checks the record and saves it with the reason)."""
+    unknown = sorted(set(changes) - set(allowed))
+    if unknown:
+        raise DomainError(field_errors={f: ["Cannot be changed here."] for f in unknown})
+    for field, value in changes.items():
+        setattr(record, field, value)
+
+
 def history_of(record) -> list[dict]:
     """Every version of a record, newest first, with the fields that changed (old -> new)."""
     versions = list(record.history.select_related("history_user").order_by("-history_date"))

@@ -14,6 +14,7 @@ from kombu.exceptions import OperationalError
 from assessments.models import Questionnaire, Scan
 from dosing.models import DrugExposure, Infusion
 from enrollment.models import Patient
+from inkt_trial.audit import apply_changes
 from inkt_trial.errors import DomainError
 from outcomes import analysis, endpoints, followup, snapshot
 from outcomes.models import EndpointRun, FollowUp
@@ -74,23 +75,10 @@ def followup_record(*, patient: Patient, by, **data) -> FollowUp:
 def followup_correct(*, record: FollowUp, by, reason: str, **changes) -> FollowUp:
     Patient.objects.select_for_update().get(pk=record.patient_id)
     record = FollowUp.objects.get(pk=record.pk)
-    unknown = sorted(set(changes) - set(ENTERED))
-    if unknown:
-        raise DomainError(field_errors={f: ["Cannot be changed here."] for f in unknown})
-    for field, value in changes.items():
-        setattr(record, field, value)
+    apply_changes(record, changes, ENTERED)
     _check(record)
     record.save_with_reason(reason, by=by)
     return record
-
-
-def recorded_death(patient: Patient):
-    """The death date of the follow-up record, if any."""
-    return (
-        FollowUp.objects.filter(patient=patient, kind=followup.DEATH)
-        .values_list("date", flat=True)
-        .first()
-    )
 
 
 # Endpoint runs ---------------------------------------------------------------------------------

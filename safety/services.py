@@ -4,8 +4,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from enrollment.models import Patient
+from inkt_trial.audit import apply_changes
 from inkt_trial.errors import DomainError
-from outcomes.services import recorded_death
+from outcomes.models import death_date
 from randomization.protocol import RPI
 from safety import ctcae, rules
 from safety.models import DRUGS, RELATIONSHIP, AdverseEvent, SaeReport
@@ -75,7 +76,7 @@ def _check(event: AdverseEvent, patient: Patient) -> None:
             problems = rules.infusion_link_problems(onset=event.onset, infused_on=given)
         if problems:
             errors["infusion"] = problems
-    death = recorded_death(patient)
+    death = death_date(patient.pk)
     if death is not None and event.onset > death:
         errors.setdefault("onset", []).append(f"After the patient's death ({death}).")
     if event.grade == 5 and death is not None and event.death_date not in (None, death):
@@ -111,11 +112,7 @@ def ae_record(*, patient: Patient, by, **data) -> AdverseEvent:
 @transaction.atomic
 def ae_correct(*, event: AdverseEvent, by, reason: str, **changes) -> AdverseEvent:
     event = AdverseEvent.objects.select_for_update().get(pk=event.pk)
-    unknown = sorted(set(changes) - set(ENTERED))
-    if unknown:
-        raise DomainError(field_errors={f: ["Cannot be changed here."] for f in unknown})
-    for field, value in changes.items():
-        setattr(event, field, value)
+    apply_changes(event, changes, ENTERED)
     _check(
         event, Patient.objects.select_related("screening", "allocation").get(pk=event.patient_id)
     )

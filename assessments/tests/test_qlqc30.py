@@ -140,7 +140,7 @@ def test_visits_and_their_order():
         "end-of-treatment",
     ]
     assert qlqc30.visit_name("visit-3") == "Visit 3 (week 24)"
-    for bad in ("visit-0", "visit-01", "visit-", "week-8", ""):
+    for bad in ("visit-0", "visit-01", "visit-", "week-8", "", "visit-41", "visit-99999999999999"):
         with pytest.raises(ValueError):
             qlqc30.visit_order(bad)
 

@@ -75,6 +75,9 @@ def test_refusals(patient, coordinator):
         record(visit="week-8")
     assert "not a visit" in refused.value.field_errors["visit"][0]
     with pytest.raises(DomainError) as refused:
+        record(visit="visit-99999999999999")  # once an overflow, a 500
+    assert "not a visit" in refused.value.field_errors["visit"][0]
+    with pytest.raises(DomainError) as refused:
         record(visit="end-of-treatment")
     assert "end of treatment first" in refused.value.field_errors["completed_on"][0]
     with pytest.raises(DomainError) as refused:
