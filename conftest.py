@@ -141,7 +141,7 @@ def data_manager(make_user):
 
 
 @pytest.fixture
-def randomized(statistician, coordinator, enrol):
+def randomized(statistician, coordinator, enrol, make_user):
     """randomized("RPI", days_ago=40, **screening_changes) -> a Patient randomized to that arm,
     dated `days_ago` days back (so that past courses can be recorded)."""
     from datetime import timedelta
@@ -154,8 +154,14 @@ def randomized(statistician, coordinator, enrol):
 
     def make(arm: str, days_ago: int = 0, **changes):
         if not AllocationSequence.objects.filter(is_active=True).exists():
-            randomization_services.sequence_generate(
+            sequence = randomization_services.sequence_generate(
                 by=statistician, length=200, block_sizes=[2, 4], seed=1
+            )
+            randomization_services.arm_codes_set(
+                sequence=sequence,
+                by=make_user(roles.DATA_MANAGER, username="administrator"),
+                code_a_arm="RPI",
+                reason="Arm codes mapped",
             )
         while True:
             allocation = randomization_services.patient_randomize(
@@ -185,12 +191,13 @@ def randomized(statistician, coordinator, enrol):
 
 @pytest.fixture
 def start_regorafenib(coordinator):
-    """start_regorafenib(patient, on_date): 160 mg daily from that day (the first dose)."""
+    """start_regorafenib(patient, on_date, until=None): 160 mg daily from that day (the first
+    dose), for a period ending `until` when given."""
     from decimal import Decimal
 
     from dosing import services as dosing_services
 
-    def start(patient, on_date):
+    def start(patient, on_date, until=None):
         return dosing_services.drug_exposure_record(
             patient=patient,
             by=coordinator,
@@ -200,6 +207,7 @@ def start_regorafenib(coordinator):
             unit="mg",
             route="oral",
             start_date=on_date,
+            end_date=until,
         )
 
     return start
@@ -215,4 +223,5 @@ def trial_users(make_user, coordinator, investigator, statistician):
         "radiologist": make_user(roles.RADIOLOGIST, "radiologist"),
         "radiologist2": make_user(roles.RADIOLOGIST, "radiologist2"),
         "adjudicator": make_user(roles.ADJUDICATOR, "adjudicator"),
+        "datamanager": make_user(roles.DATA_MANAGER, "datamanager"),
     }

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import has_perms
 from assessments import qlqc30, services
+from assessments import reads as read_rules
 from assessments.models import Questionnaire, Read, ReaderAssignment, Scan
 from assessments.recist import Criterion, ReadError
 from enrollment.api import HistorySerializer, PatientField
@@ -42,6 +43,17 @@ def both_series(assignment, *, locked_only=False) -> dict:
         except ReadError as error:
             out[criterion.value] = {"errors": error.problems}
     return out
+
+
+def baseline_warnings(assignment) -> list[str]:
+    """What the rules accept in the reader's baseline read of the case but the reader should
+    know (a porta-hepatis node counted by iRECIST only, a viable diameter under 10 mm)."""
+    read = (
+        Read.objects.filter(assignment=assignment, scan__kind=Scan.BASELINE)
+        .select_related("scan")
+        .first()
+    )
+    return read_rules.baseline_warnings(read.scan.scan_date, read.data) if read else []
 
 
 class ScanSerializer(serializers.ModelSerializer):
@@ -165,8 +177,9 @@ class ReadBody(serializers.Serializer):
 
 
 class ReadView(APIView):
-    """GET: your read of a scan with the computed responses of your series. PUT: save it
-    (a correction of a saved read needs a reason; a locked read never changes)."""
+    """GET: your read of a scan with the computed responses of your series and the warnings
+    of your baseline read of the case. PUT: save it (a correction of a saved read needs a
+    reason; a locked read never changes)."""
 
     permission_classes = READER
 
@@ -182,6 +195,7 @@ class ReadView(APIView):
                 "data": read.data if read else None,
                 "locked": bool(read and read.locked_at),
                 "responses": both_series(assignment),
+                "warnings": baseline_warnings(assignment),
             }
         )
 

@@ -1,8 +1,8 @@
 from django import forms
-from django.utils import timezone
 
 from assessments import qlqc30
 from assessments.reads import visit_schedule
+from randomization.selectors import day_zero
 
 BLANK = ""
 
@@ -14,11 +14,9 @@ def item_field(name: int) -> str:
 def visit_choices(patient, *, today) -> list[tuple[str, str]]:
     """Baseline, the 8-weekly visits due so far, and end of treatment when it is recorded."""
     visits = [qlqc30.BASELINE]
-    if getattr(patient, "allocation", None) is not None:
-        visits += [
-            f"visit-{n}"
-            for n, *_ in visit_schedule(timezone.localdate(patient.enrolled_at), until=today)
-        ]
+    start = day_zero(patient)
+    if start is not None:
+        visits += [f"visit-{n}" for n, *_ in visit_schedule(start, until=today)]
     if getattr(patient, "end_of_treatment", None) is not None:
         visits.append(qlqc30.END_OF_TREATMENT)
     return [(v, qlqc30.visit_name(v)) for v in visits]

@@ -263,20 +263,25 @@ def check_date(
     randomized: date | None,
     first_dose: date | None,
     end_of_treatment: date | None,
-    enrolled: date | None = None,
     others: Iterable[tuple[str, date]] = (),
 ) -> list[str]:
-    """Why a questionnaire may not carry this date for this visit (empty: it may). `enrolled`:
-    a visit is not completed before its window opens (visit k: 56 k days from enrolment, less
-    the 7-day window); `others`: the patient's other questionnaires (visit, date), whose dates
-    must keep the order of the visits."""
+    """Why a questionnaire may not carry this date for this visit (empty: it may). The
+    baseline is completed on or before randomization (day 1 at the latest: the last
+    questionnaire then is the baseline of time to deterioration, spec quality-of-life.md) and
+    before the first dose; visit k is not completed before its window opens (56 k days from
+    randomization, less the 7-day window); `others`: the patient's other questionnaires
+    (visit, date), whose dates must keep the order of the visits."""
     problems = []
     if completed < consent:
         problems.append("Before the patient's consent.")
     if completed > today:
         problems.append("Cannot be in the future.")
     if visit == BASELINE:
-        if first_dose is not None and completed > first_dose:
+        if randomized is not None and completed > randomized:
+            problems.append(
+                f"A baseline questionnaire is completed on or before randomization ({randomized})."
+            )
+        elif first_dose is not None and completed > first_dose:
             problems.append(
                 f"A baseline questionnaire is completed before the first dose ({first_dose})."
             )
@@ -285,8 +290,8 @@ def check_date(
     elif completed <= randomized:
         problems.append(f"Visit questionnaires follow randomization ({randomized}).")
     order = visit_order(visit)
-    if enrolled is not None and visit not in (BASELINE, END_OF_TREATMENT):
-        opens = enrolled + timedelta(days=VISIT_INTERVAL_DAYS * order - VISIT_WINDOW_DAYS)
+    if randomized is not None and visit not in (BASELINE, END_OF_TREATMENT):
+        opens = randomized + timedelta(days=VISIT_INTERVAL_DAYS * order - VISIT_WINDOW_DAYS)
         if completed < opens:
             problems.append(f"{visit_name(visit)} is due from {opens}.")
     for other, other_date in others:

@@ -103,7 +103,7 @@ def parse_baseline(day: date, data) -> Baseline:
     if not targets and not non_targets:
         problems.append("A baseline read lists at least one lesion.")
     baseline = Baseline(day, tuple(targets), tuple(non_targets))
-    problems += recist.check_baseline(baseline)
+    problems += recist.check_baseline_read(baseline)
     if problems:
         raise ReadError(problems)
     return baseline
@@ -114,7 +114,7 @@ def parse_follow_up(day: date, data) -> FollowUp:
     "non_targets": {"id": "present" | "absent" | "unequivocal_progression" |
     "further_increase" | "not_assessed"}, "new_lesions": [{"id", "organ", "kind",
     "diameter_mm", "typical_hcc", "equivocal", "cytology_positive", "target", "increased",
-    "absent"}], "for_new_symptoms": false}"""
+    "absent", "porta_hepatis"}], "for_new_symptoms": false}"""
     problems: list[str] = []
     if not isinstance(data, dict):
         raise ReadError(["A follow-up read is an object with measurements."])
@@ -164,6 +164,7 @@ def parse_follow_up(day: date, data) -> FollowUp:
                 target=_flag(item, "target", where, problems),
                 increased=_flag(item, "increased", where, problems),
                 absent=_flag(item, "absent", where, problems),
+                porta_hepatis=_flag(item, "porta_hepatis", where, problems),
             )
         )
     for label, ids in (
@@ -196,6 +197,15 @@ def evaluate_series(
     return recist.evaluate(
         baseline, follow_ups, options=recist.Options(criterion), enrolled=enrolled
     )
+
+
+def baseline_warnings(day: date, data) -> list[str]:
+    """What the rules accept in a baseline read but the reader should know
+    (recist.baseline_warnings); none for a read they refuse (its errors say it all)."""
+    try:
+        return recist.baseline_warnings(parse_baseline(day, data))
+    except ReadError:
+        return []
 
 
 def disagreements(a: SeriesResult, b: SeriesResult) -> list[str]:

@@ -3,20 +3,24 @@
 Pure module (no Django). Sources:
 - RECIST 1.1: Eisenhauer EA et al. New response evaluation criteria in solid tumours: revised
   RECIST guideline (version 1.1). Eur J Cancer 2009;45:228-47 (response table, nadir, 20 % and
-  5 mm, lymph nodes < 10 mm for CR, new lesions, dating of equivocal new lesions).
+  5 mm, lymph nodes < 10 mm for CR, new lesions, dating of equivocal new lesions, Table 3 for
+  the confirmation of CR/PR).
 - mRECIST: Lencioni R, Llovet JM. Modified RECIST (mRECIST) assessment for hepatocellular
   carcinoma. Semin Liver Dis 2010;30:52-60 (viable, arterially enhancing diameter of typical
-  lesions; porta-hepatis node >= 20 mm; portal-vein thrombus non-measurable; new liver nodule
-  >= 10 mm with the typical pattern or >= 10 mm interval growth; effusion needs cytology).
+  lesions, measurable from 10 mm; a porta-hepatis node malignant only from 20 mm short axis;
+  portal-vein thrombus non-measurable; new liver nodule >= 10 mm with the typical pattern or
+  >= 10 mm interval growth; effusion needs cytology).
 - iRECIST: Seymour L et al. iRECIST: guidelines for response criteria for use in trials testing
-  immunotherapeutics. Lancet Oncol 2017;18:e143-52, Tables 2 and 3 (iUPD, confirmation as iCPD
-  4-8 weeks later, reset to iCR/iPR/iSD, new-target and new-non-target lesions).
+  immunotherapeutics. Lancet Oncol 2017;18:e143-52, Tables 2 and 3, and the working group's
+  iRECIST FAQ (iUPD, confirmation as iCPD 4-8 weeks later, reset to iCR/iPR/iSD, new-target
+  and new-non-target lesions).
 The spec of this product: shared/specs/tumour-response.md (its five examples are unit tests).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 
@@ -45,9 +49,24 @@ MAX_TARGETS = 5
 MAX_TARGETS_PER_ORGAN = 2
 MIN_LESION_MM = 10
 MIN_NODE_SHORT_AXIS_MM = 15
-MIN_PORTA_HEPATIS_NODE_MM = 20  # mRECIST
-NODE_NORMAL_MM = 10  # a target node < 10 mm short axis counts as normal (CR)
+MIN_PORTA_HEPATIS_NODE_MM = 20  # mRECIST: a porta-hepatis node is malignant only from 2 cm
+MIN_VIABLE_MM = 10  # mRECIST: a typical HCC is measured by its viable diameter, from 10 mm
+NODE_NORMAL_MM = 10  # a node < 10 mm short axis is normal: CR for a target, no new lesion
+NEW_LIVER_NODULE_MM = 10  # mRECIST: a typical new nodule counts from 10 mm ...
+NEW_NODULE_GROWTH_MM = 10  # ... an atypical one after 10 mm of interval growth
 THROMBUS = "portal_vein_thrombus"
+
+PD_RELATIVE = 1.2  # RECIST 1.1: sum at least 20 % over the nadir ...
+PD_ABSOLUTE_MM = 5  # ... and at least 5 mm over it
+PR_RELATIVE = 0.7  # RECIST 1.1: sum at least 30 % under the baseline sum
+ICPD_INCREASE_MM = 5  # iRECIST: a (new-)target sum 5 mm over that at U confirms iCPD
+# iRECIST confirms iUPD at the next assessment 4 to 8 weeks after U (Seymour 2017); the
+# protocol's 8-weekly imaging has a +/- 7-day window, so a scan up to 56 + 7 days still counts.
+ICPD_CONFIRM_MIN_DAYS = 28
+ICPD_CONFIRM_MAX_DAYS = 56
+SCHEDULE_TOLERANCE_DAYS = 7
+ICPD_CONFIRM_LAST_DAY = ICPD_CONFIRM_MAX_DAYS + SCHEDULE_TOLERANCE_DAYS
+EPSILON = 1e-9  # sums of decimals: 5 mm over stays 5 mm over
 
 
 @dataclass(frozen=True)
@@ -90,7 +109,8 @@ class Measurement:
 class NewLesion:
     """A lesion absent at baseline, with an id kept across timepoints. `target`: an iRECIST
     new-target lesion (measured); otherwise new-non-target. `increased`: a new non-target
-    lesion that grew (iRECIST). `absent`: seen before, gone now."""
+    lesion that grew (iRECIST). `absent`: seen before, gone now. `porta_hepatis`: a lymph node
+    at the porta hepatis (mRECIST counts it only from 20 mm short axis)."""
 
     id: str
     organ: str
@@ -102,6 +122,7 @@ class NewLesion:
     target: bool = False
     increased: bool = False
     absent: bool = False
+    porta_hepatis: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,8 +140,12 @@ class ReadError(ValueError):
         super().__init__("; ".join(problems))
 
 
-def check_baseline(baseline: Baseline) -> list[str]:
-    """Why a baseline breaks the rules (empty when it does not)."""
+def check_baseline(baseline: Baseline, criterion: Criterion) -> list[str]:
+    """Why a baseline breaks the rules of `criterion` (empty when it does not): at most 5
+    targets, 2 per organ, >= 10 mm, a node >= 15 mm short axis (RECIST 1.1, section 3); never a
+    portal-vein thrombus (non-measurable, Lencioni & Llovet 2010); under mRECIST a porta-hepatis
+    node only from 20 mm (ibid.). One read serves both criteria: what it must pass is
+    `check_baseline_read`."""
     problems = []
     if len(baseline.targets) > MAX_TARGETS:
         problems.append(f"At most {MAX_TARGETS} target lesions ({len(baseline.targets)} given).")
@@ -135,11 +160,15 @@ def check_baseline(baseline: Baseline) -> list[str]:
                 f"Lesion {lesion.id}: a portal-vein thrombus is non-measurable, never a target."
             )
         elif lesion.nodal:
-            minimum = MIN_PORTA_HEPATIS_NODE_MM if lesion.porta_hepatis else MIN_NODE_SHORT_AXIS_MM
-            if lesion.diameter_mm < minimum:
+            if lesion.diameter_mm < MIN_NODE_SHORT_AXIS_MM:
                 problems.append(
                     f"Lesion {lesion.id}: a target lymph node needs a short axis of at least "
-                    f"{minimum} mm ({lesion.diameter_mm:g} mm)."
+                    f"{MIN_NODE_SHORT_AXIS_MM} mm ({lesion.diameter_mm:g} mm)."
+                )
+            elif _mrecist_too_small(lesion) and criterion is Criterion.MRECIST:
+                problems.append(
+                    f"Lesion {lesion.id}: under mRECIST a porta-hepatis target node needs a short "
+                    f"axis of at least {MIN_PORTA_HEPATIS_NODE_MM} mm ({lesion.diameter_mm:g} mm)."
                 )
         elif lesion.diameter_mm < MIN_LESION_MM:
             problems.append(
@@ -156,6 +185,63 @@ def check_baseline(baseline: Baseline) -> list[str]:
                 f"At most {MAX_TARGETS_PER_ORGAN} target lesions per organ ({count} in {organ})."
             )
     return problems
+
+
+def _mrecist_too_small(lesion: TargetLesion) -> bool:
+    """A porta-hepatis target node too small for mRECIST (a thrombus is refused anyway)."""
+    return (
+        lesion.nodal
+        and lesion.porta_hepatis
+        and lesion.organ != THROMBUS
+        and lesion.diameter_mm < MIN_PORTA_HEPATIS_NODE_MM
+    )
+
+
+def counted_baseline(baseline: Baseline, criterion: Criterion) -> Baseline:
+    """The baseline as `criterion` counts it. Under mRECIST a porta-hepatis node is considered
+    malignant only from 20 mm short axis (Lencioni & Llovet 2010): a smaller one is no lesion
+    at all, left out of the targets and the sums (its follow-up measurements are unused), while
+    iRECIST keeps it as any node (RECIST 1.1: >= 15 mm)."""
+    if criterion is not Criterion.MRECIST:
+        return baseline
+    return replace(
+        baseline, targets=tuple(t for t in baseline.targets if not _mrecist_too_small(t))
+    )
+
+
+def check_baseline_read(baseline: Baseline) -> list[str]:
+    """Why a baseline read is refused: one read serves both criteria, so it must pass the rules
+    of each for the lesions that criterion counts. A porta-hepatis node of 15-19.9 mm is thus
+    accepted (a target for iRECIST, left out by mRECIST, with a warning); one under 15 mm is
+    refused."""
+    problems: list[str] = []
+    for criterion in Criterion:
+        for problem in check_baseline(counted_baseline(baseline, criterion), criterion):
+            if problem not in problems:
+                problems.append(problem)
+    return problems
+
+
+def baseline_warnings(baseline: Baseline) -> list[str]:
+    """What a valid baseline read holds that the reader should know, as mRECIST reads it
+    (Lencioni & Llovet 2010): a porta-hepatis target node under 20 mm is a target for iRECIST
+    only; a typical HCC whose viable diameter is under 10 mm is not measurable by mRECIST (it
+    stays a target: its viable diameter enters the mRECIST sum)."""
+    warnings = []
+    for lesion in baseline.targets:
+        if _mrecist_too_small(lesion) and lesion.diameter_mm >= MIN_NODE_SHORT_AXIS_MM:
+            warnings.append(
+                f"Lesion {lesion.id}: a porta-hepatis node of {lesion.diameter_mm:g} mm short "
+                f"axis is a target for iRECIST only; mRECIST counts a porta-hepatis node from "
+                f"{MIN_PORTA_HEPATIS_NODE_MM} mm and leaves this one out of its targets and sums."
+            )
+        if lesion.typical_hcc and lesion.viable_mm is not None and lesion.viable_mm < MIN_VIABLE_MM:
+            warnings.append(
+                f"Lesion {lesion.id}: its viable (arterially enhancing) diameter of "
+                f"{lesion.viable_mm:g} mm is under {MIN_VIABLE_MM} mm, not measurable by "
+                f"mRECIST; it stays a target."
+            )
+    return warnings
 
 
 def check_follow_up(baseline: Baseline, follow_up: FollowUp, previous: date | None) -> list[str]:
@@ -201,7 +287,9 @@ class Options:
     criterion: Criterion
     pd_5mm_floor: bool = True  # RECIST 1.1's absolute increase; optional for mRECIST
     min_sd_days: int = 42  # SD counts for best response only this long after enrolment
-    confirm_response_days: int | None = None  # None: no confirmation of CR/PR (randomized)
+    # None: CR/PR need no confirmation (a randomized trial) and a PR is kept until PD (the
+    # spec); days: confirmed that long after (RECIST 1.1), each timepoint judged on its own
+    confirm_response_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -213,7 +301,7 @@ class TimepointResult:
     change_from_nadir_pct: float | None
     target: str  # CR, PR, SD, PD, NE or "" (no targets)
     non_target: str  # CR, NN (non-CR/non-PD), PD, NE or "" (none)
-    new_lesion: bool  # a new lesion that counts as progression was seen here
+    new_lesion: bool  # a new lesion that counts as progression was seen here (or dated here)
     overall: str  # CR, PR, SD, NN, PD, NE; iRECIST: iCR, iPR, iSD, iNN, iUPD, iCPD, NE
 
 
@@ -225,6 +313,7 @@ class SeriesResult:
     best_overall_response: str
     first_response_date: date | None
     progression_date: date | None  # mRECIST: first PD; iRECIST: U of the confirmed iUPD
+    # (either dated back to the first sighting of an equivocal new lesion later confirmed)
     icpd_scan_date: date | None = None
     unconfirmed_iupd_date: date | None = None
 
@@ -239,21 +328,25 @@ def _lesion_value(
     return diameter
 
 
-def _sum(values) -> float:
+def _sum(values: Iterable[float]) -> float:
     return round(sum(values), 6)
 
 
 def _pd(total: float, nadir: float, options: Options) -> bool:
-    if total <= nadir or total < 1.2 * nadir - 1e-9:
+    if total <= nadir or total < PD_RELATIVE * nadir - EPSILON:
         return False
     floor = options.pd_5mm_floor or options.criterion is Criterion.IRECIST  # iRECIST keeps it
-    return not floor or total - nadir >= 5 - 1e-9
+    return not floor or total - nadir >= PD_ABSOLUTE_MM - EPSILON
 
 
 def _pct(value: float | None, reference: float) -> float | None:
     if value is None or reference == 0:
         return None
     return round(100 * (value - reference) / reference, 1)
+
+
+def _liver_nodule(lesion: NewLesion) -> bool:
+    return lesion.kind is NewLesionKind.NODULE and lesion.organ == "liver"
 
 
 def _counts_as_new(
@@ -264,32 +357,44 @@ def _counts_as_new(
         return False
     if lesion.kind is NewLesionKind.EFFUSION:
         return lesion.cytology_positive
-    if (
-        criterion is Criterion.MRECIST
-        and lesion.kind is NewLesionKind.NODULE
-        and lesion.organ == "liver"
-    ):
+    if criterion is Criterion.MRECIST and _liver_nodule(lesion):
         size = lesion.diameter_mm or 0
         if lesion.typical_hcc:
-            return size >= 10
+            return size >= NEW_LIVER_NODULE_MM
         earlier = [e.diameter_mm for e in history.get(lesion.id, []) if e.diameter_mm is not None]
-        return bool(earlier) and size - min(earlier) >= 10
+        return bool(earlier) and size - min(earlier) >= NEW_NODULE_GROWTH_MM
     if lesion.kind is NewLesionKind.LYMPH_NODE:
-        return (lesion.diameter_mm or 0) >= NODE_NORMAL_MM
+        # Lencioni & Llovet 2010: a porta-hepatis node is malignant only from 20 mm (mRECIST
+        # alone; iRECIST, like RECIST 1.1, takes any node from 10 mm short axis).
+        porta = criterion is Criterion.MRECIST and lesion.porta_hepatis
+        return (lesion.diameter_mm or 0) >= (MIN_PORTA_HEPATIS_NODE_MM if porta else NODE_NORMAL_MM)
     return True
+
+
+def _equivocal(lesion: NewLesion, criterion: Criterion) -> bool:
+    """Equivocal when seen: flagged so, or (mRECIST) an atypical new liver nodule, which only
+    its later growth can make progression (Lencioni & Llovet 2010)."""
+    if lesion.absent:
+        return False
+    atypical = criterion is Criterion.MRECIST and _liver_nodule(lesion) and not lesion.typical_hcc
+    return lesion.equivocal or atypical
 
 
 class _Reader:
     """Walks a series for one criterion, keeping the nadir and what was seen."""
 
     def __init__(self, baseline: Baseline, options: Options):
-        self.baseline, self.options, self.criterion = baseline, options, options.criterion
-        self.targets = {t.id: t for t in baseline.targets}
+        self.options, self.criterion = options, options.criterion
+        self.baseline = counted_baseline(baseline, self.criterion)
         values = [
-            _lesion_value(t, t.diameter_mm, t.viable_mm, self.criterion) for t in baseline.targets
+            _lesion_value(t, t.diameter_mm, t.viable_mm, self.criterion)
+            for t in self.baseline.targets
         ]
         self.baseline_sum = _sum(v or 0 for v in values)
         self.nadir = self.baseline_sum
+        # RECIST 1.1 with confirmation required judges each timepoint on its own; without it
+        # (the spec) a PR is kept until PD.
+        self.keep_pr = options.confirm_response_days is None
         self.best_target = None  # "PR" once reached, kept until PD
         self.history: dict[str, list[NewLesion]] = {}
         self.first_seen: dict[str, date] = {}
@@ -326,7 +431,9 @@ class _Reader:
                 target = "CR"
             elif _pd(total, nadir, self.options):
                 target = "PD"
-            elif total <= 0.7 * self.baseline_sum + 1e-9 or self.best_target == "PR":
+            elif total <= PR_RELATIVE * self.baseline_sum + EPSILON or (
+                self.keep_pr and self.best_target == "PR"
+            ):
                 target = "PR"
             else:
                 target = "SD"
@@ -356,12 +463,14 @@ class _Reader:
 
         new_pd, dated = False, fu.date
         for lesion in fu.new_lesions:
-            self.first_seen.setdefault(lesion.id, fu.date)
+            if not lesion.absent:
+                self.first_seen.setdefault(lesion.id, fu.date)
             if _counts_as_new(lesion, self.history, self.criterion):
                 new_pd = True
-                # An equivocal lesion later confirmed dates progression at its first scan.
-                if any(e.equivocal for e in self.history.get(lesion.id, [])):
-                    dated = min(dated, self.first_seen[lesion.id])
+                # RECIST 1.1: an equivocal lesion later confirmed dates progression at the scan
+                # where it first appeared.
+                if any(_equivocal(e, self.criterion) for e in self.history.get(lesion.id, [])):
+                    dated = min(dated, self.first_seen.get(lesion.id, fu.date))
         for lesion in fu.new_lesions:
             self.history.setdefault(lesion.id, []).append(lesion)
 
@@ -405,45 +514,66 @@ def _overall(target: str, non_target: str) -> str:
 
 
 I_PREFIXED = {"CR": "iCR", "PR": "iPR", "SD": "iSD", "NN": "iNN", "NE": "NE"}
+RANKED = ("CR", "PR", "SD", "NN")
 
 
-def _best(
-    results: list[tuple[date, str]],
+def best_overall(
+    timepoints: Sequence[tuple[date, str]],
+    *,
+    criterion: Criterion,
     enrolled: date,
     options: Options,
-    order: list[str],
-    progressed: bool,
-    fallback: list[str],
 ) -> tuple[str, date | None]:
-    """Best overall response before progression, with the SD duration and the optional
-    confirmation of CR/PR (RECIST 1.1, Table 3: a CR confirmed by a CR, a PR by a CR or PR,
-    at least `confirm_response_days` later; an unconfirmed one counts as SD when that is long
-    enough after enrolment); the date of the first CR/PR."""
-    stable = {"SD", "NN", "iSD", "iNN"}
-    qualifying: list[str] = []
+    """Best overall response and the date of the first CR/PR that counts, from the timepoint
+    responses given (and nothing else: a caller may pass a truncated series, e.g. the scans
+    before a new anticancer therapy). Only timepoints up to the first PD (iRECIST: iCPD) count;
+    SD (non-CR/non-PD) only from `options.min_sd_days` after enrolment.
+
+    With `options.confirm_response_days` (RECIST 1.1, Table 3), a CR counts only when the next
+    assessment at least that many days later is a CR, a PR when it is a CR or a PR; a CR
+    followed by a PR counts as a PR (a complete response meets the PR criteria, and the PR
+    repeats them). An unconfirmed CR/PR counts as SD when long enough after enrolment. The
+    timepoints are then expected strict (no PR carried over, as `evaluate` gives them).
+
+    With nothing qualifying: mRECIST PD if progression was seen, else NE; iRECIST iCPD if
+    confirmed, else iUPD if any iUPD was seen, else NE."""
+    irecist = criterion is Criterion.IRECIST
+    stop = "iCPD" if irecist else "PD"
+    considered: list[tuple[date, str]] = []
+    for day, response in sorted(timepoints, key=lambda pair: pair[0]):
+        considered.append((day, response))
+        if response == stop:
+            break
+    qualifying: set[str] = set()
     first_response = None
-    for i, (day, response) in enumerate(results):
-        kind = response.removeprefix("i")
+    for i, (day, response) in enumerate(considered):
+        kind = response.removeprefix("i") if irecist else response
+        if kind in ("CR", "PR") and options.confirm_response_days is not None:
+            later = considered[i + 1 :]
+            kind = _confirmed(kind, day, later, options.confirm_response_days) or "SD"
         if kind in ("CR", "PR"):
-            if options.confirm_response_days is not None:
-                later = [
-                    r.removeprefix("i")
-                    for d, r in results[i + 1 :]
-                    if (d - day).days >= options.confirm_response_days
-                ]
-                accepted = {"CR": {"CR"}, "PR": {"CR", "PR"}}[kind]
-                if not later or later[0] not in accepted:
-                    if (day - enrolled).days >= options.min_sd_days:
-                        qualifying.append("iSD" if response.startswith("i") else "SD")
-                    continue
-            qualifying.append(response)
+            qualifying.add(kind)
             first_response = first_response or day
-        elif response in stable and (day - enrolled).days >= options.min_sd_days:
-            qualifying.append(response)
-    ranked = [r for r in order if r in qualifying]
-    if ranked:
-        return ranked[0], first_response
-    return (fallback[0] if progressed else fallback[1]), None
+        elif kind in ("SD", "NN") and (day - enrolled).days >= options.min_sd_days:
+            qualifying.add(kind)
+    for kind in RANKED:
+        if kind in qualifying:
+            return (I_PREFIXED[kind] if irecist else kind), first_response
+    seen = {response for _, response in considered}
+    if irecist:
+        return ("iCPD" if "iCPD" in seen else "iUPD" if "iUPD" in seen else "NE"), None
+    return ("PD" if "PD" in seen else "NE"), None
+
+
+def _confirmed(kind: str, day: date, later: Sequence[tuple[date, str]], days: int) -> str | None:
+    """What a CR/PR is confirmed as by the next assessment at least `days` later (RECIST 1.1,
+    Table 3); None when it is not confirmed."""
+    following = [r.removeprefix("i") for d, r in later if (d - day).days >= days]
+    if not following:
+        return None
+    if kind == "CR" and following[0] == "CR":
+        return "CR"
+    return "PR" if following[0] in ("CR", "PR") else None
 
 
 def evaluate(
@@ -451,7 +581,7 @@ def evaluate(
 ) -> SeriesResult:
     """Every timepoint's response, best overall response, date of first response and
     progression date, for one criterion."""
-    problems = check_baseline(baseline)
+    problems = check_baseline_read(baseline)
     previous = None
     for fu in follow_ups:
         problems += check_follow_up(baseline, fu, previous)
@@ -463,38 +593,67 @@ def evaluate(
     return _evaluate_irecist(baseline, follow_ups, options, enrolled)
 
 
-def _evaluate_mrecist(baseline, follow_ups, options, enrolled) -> SeriesResult:
+def _with_back_dating(
+    timepoints: list[TimepointResult], since: date, overall: str
+) -> list[TimepointResult]:
+    """Progression dated at an earlier scan (an equivocal new lesion confirmed later, RECIST
+    1.1): that scan and every one up to the finding are progression too."""
+    return [
+        replace(t, overall=overall, new_lesion=True)
+        if t.date >= since and t.overall != overall
+        else t
+        for t in timepoints
+    ]
+
+
+def _evaluate_mrecist(
+    baseline: Baseline, follow_ups: list[FollowUp], options: Options, enrolled: date
+) -> SeriesResult:
     reader = _Reader(baseline, options)
-    timepoints, progression = [], None
+    timepoints: list[TimepointResult] = []
+    progression = None
     for fu in follow_ups:
         result, dated = reader.components(fu)
         if progression is not None:  # after progression every timepoint stays PD
-            result = TimepointResult(**{**result.__dict__, "overall": "PD"})
-        elif result.overall == "PD":
-            progression = dated
+            result = replace(result, overall="PD")
         timepoints.append(result)
-    pairs = []
-    for t in timepoints:
-        pairs.append((t.date, t.overall))
-        if t.overall == "PD":
-            break
-    best, first = _best(
-        pairs,
-        enrolled,
-        options,
-        ["CR", "PR", "SD", "NN"],
-        progressed=progression is not None,
-        fallback=["PD", "NE"],
+        if dated is not None and (progression is None or dated < progression):
+            # a lesion confirmed after the first PD may still date progression earlier
+            progression = dated
+            timepoints = _with_back_dating(timepoints, dated, "PD")
+    best, first = best_overall(
+        [(t.date, t.overall) for t in timepoints],
+        criterion=Criterion.MRECIST,
+        enrolled=enrolled,
+        options=options,
     )
     return SeriesResult(
         Criterion.MRECIST, reader.baseline_sum, tuple(timepoints), best, first, progression
     )
 
 
-def _evaluate_irecist(baseline, follow_ups, options, enrolled) -> SeriesResult:
+def _evaluate_irecist(
+    baseline: Baseline, follow_ups: list[FollowUp], options: Options, enrolled: date
+) -> SeriesResult:
+    """iRECIST (Seymour 2017, Tables 2 and 3; iRECIST FAQ) on the RECIST-style components.
+
+    The first RECIST progression opens iUPD. U, its progression date, is that scan; when the
+    progression is dated back (an equivocal new lesion confirmed later, RECIST 1.1), U is the
+    scan where the lesion was first seen and every scan from it to the finding is iUPD.
+
+    Confirmation window, a decision where the sources leave room: the next assessment 4 to 8
+    weeks after U, with the 8-weekly schedule's 7-day tolerance, so from ICPD_CONFIRM_MIN_DAYS
+    (28) to ICPD_CONFIRM_LAST_DAY (63) days. It is counted from the scan where progression
+    became unequivocal (the finding scan), not from a back-dated U: the lesion could not be
+    confirmed before it was found. A scan under 28 days is disregarded (unless done for new
+    symptoms and showing another new lesion). A scan after day 63 never confirms iCPD: the iUPD
+    stays unconfirmed for good (iUPD while a trigger still holds, a reset when none does) and is
+    reported as `unconfirmed_iupd_date`; a late "confirmation" would date progression at a U
+    long before the scan that showed it."""
     reader = _Reader(baseline, options)
     timepoints: list[TimepointResult] = []
-    u = None  # the open iUPD: {"date", "dated", "sum", "new_sum", "categories", "new_ids"}
+    # the open iUPD: {"date", "dated", "sum", "new_sum", "categories", "new_ids", ...}
+    u: dict | None = None
     progression = icpd_date = None
     confirmed = False
     for fu in follow_ups:
@@ -517,11 +676,13 @@ def _evaluate_irecist(baseline, follow_ups, options, enrolled) -> SeriesResult:
         if confirmed:
             overall = "iCPD"
         elif u is not None:
-            early = (fu.date - u["date"]).days < 28
+            days = (fu.date - u["date"]).days
             further_new = bool(new_ids - u["new_ids"])
-            if early and not (fu.for_new_symptoms and further_new):
+            if days < ICPD_CONFIRM_MIN_DAYS and not (fu.for_new_symptoms and further_new):
                 overall = "iUPD"  # too early to confirm: disregarded
-            elif _confirms(fu, base, u, new_ids, new_target_sum, categories):
+            elif days <= ICPD_CONFIRM_LAST_DAY and _confirms(
+                fu, base, u, new_ids, new_target_sum, categories
+            ):
                 overall, confirmed = "iCPD", True
                 progression, icpd_date = u["dated"], fu.date
             elif base.target == "NE" or (
@@ -545,25 +706,17 @@ def _evaluate_irecist(baseline, follow_ups, options, enrolled) -> SeriesResult:
                 "new_sizes": {n.id: n.diameter_mm for n in fu.new_lesions},
             }
             overall = "iUPD"
+            timepoints = _with_back_dating(timepoints, u["dated"], "iUPD")
         else:  # only new lesions judged before a reset: not a fresh progression
             overall = _i_response(base, fu)
-        timepoints.append(TimepointResult(**{**base.__dict__, "overall": overall}))
+        timepoints.append(replace(base, overall=overall))
     unconfirmed = u["dated"] if (u is not None and not confirmed) else None
-    pairs = []
-    for t in timepoints:
-        pairs.append((t.date, t.overall))
-        if t.overall == "iCPD":
-            break
-    best, first = _best(
-        pairs,
-        enrolled,
-        options,
-        ["iCR", "iPR", "iSD", "iNN"],
-        progressed=confirmed,
-        fallback=["iCPD", "iUPD" if unconfirmed else "NE"],
+    best, first = best_overall(
+        [(t.date, t.overall) for t in timepoints],
+        criterion=Criterion.IRECIST,
+        enrolled=enrolled,
+        options=options,
     )
-    if not confirmed and best == "NE" and any(t.overall == "iUPD" for t in timepoints):
-        best = "iUPD"
     return SeriesResult(
         Criterion.IRECIST,
         reader.baseline_sum,
@@ -598,17 +751,24 @@ def _fresh_new(fu: FollowUp, reader: _Reader) -> bool:
     return False
 
 
-def _confirms(fu, base, u, new_ids, new_target_sum, categories) -> bool:
+def _confirms(
+    fu: FollowUp,
+    base: TimepointResult,
+    u: dict,
+    new_ids: set[str],
+    new_target_sum: float,
+    categories: set[str],
+) -> bool:
     """iCPD (Seymour 2017, Table 2): measured from U, increases add up."""
     if (
         u["sum"] is not None
         and base.target_sum is not None
-        and base.target_sum - u["sum"] >= 5 - 1e-9
+        and base.target_sum - u["sum"] >= ICPD_INCREASE_MM - EPSILON
     ):
         return True
     if any(s is NonTargetStatus.FURTHER_INCREASE for s in fu.non_targets.values()):
         return True
-    if new_target_sum - u["new_sum"] >= 5 - 1e-9:
+    if new_target_sum - u["new_sum"] >= ICPD_INCREASE_MM - EPSILON:
         return True
     if any(n.increased and not n.target and not n.absent for n in fu.new_lesions):
         return True
@@ -617,13 +777,32 @@ def _confirms(fu, base, u, new_ids, new_target_sum, categories) -> bool:
     return bool(categories - u["categories"])  # PD in a category not progressing at U
 
 
-def _still_progressing(fu, base, u) -> bool:
-    """Whether any iUPD trigger still holds (otherwise the response resets)."""
+def _still_progressing(fu: FollowUp, base: TimepointResult, u: dict) -> bool:
+    """Whether an iUPD trigger still holds; otherwise the response resets (Seymour 2017,
+    Table 3). Target or non-target PD holds, and so does a new lesion from U that has grown
+    (or cannot be compared with U). One that is unchanged holds ("no change ... remains
+    iUPD"), unless the iUPD was opened by new lesions alone and the target sum has shrunk
+    further below its value at U: then the new lesions alone, neither growing nor joined by
+    others, do not keep it open. New lesions gone or smaller hold nothing."""
     if base.target == "PD" or base.non_target == "PD":
         return True
+    unchanged = False
     for lesion in fu.new_lesions:
-        if lesion.id in u["new_ids"] and not lesion.absent:
-            before = u["new_sizes"].get(lesion.id)
-            if before is None or lesion.diameter_mm is None or lesion.diameter_mm >= before:
-                return True
-    return False
+        if lesion.id not in u["new_ids"] or lesion.absent:
+            continue
+        before, now = u["new_sizes"].get(lesion.id), lesion.diameter_mm
+        if lesion.increased or (before is None) != (now is None):
+            return True  # grown, or not to be compared with U
+        if before is not None and now > before + EPSILON:
+            return True
+        if before is None or now > before - EPSILON:
+            unchanged = True
+    if not unchanged:
+        return False
+    shrunk = (
+        u["categories"] == {"new"}
+        and u["sum"] is not None
+        and base.target_sum is not None
+        and base.target_sum < u["sum"] - EPSILON
+    )
+    return not shrunk

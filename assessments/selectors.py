@@ -11,13 +11,16 @@ from assessments.models import Questionnaire, ReaderAssignment, Scan
 from assessments.recist import Criterion, ReadError
 from outcomes.followup import DEATH, LOST, WITHDRAWAL
 from outcomes.models import FollowUp
+from randomization.selectors import day_zero
 
 
 def imaging_schedule(patient, *, today) -> list[dict]:
-    """The 8-weekly visits from enrolment with their scan, or flagged overdue when the window
-    has passed without one; they stop after progression (accepted mRECIST PD and iCPD), and
-    after death, withdrawal of consent or loss to follow-up."""
-    enrolled = timezone.localdate(patient.enrolled_at)
+    """The 8-weekly visits from randomization (day 0) with their scan, or flagged overdue when
+    the window has passed without one; they stop after progression (accepted mRECIST PD and
+    iCPD), and after death, withdrawal of consent or loss to follow-up."""
+    day0 = day_zero(patient)
+    if day0 is None:
+        return []
     scans = list(Scan.objects.filter(patient=patient).exclude(kind=Scan.BASELINE))
     stop = None
     try:
@@ -35,7 +38,7 @@ def imaging_schedule(patient, *, today) -> list[dict]:
     if ended is not None:
         stop = ended if stop is None else min(stop, ended)
     rows = []
-    for number, planned, start, end in reads.visit_schedule(enrolled, until=today + timedelta(56)):
+    for number, planned, start, end in reads.visit_schedule(day0, until=today + timedelta(56)):
         if stop is not None and start > stop:
             break
         # a late scan still belongs to its visit until the next visit's window opens

@@ -24,6 +24,7 @@ from inkt_trial.audit import apply_changes
 from inkt_trial.errors import DomainError
 from inkt_trial.signature import check_signature_password
 from outcomes.models import death_date
+from randomization.selectors import day_zero
 
 REGIONS = ("chest", "abdomen", "pelvis")
 
@@ -156,7 +157,9 @@ def _validate(assignment: ReaderAssignment, scan: Scan, data) -> dict:
 
 
 def _enrolled(patient: Patient):
-    return timezone.localdate(patient.enrolled_at)
+    """Day 0 of the response rules (SD from day 42): randomization. Before it only a baseline
+    read exists, which no day count touches: the enrolment date stands in."""
+    return day_zero(patient) or timezone.localdate(patient.enrolled_at)
 
 
 def _later_locked(assignment: ReaderAssignment, scan: Scan) -> bool:
@@ -411,7 +414,6 @@ def _questionnaire_check(questionnaire: Questionnaire) -> None:
             randomized=allocation and timezone.localdate(allocation.randomized_at),
             first_dose=first_dose(patient),
             end_of_treatment=end and end.date,
-            enrolled=timezone.localdate(patient.enrolled_at),
             others=Questionnaire.objects.filter(patient=patient)
             .exclude(pk=questionnaire.pk)
             .values_list("visit", "completed_on"),

@@ -15,7 +15,7 @@ from django.views.generic import FormView, TemplateView
 
 from accounts.roles import RADIOLOGIST
 from assessments import qlqc30, services
-from assessments.api import both_series
+from assessments.api import baseline_warnings, both_series
 from assessments.forms import QuestionnaireForm, visit_choices
 from assessments.models import Questionnaire, Read, ReaderAssignment, Scan
 from assessments.recist import NewLesionKind, NonTargetStatus
@@ -91,6 +91,7 @@ def data_from_form(post, kind: str, baseline: dict | None) -> dict:
                 "organ": post.get(f"new{i}_organ", ""),
                 "kind": post.get(f"new{i}_kind", "nodule"),
                 "diameter_mm": _float(post.get(f"new{i}_diameter")),
+                "porta_hepatis": bool(post.get(f"new{i}_porta")),
                 **{
                     flag: bool(post.get(f"new{i}_{flag}"))
                     for flag in (
@@ -181,6 +182,7 @@ class ReadView(Permission, TemplateView):
             statuses=[s.value for s in NonTargetStatus],
             kinds=[k.value for k in NewLesionKind],
             responses=both_series(assignment),
+            warnings=baseline_warnings(assignment),
             **kwargs,
         )
 

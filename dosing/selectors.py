@@ -1,6 +1,6 @@
 """Reads shared by the pages and the API."""
 
-from django.db.models import Min
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from dosing import protocol, rules, services
@@ -86,6 +86,34 @@ def open_reminders():
 def first_dose(patient: Patient):
     """The first date any study treatment was given (iNKT, PD-1 or regorafenib)."""
     return first_doses([patient.pk]).get(patient.pk)
+
+
+def dose_spans(patient_ids=None) -> dict:
+    """Patient id -> (first, last) date of any study treatment, last None while the patient is
+    on treatment (no end of treatment recorded); after the end of treatment the last dose is
+    the latest infusion, administration or end of a prescribed period (a period left open ends
+    on the end-of-treatment date). A fixed number of queries whatever the number of patients."""
+    from dosing.models import EndOfTreatment
+
+    first = first_doses(patient_ids)
+    ended = EndOfTreatment.objects.filter(patient_id__in=list(first))
+    ended = dict(ended.values_list("patient_id", "date"))
+    infusions = Infusion.objects.filter(status=Infusion.GIVEN, patient_id__in=list(ended))
+    drugs = DrugExposure.objects.exclude(event="interruption").filter(patient_id__in=list(ended))
+    last: dict = {}
+
+    def later(pid, day):
+        if day is not None:
+            last[pid] = max(last.get(pid, day), day)
+
+    for pid, moment in (
+        infusions.values("patient_id").annotate(m=Max("infused_at")).values_list("patient_id", "m")
+    ):
+        later(pid, timezone.localdate(moment))
+    for pid, start, end in drugs.values_list("patient_id", "start_date", "end_date"):
+        later(pid, start)
+        later(pid, end if end is not None else ended[pid])
+    return {pid: (day, last.get(pid, day) if pid in ended else None) for pid, day in first.items()}
 
 
 def first_doses(patient_ids=None) -> dict:

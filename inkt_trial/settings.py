@@ -132,6 +132,9 @@ LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
 # Repeated failed logins: lock the username for this IP after 5 failures for 15 minutes.
+# Treatment-emergent adverse events: onset up to this many days after the last dose.
+TEAE_WINDOW_DAYS = int(os.environ.get("TEAE_WINDOW_DAYS", "30"))
+
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

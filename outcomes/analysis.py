@@ -98,7 +98,11 @@ def analyse(
     progress(5, "per-patient endpoints")
     adtte, responses = [], []
     by_param: dict[str, dict[str, tuple[list[float], list[bool]]]] = {}
+    best: dict[str, dict[str, str]] = {criterion: {} for criterion in ep.CRITERIA}
     for patient in patients:
+        window_end = ep.response_window_end(patient, cutoff, params)
+        for criterion in ep.CRITERIA:
+            best[criterion][patient.key] = ep.best_response(patient, criterion, cutoff, params)
         for row in ep.patient_endpoints(patient, cutoff, params):
             adtte.append(
                 {
@@ -125,15 +129,16 @@ def analyse(
             series = patient.series.get(criterion)
             for timepoint in series.timepoints if series else ():
                 if timepoint.date <= cutoff:
-                    responses.append(
-                        {
-                            "USUBJID": patient.key,
-                            "ARM": patient.arm,
-                            "CRITERION": criterion,
-                            "ADT": timepoint.date.isoformat(),
-                            "RESPONSE": timepoint.response,
-                        }
-                    )
+                    row = {
+                        "USUBJID": patient.key,
+                        "ARM": patient.arm,
+                        "CRITERION": criterion,
+                        "ADT": timepoint.date.isoformat(),
+                        "RESPONSE": timepoint.response,
+                    }
+                    if timepoint.date > window_end:
+                        row["OUTSIDE_BOR"] = True  # after new therapy or beyond 24 months
+                    responses.append(row)
             if series and series.unconfirmed_iupd and series.unconfirmed_iupd <= cutoff:
                 responses.append(  # reported separately (tumour-response spec)
                     {
@@ -151,7 +156,7 @@ def analyse(
                     "ARM": patient.arm,
                     "CRITERION": criterion,
                     "ADT": "",
-                    "RESPONSE": ep.best_response(patient, criterion, cutoff),
+                    "RESPONSE": best[criterion][patient.key],
                     "BEST": True,
                 }
             )
@@ -160,13 +165,10 @@ def analyse(
     n = {arm: sum(1 for p in patients if p.arm == arm) for arm in arms}
     response_summary = {}
     for criterion in ep.CRITERIA:
-        best = {
-            arm: [ep.best_response(p, criterion, cutoff) for p in patients if p.arm == arm]
-            for arm in arms
-        }
-        entry = {"best": {arm: dict(sorted(_count(best[arm]).items())) for arm in arms}}
+        by_arm = {arm: [best[criterion][p.key] for p in patients if p.arm == arm] for arm in arms}
+        entry = {"best": {arm: dict(sorted(_count(by_arm[arm]).items())) for arm in arms}}
         for name, wanted in (("ORR", ep.RESPONDED), ("DCR", ep.CONTROLLED)):
-            k = {arm: sum(1 for b in best[arm] if b in wanted) for arm in arms}
+            k = {arm: sum(1 for b in by_arm[arm] if b in wanted) for arm in arms}
             entry[name] = {arm: _proportion(k[arm], n[arm]) for arm in arms}
             if len(arms) == 2:
                 d, lo, hi = st.difference(k[arms[0]], n[arms[0]], k[arms[1]], n[arms[1]])
@@ -200,12 +202,14 @@ def analyse(
             entry["hazard_ratio"] = [_round(v) for v in hr] if hr else None
         survival[param] = entry
     progress(97, "summary")
+    awaiting = [p.key for p in patients if p.awaiting_adjudication]
     return {
         "cutoff": cutoff.isoformat(),
         "params": asdict(params),
-        "conventions": st.CONVENTIONS,
+        "conventions": f"{ep.CONVENTIONS} {st.CONVENTIONS}",
         "arms": arms,
         "n": n,
+        "pending_adjudication": {"count": len(awaiting), "patients": awaiting},
         "adtte": adtte,
         "responses": responses,
         "summary": {"response": response_summary, "survival": survival, "os_1_year": one_year},

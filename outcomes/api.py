@@ -175,6 +175,8 @@ class RunViewSet(
                 "params": run.results["params"],
                 "arms": [view.labels[a] for a in view.arms],
                 "comparison": view.comparison,
+                "hazard_ratio_direction": view.hr_direction,
+                "pending_adjudication": pending_adjudication(run.results),
                 "n": by_label(run.results["n"]),
                 "response": {
                     criterion: {
@@ -219,24 +221,23 @@ class RunViewSet(
         found = exports.rows(run.results, table, masked=masked_for(request), meta=meta)
         name = f"nct05962450-run{run.pk}-{table}-cutoff{run.cutoff}.{kind}"
         if kind == "csv":
+            # CSV holds data rows only; its conventions are the companion document
             response = HttpResponse(exports.to_csv(found), content_type="text/csv; charset=utf-8")
+            companion = request.build_absolute_uri(f"/api/outcomes/runs/{run.pk}/conventions/")
+            response["Link"] = f'<{companion}>; rel="describedby"; type="application/json"'
         else:
-            response = JsonResponse(
-                {
-                    "study": "NCT05962450",
-                    "run": run.pk,
-                    "cutoff": run.cutoff.isoformat(),
-                    "computed_at": meta["computed_at"],
-                    "software_version": run.software_version,
-                    "data_digest": run.data_digest,
-                    "conventions": exports.presentation(
-                        run.results, masked_for(request)
-                    ).conventions(run.results["conventions"]),
-                    "rows": found,
-                }
-            )
+            response = JsonResponse({**run_conventions(run, masked_for(request)), "rows": found})
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["get"])
+    def conventions(self, request, pk=None):
+        """The conventions of the run's exports (the CSV files' companion; the JSON exports
+        carry the same inline): cut-off, time of computation, software, data fingerprint,
+        parameters, rules applied, the hazard ratio's direction and reads awaiting
+        adjudication."""
+        return Response(run_conventions(self.done(), masked_for(request)))
 
     @extend_schema(
         parameters=[OpenApiParameter("a", int), OpenApiParameter("b", int)],
@@ -253,6 +254,29 @@ class RunViewSet(
             if run.status != EndpointRun.DONE:
                 raise DomainError(f"Run {run.pk} has no results yet.")
         return Response(runs_compared(a, b, masked_for(request)))
+
+
+def pending_adjudication(results: dict) -> dict:
+    """Patients whose reads up to the cut-off include a discordance still awaiting the
+    adjudicator (their endpoints use the settled earlier extent)."""
+    return results.get("pending_adjudication", {"count": 0, "patients": []})
+
+
+def run_conventions(run: EndpointRun, masked: bool) -> dict:
+    view = exports.presentation(run.results, masked)
+    return {
+        "study": "NCT05962450",
+        "run": run.pk,
+        "cutoff": run.cutoff.isoformat(),
+        "computed_at": run.finished_at.isoformat(),
+        "software_version": run.software_version,
+        "data_digest": run.data_digest,
+        "params": run.results["params"],
+        "conventions": view.conventions(run.results["conventions"]),
+        "hazard_ratio_direction": view.hr_direction,
+        "time_units": "AVAL in days; months = days / 30.4375",
+        "pending_adjudication": pending_adjudication(run.results),
+    }
 
 
 def runs_compared(a: EndpointRun, b: EndpointRun, masked: bool) -> dict:

@@ -14,13 +14,27 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from assessments import qlqc30
+from assessments import qlqc30, recist
 
 MONTH = 30.4375
 MRECIST, IRECIST = "mRECIST", "iRECIST"
 CRITERIA = (MRECIST, IRECIST)
+ENGINE_CRITERION = {MRECIST: recist.Criterion.MRECIST, IRECIST: recist.Criterion.IRECIST}
 RESPONDED = {"CR", "PR", "iCR", "iPR"}
 CONTROLLED = RESPONDED | {"SD", "NN", "iSD", "iNN"}
+
+
+CONVENTIONS = (
+    "Times from randomization (day 0), in days and months (days / 30.4375); nothing after the "
+    "data cut-off is used. PFS/TTP/DOR: FDA 2018 censoring table, two or more missed 8-weekly "
+    "assessments = more than 126 days after the last adequate one; censored at 24 months, OS "
+    "at 36. OS: a patient known alive after the cut-off is censored on the cut-off date, "
+    "otherwise at the last date known alive. Best overall response, ORR and DCR: scans up to "
+    "the cut-off, the start of a new anticancer therapy and 24 months, whichever is first; SD "
+    "from day 42; no confirmation of CR/PR (randomized trial). QLQ-C30: baseline = the last "
+    "questionnaire on or before randomization; deterioration by 10 points at two consecutive "
+    "assessments."
+)
 
 
 @dataclass(frozen=True)
@@ -71,6 +85,8 @@ class Patient:
     death: date | None = None
     last_alive: date | None = None
     new_therapy: date | None = None
+    alive_after_cutoff: bool = False  # any record after the cut-off shows the patient alive
+    awaiting_adjudication: bool = False  # a discordance up to the cut-off awaits adjudication
     qol: Mapping[str, Sequence[tuple[date, float | None]]] = field(default_factory=dict)
 
 
@@ -215,11 +231,10 @@ def ttp(patient: Patient, criterion: str, cutoff: date, params: Params = DEFAULT
 
 
 def dor(patient: Patient, criterion: str, cutoff: date, params: Params = DEFAULTS):
-    """Responders only: from the first CR/PR to progression or death."""
-    series = patient.series.get(criterion)
-    if series is None or series.first_response_date is None:
-        return None
-    if series.first_response_date > cutoff:
+    """Responders only (a CR/PR before any new anticancer therapy, within 24 months): from the
+    first CR/PR to progression or death."""
+    first = best_response_with_onset(patient, criterion, cutoff, params)[1]
+    if first is None:
         return None
     result = _progression(
         "DOR" if criterion == MRECIST else "DORI",
@@ -228,14 +243,25 @@ def dor(patient: Patient, criterion: str, cutoff: date, params: Params = DEFAULT
         cutoff,
         params,
         death_is_event=True,
-        origin=series.first_response_date,
+        origin=first,
     )
-    return result and _truncate(result, series.first_response_date, params.pfs_horizon_months)
+    return result and _truncate(result, first, params.pfs_horizon_months)
 
 
 def overall_survival(patient: Patient, cutoff: date, params: Params = DEFAULTS) -> TimeToEvent:
+    """Death from any cause. A patient known alive after the cut-off (a later contact, visit
+    or record, or a death after it) was alive at the cut-off: censored on the cut-off date;
+    otherwise at the last date known alive up to it. Nothing after the cut-off is an event."""
     if patient.death is not None and patient.death <= cutoff:
         result = _at("OS", patient.start, patient.death, True, "death")
+    elif patient.alive_after_cutoff:
+        result = _at(
+            "OS",
+            patient.start,
+            cutoff,
+            False,
+            "alive at data cut-off (known alive after it): censored on the cut-off date",
+        )
     else:
         known = [d for d in (patient.last_alive, patient.start) if d is not None and d <= cutoff]
         last = max(known) if known else patient.start
@@ -262,16 +288,44 @@ def time_to_deterioration(
         death=death,
         death_is_event=params.death_is_ttd_event,
     )
-    end = patient.start + timedelta(days=result.days)
-    found = TimeToEvent(f"TTD{code}", result.days, result.event, result.reason, end)
+    days, reason = result.days, result.reason
+    if patient.start + timedelta(days=days) > cutoff:  # day 1 of a patient randomized at cut-off
+        days, reason = (cutoff - patient.start).days, f"{reason}: censored on the cut-off date"
+    end = patient.start + timedelta(days=days)
+    found = TimeToEvent(f"TTD{code}", days, result.event, reason, end)
     return _truncate(found, patient.start, params.pfs_horizon_months)  # "up to 24 months"
 
 
-def best_response(patient: Patient, criterion: str, cutoff: date) -> str:
-    """The engine's best overall response (SD only from day 42, up to the first progression);
-    NE when the series is not available."""
+def response_window_end(patient: Patient, cutoff: date, params: Params = DEFAULTS) -> date:
+    """The last scan date that counts for best overall response: the cut-off, the protocol's
+    24-month time frame, and the start of a new anticancer therapy (a response after it is not
+    the study treatment's; RECIST 1.1 and FDA 2018), whichever comes first."""
+    ends = [cutoff, patient.start + timedelta(days=round(params.pfs_horizon_months * MONTH))]
+    if patient.new_therapy is not None:
+        ends.append(patient.new_therapy)
+    return min(ends)
+
+
+def best_response_with_onset(
+    patient: Patient, criterion: str, cutoff: date, params: Params = DEFAULTS
+) -> tuple[str, date | None]:
+    """Best overall response (SD only from day 42 of randomization, up to the first
+    progression) over the scans up to `response_window_end`, and the date of the first CR/PR
+    among them (the origin of DOR); NE when the series is not available."""
     series = patient.series.get(criterion)
-    return series.best_overall_response if series is not None else "NE"
+    if series is None:
+        return "NE", None
+    end = response_window_end(patient, cutoff, params)
+    return recist.best_overall(
+        [(t.date, t.response) for t in series.timepoints if t.date <= end],
+        criterion=ENGINE_CRITERION[criterion],
+        enrolled=patient.start,
+        options=recist.Options(ENGINE_CRITERION[criterion]),
+    )
+
+
+def best_response(patient: Patient, criterion: str, cutoff: date, params: Params = DEFAULTS):
+    return best_response_with_onset(patient, criterion, cutoff, params)[0]
 
 
 def patient_endpoints(patient: Patient, cutoff: date, params: Params = DEFAULTS) -> list:

@@ -8,8 +8,15 @@ import csv
 import io
 from dataclasses import dataclass
 
+from outcomes.statistics import HR_DIRECTION, MONTH
+
 TABLES = ("adtte", "responses", "summary")
 RATE_MONTHS = ("6", "12", "24")
+
+
+def months(days):
+    """Days as months (days / 30.4375), to 2 decimals; None (not reached) stays None."""
+    return None if days is None else round(days / MONTH, 2)
 
 
 def arm_labels(results: dict, masked: bool) -> dict[str, str]:
@@ -58,10 +65,21 @@ class Presentation:
         d, lower, upper = value
         return [-d, -upper, -lower]
 
+    @property
+    def hr_direction(self) -> str:
+        """The one wording of the hazard ratio's direction, in this reader's labels and order:
+        the page, the plot, the exports and the conventions all say it so."""
+        if len(self.arms) != 2:
+            return ""
+        first, second = (self.labels[a] for a in self.arms)
+        return f"HR {first} vs {second} (HR < 1 favours {first})"
+
     def conventions(self, text: str) -> str:
         if self.labels == {a: a for a in self.stored}:
             return text
-        return text.replace("Cox HR RPI vs RP", "Cox HR of the first arm listed vs the second")
+        direction = self.hr_direction or "HR of the first arm listed vs the second"
+        # runs stored before the direction was spelled out said only "Cox HR RPI vs RP"
+        return text.replace(HR_DIRECTION, direction).replace("HR RPI vs RP", direction)
 
 
 def presentation(results: dict, masked: bool) -> Presentation:
@@ -92,7 +110,7 @@ def rows(results: dict, table: str, *, masked: bool, meta: dict) -> list[dict]:
                 "ARM": labels[row["ARM"]],
                 "CRITERION": row["CRITERION"],
                 "TIMEPOINT": "BEST" if row.get("BEST") else row["ADT"],
-                "NOTE": "unconfirmed at the last scan" if row.get("UNCONFIRMED") else "",
+                "NOTE": _response_note(row),
                 "RESPONSE": row["RESPONSE"],
                 **stamp,
             }
@@ -101,6 +119,14 @@ def rows(results: dict, table: str, *, masked: bool, meta: dict) -> list[dict]:
     if table == "summary":
         return summary_rows(results, view, stamp)
     raise ValueError(f"no table {table!r}: {', '.join(TABLES)}")
+
+
+def _response_note(row: dict) -> str:
+    if row.get("UNCONFIRMED"):
+        return "unconfirmed at the last scan"
+    if row.get("OUTSIDE_BOR"):
+        return "after a new anticancer therapy or 24 months: not counted for best response"
+    return ""
 
 
 def summary_rows(results: dict, view: Presentation, stamp: dict) -> list[dict]:
@@ -139,16 +165,20 @@ def summary_rows(results: dict, view: Presentation, stamp: dict) -> list[dict]:
                 "MEDIAN_DAYS": _fmt(km["median"]),
                 "MEDIAN_LOWER95": _fmt(km["median_lower"]),
                 "MEDIAN_UPPER95": _fmt(km["median_upper"]),
+                "MEDIAN_MONTHS": _fmt(months(km["median"])),
+                "MEDIAN_MONTHS_LOWER95": _fmt(months(km["median_lower"])),
+                "MEDIAN_MONTHS_UPPER95": _fmt(months(km["median_upper"])),
             }
-            for months in RATE_MONTHS:
-                rate = km["rates"].get(months, [None, None, None])
-                row[f"KM_{months}M"] = rate[0]
-                row[f"KM_{months}M_LOWER95"] = rate[1]
-                row[f"KM_{months}M_UPPER95"] = rate[2]
+            for mark in RATE_MONTHS:
+                rate = km["rates"].get(mark, [None, None, None])
+                row[f"KM_{mark}M"] = rate[0]
+                row[f"KM_{mark}M_LOWER95"] = rate[1]
+                row[f"KM_{mark}M_UPPER95"] = rate[2]
             row.update(
                 {
                     "LOGRANK_P": entry.get("logrank_p"),
                     "COMPARISON": comparison,
+                    "HR_DIRECTION": view.hr_direction,
                     "HR": hr[0],
                     "HR_LOWER95": hr[1],
                     "HR_UPPER95": hr[2],

@@ -9,6 +9,7 @@ import math
 import matplotlib
 
 matplotlib.use("Agg")  # no display: files only
+matplotlib.rcParams["svg.fonttype"] = "none"  # SVG text stays text: searchable, selectable
 from matplotlib.figure import Figure  # noqa: E402
 
 MONTH = 30.4375
@@ -85,7 +86,7 @@ def km_plot(entry: dict, view, title: str, fmt: str = "png") -> bytes:
         notes.append(f"log-rank p = {entry['logrank_p']:.4f}")
     hr = view.hazard_ratio(entry.get("hazard_ratio"))
     if hr and len(arms) == 2:
-        notes.append(f"HR {view.comparison} = {hr[0]:.2f} (95% CI {hr[1]:.2f}-{hr[2]:.2f})")
+        notes.append(f"{view.hr_direction}: {hr[0]:.2f} (95% CI {hr[1]:.2f}-{hr[2]:.2f})")
     if notes:
         axes.text(
             0.98, 0.80, "\n".join(notes), transform=axes.transAxes, ha="right", va="top", fontsize=9

@@ -79,6 +79,7 @@ def _read(cutoff):
             therapies[patient_id] = min(day, therapies.get(patient_id, day))
         elif kind == followup.CONTACT and is_alive:
             alive[patient_id].append(day)
+    later = _alive_after(ids, cutoff, end)
     for patient_id, died in AdverseEvent.objects.filter(
         patient_id__in=ids, grade=5, death_date__lte=cutoff
     ).values_list("patient_id", "death_date"):
@@ -116,18 +117,11 @@ def _read(cutoff):
         start = timezone.localdate(allocation.randomized_at)
         series = {ep.MRECIST: None, ep.IRECIST: None}
         pair = assignments.get(pid, [])
+        awaiting = False
         if len(pair) == 2:
-            try:
-                accepted = read_rules.accepted(
-                    reads[pair[0]],
-                    reads[pair[1]],
-                    adjudications[pid],
-                    enrolled=start,  # day 0 of the endpoints: SD counts from day 42 of it
-                    cutoff=cutoff,
-                    earlier_extent=True,
-                )
-            except ReadError:
-                accepted = None
+            accepted, awaiting = _accepted(
+                reads[pair[0]], reads[pair[1]], adjudications[pid], start=start, cutoff=cutoff
+            )
             if accepted is not None:
                 series = {CRITERION_NAMES[c]: _series(r) for c, r in accepted.items()}
         facts.append(
@@ -140,8 +134,69 @@ def _read(cutoff):
                 death=deaths.get(pid),
                 last_alive=max(alive[pid]) if alive[pid] else None,
                 new_therapy=therapies.get(pid),
+                alive_after_cutoff=pid in later and pid not in deaths,
+                awaiting_adjudication=awaiting,
                 qol={code: tuple(values) for code, values in qol[pid].items()},
             )
         )
         codes[patient.study_id] = allocation.slot.arm
     return facts, codes
+
+
+def _accepted(reads_1, reads_2, adjudications, *, start, cutoff):
+    """(the accepted series up to the cut-off, or the longest settled earlier extent while a
+    discordance awaits adjudication; whether one awaits: the readers share the baseline and a
+    follow-up up to the cut-off, yet nothing covers the whole of it)."""
+    try:
+        whole = read_rules.accepted(
+            reads_1, reads_2, adjudications, enrolled=start, cutoff=cutoff
+        )  # day 0 of the endpoints, randomization: SD counts from day 42 of it
+        if whole is not None:
+            return whole, False
+        shared = {r.scan_id: r for r in reads_1 if r.scan_date <= cutoff}.keys() & {
+            r.scan_id for r in reads_2 if r.scan_date <= cutoff
+        }
+        baseline = any(r.baseline and r.scan_id in shared for r in reads_1)
+        awaiting = baseline and len(shared) >= 2
+        if not awaiting:
+            return None, False
+        earlier = read_rules.accepted(
+            reads_1, reads_2, adjudications, enrolled=start, cutoff=cutoff, earlier_extent=True
+        )
+        return earlier, True
+    except ReadError:
+        return None, False
+
+
+def _alive_after(ids, cutoff, end) -> set:
+    """Patients whom a record dated after the cut-off shows alive then (so alive at it): a
+    contact, a death (also a fatal adverse event's), a new therapy, a withdrawal, a scan, a
+    questionnaire, an adverse event, a drug record or an infusion given."""
+    found = set(
+        FollowUp.objects.filter(patient_id__in=ids, date__gt=cutoff)
+        .exclude(kind=followup.CONTACT, alive=False)
+        .exclude(kind=followup.LOST)  # declared lost then: no sign of life
+        .values_list("patient_id", flat=True)
+    )
+    found |= set(
+        AdverseEvent.objects.filter(patient_id__in=ids, death_date__gt=cutoff).values_list(
+            "patient_id", flat=True
+        )
+    )
+    for model, field in (
+        (Scan, "scan_date"),
+        (Questionnaire, "completed_on"),
+        (AdverseEvent, "onset"),
+        (DrugExposure, "start_date"),
+    ):
+        found |= set(
+            model.objects.filter(patient_id__in=ids, **{f"{field}__gt": cutoff}).values_list(
+                "patient_id", flat=True
+            )
+        )
+    found |= set(
+        Infusion.objects.filter(
+            patient_id__in=ids, status=Infusion.GIVEN, infused_at__gte=end
+        ).values_list("patient_id", flat=True)
+    )
+    return found

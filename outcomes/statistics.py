@@ -9,7 +9,8 @@ Conventions (written into every export, see CONVENTIONS):
   when lifelines would give a finite number (the band is undefined where S(t) is 0: lifelines
   reports (0, 0) there, which we drop).
 - Numbers at risk at t count patients whose time is >= t (as R and survminer do).
-- Cox hazard ratio RPI vs RP, Efron ties (lifelines' method); log-rank p two-sided.
+- Cox hazard ratio RPI vs RP (HR < 1 favours RPI), Efron ties (lifelines' method); log-rank
+  p two-sided.
 - ORR and DCR: exact Clopper-Pearson 95 % intervals; the difference between arms with the
   Newcombe hybrid score interval (Wilson limits of each arm).
 """
@@ -29,10 +30,11 @@ from scipy.stats import beta, norm
 
 TOLERANCE = 1e-9
 MONTH = 30.4375
+HR_DIRECTION = "HR RPI vs RP (HR < 1 favours RPI)"
 CONVENTIONS = (
     "KM CI: Greenwood variance, log-log transform (lifelines default; SAS LIFETEST). "
     "Median and CI limits: first time S(t) <= 0.5 (tolerance 1e-9); never reached: 'not "
-    "reached'. Numbers at risk at t: time >= t. Cox HR RPI vs RP, Efron ties. Log-rank "
+    f"reached'. Numbers at risk at t: time >= t. Cox {HR_DIRECTION}, Efron ties. Log-rank "
     "two-sided. ORR/DCR: Clopper-Pearson exact 95% CI; difference: Newcombe hybrid score."
 )
 

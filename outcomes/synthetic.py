@@ -384,6 +384,7 @@ def generate(*, seed: int, patients: int, today: date | None = None, accrual_day
             "radiologist2",
             "adjudicator",
             "statistician",
+            "datamanager",
         )
     }
     rng = random.Random(seed)
@@ -392,11 +393,17 @@ def generate(*, seed: int, patients: int, today: date | None = None, accrual_day
     )
     if not AllocationSequence.objects.filter(is_active=True).exists():
         with time_machine.travel(_moment(days[0] - timedelta(days=30)), tick=False):
-            randomization.sequence_generate(
+            sequence = randomization.sequence_generate(
                 by=users["statistician"],
                 length=min(MAX_SEQUENCE_LENGTH, max(100, patients + 20)),
                 block_sizes=[2, 4, 6],
                 seed=seed,
+            )  # codes A/B: the administrator maps them, the statistician stays masked
+            randomization.arm_codes_set(
+                sequence=sequence,
+                by=users["datamanager"],
+                code_a_arm="RPI",  # code A takes the slots an uncoded list gives RPI
+                reason="Synthetic trial: arm codes mapped",
             )
     generator = Generator(seed=seed, today=today, users=users)
     for index, day in enumerate(days):

@@ -151,6 +151,8 @@ class RunDetailView(Permission, TemplateView):
                 ],
                 os_1_year=[(labels[a], results["summary"]["os_1_year"][a]) for a in view.arms],
                 comparison=view.comparison,
+                hr_direction=view.hr_direction,
+                pending=results.get("pending_adjudication"),
             )
         return super().get_context_data(**context, **kwargs)
 

@@ -35,6 +35,7 @@ class SequenceSerializer(serializers.ModelSerializer):
             "length",
             "stratify_by",
             "uses_codes",
+            "uncoded_reason",
             "code_a_arm",
             "file_sha256",
             "is_active",
@@ -48,6 +49,12 @@ class SequenceSerializer(serializers.ModelSerializer):
         """Only the administrator sees the mapping of the codes."""
         user = self.context["request"].user
         return obj.code_a_arm or None if user.has_perm("randomization.set_arm_codes") else None
+
+
+USES_CODES_HELP = (
+    "Arms held as codes A/B (the default: the statistician is masked). false: arm names, by "
+    "the administrator only, with an `uncoded_reason`."
+)
 
 
 class GenerateSerializer(serializers.Serializer):
@@ -69,14 +76,16 @@ class GenerateSerializer(serializers.Serializer):
         help_text="Recorded so the sequence can be reproduced; a random one when omitted.",
     )
     stratify_by = serializers.ChoiceField(choices=STRATIFIER_CHOICES, default="")
-    uses_codes = serializers.BooleanField(default=False)
+    uses_codes = serializers.BooleanField(default=True, help_text=USES_CODES_HELP)
+    uncoded_reason = serializers.CharField(required=False, allow_blank=True, default="")
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class UploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="CSV with columns stratum, position, block, arm.")
     stratify_by = serializers.ChoiceField(choices=STRATIFIER_CHOICES, default="")
-    uses_codes = serializers.BooleanField(default=False)
+    uses_codes = serializers.BooleanField(default=True, help_text=USES_CODES_HELP)
+    uncoded_reason = serializers.CharField(required=False, allow_blank=True, default="")
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
     def validate_file(self, value):
@@ -132,6 +141,7 @@ class SequenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             csv_text=data["file"],
             stratify_by=data["stratify_by"],
             uses_codes=data["uses_codes"],
+            uncoded_reason=data["uncoded_reason"],
             reason=data["reason"],
         )
         return Response(self.get_serializer(sequence).data, status=201)

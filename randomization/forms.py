@@ -9,7 +9,15 @@ from randomization.models import STRATIFIER_CHOICES
 class _SequenceOptions(forms.Form):
     stratify_by = forms.ChoiceField(choices=STRATIFIER_CHOICES, required=False)
     uses_codes = forms.BooleanField(
-        label="Hold the arms as codes A/B (the administrator maps them)", required=False
+        label="Hold the arms as codes A/B (the administrator maps them; the statistician stays "
+        "masked)",
+        required=False,
+        initial=True,
+    )
+    uncoded_reason = forms.CharField(
+        label="Reason for arm names instead of codes (administrator only)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     reason = forms.CharField(
         label="Reason (required to replace the sequence in force)",
@@ -35,7 +43,15 @@ class GenerateForm(_SequenceOptions):
         max_value=2**63 - 1,
         help_text="Leave empty for a random seed; it is recorded either way.",
     )
-    field_order = ["length", "block_sizes", "seed", "stratify_by", "uses_codes", "reason"]
+    field_order = [
+        "length",
+        "block_sizes",
+        "seed",
+        "stratify_by",
+        "uses_codes",
+        "uncoded_reason",
+        "reason",
+    ]
 
     def clean_block_sizes(self):
         try:
@@ -59,7 +75,7 @@ class GenerateForm(_SequenceOptions):
 
 class UploadForm(_SequenceOptions):
     file = forms.FileField(help_text="CSV with the columns stratum, position, block, arm.")
-    field_order = ["file", "stratify_by", "uses_codes", "reason"]
+    field_order = ["file", "stratify_by", "uses_codes", "uncoded_reason", "reason"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -24,7 +24,12 @@ class AllocationSequence(ClinicalRecord):
     length = models.PositiveIntegerField(help_text="Slots per stratum requested (at least 84).")
     stratify_by = models.CharField(max_length=32, blank=True, choices=STRATIFIER_CHOICES)
     uses_codes = models.BooleanField(
-        default=False, help_text="Arms held as codes A/B; only the administrator maps them."
+        default=True, help_text="Arms held as codes A/B; only the administrator maps them."
+    )
+    uncoded_reason = models.TextField(
+        blank=True,
+        help_text="Why the administrator chose arm names instead of codes (the statistician is "
+        "then not masked).",
     )
     code_a_arm = models.CharField(
         "arm of code A",

@@ -7,6 +7,14 @@ from randomization import protocol, reports
 from randomization.models import Allocation, AllocationSequence, SequenceAlert
 
 
+def day_zero(patient):
+    """Day 0 of the patient's trial time: the date of randomization (None before it). The
+    8-weekly imaging schedule, the day-42 rule for stable disease, the questionnaire visits and
+    every endpoint count from it (the protocol's time frames run from randomization)."""
+    allocation = getattr(patient, "allocation", None)
+    return timezone.localdate(allocation.randomized_at) if allocation is not None else None
+
+
 def can_see_arms(user) -> bool:
     return user.has_perm("randomization.view_arm")
 

@@ -39,6 +39,24 @@ def _require_reason_to_replace(*, by, reason: str) -> AllocationSequence | None:
     return active
 
 
+def _require_masking_or_a_reason(*, by, uses_codes: bool, uncoded_reason: str) -> str:
+    """The protocol's statistician is independent and masked, so a sequence holds codes A/B;
+    arm names instead only by the administrator's choice, with a reason."""
+    if uses_codes:
+        return ""
+    if not by.has_perm("randomization.set_arm_codes"):
+        raise DomainError(
+            "A sequence holds the arms as codes A/B (the statistician is masked); only the "
+            "administrator may choose arm names instead, with a reason.",
+            field_errors={"uses_codes": ["Only the administrator may choose arm names."]},
+        )
+    if not (uncoded_reason or "").strip():
+        raise DomainError(
+            field_errors={"uncoded_reason": ["Give the reason for arm names instead of codes."]}
+        )
+    return uncoded_reason.strip()
+
+
 def _store(*, by, slots_by_stratum, reason, previous, **fields) -> AllocationSequence:
     if previous is not None:
         unused = Slot.objects.filter(sequence=previous, allocation__isnull=True).count()
@@ -86,12 +104,16 @@ def sequence_generate(
     block_sizes,
     seed: int | None = None,
     stratify_by: str = "",
-    uses_codes: bool = False,
+    uses_codes: bool = True,
+    uncoded_reason: str = "",
     reason: str = "",
 ) -> AllocationSequence:
     """Generate and store a sequence of permuted blocks from a recorded seed (a fresh random
     seed when none is given). Each stratum has its own sequence from its own derived seed."""
     _check_stratifier(stratify_by)
+    uncoded_reason = _require_masking_or_a_reason(
+        by=by, uses_codes=uses_codes, uncoded_reason=uncoded_reason
+    )
     previous = _require_reason_to_replace(by=by, reason=reason)
     seed = secrets.randbelow(2**53) if seed is None else seed
     if not 0 <= seed < 2**63:
@@ -125,15 +147,25 @@ def sequence_generate(
         length=length,
         stratify_by=stratify_by,
         uses_codes=uses_codes,
+        uncoded_reason=uncoded_reason,
     )
 
 
 @transaction.atomic
 def sequence_upload(
-    *, by, csv_text: str, stratify_by: str = "", uses_codes: bool = False, reason: str = ""
+    *,
+    by,
+    csv_text: str,
+    stratify_by: str = "",
+    uses_codes: bool = True,
+    uncoded_reason: str = "",
+    reason: str = "",
 ) -> AllocationSequence:
     """Store a sequence prepared elsewhere, after checking it line by line."""
     _check_stratifier(stratify_by)
+    uncoded_reason = _require_masking_or_a_reason(
+        by=by, uses_codes=uses_codes, uncoded_reason=uncoded_reason
+    )
     previous = _require_reason_to_replace(by=by, reason=reason)
     arms = protocol.ARM_CODES if uses_codes else (protocol.RPI, protocol.RP)
     strata = protocol.STRATIFIERS[stratify_by][1] if stratify_by else ("",)
@@ -152,6 +184,7 @@ def sequence_upload(
         length=min(len(s) for s in slots.values()),
         stratify_by=stratify_by,
         uses_codes=uses_codes,
+        uncoded_reason=uncoded_reason,
         file_sha256=hashlib.sha256(csv_text.encode()).hexdigest(),
     )
 

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import has_perms
 from dosing.models import Infusion
-from dosing.selectors import first_doses
+from dosing.selectors import dose_spans
 from enrollment.api import HistorySerializer, PatientField
 from inkt_trial.audit import history_of
 from inkt_trial.errors import DomainError
@@ -60,7 +60,8 @@ class AdverseEventSerializer(serializers.ModelSerializer):
         help_text="The iNKT infusion this event followed (an infusion-related reaction).",
     )
     treatment_emergent = serializers.SerializerMethodField(
-        help_text="Onset on or after the first dose of any study treatment (derived when read)."
+        help_text="Onset from the first dose of any study treatment up to TEAE_WINDOW_DAYS "
+        "(30) days after the last dose (derived when read)."
     )
     reason = serializers.CharField(write_only=True, required=False, help_text="For corrections.")
 
@@ -99,10 +100,10 @@ class AdverseEventSerializer(serializers.ModelSerializer):
         ]
 
     def get_treatment_emergent(self, event) -> bool:
-        doses = self.context.get("first_doses")
+        doses = self.context.get("dose_spans")
         if doses is None:
-            doses = self.context["first_doses"] = first_doses()
-        return rules.treatment_emergent(event.onset, doses.get(event.patient_id))
+            doses = self.context["dose_spans"] = dose_spans()
+        return selectors.emergent(event, doses.get(event.patient_id))
 
     def create(self, data):
         data.pop("reason", None)

@@ -111,14 +111,15 @@ class AdverseEvent(ClinicalRecord):
     @property
     def treatment_emergent(self) -> bool:
         """Derived when read, from the doses recorded so far (a dose entered later, dated
-        before the onset, makes the event treatment-emergent). `_first_dose` may be set by a
-        list that fetched the first doses of all its patients at once."""
-        from dosing.selectors import first_dose
-        from safety.rules import treatment_emergent
+        before the onset, makes the event treatment-emergent; so does an onset within
+        settings.TEAE_WINDOW_DAYS of the last dose). `_dose_span` may be set by a list that
+        fetched the dose spans of all its patients at once."""
+        from dosing.selectors import dose_spans
+        from safety.selectors import emergent
 
-        if not hasattr(self, "_first_dose"):
-            self._first_dose = first_dose(self.patient)
-        return treatment_emergent(self.onset, self._first_dose)
+        if not hasattr(self, "_dose_span"):
+            self._dose_span = dose_spans([self.patient_id]).get(self.patient_id)
+        return emergent(self, self._dose_span)
 
 
 class SaeReport(ClinicalRecord):

@@ -83,9 +83,22 @@ def check_event(event: Event, *, consent: date, today: date) -> dict[str, list[s
     return errors
 
 
-def treatment_emergent(onset: date, first_dose: date | None) -> bool:
-    """Treatment-emergent: onset on or after the first dose of any study treatment."""
-    return first_dose is not None and onset >= first_dose
+TEAE_DAYS_AFTER_LAST_DOSE = 30  # the usual window (ICH E3 11.4.1; settings.TEAE_WINDOW_DAYS)
+
+
+def treatment_emergent(
+    onset: date,
+    first_dose: date | None,
+    last_dose: date | None = None,
+    *,
+    days_after_last_dose: int = TEAE_DAYS_AFTER_LAST_DOSE,
+) -> bool:
+    """Treatment-emergent: onset from the first dose of any study treatment up to
+    `days_after_last_dose` days after the last dose. `last_dose` None: the patient is still on
+    treatment (no end of treatment recorded), so no upper limit yet."""
+    if first_dose is None or onset < first_dose:
+        return False
+    return last_dose is None or (onset - last_dose).days <= days_after_last_dose
 
 
 def sae_initial_report_due(awareness: datetime) -> datetime:

@@ -1,6 +1,8 @@
 """What the safety pages and API read: the safety tables by arm, a patient's events."""
 
-from dosing.selectors import first_doses
+from django.conf import settings
+
+from dosing.selectors import dose_spans
 from randomization.models import Allocation
 from randomization.protocol import ARM_CODES, ARMS, RPI
 from randomization.selectors import arm_shown, can_see_arms
@@ -12,7 +14,7 @@ def safety_table(user) -> tables.Table:
     """The treatment-emergent adverse events of the safety population, by arm as this user may
     see it (arm codes for a masked statistician, who then gets no iNKT-only rows). A fixed
     number of queries, whatever the number of patients."""
-    doses = first_doses()
+    doses = dose_spans()
     allocations = Allocation.objects.select_related("slot").filter(patient_id__in=list(doses))
     population = {a.patient_id: arm_shown(user, a) for a in allocations}
     events = [
@@ -25,7 +27,7 @@ def safety_table(user) -> tables.Table:
             discontinuation=any(getattr(e, f"action_{d}") == "withdrawn" for d in DRUGS),
         )
         for e in AdverseEvent.objects.filter(patient_id__in=list(population)).select_related("term")
-        if rules.treatment_emergent(e.onset, doses[e.patient_id])
+        if emergent(e, doses.get(e.patient_id))
     ]
     unmasked = can_see_arms(user)
     arms = tuple(ARMS) if unmasked else tuple(sorted(set(population.values()))) or ARM_CODES
@@ -38,9 +40,17 @@ def safety_table(user) -> tables.Table:
     )
 
 
+def emergent(event, span) -> bool:
+    """Treatment emergence of an event, from the patient's (first, last) dose span."""
+    first, last = span or (None, None)
+    return rules.treatment_emergent(
+        event.onset, first, last, days_after_last_dose=settings.TEAE_WINDOW_DAYS
+    )
+
+
 def patient_events(patient):
     events = list(AdverseEvent.objects.filter(patient=patient).select_related("term", "infusion"))
-    first = first_doses([patient.pk]).get(patient.pk)
+    span = dose_spans([patient.pk]).get(patient.pk)
     for event in events:
-        event._first_dose = first
+        event._dose_span = span
     return events

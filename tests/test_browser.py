@@ -162,7 +162,7 @@ def test_edit_with_reason_appears_in_the_audit_trail(page, coordinator, eligible
 
 
 def test_statistician_prepares_a_sequence_and_the_coordinator_randomizes(
-    page, statistician, coordinator, enrol
+    page, statistician, data_manager, coordinator, enrol
 ):
     patient = enrol()
     log_in(page, "statistician")
@@ -172,7 +172,17 @@ def test_statistician_prepares_a_sequence_and_the_coordinator_randomizes(
     page.fill("#id_seed", "20260801")
     page.click("text=Generate sequence")
     expect(page.locator("#active-sequence")).to_contain_text("seed 20260801")
+    expect(page.locator("#active-sequence")).to_contain_text("arms as codes A/B")  # the default
     sequence = AllocationSequence.objects.get()
+    log_out(page)
+
+    log_in(page, "data_manager")  # the administrator maps the codes
+    page.click("nav >> text=Sequence")
+    mapping = page.locator("form:has(#id_code_a_arm)")
+    mapping.locator("#id_code_a_arm").select_option("RPI")
+    mapping.locator("[name=reason]").fill("Mapping kept in the sealed envelope")
+    page.click("text=Save the mapping")
+    expect(page.locator("#active-sequence")).to_contain_text("code A = RPI")
     log_out(page)
 
     log_in(page, "coordinator")
@@ -181,7 +191,7 @@ def test_statistician_prepares_a_sequence_and_the_coordinator_randomizes(
     expect(page.locator("h1")).to_have_text(f"Randomize {patient.study_id}")
     page.click("#randomize")
     first_slot = sequence.slots.get(position=1)
-    expect(page.locator("#arm")).to_have_text(first_slot.arm)
+    expect(page.locator("#arm")).to_have_text("RPI" if first_slot.arm == "A" else "RP")
     expect(page.locator("#randomization")).to_contain_text("by Coordinator Tester")
     assert Allocation.objects.get().patient == patient
     page.goto(f"/patients/{patient.study_id}/randomize/")

@@ -36,11 +36,12 @@ def post(url, token, body, barrier):
 
 
 def test_parallel_requests_take_consecutive_slots_once_each(
-    live_server, statistician, coordinator, enrol
+    live_server, statistician, data_manager, coordinator, enrol
 ):
     if connection.vendor != "postgresql":
         pytest.skip("the concurrency guarantee is tested on PostgreSQL (make test)")
     sequence = services.sequence_generate(by=statistician, length=84, block_sizes=[2, 4, 6])
+    services.arm_codes_set(sequence=sequence, by=data_manager, code_a_arm="RPI", reason="Map")
     patients = [enrol() for _ in range(PATIENTS)]
     token = Token.objects.create(user=coordinator).key
     bodies = [{"study_id": p.study_id} for p in patients]
@@ -59,4 +60,5 @@ def test_parallel_requests_take_consecutive_slots_once_each(
     assert sorted(a.slot.position for a in allocations) == list(range(1, PATIENTS + 1))
     assert len({a.patient_id for a in allocations}) == PATIENTS
     expected = {s.position: s.arm for s in sequence.slots.all()}
-    assert all(a.arm == expected[a.slot.position] for a in allocations)
+    assert all(a.slot.arm == expected[a.slot.position] for a in allocations)
+    assert all(a.arm == ("RPI" if a.slot.arm == "A" else "RP") for a in allocations)

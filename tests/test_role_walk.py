@@ -144,6 +144,7 @@ EXPECTED = {
     "endpointrun-retry": ANALYSTS,
     "endpointrun-results": ANALYSTS,
     "endpointrun-export": ANALYSTS,
+    "endpointrun-conventions": ANALYSTS,
     "endpointrun-compare": ANALYSTS,
     "outcomes:runs": ANALYSTS,
     "outcomes:run": ANALYSTS,
@@ -201,6 +202,9 @@ def world(make_user, coordinator, investigator, values, enrol):
     }
     sequence = randomization_services.sequence_generate(
         by=users[STAT], length=84, block_sizes=[2, 4]
+    )
+    randomization_services.arm_codes_set(
+        sequence=sequence, by=users[DM], code_a_arm="RPI", reason="Arm codes mapped"
     )
     rpi = None
     while rpi is None:

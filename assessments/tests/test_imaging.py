@@ -395,3 +395,62 @@ def test_reading_labels_never_collide(randomized, make_user, coordinator, monkey
     )
     assert [a.reading_label for a in first] == ["R-SAME01", "R-SAME02"]
     assert [a.reading_label for a in second] == ["R-OTHER1", "R-OTHER2"]
+
+
+WARNED_BASELINE = {
+    "targets": [
+        {"id": "T1", "organ": "liver", "diameter_mm": 40, "typical_hcc": True, "viable_mm": 8},
+        {
+            "id": "N1",
+            "organ": "porta hepatis",
+            "diameter_mm": 17,
+            "nodal": True,
+            "porta_hepatis": True,
+        },
+    ]
+}
+
+
+def test_baseline_warnings_on_the_reading_page_and_through_the_api(case, api_as, client_as):
+    patient, one, two, scans = case
+    api = api_as(one)
+    saved = api.put(
+        f"/api/reading/scans/{scans[0].pk}/read/", {"data": WARNED_BASELINE}, format="json"
+    )
+    assert saved.status_code == 200
+    warnings = saved.json()["warnings"]
+    assert [w.split(":")[0] for w in warnings] == ["Lesion T1", "Lesion N1"]
+    # the baseline's warnings hold for the whole case: shown with every scan of it
+    assert api.get(f"/api/reading/scans/{scans[1].pk}/read/").json()["warnings"] == warnings
+    page = client_as(one).get(f"/reading/scans/{scans[0].pk}/").content.decode()
+    assert 'id="read-warnings"' in page and "not measurable by mRECIST" in page
+    api_two = api_as(two)
+    api_two.put(f"/api/reading/scans/{scans[0].pk}/read/", {"data": BASELINE}, format="json")
+    assert api_two.get(f"/api/reading/scans/{scans[0].pk}/read/").json()["warnings"] == []
+    assert (
+        'id="read-warnings"'
+        not in client_as(two).get(f"/reading/scans/{scans[0].pk}/").content.decode()
+    )
+
+
+def test_reading_form_records_a_new_porta_hepatis_node(case, client_as):
+    patient, one, two, scans = case
+    services.read_save(scan=scans[0], reader=one, data=BASELINE)
+    client = client_as(one)
+    posted = client.post(
+        f"/reading/scans/{scans[1].pk}/",
+        {
+            "m_T1_diameter": "40",
+            "m_T2_diameter": "30",
+            "new1_id": "P1",
+            "new1_organ": "porta hepatis",
+            "new1_kind": "lymph_node",
+            "new1_diameter": "15",
+            "new1_porta": "on",
+        },
+    )
+    assert posted.status_code == 302
+    (lesion,) = Read.objects.get(scan=scans[1], assignment__reader=one).data["new_lesions"]
+    assert lesion["porta_hepatis"] is True
+    page = client.get(f"/reading/scans/{scans[1].pk}/").content.decode()
+    assert 'name="new1_porta" checked' in page

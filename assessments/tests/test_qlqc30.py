@@ -154,14 +154,19 @@ def test_questionnaire_dates():
         first_dose=day + timedelta(days=12),
         end_of_treatment=None,
     )
-    assert qlqc30.check_date("baseline", day + timedelta(days=12), **known) == []
-    assert "first dose" in qlqc30.check_date("baseline", day + timedelta(days=13), **known)[0]
+    assert qlqc30.check_date("baseline", day + timedelta(days=10), **known) == []
+    assert (
+        "on or before randomization (2026-03-11)"
+        in qlqc30.check_date("baseline", day + timedelta(days=11), **known)[0]
+    )
+    dosed_first = {**known, "randomized": None}
+    assert "first dose" in qlqc30.check_date("baseline", day + timedelta(days=13), **dosed_first)[0]
     assert "consent" in qlqc30.check_date("baseline", day - timedelta(days=1), **known)[0]
     assert "future" in qlqc30.check_date("visit-1", day + timedelta(days=101), **known)[0]
     assert (
         "follow randomization" in qlqc30.check_date("visit-1", day + timedelta(days=10), **known)[0]
     )
-    assert qlqc30.check_date("visit-1", day + timedelta(days=56), **known) == []
+    assert qlqc30.check_date("visit-1", day + timedelta(days=66), **known) == []
     assert (
         "end of treatment first"
         in qlqc30.check_date("end-of-treatment", day + timedelta(days=60), **known)[0]
@@ -212,9 +217,8 @@ def test_visits_keep_their_order_and_open_with_their_window():
         randomized=day,
         first_dose=day + timedelta(days=1),
         end_of_treatment=None,
-        enrolled=day,
     )
-    # visit 2: 112 days from enrolment, window opens 7 days before
+    # visit 2: 112 days from randomization, window opens 7 days before
     assert (
         "due from 2026-06-14" in qlqc30.check_date("visit-2", day + timedelta(days=104), **known)[0]
     )

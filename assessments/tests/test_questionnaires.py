@@ -89,17 +89,28 @@ def test_refusals(patient, coordinator):
     assert "already recorded" in refused.value.field_errors["visit"][0]
 
 
-def test_baseline_must_precede_the_first_dose(patient, coordinator, start_regorafenib):
+def test_baseline_is_completed_on_or_before_randomization(patient, coordinator, start_regorafenib):
+    """The baseline of time to deterioration is the last questionnaire on or before
+    randomization (spec quality-of-life.md): a "baseline" after it is refused at entry, so that
+    time to deterioration never censors at day 0 for want of one."""
     start_regorafenib(patient, days_ago(65))
     with pytest.raises(DomainError) as refused:
         services.questionnaire_record(
             patient=patient,
             by=coordinator,
             visit="baseline",
-            completed_on=days_ago(60),
+            completed_on=days_ago(69),
             answers=answers(),
         )
-    assert "before the first dose" in refused.value.field_errors["completed_on"][0]
+    assert "on or before randomization" in refused.value.field_errors["completed_on"][0]
+    baseline = services.questionnaire_record(
+        patient=patient,
+        by=coordinator,
+        visit="baseline",
+        completed_on=days_ago(71),
+        answers=answers(),
+    )
+    assert baseline.visit == "baseline"
 
 
 def test_correction_needs_a_reason_and_rescores(patient, coordinator):

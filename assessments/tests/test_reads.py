@@ -102,3 +102,69 @@ def test_visit_schedule_every_56_days_with_a_7_day_window():
         (2, date(2026, 4, 23)),
     ]
     assert visits[0][2:] == (date(2026, 2, 19), date(2026, 3, 5))
+
+
+def test_new_lesion_porta_hepatis_flag_is_parsed_strictly_and_stored():
+    node = {"id": "P1", "organ": "porta hepatis", "kind": "lymph_node", "diameter_mm": 15}
+    read = reads.parse_follow_up(
+        date(2026, 3, 1), {"new_lesions": [{**node, "porta_hepatis": True}]}
+    )
+    assert read.new_lesions[0].porta_hepatis is True
+    assert reads.to_json(read)["new_lesions"][0]["porta_hepatis"] is True
+    assert (
+        reads.parse_follow_up(date(2026, 3, 1), {"new_lesions": [node]})
+        .new_lesions[0]
+        .porta_hepatis
+        is False
+    )
+    with pytest.raises(ReadError, match="porta_hepatis must be true or false"):
+        reads.parse_follow_up(
+            date(2026, 3, 1), {"new_lesions": [{**node, "porta_hepatis": "true"}]}
+        )
+
+
+PORTA_17 = {
+    "targets": [
+        {"id": "T1", "organ": "liver", "diameter_mm": 40},
+        {
+            "id": "N1",
+            "organ": "porta hepatis",
+            "diameter_mm": 17,
+            "nodal": True,
+            "porta_hepatis": True,
+        },
+    ]
+}
+
+
+def test_baseline_read_takes_a_porta_hepatis_node_of_15_to_20_mm_with_a_warning():
+    day = date(2026, 1, 1)
+    assert [t.id for t in reads.parse_baseline(day, PORTA_17).targets] == ["T1", "N1"]
+    (warning,) = reads.baseline_warnings(day, PORTA_17)
+    assert warning.startswith("Lesion N1:") and "iRECIST only" in warning
+    series = [
+        (day, PORTA_17),
+        (
+            date(2026, 3, 1),
+            {
+                "measurements": [
+                    {"lesion_id": "T1", "diameter_mm": 40},
+                    {"lesion_id": "N1", "diameter_mm": 17},
+                ]
+            },
+        ),
+    ]
+    enrolled = date(2026, 1, 5)
+    by_m = reads.evaluate_series(series, enrolled=enrolled, criterion=Criterion.MRECIST)
+    by_i = reads.evaluate_series(series, enrolled=enrolled, criterion=Criterion.IRECIST)
+    assert (by_m.baseline_sum, by_i.baseline_sum) == (40, 57)
+
+
+def test_baseline_read_refuses_a_porta_hepatis_node_under_15_mm():
+    small = {"targets": [{**PORTA_17["targets"][1], "diameter_mm": 14}]}
+    with pytest.raises(ReadError) as refused:
+        reads.parse_baseline(date(2026, 1, 1), small)
+    assert refused.value.problems == [
+        "Lesion N1: a target lymph node needs a short axis of at least 15 mm (14 mm)."
+    ]
+    assert reads.baseline_warnings(date(2026, 1, 1), small) == []

@@ -1,9 +1,11 @@
 """The response engine: the spec's five examples, then the rules one by one."""
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
 
+from assessments import recist
 from assessments.recist import (
     Baseline,
     Criterion,
@@ -146,7 +148,7 @@ def test_example_5_irecist_reset_then_a_fresh_iupd():
     ],
 )
 def test_baseline_breaking_the_rules_is_refused(targets, message):
-    problems = check_baseline(Baseline(BASE, tuple(targets)))
+    problems = check_baseline(Baseline(BASE, tuple(targets)), Criterion.MRECIST)
     assert any(message in p for p in problems), problems
 
 
@@ -232,15 +234,15 @@ def test_non_target_not_assessed_leaves_targets_to_decide():
 
 def test_mrecist_atypical_liver_nodule_counts_only_after_10_mm_growth():
     first = NewLesion("L1", "liver", NewLesionKind.NODULE, 12)
-    grown = NewLesion("L1", "liver", NewLesionKind.NODULE, 22)
+    grown = NewLesion("L1", "liver", NewLesionKind.NODULE, 21)  # 9 mm more: not yet
     result = evaluate(
         two_targets(),
         [fu(1, 40, 30, new_lesions=(first,)), fu(2, 40, 30, new_lesions=(grown,))],
         options=M,
         enrolled=ENROLLED,
     )
-    assert overall(result) == ["SD", "PD"]
-    assert result.progression_date == visit(2)
+    assert overall(result) == ["SD", "SD"]
+    assert result.progression_date is None
 
 
 def test_mrecist_typical_new_liver_nodule_of_10_mm_is_pd():
@@ -272,7 +274,7 @@ def test_equivocal_new_lesion_confirmed_later_dates_progression_at_first_sight()
         options=M,
         enrolled=ENROLLED,
     )
-    assert overall(result) == ["SD", "PD"]
+    assert overall(result) == ["PD", "PD"]  # the scan of the first sighting is PD too
     assert result.progression_date == visit(1)
 
 
@@ -346,7 +348,10 @@ def test_equivocal_lesion_after_iupd_does_not_confirm():
 
 
 def test_not_evaluable_scan_keeps_the_iupd_open():
-    follow_ups = [fu(1, 45), fu(2, 40), fu(3, 52), fu(4, None), fu(5, 60)]
+    not_evaluable = FollowUp(
+        visit(3) + timedelta(days=28), (Measurement("T1", None), Measurement("T2", 0))
+    )
+    follow_ups = [fu(1, 45), fu(2, 40), fu(3, 52), not_evaluable, fu(4, 60)]
     result = evaluate(two_targets(), follow_ups, options=I, enrolled=ENROLLED)
     assert overall(result) == ["iPR", "iPR", "iUPD", "NE", "iCPD"]
     assert result.progression_date == visit(3)
@@ -416,7 +421,7 @@ def test_a_cr_is_confirmed_only_by_a_cr():
 
 def test_unknown_non_target_and_duplicate_ids_are_refused():
     baseline = two_targets(non_targets=(NonTargetLesion("T1", "peritoneum"),))
-    assert any("own id" in p for p in check_baseline(baseline))
+    assert any("own id" in p for p in check_baseline(baseline, Criterion.MRECIST))
     with pytest.raises(ReadError, match="Unknown non-target"):
         evaluate(
             two_targets(),
@@ -424,3 +429,283 @@ def test_unknown_non_target_and_duplicate_ids_are_refused():
             options=M,
             enrolled=ENROLLED,
         )
+
+
+# --- iRECIST reset after an iUPD opened by new lesions (Seymour 2017, Table 3) ---------------
+
+NEW_L1 = NewLesion("L1", "lung", NewLesionKind.NODULE, 12)
+
+
+def test_new_lesion_iupd_resets_when_targets_shrink_below_u_and_the_lesion_is_unchanged():
+    follow_ups = [
+        fu(1, 40, 25),  # 65: iSD
+        fu(2, 42, 25, new_lesions=(NEW_L1,)),  # 67 with a new lesion: iUPD, U
+        fu(3, 38, 22, new_lesions=(NEW_L1,)),  # 60 < 67 at U, the lesion unchanged: reset
+        fu(4, 38, 22, new_lesions=(NEW_L1,)),  # known at the reset: no fresh iUPD
+        fu(5, 38, 22, new_lesions=(replace(NEW_L1, increased=True),)),  # unless it grows
+    ]
+    result = evaluate(two_targets(), follow_ups, options=I, enrolled=ENROLLED)
+    assert overall(result) == ["iSD", "iUPD", "iSD", "iSD", "iUPD"]
+    assert result.unconfirmed_iupd_date == visit(5)
+
+
+def test_reset_while_the_new_lesion_is_still_there_is_never_icr():
+    follow_ups = [
+        fu(1, 40, 25),
+        fu(2, 42, 25, new_lesions=(NEW_L1,)),
+        fu(3, 0, 0, new_lesions=(NEW_L1,)),
+    ]
+    result = evaluate(two_targets(), follow_ups, options=I, enrolled=ENROLLED)
+    assert overall(result) == ["iSD", "iUPD", "iPR"]
+
+
+def test_new_lesion_iupd_stays_when_targets_have_not_shrunk_or_the_lesion_has_grown():
+    grown = replace(NEW_L1, diameter_mm=14)  # 2 mm more: no confirmation, but not unchanged
+    for third in (fu(3, 42, 25, new_lesions=(NEW_L1,)), fu(3, 38, 22, new_lesions=(grown,))):
+        follow_ups = [fu(1, 40, 25), fu(2, 42, 25, new_lesions=(NEW_L1,)), third]
+        result = evaluate(two_targets(), follow_ups, options=I, enrolled=ENROLLED)
+        assert overall(result) == ["iSD", "iUPD", "iUPD"]
+
+
+def test_iupd_opened_by_targets_is_kept_open_by_an_unchanged_new_lesion():
+    # the shrinkage reset is for an iUPD opened by new lesions alone
+    follow_ups = [
+        fu(1, 45),
+        fu(2, 40),
+        fu(3, 52, new_lesions=(NEW_L1,)),  # target PD and a new lesion
+        fu(4, 44, new_lesions=(NEW_L1,)),  # targets under the bar, the lesion unchanged
+    ]
+    result = evaluate(two_targets(), follow_ups, options=I, enrolled=ENROLLED)
+    assert overall(result)[-1] == "iUPD"
+
+
+# --- porta-hepatis lymph nodes (Lencioni & Llovet 2010: malignant from 20 mm short axis) -------
+
+
+def _new_lesion_series(lesion: NewLesion, options: Options):
+    return evaluate(
+        two_targets(), [fu(1, 40, 30, new_lesions=(lesion,))], options=options, enrolled=ENROLLED
+    )
+
+
+def test_new_porta_hepatis_node_counts_only_from_20_mm_under_mrecist():
+    porta = NewLesion("P1", "porta hepatis", NewLesionKind.LYMPH_NODE, 19, porta_hepatis=True)
+    assert overall(_new_lesion_series(porta, M)) == ["SD"]
+    assert overall(_new_lesion_series(replace(porta, diameter_mm=20), M)) == ["PD"]
+    other = NewLesion("P2", "mediastinum", NewLesionKind.LYMPH_NODE, 10)
+    assert overall(_new_lesion_series(other, M)) == ["PD"]  # any other node from 10 mm
+    assert overall(_new_lesion_series(replace(other, diameter_mm=9), M)) == ["SD"]
+
+
+def test_new_porta_hepatis_node_counts_as_any_node_under_irecist():
+    porta = NewLesion("P1", "porta hepatis", NewLesionKind.LYMPH_NODE, 12, porta_hepatis=True)
+    assert overall(_new_lesion_series(porta, I)) == ["iUPD"]
+
+
+def porta_node(mm: float) -> TargetLesion:
+    return TargetLesion("N1", "porta hepatis", mm, nodal=True, porta_hepatis=True)
+
+
+def test_porta_hepatis_target_node_needs_20_mm_under_mrecist_only():
+    eighteen = Baseline(BASE, (porta_node(18),))
+    assert check_baseline(eighteen, Criterion.IRECIST) == []
+    assert any("at least 20 mm" in p for p in check_baseline(eighteen, Criterion.MRECIST))
+    fourteen = Baseline(BASE, (porta_node(14),))
+    assert any("at least 15 mm" in p for p in check_baseline(fourteen, Criterion.IRECIST))
+
+
+def test_porta_hepatis_target_of_15_to_20_mm_is_left_out_by_mrecist_and_kept_by_irecist():
+    baseline = Baseline(BASE, (TargetLesion("T1", "liver", 40), porta_node(18)))
+    follow_ups = [FollowUp(visit(1), (Measurement("T1", 40), Measurement("N1", 30)))]
+    by_m = evaluate(baseline, follow_ups, options=M, enrolled=ENROLLED)
+    assert by_m.baseline_sum == 40 and by_m.timepoints[0].target_sum == 40  # the node ignored
+    assert overall(by_m) == ["SD"]
+    by_i = evaluate(baseline, follow_ups, options=I, enrolled=ENROLLED)
+    assert by_i.baseline_sum == 58 and overall(by_i) == ["iUPD"]  # 70: +12 mm, +21 %
+
+
+def test_porta_hepatis_target_under_15_mm_is_refused_once_for_both_criteria():
+    baseline = Baseline(BASE, (TargetLesion("T1", "liver", 40), porta_node(14)))
+    for options in (M, I):
+        with pytest.raises(ReadError, match="at least 15 mm") as refused:
+            evaluate(baseline, [], options=options, enrolled=ENROLLED)
+        assert len(refused.value.problems) == 1, refused.value.problems
+
+
+# --- baseline warnings (mRECIST measurability) -------------------------------------------------
+
+
+def test_typical_hcc_target_with_viable_diameter_under_10_mm_gets_a_baseline_warning():
+    baseline = Baseline(
+        BASE,
+        (
+            TargetLesion("T1", "liver", 30, typical_hcc=True, viable_mm=8),
+            TargetLesion("T2", "liver", 30, typical_hcc=True, viable_mm=10),
+        ),
+    )
+    warnings = recist.baseline_warnings(baseline)
+    assert len(warnings) == 1 and warnings[0].startswith("Lesion T1:"), warnings
+    assert "under 10 mm" in warnings[0]
+    # it stays a target: its viable diameter is in the mRECIST sum
+    assert evaluate(baseline, [], options=M, enrolled=ENROLLED).baseline_sum == 18
+
+
+def test_porta_hepatis_target_node_of_15_to_20_mm_gets_a_baseline_warning():
+    warnings = recist.baseline_warnings(Baseline(BASE, (porta_node(18),)))
+    assert len(warnings) == 1 and "iRECIST only" in warnings[0], warnings
+    assert recist.baseline_warnings(Baseline(BASE, (porta_node(20),))) == []
+    plain_node = TargetLesion("N1", "lymph node", 18, nodal=True)
+    assert recist.baseline_warnings(Baseline(BASE, (plain_node,))) == []
+
+
+# --- equivocal lesions confirmed later: progression dated back (RECIST 1.1) --------------------
+
+
+def test_mrecist_atypical_liver_nodule_that_grows_10_mm_dates_progression_at_first_sight():
+    first = NewLesion("L1", "liver", NewLesionKind.NODULE, 12)
+    grown = NewLesion("L1", "liver", NewLesionKind.NODULE, 22)
+    result = evaluate(
+        two_targets(),
+        [fu(1, 40, 30, new_lesions=(first,)), fu(2, 40, 30, new_lesions=(grown,))],
+        options=M,
+        enrolled=ENROLLED,
+    )
+    assert overall(result) == ["PD", "PD"]
+    assert result.progression_date == visit(1)
+    assert result.best_overall_response == "PD"
+
+
+def test_back_dated_progression_makes_the_earlier_scans_pd_and_best_response_stops_there():
+    seen = NewLesion("B1", "bone", NewLesionKind.OTHER, 8, equivocal=True)
+    sure = NewLesion("B1", "bone", NewLesionKind.OTHER, 14)
+    follow_ups = [
+        fu(1, 40, 25),  # 65: SD
+        fu(2, 45, new_lesions=(seen,)),  # PR, with an equivocal lesion
+        fu(3, 45, new_lesions=(seen,)),
+        fu(4, 45, new_lesions=(sure,)),  # now unequivocal: PD since its first sighting
+    ]
+    result = evaluate(two_targets(), follow_ups, options=M, enrolled=ENROLLED)
+    assert overall(result) == ["SD", "PD", "PD", "PD"]
+    assert [t.new_lesion for t in result.timepoints] == [False, True, True, True]
+    assert result.progression_date == visit(2)
+    assert result.best_overall_response == "SD"  # the PR of visit 2 is progression now
+    assert result.first_response_date is None
+
+
+def test_lesion_confirmed_after_a_first_pd_still_dates_progression_at_its_first_sight():
+    seen = NewLesion("B1", "bone", NewLesionKind.OTHER, 8, equivocal=True)
+    sure = NewLesion("B1", "bone", NewLesionKind.OTHER, 14)
+    follow_ups = [fu(1, 45, new_lesions=(seen,)), fu(2, 60), fu(3, 60, new_lesions=(sure,))]
+    result = evaluate(two_targets(), follow_ups, options=M, enrolled=ENROLLED)
+    assert overall(result) == ["PD", "PD", "PD"]
+    assert result.progression_date == visit(1)
+
+
+def test_irecist_back_dated_iupd_starts_at_first_sight_and_its_window_at_the_finding():
+    seen = NewLesion("B1", "bone", NewLesionKind.OTHER, 8, equivocal=True)
+    sure = NewLesion("B1", "bone", NewLesionKind.OTHER, 14)
+    further = NewLesion("B2", "bone", NewLesionKind.OTHER, 10)
+    follow_ups = [
+        fu(1, 40, 25, new_lesions=(seen,)),
+        fu(2, 40, 25, new_lesions=(sure,)),  # the finding scan: U dated back to visit 1
+        fu(3, 40, 25, new_lesions=(sure, further)),  # 56 days after the finding: confirms
+    ]
+    result = evaluate(two_targets(), follow_ups, options=I, enrolled=ENROLLED)
+    assert overall(result) == ["iUPD", "iUPD", "iCPD"]
+    assert result.progression_date == visit(1)
+    assert result.icpd_scan_date == visit(3)
+    assert result.best_overall_response == "iCPD"
+
+
+# --- confirmation of response (RECIST 1.1, Table 3) and best overall response -----------------
+
+STRICT = Options(Criterion.MRECIST, confirm_response_days=28)
+
+
+def one_target_series(*sums: float, options: Options):
+    baseline = Baseline(BASE, (TargetLesion("T1", "liver", 100),))
+    follow_ups = [FollowUp(visit(k), (Measurement("T1", s),)) for k, s in enumerate(sums, 1)]
+    return evaluate(baseline, follow_ups, options=options, enrolled=ENROLLED)
+
+
+def test_with_confirmation_required_a_scan_no_longer_meeting_pr_is_sd_and_does_not_confirm():
+    strict = one_target_series(65, 74, options=STRICT)  # -35 %, then -26 % (+14 % over nadir)
+    assert overall(strict) == ["PR", "SD"]
+    assert (strict.best_overall_response, strict.first_response_date) == ("SD", None)
+    strict_i = one_target_series(
+        65, 74, options=Options(Criterion.IRECIST, confirm_response_days=28)
+    )
+    assert overall(strict_i) == ["iPR", "iSD"]
+    assert strict_i.best_overall_response == "iSD"
+    # without confirmation (the randomized trial) the PR is kept until progression
+    plain = one_target_series(65, 74, options=M)
+    assert overall(plain) == ["PR", "PR"]
+    assert (plain.best_overall_response, plain.first_response_date) == ("PR", visit(1))
+
+
+def test_with_confirmation_required_pr_met_again_28_days_later_is_confirmed():
+    confirmed = one_target_series(65, 69, options=STRICT)
+    assert overall(confirmed) == ["PR", "PR"]
+    assert (confirmed.best_overall_response, confirmed.first_response_date) == ("PR", visit(1))
+
+
+def test_best_overall_is_derived_from_the_timepoints_it_is_given():
+    def best(timepoints, criterion=Criterion.MRECIST, options=M):
+        return recist.best_overall(
+            timepoints, criterion=criterion, enrolled=ENROLLED, options=options
+        )
+
+    early = ENROLLED + timedelta(days=30)
+    assert best([(visit(1), "SD"), (visit(2), "PR"), (visit(3), "PD")]) == ("PR", visit(2))
+    assert best([(visit(1), "SD")]) == ("SD", None)  # cut before the PR
+    assert best([(visit(1), "PD"), (visit(2), "PR")]) == ("PD", None)  # nothing after PD
+    assert best([(early, "SD"), (visit(1), "PD")]) == ("PD", None)  # SD too early
+    assert best([(early, "SD")]) == ("NE", None)
+    assert best([]) == ("NE", None)
+    i = {"criterion": Criterion.IRECIST, "options": I}
+    assert best([(visit(1), "iUPD")], **i) == ("iUPD", None)
+    assert best([(visit(1), "iUPD"), (visit(2), "iCPD")], **i) == ("iCPD", None)
+    assert best([(visit(1), "iUPD"), (visit(2), "iPR"), (visit(3), "iUPD")], **i) == (
+        "iPR",
+        visit(2),
+    )
+    assert best([(visit(1), "iCPD"), (visit(2), "iPR")], **i) == ("iCPD", None)
+    # confirmation (RECIST 1.1, Table 3): from the list given, and nothing after it
+    assert best([(visit(1), "PR"), (visit(2), "PR")], options=STRICT) == ("PR", visit(1))
+    assert best([(visit(1), "PR")], options=STRICT) == ("SD", None)
+    assert best([(visit(1), "CR"), (visit(2), "CR")], options=STRICT) == ("CR", visit(1))
+    assert best([(visit(1), "CR"), (visit(2), "PR")], options=STRICT) == ("PR", visit(1))
+    assert best([(visit(1), "PR"), (visit(1) + timedelta(days=14), "PR")], options=STRICT) == (
+        "SD",
+        None,
+    )
+
+
+# --- iRECIST confirmation window: 28 to 56 + 7 days after U -----------------------------------
+
+
+def _after_u(days: int, t1: float) -> FollowUp:
+    return FollowUp(visit(3) + timedelta(days=days), (Measurement("T1", t1), Measurement("T2", 0)))
+
+
+def test_scan_more_than_63_days_after_u_does_not_confirm_icpd():
+    follow_ups = [fu(1, 45), fu(2, 40), fu(3, 52), _after_u(64, 60), _after_u(120, 70)]
+    result = evaluate(two_targets(), follow_ups, options=I, enrolled=ENROLLED)
+    assert overall(result) == ["iPR", "iPR", "iUPD", "iUPD", "iUPD"]  # never confirmed
+    assert result.progression_date is None and result.icpd_scan_date is None
+    assert result.unconfirmed_iupd_date == visit(3)
+    assert result.best_overall_response == "iPR"
+
+
+def test_scan_63_days_after_u_still_confirms_icpd():
+    follow_ups = [fu(1, 45), fu(2, 40), fu(3, 52), _after_u(63, 60)]
+    result = evaluate(two_targets(), follow_ups, options=I, enrolled=ENROLLED)
+    assert overall(result)[-1] == "iCPD"
+    assert result.progression_date == visit(3)
+
+
+def test_scan_more_than_63_days_after_u_still_resets():
+    follow_ups = [fu(1, 45), fu(2, 40), fu(3, 52), _after_u(70, 40)]
+    result = evaluate(two_targets(), follow_ups, options=I, enrolled=ENROLLED)
+    assert overall(result)[-1] == "iPR"
+    assert result.unconfirmed_iupd_date is None

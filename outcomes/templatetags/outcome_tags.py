@@ -1,5 +1,6 @@
 from django import template
 
+from outcomes.exports import months
 from outcomes.models import FollowUp
 
 register = template.Library()
@@ -16,3 +17,12 @@ def followup_panel(context, patient):
         "perms": context["perms"],
         "records": FollowUp.objects.filter(patient=patient),
     }
+
+
+@register.simple_tag
+def duration(days):
+    """A KM time as the run page shows it: months with the days in brackets; NR (not reached)
+    when there is none."""
+    if days is None:
+        return "NR"
+    return f"{months(days):.1f} [{days:.0f}]"

@@ -208,3 +208,79 @@ def test_time_to_deterioration_stops_at_24_months():
     scores = [(day(-3), 50.0), (day(56 * 19), 48.0)]
     result = ep.time_to_deterioration(patient(series(), qol={"QL2": scores}), "QL2", day(1200))
     assert (result.days, result.event) == (round(24 * 30.4375), False)
+
+
+def test_known_alive_after_the_cutoff_is_censored_on_the_cutoff_date():
+    """A patient alive at the cut-off (a later record shows it) is censored on the cut-off
+    date, not at the last contact before it; what came after is never an event."""
+    cutoff = day(400)
+    later_contact = patient(series(), last_alive=day(300), alive_after_cutoff=True)
+    result = ep.overall_survival(later_contact, cutoff)
+    assert (result.days, result.event, result.end) == (400, False, cutoff)
+    assert "alive at data cut-off" in result.reason
+    no_news = ep.overall_survival(patient(series(), last_alive=day(300)), cutoff)
+    assert (no_news.days, no_news.event) == (300, False)
+    died_later = patient(series(), last_alive=day(300), death=day(450), alive_after_cutoff=True)
+    assert ep.overall_survival(died_later, cutoff).event is False
+    assert "known alive after the cut-off" in ep.CONVENTIONS
+
+
+def test_a_response_after_a_new_therapy_makes_no_responder_and_no_dor_row():
+    """RECIST 1.1 / FDA 2018: best overall response counts the scans up to the start of a new
+    anticancer therapy; a PR seen under the new therapy is not the study treatment's."""
+    after = patient(series((56, "SD"), (112, "PR"), (168, "PR")), new_therapy=day(100))
+    assert ep.best_response(after, ep.MRECIST, CUTOFF) == "SD"  # day 56 >= day 42
+    assert ep.dor(after, ep.MRECIST, CUTOFF) is None
+    before = patient(series((56, "PR"), (112, "PR"), (168, "PD")), new_therapy=day(130))
+    assert ep.best_response(before, ep.MRECIST, CUTOFF) == "PR"
+    row = ep.dor(before, ep.MRECIST, CUTOFF)
+    assert (row.days, row.event) == (112 - 56, False)  # censored at the last scan before it
+
+
+def test_best_response_counts_only_the_24_month_time_frame():
+    late = patient(series((56, "SD"), (112, "SD"), (760, "PR")))
+    assert ep.best_response(late, ep.MRECIST, day(900)) == "SD"
+    assert ep.dor(late, ep.MRECIST, day(900)) is None
+
+
+def test_a_patient_randomized_on_the_cutoff_day_is_censored_at_day_0_on_it():
+    today = patient(series(), start=CUTOFF, qol={"QL2": [(CUTOFF, 60.0)]})
+    rows = ep.patient_endpoints(today, CUTOFF)
+    assert rows and all(r.end == CUTOFF and r.days == 0 and not r.event for r in rows)
+    ttd = next(r for r in rows if r.param == "TTDQL2")
+    assert "no follow-up score" in ttd.reason and "cut-off" in ttd.reason
+
+
+def test_no_row_of_any_patient_ends_after_the_cutoff():
+    """A bounded fuzz over random histories: every analysis date is on or before the cut-off
+    and on or after the start."""
+    import random
+
+    rng = random.Random(2026)
+    responses = ["CR", "PR", "SD", "NN", "PD", "NE"]
+    for _ in range(400):
+        start = START + timedelta(days=rng.randint(0, 600))
+        cutoff = start + timedelta(days=rng.randint(0, 900))
+        visits = sorted(rng.sample(range(1, 1000), rng.randint(0, 8)))
+        points = [(start + timedelta(days=v), rng.choice(responses)) for v in visits]
+        pd = next((d for d, r in points if r == "PD"), None)
+        mrecist = ep.Series(tuple(ep.Timepoint(d, r) for d, r in points), "NE", None, pd)
+        qol = sorted(
+            (start + timedelta(days=rng.randint(-10, 900)), rng.uniform(0, 100))
+            for _ in range(rng.randint(0, 6))
+        )
+        facts = ep.Patient(
+            key="INKT-X",
+            arm="RP",
+            start=start,
+            baseline_scan=rng.random() < 0.9,
+            series={ep.MRECIST: mrecist, ep.IRECIST: None},
+            death=rng.choice([None, start + timedelta(days=rng.randint(0, 1000))]),
+            last_alive=start + timedelta(days=rng.randint(0, 1000)),
+            new_therapy=rng.choice([None, start + timedelta(days=rng.randint(0, 1000))]),
+            alive_after_cutoff=rng.random() < 0.5,
+            qol={"QL2": qol, "SUM": qol},
+        )
+        for row in ep.patient_endpoints(facts, cutoff):
+            assert start <= row.end <= cutoff, (row, cutoff)
+            assert row.days == (row.end - start).days or row.param.startswith("DOR")

@@ -24,6 +24,18 @@ def travel(day, hour=10):
     return time_machine.travel(synthetic._moment(day, hour), tick=False)
 
 
+def scheduled_scan(patient, users, day):
+    with travel(day, 12):
+        return imaging.scan_register(
+            patient=patient,
+            by=users["coordinator"],
+            scan_date=day,
+            kind="scheduled",
+            modality="CT",
+            regions=["abdomen"],
+        )
+
+
 def hand_built(users, *, randomized_on, sums, death=None, contact=None):
     """One RP or RPI patient with a baseline read of one 50 mm liver target and follow-up
     scans every 56 days with the sizes given, read alike by both readers."""
@@ -58,16 +70,7 @@ def hand_built(users, *, randomized_on, sums, death=None, contact=None):
             )
         )
     for k, size in enumerate(sums, start=1):
-        day = randomized_on + timedelta(days=56 * k)
-        with travel(day, 12):
-            scan = imaging.scan_register(
-                patient=patient,
-                by=users["coordinator"],
-                scan_date=day,
-                kind="scheduled",
-                modality="CT",
-                regions=["abdomen"],
-            )
+        scan = scheduled_scan(patient, users, randomized_on + timedelta(days=56 * k))
         scans.append((scan, {"measurements": [{"lesion_id": "T1", "diameter_mm": size}]}))
     for scan, data in scans:
         with travel(scan.scan_date + timedelta(days=1), 15):
@@ -166,11 +169,10 @@ def test_exports_masking_and_refusals(api_as, trial_users, data_manager):
     synthetic.generate(seed=3, patients=6, today=today)
     api = api_as(trial_users["statistician"])
     run = api.post("/api/outcomes/runs/", {"cutoff": str(today)}, format="json").json()
-    # `?arms=codes` shows what the slots carry: this sequence is not coded, so the arm names,
-    # in the order of their labels (a coded sequence: test_a_masked_statistician_...)
+    # `?arms=codes` shows what the slots carry: a coded sequence (the default), so the codes
     masked = api.get(f"/api/outcomes/runs/{run['id']}/export/summary/csv/?arms=codes")
     assert masked.status_code == 200
-    assert ",RP vs RPI," in masked.content.decode()
+    assert ",A vs B," in masked.content.decode() and "RPI" not in masked.content.decode()
     summary = api.get(f"/api/outcomes/runs/{run['id']}/export/summary/json/").json()
     assert summary["cutoff"] == str(today) and summary["rows"][0]["DCUTDT"] == str(today)
     responses = rows_of(api, run["id"], "responses")
@@ -290,3 +292,93 @@ def test_a_masked_statistician_learns_nothing_of_the_arms(
     for text in seen:
         assert "RPI" not in text and "iNKT" not in text and ">RP<" not in text
     assert "HR A vs B" in seen[-1]
+
+
+def test_the_hazard_ratio_has_one_direction_everywhere(
+    api_as, client_as, trial_users, data_manager
+):
+    """Page, plot, summary CSV and JSON, results, conventions and README all say the same:
+    RPI vs RP, HR < 1 favours RPI (or, masked, the first code listed)."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    today = timezone.localdate()
+    synthetic.generate(seed=5, patients=24, today=today)
+    run = api_as(data_manager).post("/api/outcomes/runs/", {"cutoff": str(today)}).json()
+    readme = (Path(settings.BASE_DIR) / "README.md").read_text()
+    assert "HR RPI vs RP (HR < 1 favours RPI)" in readme
+    for user, expected in (
+        (data_manager, "HR RPI vs RP (HR < 1 favours RPI)"),
+        (trial_users["statistician"], "HR A vs B (HR < 1 favours A)"),
+    ):
+        api, client = api_as(user), client_as(user)
+        base = f"/api/outcomes/runs/{run['id']}"
+        results = api.get(f"{base}/results/").json()
+        assert results["hazard_ratio_direction"] == expected
+        assert expected in results["conventions"]
+        hr = results["survival"]["OS"]["hazard_ratio"]
+        assert hr is not None
+        summary = rows_of(api, run["id"], "summary")
+        os_row = next(r for r in summary if r["PARAMCD"] == "OS")
+        assert os_row["HR_DIRECTION"] == expected
+        assert float(os_row["HR"]) == pytest.approx(hr[0])
+        as_json = api.get(f"{base}/export/summary/json/").json()
+        assert expected in as_json["conventions"]
+        assert api.get(f"{base}/conventions/").json()["hazard_ratio_direction"] == expected
+        page = client.get(f"/outcomes/runs/{run['id']}/").content.decode().replace("&lt;", "<")
+        assert f"{expected}: estimate" in page and f"{hr[0]:.2f} (" in page
+        plot = client.get(f"/outcomes/runs/{run['id']}/km/OS.svg").content.decode()
+        assert f"{expected}: {hr[0]:.2f}" in plot.replace("&lt;", "<")
+
+
+def test_times_in_days_and_months_and_the_csv_conventions_in_a_companion(
+    api_as, client_as, trial_users
+):
+    today = timezone.localdate()
+    synthetic.generate(seed=3, patients=10, today=today)
+    api = api_as(trial_users["statistician"])
+    run = api.post("/api/outcomes/runs/", {"cutoff": str(today)}, format="json").json()
+    base = f"/api/outcomes/runs/{run['id']}"
+    summary = rows_of(api, run["id"], "summary")
+    medians = [r for r in summary if r.get("MEDIAN_DAYS") not in (None, "", "NR")]
+    assert medians
+    for row in medians:
+        assert float(row["MEDIAN_MONTHS"]) == round(float(row["MEDIAN_DAYS"]) / 30.4375, 2)
+    for table in ("adtte", "responses", "summary"):
+        response = api.get(f"{base}/export/{table}/csv/")
+        text = response.content.decode()
+        assert not any(line.startswith("#") for line in text.splitlines())
+        assert f"{base}/conventions/" in response["Link"]
+        assert "Greenwood" in api.get(f"{base}/export/{table}/json/").json()["conventions"]
+    companion = api.get(f"{base}/conventions/").json()
+    assert "Greenwood" in companion["conventions"] and companion["cutoff"] == str(today)
+    assert "months = days / 30.4375" in companion["time_units"]
+    page = client_as(trial_users["statistician"]).get(f"/outcomes/runs/{run['id']}/")
+    assert "median months [days]" in page.content.decode()
+
+
+def test_a_run_names_the_patients_awaiting_adjudication(api_as, client_as, trial_users):
+    """Two readers disagree on the last scan up to the cut-off and no adjudicator has ruled:
+    the run says so at run level (count and patients)."""
+    today = timezone.localdate()
+    synthetic.generate(seed=11, patients=4, today=today)  # the sequence and some company
+    start = today - timedelta(days=200)
+    agreed = hand_built(trial_users, randomized_on=start, sums=[48])
+    pending = hand_built(trial_users, randomized_on=start, sums=[48])
+    day = start + timedelta(days=112)
+    scan = scheduled_scan(pending, trial_users, day)
+    with travel(day + timedelta(days=1), 15):
+        for reader, size in ((trial_users["radiologist"], 47), (trial_users["radiologist2"], 90)):
+            data = {"measurements": [{"lesion_id": "T1", "diameter_mm": size}]}
+            read = imaging.read_save(scan=scan, reader=reader, data=data)
+            imaging._sign(Read.objects.get(pk=read.pk), reader)
+    api = api_as(trial_users["statistician"])
+    run = api.post("/api/outcomes/runs/", {"cutoff": str(today)}, format="json").json()
+    results = api.get(f"/api/outcomes/runs/{run['id']}/results/").json()
+    assert results["pending_adjudication"] == {"count": 1, "patients": [pending.study_id]}
+    assert agreed.study_id not in results["pending_adjudication"]["patients"]
+    page = client_as(trial_users["statistician"]).get(f"/outcomes/runs/{run['id']}/")
+    assert f"awaiting adjudication ({pending.study_id})" in page.content.decode()
+    adtte = {(r["USUBJID"], r["PARAMCD"]): r for r in rows_of(api, run["id"])}
+    assert adtte[(pending.study_id, "PFS")]["AVAL"] == "56"  # the settled extent

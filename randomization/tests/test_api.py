@@ -16,8 +16,10 @@ ALLOC = "/api/randomization/allocations/"
 
 
 @pytest.fixture
-def sequence(statistician):
-    return services.sequence_generate(by=statistician, length=84, block_sizes=[2, 4, 6], seed=8)
+def sequence(statistician, data_manager):
+    coded = services.sequence_generate(by=statistician, length=84, block_sizes=[2, 4, 6], seed=8)
+    services.arm_codes_set(sequence=coded, by=data_manager, code_a_arm="RPI", reason="Mapping")
+    return coded
 
 
 def rows(response):
@@ -136,7 +138,7 @@ def test_generate_and_upload_through_the_api(api_as, statistician, data_manager)
 
 
 def test_upload_errors_come_back_per_line(api_as, statistician):
-    text = b"stratum,position,block,arm\n,1,1,RPI\n,2,1,RPI\n"
+    text = b"stratum,position,block,arm\n,1,1,A\n,2,1,A\n"
     response = api_as(statistician).post(
         f"{SEQ}upload/", {"file": SimpleUploadedFile("s.csv", text)}
     )

@@ -13,6 +13,14 @@ from randomization.tests.test_sequence import balanced_rows, csv_of
 pytestmark = pytest.mark.django_db
 
 
+def in_force(statistician, data_manager, **options):
+    """A coded sequence (the default) with its codes mapped by the administrator."""
+    options = {"length": 84, "block_sizes": [2, 4], **options}
+    sequence = services.sequence_generate(by=statistician, **options)
+    services.arm_codes_set(sequence=sequence, by=data_manager, code_a_arm="RPI", reason="Map")
+    return sequence
+
+
 def slots_of(sequence, stratum=""):
     return [
         seq.Slot(s.position, s.block, s.block_size, s.arm)
@@ -26,9 +34,9 @@ def test_generated_sequence_is_stored_and_regenerates_identically_from_its_seed(
     stored = slots_of(sequence)
     assert len(stored) >= 84
     assert stored == seq.generate(
-        seed=sequence.seed, length=84, block_sizes=[2, 4, 6], arms=("RPI", "RP")
+        seed=sequence.seed, length=84, block_sizes=[2, 4, 6], arms=("A", "B")
     )
-    assert seq.block_balance(stored, ("RPI", "RP"))
+    assert seq.block_balance(stored, ("A", "B"))
 
 
 def test_stratified_sequence_has_one_reproducible_sequence_per_stratum(statistician):
@@ -37,7 +45,7 @@ def test_stratified_sequence_has_one_reproducible_sequence_per_stratum(statistic
     )
     for stratum in ("A", "B"):
         assert slots_of(sequence, stratum) == seq.generate(
-            seed=seq.stratum_seed(99, stratum), length=90, block_sizes=[2, 4], arms=("RPI", "RP")
+            seed=seq.stratum_seed(99, stratum), length=90, block_sizes=[2, 4], arms=("A", "B")
         )
     assert slots_of(sequence, "A") != slots_of(sequence, "B")
 
@@ -71,29 +79,31 @@ def test_bad_parameters_are_refused_with_the_reasons(statistician):
     assert not AllocationSequence.objects.exists()
 
 
-def test_upload_is_refused_line_by_line(statistician):
+def test_upload_is_refused_line_by_line(statistician, data_manager):
     text = csv_of(balanced_rows(84))
     bad = text.replace(",3,2,RPI", ",3,2,RPX")
+    named = {"uses_codes": False, "uncoded_reason": "The list from the CRO names the arms"}
     with pytest.raises(DomainError) as refused:
-        services.sequence_upload(by=statistician, csv_text=bad)
+        services.sequence_upload(by=data_manager, csv_text=bad, **named)
     assert refused.value.field_errors["file"][0].startswith("Line 4: Unknown arm 'RPX'")
     assert not AllocationSequence.objects.exists()
-    sequence = services.sequence_upload(by=statistician, csv_text=text)
+    sequence = services.sequence_upload(by=data_manager, csv_text=text, **named)
     assert sequence.method == "uploaded" and sequence.slots.count() == 84
     assert len(sequence.file_sha256) == 64
 
 
-def test_randomization_takes_slots_in_order(statistician, coordinator, enrol):
-    sequence = services.sequence_generate(by=statistician, length=84, block_sizes=[2, 4, 6])
+def test_randomization_takes_slots_in_order(statistician, data_manager, coordinator, enrol):
+    sequence = in_force(statistician, data_manager, block_sizes=[2, 4, 6])
     expected = slots_of(sequence)
     allocations = [services.patient_randomize(patient=enrol(), by=coordinator) for _ in range(6)]
     assert [a.slot.position for a in allocations] == [1, 2, 3, 4, 5, 6]
-    assert [a.arm for a in allocations] == [s.arm for s in expected[:6]]
+    assert [a.slot.arm for a in allocations] == [s.arm for s in expected[:6]]
+    assert [a.arm for a in allocations] == ["RPI" if s.arm == "A" else "RP" for s in expected[:6]]
     assert all(a.randomized_by == coordinator for a in allocations)
 
 
-def test_a_patient_is_randomized_once(statistician, coordinator, enrol):
-    services.sequence_generate(by=statistician, length=84, block_sizes=[2, 4])
+def test_a_patient_is_randomized_once(statistician, data_manager, coordinator, enrol):
+    in_force(statistician, data_manager)
     patient = enrol()
     services.patient_randomize(patient=patient, by=coordinator)
     with pytest.raises(DomainError, match="already randomized"):
@@ -101,8 +111,8 @@ def test_a_patient_is_randomized_once(statistician, coordinator, enrol):
     assert Allocation.objects.count() == 1
 
 
-def test_an_allocation_is_never_edited_or_deleted(statistician, coordinator, enrol):
-    services.sequence_generate(by=statistician, length=84, block_sizes=[2, 4])
+def test_an_allocation_is_never_edited_or_deleted(statistician, data_manager, coordinator, enrol):
+    in_force(statistician, data_manager)
     allocation = services.patient_randomize(patient=enrol(), by=coordinator)
     allocation.arm = "RP" if allocation.arm == "RPI" else "RPI"
     with pytest.raises(DomainError):
@@ -122,7 +132,9 @@ def test_no_sequence_is_refused_clearly(coordinator, enrol):
 def test_exhausted_sequence_refuses_changes_nothing_and_alerts_the_administrator(
     statistician, coordinator, data_manager, enrol, settings
 ):
-    services.sequence_upload(by=statistician, csv_text=csv_of(balanced_rows(84)))
+    coded = csv_of(balanced_rows(84)).replace(",RPI\n", ",A\n").replace(",RP\n", ",B\n")
+    sequence = services.sequence_upload(by=statistician, csv_text=coded)
+    services.arm_codes_set(sequence=sequence, by=data_manager, code_a_arm="RP", reason="Map")
     for _ in range(84):
         services.patient_randomize(patient=enrol(), by=coordinator)
     late = enrol()
@@ -141,10 +153,10 @@ def test_exhausted_sequence_refuses_changes_nothing_and_alerts_the_administrator
     assert SequenceAlert.objects.count() == 1 and len(mail.outbox) == 1
 
 
-def test_stratified_randomization_uses_the_patients_stratum(statistician, coordinator, enrol):
-    services.sequence_generate(
-        by=statistician, length=84, block_sizes=[2, 4], seed=5, stratify_by="child_pugh_class"
-    )
+def test_stratified_randomization_uses_the_patients_stratum(
+    statistician, data_manager, coordinator, enrol
+):
+    in_force(statistician, data_manager, seed=5, stratify_by="child_pugh_class")
     a = services.patient_randomize(patient=enrol(), by=coordinator)
     b = services.patient_randomize(
         patient=enrol(albumin=Decimal("30"), inr=Decimal("1.8"), ascites="mild"), by=coordinator
@@ -170,7 +182,9 @@ def test_coded_sequence_needs_the_administrators_mapping(
         services.arm_codes_set(sequence=sequence, by=data_manager, code_a_arm="RPI", reason="x")
 
 
-def test_randomization_refused_when_the_baseline_scan_is_too_old(enrol, coordinator, statistician):
+def test_randomization_refused_when_the_baseline_scan_is_too_old(
+    enrol, coordinator, statistician, data_manager
+):
     from datetime import timedelta
 
     import time_machine
@@ -178,7 +192,7 @@ def test_randomization_refused_when_the_baseline_scan_is_too_old(enrol, coordina
 
     from assessments import services as imaging
 
-    services.sequence_generate(by=statistician, length=100, block_sizes=[2, 4], seed=3)
+    in_force(statistician, data_manager, length=100, seed=3)
     today = timezone.localdate()
     patient = enrol(
         consent_date=today - timedelta(days=40),
@@ -197,3 +211,24 @@ def test_randomization_refused_when_the_baseline_scan_is_too_old(enrol, coordina
     with pytest.raises(DomainError) as refused:
         services.patient_randomize(patient=patient, by=coordinator)
     assert "more than 28 days old" in refused.value.message
+
+
+def test_a_new_sequence_is_coded_unless_the_administrator_gives_a_reason(
+    statistician, data_manager
+):
+    """The protocol's independent statistician is masked: codes A/B by default."""
+    with pytest.raises(DomainError, match="only the administrator"):
+        services.sequence_generate(by=statistician, length=84, block_sizes=[2, 4], uses_codes=False)
+    with pytest.raises(DomainError) as refused:
+        services.sequence_generate(by=data_manager, length=84, block_sizes=[2, 4], uses_codes=False)
+    assert "uncoded_reason" in refused.value.field_errors
+    assert not AllocationSequence.objects.exists()
+    named = services.sequence_generate(
+        by=data_manager,
+        length=84,
+        block_sizes=[2, 4],
+        uses_codes=False,
+        uncoded_reason="Open-label sensitivity list agreed with the DSMB",
+    )
+    assert {s.arm for s in named.slots.all()} == {"RPI", "RP"}
+    assert named.uncoded_reason == "Open-label sensitivity list agreed with the DSMB"

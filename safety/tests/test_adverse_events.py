@@ -149,3 +149,35 @@ def test_through_the_api(api_as, rp, coordinator, investigator, make_user):
     for role in ("radiologist", "adjudicator", "statistician"):
         other = api_as(make_user(role, username=f"x-{role}"))
         assert other.get("/api/safety/adverse-events/").status_code == 403
+
+
+def test_treatment_emergent_up_to_30_days_after_the_last_dose(
+    randomized, coordinator, settings, start_regorafenib
+):
+    """TEAE: onset from the first dose to 30 days (TEAE_WINDOW_DAYS) after the last one; while
+    the patient is on treatment there is no upper limit."""
+    from dosing import services as dosing
+
+    patient = randomized(
+        "RP",
+        days_ago=100,
+        consent_date=days_ago(110),
+        screening_date=days_ago(109),
+        prior_progression_date=days_ago(120),
+    )
+    start_regorafenib(patient, days_ago(95), until=days_ago(60))
+    fatigue = term("Fatigue")
+    late = services.ae_record(
+        patient=patient, by=coordinator, term=fatigue, grade=1, onset=days_ago(5)
+    )
+    assert late.treatment_emergent  # no end of treatment yet: on treatment
+    dosing.end_of_treatment_record(
+        patient=patient, by=coordinator, date=days_ago(58), reason="toxicity"
+    )
+    within = services.ae_record(
+        patient=patient, by=coordinator, term=fatigue, grade=2, onset=days_ago(30)
+    )
+    late = type(late).objects.get(pk=late.pk)
+    assert within.treatment_emergent and not late.treatment_emergent  # 30 vs 55 days after
+    settings.TEAE_WINDOW_DAYS = 60
+    assert type(late).objects.get(pk=late.pk).treatment_emergent

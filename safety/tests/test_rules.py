@@ -56,6 +56,13 @@ def test_treatment_emergent_from_the_first_dose():
     assert rules.treatment_emergent(date(2026, 2, 1), date(2026, 2, 1))
     assert not rules.treatment_emergent(date(2026, 1, 31), date(2026, 2, 1))
     assert not rules.treatment_emergent(date(2026, 2, 1), None)
+    last = date(2026, 3, 1)
+    assert rules.treatment_emergent(date(2026, 3, 31), date(2026, 2, 1), last)  # day 30
+    assert not rules.treatment_emergent(date(2026, 4, 1), date(2026, 2, 1), last)  # day 31
+    assert rules.treatment_emergent(
+        date(2026, 4, 1), date(2026, 2, 1), last, days_after_last_dose=31
+    )
+    assert rules.treatment_emergent(date(2027, 1, 1), date(2026, 2, 1), None)  # on treatment
 
 
 def test_sae_initial_report_is_due_within_24_hours():

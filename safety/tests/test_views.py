@@ -106,7 +106,7 @@ def test_causality_and_follow_up_report_pages(client_as, coordinator, investigat
 def test_questionnaire_pages(client_as, coordinator, rp):
     client = client_as(coordinator)
     url = f"/patients/{rp.study_id}/questionnaires/new/"
-    body = {"visit": "baseline", "completed_on": str(days_ago(2)), "item_29": "7", "item_30": "7"}
+    body = {"visit": "baseline", "completed_on": str(days_ago(3)), "item_29": "7", "item_30": "7"}
     assert "Questionnaire saved" not in client.post(url, {**body, "item_30": "9"}).content.decode()
     saved = client.post(url, body)
     assert saved.status_code == 302
@@ -114,8 +114,8 @@ def test_questionnaire_pages(client_as, coordinator, rp):
     assert questionnaire.scores["QL2"] == 100 and questionnaire.answers["1"] is None
     again = client.post(url, body).content.decode()
     assert "already recorded" in again
-    late = client.post(url, {**body, "completed_on": str(days_ago(1))}).content.decode()
-    assert "before the first dose" in late
+    late = client.post(url, {**body, "completed_on": str(days_ago(2))}).content.decode()
+    assert "on or before randomization" in late
     edit = f"/questionnaires/{questionnaire.pk}/edit/"
     assert client.post(edit, {**body, "item_30": "1"}).status_code == 200  # no reason
     fixed = client.post(edit, {**body, "item_30": "1", "reason": "Transcription error"})

@@ -144,8 +144,14 @@ class Command(BaseCommand):
             for screening in (screenings[0], screenings[1], screenings[2], screenings[3])
         ]
         if not AllocationSequence.objects.filter(is_active=True).exists():
-            randomization_services.sequence_generate(
+            sequence = randomization_services.sequence_generate(
                 by=users.get(username="statistician"), length=100, block_sizes=[2, 4, 6]
+            )  # codes A/B: the administrator maps them, the statistician stays masked
+            randomization_services.arm_codes_set(
+                sequence=sequence,
+                by=users.get(username="datamanager"),
+                code_a_arm="RPI",
+                reason="Demo data: arm codes mapped",
             )
         # Three are randomized; the fourth waits on the coordinator's dashboard.
         allocations = [
