@@ -152,6 +152,13 @@ def time_to_deterioration(
     scored = [(day, value) for day, value in scores if value is not None]
     baseline = [(day, value) for day, value in scored if day <= randomized]
     if not baseline:
+        if scored:  # a questionnaire dated after randomization is no baseline: say so
+            return Deterioration(
+                0,
+                False,
+                f"no baseline score on or before randomization (the first score is of "
+                f"{scored[0][0]}): censored at day 0",
+            )
         return Deterioration(0, False, "no baseline score")
     base_day, base_value = baseline[-1]
     after = [(day, value) for day, value in scored if day > base_day]
@@ -266,9 +273,9 @@ def check_date(
     others: Iterable[tuple[str, date]] = (),
 ) -> list[str]:
     """Why a questionnaire may not carry this date for this visit (empty: it may). The
-    baseline is completed on or before randomization (day 1 at the latest: the last
-    questionnaire then is the baseline of time to deterioration, spec quality-of-life.md) and
-    before the first dose; visit k is not completed before its window opens (56 k days from
+    baseline is completed on or before the day of randomization (the last questionnaire then
+    is the baseline of time to deterioration, spec quality-of-life.md) and before the first
+    dose; visit k is not completed before its window opens (56 k days from
     randomization, less the 7-day window); `others`: the patient's other questionnaires
     (visit, date), whose dates must keep the order of the visits."""
     problems = []

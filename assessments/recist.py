@@ -60,12 +60,13 @@ PD_RELATIVE = 1.2  # RECIST 1.1: sum at least 20 % over the nadir ...
 PD_ABSOLUTE_MM = 5  # ... and at least 5 mm over it
 PR_RELATIVE = 0.7  # RECIST 1.1: sum at least 30 % under the baseline sum
 ICPD_INCREASE_MM = 5  # iRECIST: a (new-)target sum 5 mm over that at U confirms iCPD
-# iRECIST confirms iUPD at the next assessment 4 to 8 weeks after U (Seymour 2017); the
-# protocol's 8-weekly imaging has a +/- 7-day window, so a scan up to 56 + 7 days still counts.
+# iRECIST confirms iUPD at the next assessment, 4 to 8 weeks on (Seymour 2017): at least 28 days
+# after U, and at most 8 weeks after the block's previous assessment with the protocol's
+# +/- 7-day window at both ends (two 8-weekly scans in their windows are up to 56 + 14 apart).
 ICPD_CONFIRM_MIN_DAYS = 28
 ICPD_CONFIRM_MAX_DAYS = 56
 SCHEDULE_TOLERANCE_DAYS = 7
-ICPD_CONFIRM_LAST_DAY = ICPD_CONFIRM_MAX_DAYS + SCHEDULE_TOLERANCE_DAYS
+ICPD_CONFIRM_LAST_DAY = ICPD_CONFIRM_MAX_DAYS + 2 * SCHEDULE_TOLERANCE_DAYS
 EPSILON = 1e-9  # sums of decimals: 5 mm over stays 5 mm over
 
 
@@ -400,6 +401,7 @@ class _Reader:
         self.first_seen: dict[str, date] = {}
         self.in_cr = False  # an overall CR not yet followed by anything but CR or NE
         self.known_new: set[str] = set()  # new lesions already judged before an iRECIST reset
+        self.known_sizes: dict[str, float | None] = {}  # ... and their sizes at the reset
 
     def components(self, fu: FollowUp) -> tuple[TimepointResult, date | None]:
         """RECIST-style components of one timepoint; the date progression is dated at."""
@@ -641,15 +643,15 @@ def _evaluate_irecist(
     progression is dated back (an equivocal new lesion confirmed later, RECIST 1.1), U is the
     scan where the lesion was first seen and every scan from it to the finding is iUPD.
 
-    Confirmation window, a decision where the sources leave room: the next assessment 4 to 8
-    weeks after U, with the 8-weekly schedule's 7-day tolerance, so from ICPD_CONFIRM_MIN_DAYS
-    (28) to ICPD_CONFIRM_LAST_DAY (63) days. It is counted from the scan where progression
-    became unequivocal (the finding scan), not from a back-dated U: the lesion could not be
-    confirmed before it was found. A scan under 28 days is disregarded (unless done for new
-    symptoms and showing another new lesion). A scan after day 63 never confirms iCPD: the iUPD
-    stays unconfirmed for good (iUPD while a trigger still holds, a reset when none does) and is
-    reported as `unconfirmed_iupd_date`; a late "confirmation" would date progression at a U
-    long before the scan that showed it."""
+    Confirmation, a decision where the sources leave room: iCPD is confirmed at the next
+    assessment, 4 to 8 weeks on. A scan under ICPD_CONFIRM_MIN_DAYS (28) days after U is
+    disregarded (unless done for new symptoms and showing another new lesion). An assessment
+    more than ICPD_CONFIRM_LAST_DAY (56 + 2 x 7 = 70) days after the block's previous one (a
+    missed visit) does not confirm: the iUPD stays unconfirmed there (iUPD while a trigger still
+    holds or a further new lesion is seen, a reset when none does), and the next assessment in
+    time may confirm it, as an iUPD followed by iUPD and then iCPD does in Seymour 2017, Table 3.
+    Days are counted from the scan where progression became unequivocal (the finding scan), not
+    from a back-dated U: the lesion could not be confirmed before it was found."""
     reader = _Reader(baseline, options)
     timepoints: list[TimepointResult] = []
     # the open iUPD: {"date", "dated", "sum", "new_sum", "categories", "new_ids", ...}
@@ -677,27 +679,31 @@ def _evaluate_irecist(
             overall = "iCPD"
         elif u is not None:
             days = (fu.date - u["date"]).days
+            in_time = (fu.date - u["last"]).days <= ICPD_CONFIRM_LAST_DAY
+            u["last"] = fu.date
             further_new = bool(new_ids - u["new_ids"])
             if days < ICPD_CONFIRM_MIN_DAYS and not (fu.for_new_symptoms and further_new):
                 overall = "iUPD"  # too early to confirm: disregarded
-            elif days <= ICPD_CONFIRM_LAST_DAY and _confirms(
-                fu, base, u, new_ids, new_target_sum, categories
-            ):
+            elif in_time and _confirms(fu, base, u, new_ids, new_target_sum, categories):
                 overall, confirmed = "iCPD", True
                 progression, icpd_date = u["dated"], fu.date
             elif base.target == "NE" or (
                 "non_target" in u["categories"] and base.non_target == "NE"
             ):
                 overall = "NE"  # cannot judge: the iUPD stays open (Seymour 2017, Table 3)
-            elif not _still_progressing(fu, base, u):
+            elif not _still_progressing(fu, base, u, new_ids):
                 u = None  # reset: the next iUPD is judged afresh from the nadir
                 reader.known_new |= new_ids
+                reader.known_sizes.update(
+                    {n.id: n.diameter_mm for n in fu.new_lesions if n.id in new_ids}
+                )
                 overall = _i_response(base, fu)
             else:
                 overall = "iUPD"
         elif categories - {"new"} or _fresh_new(fu, reader):
             u = {
                 "date": fu.date,
+                "last": fu.date,
                 "dated": dated or fu.date,
                 "sum": base.target_sum,
                 "new_sum": new_target_sum,
@@ -739,16 +745,23 @@ def _i_response(base: TimepointResult, fu: FollowUp) -> str:
 
 def _fresh_new(fu: FollowUp, reader: _Reader) -> bool:
     """A new lesion that opens iUPD: not one already known when iUPD was last reset, unless it
-    is now progressing on its own."""
-    known = reader.known_new
+    is now progressing on its own (Seymour 2017, Table 2: the known new-target lesions' sum
+    5 mm over its value at the reset, or a known new non-target lesion grown)."""
+    known, sizes = reader.known_new, reader.known_sizes
+    grown_targets = 0.0
     for lesion in fu.new_lesions:
         if lesion.absent:
             continue
-        if lesion.id not in known and _counts_as_new(lesion, {}, Criterion.IRECIST):
+        if lesion.id not in known:
+            if _counts_as_new(lesion, {}, Criterion.IRECIST):
+                return True
+            continue
+        before, now = sizes.get(lesion.id), lesion.diameter_mm
+        if lesion.target:
+            grown_targets += (now or 0) - (before or 0)
+        elif lesion.increased or (before is not None and now is not None and now > before):
             return True
-        if lesion.id in known and lesion.increased:
-            return True
-    return False
+    return grown_targets >= ICPD_INCREASE_MM - EPSILON
 
 
 def _confirms(
@@ -777,15 +790,15 @@ def _confirms(
     return bool(categories - u["categories"])  # PD in a category not progressing at U
 
 
-def _still_progressing(fu: FollowUp, base: TimepointResult, u: dict) -> bool:
+def _still_progressing(fu: FollowUp, base: TimepointResult, u: dict, new_ids: set[str]) -> bool:
     """Whether an iUPD trigger still holds; otherwise the response resets (Seymour 2017,
     Table 3). Target or non-target PD holds, and so does a new lesion from U that has grown
     (or cannot be compared with U). One that is unchanged holds ("no change ... remains
     iUPD"), unless the iUPD was opened by new lesions alone and the target sum has shrunk
     further below its value at U: then the new lesions alone, neither growing nor joined by
     others, do not keep it open. New lesions gone or smaller hold nothing."""
-    if base.target == "PD" or base.non_target == "PD":
-        return True
+    if base.target == "PD" or base.non_target == "PD" or new_ids - u["new_ids"]:
+        return True  # a further new lesion is progression (Table 2), never a reset
     unchanged = False
     for lesion in fu.new_lesions:
         if lesion.id not in u["new_ids"] or lesion.absent:

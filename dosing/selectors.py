@@ -89,31 +89,44 @@ def first_dose(patient: Patient):
 
 
 def dose_spans(patient_ids=None) -> dict:
-    """Patient id -> (first, last) date of any study treatment, last None while the patient is
-    on treatment (no end of treatment recorded); after the end of treatment the last dose is
-    the latest infusion, administration or end of a prescribed period (a period left open ends
-    on the end-of-treatment date). A fixed number of queries whatever the number of patients."""
+    """Patient id -> (first, last) date of any study treatment, in a fixed number of queries
+    whatever the number of patients. The last dose is the latest infusion, single
+    administration or end of a prescribed period; None while a prescribed period is still open
+    and no end of treatment is recorded (the patient is on treatment). An end of treatment
+    closes an open period on its date."""
     from dosing.models import EndOfTreatment
 
     first = first_doses(patient_ids)
-    ended = EndOfTreatment.objects.filter(patient_id__in=list(first))
-    ended = dict(ended.values_list("patient_id", "date"))
-    infusions = Infusion.objects.filter(status=Infusion.GIVEN, patient_id__in=list(ended))
-    drugs = DrugExposure.objects.exclude(event="interruption").filter(patient_id__in=list(ended))
+    ids = list(first)
+    ended = dict(
+        EndOfTreatment.objects.filter(patient_id__in=ids).values_list("patient_id", "date")
+    )
     last: dict = {}
+    ongoing: set = set()
 
     def later(pid, day):
-        if day is not None:
-            last[pid] = max(last.get(pid, day), day)
+        last[pid] = max(last.get(pid, day), day)
 
+    infusions = Infusion.objects.filter(status=Infusion.GIVEN, patient_id__in=ids)
     for pid, moment in (
         infusions.values("patient_id").annotate(m=Max("infused_at")).values_list("patient_id", "m")
     ):
         later(pid, timezone.localdate(moment))
-    for pid, start, end in drugs.values_list("patient_id", "start_date", "end_date"):
+    drugs = DrugExposure.objects.exclude(event="interruption").filter(patient_id__in=ids)
+    for pid, event, start, end in drugs.values_list(
+        "patient_id", "event", "start_date", "end_date"
+    ):
         later(pid, start)
-        later(pid, end if end is not None else ended[pid])
-    return {pid: (day, last.get(pid, day) if pid in ended else None) for pid, day in first.items()}
+        if end is not None:
+            later(pid, end)
+        elif event == "period":  # prescribed and not yet stopped
+            if pid in ended:
+                later(pid, ended[pid])
+            else:
+                ongoing.add(pid)
+    return {
+        pid: (day, None if pid in ongoing else last.get(pid, day)) for pid, day in first.items()
+    }
 
 
 def first_doses(patient_ids=None) -> dict:

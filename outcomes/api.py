@@ -223,7 +223,10 @@ class RunViewSet(
         if kind == "csv":
             # CSV holds data rows only; its conventions are the companion document
             response = HttpResponse(exports.to_csv(found), content_type="text/csv; charset=utf-8")
-            companion = request.build_absolute_uri(f"/api/outcomes/runs/{run.pk}/conventions/")
+            query = "?arms=codes" if request.query_params.get("arms") == "codes" else ""
+            companion = request.build_absolute_uri(
+                f"/api/outcomes/runs/{run.pk}/conventions/{query}"
+            )
             response["Link"] = f'<{companion}>; rel="describedby"; type="application/json"'
         else:
             response = JsonResponse({**run_conventions(run, masked_for(request)), "rows": found})

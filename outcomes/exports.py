@@ -19,6 +19,12 @@ def months(days):
     return None if days is None else round(days / MONTH, 2)
 
 
+def months_shown(days) -> str:
+    """Months as the run page and the plot show them: one decimal of days / 30.4375 (rounded
+    once, so that both say the same)."""
+    return f"{days / MONTH:.1f}"
+
+
 def arm_labels(results: dict, masked: bool) -> dict[str, str]:
     """Arm -> what this reader sees: the arm itself, or the code its patients' slots carry (an
     uncoded sequence carries the arm names: masking comes from a coded sequence, as everywhere

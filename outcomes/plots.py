@@ -12,6 +12,8 @@ matplotlib.use("Agg")  # no display: files only
 matplotlib.rcParams["svg.fonttype"] = "none"  # SVG text stays text: searchable, selectable
 from matplotlib.figure import Figure  # noqa: E402
 
+from outcomes.exports import months_shown  # noqa: E402
+
 MONTH = 30.4375
 COLOURS = ("#1f5fa8", "#c0392b", "#2e7d32", "#7b1fa2")
 FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
@@ -51,7 +53,7 @@ def km_plot(entry: dict, view, title: str, fmt: str = "png") -> bytes:
         months = [t / MONTH for t in curve["times"]]
         median = data["median"]
         legend = f"{labels[arm]} (n={data['patients']}, events {data['events']}; median " + (
-            f"{median / MONTH:.1f} mo)" if median is not None else "not reached)"
+            f"{months_shown(median)} mo)" if median is not None else "not reached)"
         )
         if months:
             axes.step(months, curve["survival"], where="post", color=colour, label=legend)

@@ -61,7 +61,7 @@ class AdverseEventSerializer(serializers.ModelSerializer):
     )
     treatment_emergent = serializers.SerializerMethodField(
         help_text="Onset from the first dose of any study treatment up to TEAE_WINDOW_DAYS "
-        "(30) days after the last dose (derived when read)."
+        "days (30 unless configured) after the last dose (derived when read)."
     )
     reason = serializers.CharField(write_only=True, required=False, help_text="For corrections.")
 
@@ -100,10 +100,12 @@ class AdverseEventSerializer(serializers.ModelSerializer):
         ]
 
     def get_treatment_emergent(self, event) -> bool:
-        doses = self.context.get("dose_spans")
-        if doses is None:
-            doses = self.context["dose_spans"] = dose_spans()
-        return selectors.emergent(event, doses.get(event.patient_id))
+        spans = self.context.setdefault("dose_spans", {})
+        if event.patient_id not in spans:  # the spans of the whole page (or the one event) at once
+            listed = getattr(self.parent, "instance", None) if self.parent is not None else None
+            ids = {e.patient_id for e in listed} if listed is not None else set()
+            spans.update(dose_spans(sorted(ids | {event.patient_id})))
+        return selectors.emergent(event, spans.get(event.patient_id))
 
     def create(self, data):
         data.pop("reason", None)

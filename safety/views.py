@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -44,7 +45,12 @@ class EventMixin(Permission):
         )
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(event=self.event, patient=self.event.patient, **kwargs)
+        return super().get_context_data(
+            event=self.event,
+            patient=self.event.patient,
+            teae_window_days=settings.TEAE_WINDOW_DAYS,
+            **kwargs,
+        )
 
 
 class EventFormView(ServiceFormMixin, EventMixin, FormView):

@@ -115,6 +115,7 @@ def test_no_baseline_is_censored_at_day_0_and_no_follow_up_at_day_1():
     scores = [(on(10), 50.0), (on(66), 30.0)]
     no_base = qlqc30.time_to_deterioration("QL2", scores, enrolled=ENROLLED, randomized=on(0))
     assert (no_base.days, no_base.event) == (0, False)
+    assert "on or before randomization (the first score is of 2026-01-11)" in no_base.reason
     assert (ttd("QL2", [70]).days, ttd("QL2", [70]).event) == (1, False)
 
 

@@ -348,10 +348,7 @@ def test_equivocal_lesion_after_iupd_does_not_confirm():
 
 
 def test_not_evaluable_scan_keeps_the_iupd_open():
-    not_evaluable = FollowUp(
-        visit(3) + timedelta(days=28), (Measurement("T1", None), Measurement("T2", 0))
-    )
-    follow_ups = [fu(1, 45), fu(2, 40), fu(3, 52), not_evaluable, fu(4, 60)]
+    follow_ups = [fu(1, 45), fu(2, 40), fu(3, 52), fu(4, None), fu(5, 60)]
     result = evaluate(two_targets(), follow_ups, options=I, enrolled=ENROLLED)
     assert overall(result) == ["iPR", "iPR", "iUPD", "NE", "iCPD"]
     assert result.progression_date == visit(3)
@@ -681,31 +678,80 @@ def test_best_overall_is_derived_from_the_timepoints_it_is_given():
     )
 
 
-# --- iRECIST confirmation window: 28 to 56 + 7 days after U -----------------------------------
+# --- iRECIST confirmation: 28 days after U at least, the next assessment in time ----------------
 
 
-def _after_u(days: int, t1: float) -> FollowUp:
-    return FollowUp(visit(3) + timedelta(days=days), (Measurement("T1", t1), Measurement("T2", 0)))
+def _after_u(days: int, t1: float, **extra) -> FollowUp:
+    return FollowUp(
+        visit(3) + timedelta(days=days), (Measurement("T1", t1), Measurement("T2", 0)), **extra
+    )
 
 
-def test_scan_more_than_63_days_after_u_does_not_confirm_icpd():
-    follow_ups = [fu(1, 45), fu(2, 40), fu(3, 52), _after_u(64, 60), _after_u(120, 70)]
+def test_iupd_iupd_then_icpd_as_in_seymour_table_3():
+    """Seymour 2017, Table 3: iUPD not confirmed at the next assessment stays iUPD, and a later
+    assessment confirms it (5 mm over the sum at U)."""
+    follow_ups = [fu(1, 45), fu(2, 40), fu(3, 52), fu(4, 54), fu(5, 60)]
     result = evaluate(two_targets(), follow_ups, options=I, enrolled=ENROLLED)
-    assert overall(result) == ["iPR", "iPR", "iUPD", "iUPD", "iUPD"]  # never confirmed
+    assert overall(result) == ["iPR", "iPR", "iUPD", "iUPD", "iCPD"]
+    assert (result.progression_date, result.icpd_scan_date) == (visit(3), visit(5))
+
+
+def test_scans_at_the_edges_of_their_windows_still_confirm():
+    """U scanned 7 days early, the next visit 7 days late: 70 days apart, both in the 8-weekly
+    schedule's +/- 7-day windows."""
+    follow_ups = [fu(1, 45), fu(2, 40), _after_u(-7, 52), _after_u(63, 60)]
+    result = evaluate(two_targets(), follow_ups, options=I, enrolled=ENROLLED)
+    assert overall(result)[-1] == "iCPD"
+    assert result.progression_date == visit(3) - timedelta(days=7)
+
+
+def test_an_assessment_after_a_missed_visit_does_not_confirm_icpd():
+    """More than 70 days after the block's previous assessment: not the next assessment 4-8
+    weeks on; the iUPD stays unconfirmed there, and the next assessment in time confirms."""
+    late = [fu(1, 45), fu(2, 40), fu(3, 52), _after_u(71, 60)]
+    result = evaluate(two_targets(), late, options=I, enrolled=ENROLLED)
+    assert overall(result) == ["iPR", "iPR", "iUPD", "iUPD"]
     assert result.progression_date is None and result.icpd_scan_date is None
     assert result.unconfirmed_iupd_date == visit(3)
     assert result.best_overall_response == "iPR"
+    then = evaluate(two_targets(), [*late, _after_u(71 + 56, 66)], options=I, enrolled=ENROLLED)
+    assert overall(then)[-1] == "iCPD"
+    assert (then.progression_date, then.icpd_scan_date) == (visit(3), visit(3) + timedelta(127))
 
 
-def test_scan_63_days_after_u_still_confirms_icpd():
-    follow_ups = [fu(1, 45), fu(2, 40), fu(3, 52), _after_u(63, 60)]
-    result = evaluate(two_targets(), follow_ups, options=I, enrolled=ENROLLED)
-    assert overall(result)[-1] == "iCPD"
-    assert result.progression_date == visit(3)
-
-
-def test_scan_more_than_63_days_after_u_still_resets():
-    follow_ups = [fu(1, 45), fu(2, 40), fu(3, 52), _after_u(70, 40)]
+def test_a_late_scan_still_resets():
+    follow_ups = [fu(1, 45), fu(2, 40), fu(3, 52), _after_u(80, 40)]
     result = evaluate(two_targets(), follow_ups, options=I, enrolled=ENROLLED)
     assert overall(result)[-1] == "iPR"
     assert result.unconfirmed_iupd_date is None
+
+
+def test_a_further_new_lesion_never_resets_an_iupd():
+    """Seymour 2017, Table 2: a new lesion is progression; a late scan that shows one, with the
+    targets shrunk, stays iUPD, and the lesion's growth later confirms it."""
+    bone = NewLesion("L2", "bone", NewLesionKind.OTHER, 15)
+    grown = NewLesion("L2", "bone", NewLesionKind.OTHER, 40, increased=True)
+    follow_ups = [
+        fu(1, 45),
+        fu(2, 40),
+        fu(3, 52),  # U: target progression
+        _after_u(80, 44, new_lesions=(bone,)),  # late: no confirmation, but no reset either
+        _after_u(80 + 56, 44, new_lesions=(grown,)),
+    ]
+    result = evaluate(two_targets(), follow_ups, options=I, enrolled=ENROLLED)
+    assert overall(result) == ["iPR", "iPR", "iUPD", "iUPD", "iCPD"]
+    assert result.progression_date == visit(3)
+
+
+def test_a_known_new_target_lesion_that_grows_after_a_reset_opens_iupd_again():
+    small = NewLesion("L1", "lung", NewLesionKind.NODULE, 12, target=True)
+    follow_ups = [
+        fu(1, 40, 25),  # 65: SD
+        fu(2, 40, 25, new_lesions=(small,)),  # new target lesion: iUPD
+        fu(3, 35, 20, new_lesions=(small,)),  # targets shrink, L1 unchanged: reset
+        fu(4, 35, 20, new_lesions=(replace(small, diameter_mm=30),)),  # +18 mm: iUPD again
+        fu(5, 35, 20, new_lesions=(replace(small, diameter_mm=45),)),  # +15 mm over U: iCPD
+    ]
+    result = evaluate(two_targets(), follow_ups, options=I, enrolled=ENROLLED)
+    assert overall(result) == ["iSD", "iUPD", "iSD", "iUPD", "iCPD"]
+    assert (result.progression_date, result.icpd_scan_date) == (visit(4), visit(5))

@@ -1,6 +1,6 @@
 from django import template
 
-from outcomes.exports import months
+from outcomes.exports import months_shown
 from outcomes.models import FollowUp
 
 register = template.Library()
@@ -25,4 +25,4 @@ def duration(days):
     when there is none."""
     if days is None:
         return "NR"
-    return f"{months(days):.1f} [{days:.0f}]"
+    return f"{months_shown(days)} [{days:.0f}]"

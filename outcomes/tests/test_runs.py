@@ -15,6 +15,7 @@ from lifelines.statistics import logrank_test
 from assessments import services as imaging
 from assessments.models import Read
 from outcomes import services, synthetic
+from outcomes.exports import months_shown
 from outcomes.models import EndpointRun
 
 pytestmark = pytest.mark.django_db
@@ -289,9 +290,10 @@ def test_a_masked_statistician_learns_nothing_of_the_arms(
     client = client_as(trial_users["statistician"])
     seen.append(client.get(f"/outcomes/runs/{run['id']}/").content.decode())
     seen.append(client.get(f"/outcomes/runs/{run['id']}/km/PFS.svg").content.decode())
+    seen.append(statistician.get(f"/api/outcomes/runs/{run['id']}/conventions/").content.decode())
     for text in seen:
         assert "RPI" not in text and "iNKT" not in text and ">RP<" not in text
-    assert "HR A vs B" in seen[-1]
+    assert "HR A vs B" in seen[-2]  # the plot
 
 
 def test_the_hazard_ratio_has_one_direction_everywhere(
@@ -330,6 +332,17 @@ def test_the_hazard_ratio_has_one_direction_everywhere(
         assert f"{expected}: estimate" in page and f"{hr[0]:.2f} (" in page
         plot = client.get(f"/outcomes/runs/{run['id']}/km/OS.svg").content.decode()
         assert f"{expected}: {hr[0]:.2f}" in plot.replace("&lt;", "<")
+        for km in results["survival"]["OS"]["arms"].values():  # one rounding of the months
+            if km["median"] is not None:
+                shown = months_shown(km["median"])
+                assert f"{shown} [{km['median']:.0f}]" in page and f"median {shown} mo" in plot
+    # an unmasked reader asking for codes gets the companion that goes with that CSV
+    coded = api_as(data_manager).get(
+        f"/api/outcomes/runs/{run['id']}/export/summary/csv/?arms=codes"
+    )
+    assert coded["Link"].split(">")[0].endswith("/conventions/?arms=codes")
+    companion = api_as(data_manager).get(f"/api/outcomes/runs/{run['id']}/conventions/?arms=codes")
+    assert companion.json()["hazard_ratio_direction"] == "HR A vs B (HR < 1 favours A)"
 
 
 def test_times_in_days_and_months_and_the_csv_conventions_in_a_companion(

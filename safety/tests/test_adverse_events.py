@@ -155,7 +155,7 @@ def test_treatment_emergent_up_to_30_days_after_the_last_dose(
     randomized, coordinator, settings, start_regorafenib
 ):
     """TEAE: onset from the first dose to 30 days (TEAE_WINDOW_DAYS) after the last one; while
-    the patient is on treatment there is no upper limit."""
+    a prescribed period is open (on treatment) there is no upper limit."""
     from dosing import services as dosing
 
     patient = randomized(
@@ -165,19 +165,55 @@ def test_treatment_emergent_up_to_30_days_after_the_last_dose(
         screening_date=days_ago(109),
         prior_progression_date=days_ago(120),
     )
-    start_regorafenib(patient, days_ago(95), until=days_ago(60))
+    start_regorafenib(patient, days_ago(95))  # open: on treatment
     fatigue = term("Fatigue")
     late = services.ae_record(
         patient=patient, by=coordinator, term=fatigue, grade=1, onset=days_ago(5)
     )
-    assert late.treatment_emergent  # no end of treatment yet: on treatment
+    assert late.treatment_emergent
     dosing.end_of_treatment_record(
         patient=patient, by=coordinator, date=days_ago(58), reason="toxicity"
-    )
+    )  # closes the open period on that date: the last dose
     within = services.ae_record(
         patient=patient, by=coordinator, term=fatigue, grade=2, onset=days_ago(30)
     )
     late = type(late).objects.get(pk=late.pk)
-    assert within.treatment_emergent and not late.treatment_emergent  # 30 vs 55 days after
+    assert within.treatment_emergent and not late.treatment_emergent  # 28 vs 53 days after
     settings.TEAE_WINDOW_DAYS = 60
     assert type(late).objects.get(pk=late.pk).treatment_emergent
+
+
+def test_dose_spans_from_infusions_administrations_and_periods(
+    randomized, coordinator, start_regorafenib, django_assert_max_num_queries
+):
+    from decimal import Decimal
+
+    from dosing import services as dosing
+    from dosing.selectors import dose_spans
+
+    history = {
+        "consent_date": days_ago(110),
+        "screening_date": days_ago(109),
+        "prior_progression_date": days_ago(120),
+    }
+    closed, single, treated = (randomized("RP", days_ago=100, **history) for _ in range(3))
+    start_regorafenib(closed, days_ago(90), until=days_ago(40))  # stopped, no end of treatment
+    dosing.drug_exposure_record(
+        patient=single,
+        by=coordinator,
+        drug="pd1",
+        event="administration",
+        dose=Decimal(200),
+        unit="mg",
+        route="iv",
+        start_date=days_ago(80),
+    )
+    dosing.end_of_treatment_record(
+        patient=single, by=coordinator, date=days_ago(10), reason="toxicity"
+    )
+    start_regorafenib(treated, days_ago(85))
+    with django_assert_max_num_queries(5):
+        spans = dose_spans([closed.pk, single.pk, treated.pk])
+    assert spans[closed.pk] == (days_ago(90), days_ago(40))
+    assert spans[single.pk] == (days_ago(80), days_ago(80))  # the end of treatment adds no dose
+    assert spans[treated.pk] == (days_ago(85), None)
