@@ -49,6 +49,18 @@ def replay_data_migrations() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache(request):
+    """The login throttle and signature counters live in the database cache, whose table no
+    flush of a transactional test empties: each test with the database starts with none."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None:
+        from django.core.cache import cache
+
+        request.getfixturevalue("transactional_db" if marker.kwargs.get("transaction") else "db")
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _roles_in_transactional_tests(request):
     marker = request.node.get_closest_marker("django_db")
     if marker and marker.kwargs.get("transaction"):

@@ -195,10 +195,16 @@ def read_save(*, scan: Scan, reader, data, reason: str = "") -> Read:
     return existing
 
 
-@transaction.atomic
 def read_lock(*, read: Read, reader, password: str) -> Read:
     """Sign a read as final. Reads are signed in date order, the baseline first, so that a
-    signed response can never change afterwards."""
+    signed response can never change afterwards. The password is checked before the
+    transaction: a wrong one is counted (in the database) although nothing else is saved."""
+    check_signature_password(reader, password)
+    return _read_lock(read=read, reader=reader)
+
+
+@transaction.atomic
+def _read_lock(*, read: Read, reader) -> Read:
     read = Read.objects.select_for_update().select_related("assignment", "scan").get(pk=read.pk)
     if read.assignment.reader_id != reader.pk:
         raise DomainError("Only the reader locks their own read.")
@@ -212,7 +218,6 @@ def read_lock(*, read: Read, reader, password: str) -> Read:
     )
     if any(scan.pk not in signed for scan in earlier):
         raise DomainError("Sign the reads of the earlier scans of this case first.")
-    check_signature_password(reader, password)
     return _sign(read, reader)
 
 

@@ -184,11 +184,18 @@ def _refuse_if_rescreened(screening: Screening) -> None:
         )
 
 
-@transaction.atomic
 def screening_confirm(*, screening: Screening, by, password: str, version: int) -> Patient:
     """The investigator's electronic signature (21 CFR 11.200: re-entry of the password, with
     the meaning of the signature recorded) of the version of the record they reviewed
-    (`version`, from `Screening.version`). A consented, eligible patient is then enrolled."""
+    (`version`, from `Screening.version`). A consented, eligible patient is then enrolled.
+    The password is checked before the transaction: a wrong one is counted (the lockout's
+    counter is in the database) although nothing else is saved."""
+    check_signature_password(by, password)
+    return _screening_confirm(screening=screening, by=by, version=version)
+
+
+@transaction.atomic
+def _screening_confirm(*, screening: Screening, by, version: int) -> Patient:
     screening = Screening.objects.select_for_update().get(pk=screening.pk)
     _refuse_if_rescreened(screening)
     if version != screening.version:
@@ -203,7 +210,6 @@ def screening_confirm(*, screening: Screening, by, password: str, version: int) 
         raise DomainError(f"Eligibility of {screening} is already confirmed.")
     if not screening.consent_date:
         raise DomainError(f"{screening} has no informed consent on file.")
-    check_signature_password(by, password)
     return _enrol(screening, by)
 
 

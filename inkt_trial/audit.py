@@ -26,6 +26,23 @@ class NoDeleteQuerySet(models.QuerySet):
         raise AuditReasonRequired("Change clinical records one at a time, with a reason.")
 
 
+MAX_REASON_CHARS = 1000  # room for a real explanation; the history stores it as text
+
+
+def check_reason(reason: str) -> str:
+    """The reason for a change, stripped; refused (never cut) beyond MAX_REASON_CHARS."""
+    reason = (reason or "").strip()
+    if len(reason) > MAX_REASON_CHARS:
+        raise AuditReasonRequired(
+            f"A reason for a change is at most {MAX_REASON_CHARS:,} characters "
+            f"({len(reason):,} given).",
+            field_errors={
+                "reason": [f"At most {MAX_REASON_CHARS:,} characters ({len(reason):,})."]
+            },
+        )
+    return reason
+
+
 class ClinicalRecord(models.Model):
     """Base of every clinical record. Change a saved one only through `save_with_reason`."""
 
@@ -42,8 +59,11 @@ class ClinicalRecord(models.Model):
             )
         super().save(*args, **kwargs)
 
-    def save_with_reason(self, reason: str, *, by, **kwargs) -> None:
-        self._change_reason = (reason or "").strip()
+    def save_with_reason(self, reason: str, *, by, note: str = "", **kwargs) -> None:
+        """Save with the user's `reason` (at most MAX_REASON_CHARS), after a `note` the
+        product itself adds."""
+        reason = check_reason(reason)
+        self._change_reason = f"{note}{reason}" if reason else ""
         self._history_user = by
         try:
             if self.pk is not None and self._change_reason and not self.changed_fields():

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "inkt_trial.hardening.RequestHardeningMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -135,6 +136,18 @@ LOGOUT_REDIRECT_URL = "login"
 # Treatment-emergent adverse events: onset up to this many days after the last dose.
 TEAE_WINDOW_DAYS = int(os.environ.get("TEAE_WINDOW_DAYS", "30"))
 
+# The audit trail's reason for a change is text (the library's default column holds 100
+# characters; a real explanation is longer): inkt_trial.audit.MAX_REASON_CHARS is the limit.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+
+# Reverse proxies in front of the application whose X-Forwarded-For is trusted (0: none).
+NUM_PROXIES = int(os.environ.get("NUM_PROXIES", "0"))
+# django-axes reads the client address the same way as the throttle.
+AXES_IPWARE_PROXY_COUNT = NUM_PROXIES or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if NUM_PROXIES else ("REMOTE_ADDR",)
+)
+
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -170,7 +183,15 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "inkt_trial.api.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "inkt_trial.hardening.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {"login": "10/min"},
+    # The client's address for the throttle: X-Forwarded-For only from this many trusted
+    # proxies in front (0, docker-compose's shape: the address of the connection itself).
+    "NUM_PROXIES": NUM_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "inkt-trial API",
@@ -192,14 +213,29 @@ SPECTACULAR_SETTINGS = {
 
 # Celery: without REDIS_URL tasks run eagerly in the web process (the embedded default).
 REDIS_URL = os.environ.get("REDIS_URL", "")
-# Shared by every web process: throttles and signature counters (Redis when there is one).
+# The login throttle and the signature lockout counters live in the database (Django's database
+# cache, its table made by a migration): shared by every web process, and a Redis outage never
+# stops a token exchange or an electronic signature. Redis carries the task queue only.
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    if REDIS_URL
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "inkt_cache"}
 }
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
+# A Redis that is down or unreachable is known within about a second, not after retries.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 1,
+    "socket_timeout": 5,
+    # an unacknowledged task (its worker killed) goes back to the queue after this long (it
+    # must exceed the longest task: an endpoint run of 10,000 patients takes seconds), looked
+    # for every `unacked_restore_interval` seconds by every worker
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "600")),
+    "unacked_restore_interval": int(os.environ.get("CELERY_RESTORE_INTERVAL", "10")),
+    "unacked_restore_throttle": 1,
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
+CELERY_REDIS_SOCKET_TIMEOUT = 5
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 1}}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
@@ -209,6 +245,10 @@ CELERY_BEAT_SCHEDULE = {
     "flag-due-infusions": {
         "task": "dosing.tasks.flag_due_infusions",
         "schedule": crontab(hour=6, minute=0),  # every morning, site time
+    },
+    "requeue-stalled-runs": {
+        "task": "outcomes.tasks.requeue_stalled_runs",
+        "schedule": timedelta(minutes=5),  # a run whose worker died or whose message was lost
     },
 }
 

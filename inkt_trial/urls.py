@@ -13,6 +13,11 @@ from outcomes import api as outcomes_api
 from randomization import api as randomization_api
 from safety import api as safety_api
 
+handler400 = "inkt_trial.hardening.bad_request"
+handler403 = "inkt_trial.hardening.permission_denied"
+handler404 = "inkt_trial.hardening.page_not_found"
+handler500 = "inkt_trial.hardening.server_error"
+
 
 class ApiRoot(APIRootView):
     permission_classes = [IsAuthenticated]

@@ -186,6 +186,34 @@ def run_retry(*, run: EndpointRun, by) -> EndpointRun:
     return run
 
 
+def runs_requeue_stalled(*, now=None) -> int:
+    """Queue again, without a person, every run that a worker took and stopped reporting on
+    (killed, or its machine lost) and every run queued for long that no worker took (the
+    message lost, e.g. Redis restarted empty); each gets a line in its log. The count."""
+    now = now or timezone.now()
+    found = 0
+    for run in EndpointRun.objects.filter(
+        status__in=(EndpointRun.RUNNING, EndpointRun.QUEUED)
+    ).defer("results"):
+        state = run_state(run, now=now)
+        if state not in ("stalled", "waiting"):
+            continue
+        with transaction.atomic():
+            locked = EndpointRun.objects.select_for_update().defer("results").get(pk=run.pk)
+            if run_state(locked, now=now) != state:
+                continue  # a worker reported in the meantime
+            EndpointRun.objects.filter(pk=run.pk).update(
+                status=EndpointRun.QUEUED, requested_at=now, step=f"requeued ({state})"
+            )
+        _note(run.pk, "requeued", after=state)
+        try:
+            _enqueue(run)
+        except QueueUnavailable:
+            continue  # recorded as failed with the reason; a person may retry
+        found += 1
+    return found
+
+
 def run_compute(run_id: int) -> str:
     """The task's body: the snapshot, the pure analysis, the results stored with the run."""
     run = EndpointRun.objects.get(pk=run_id)

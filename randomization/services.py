@@ -62,7 +62,7 @@ def _store(*, by, slots_by_stratum, reason, previous, **fields) -> AllocationSeq
         unused = Slot.objects.filter(sequence=previous, allocation__isnull=True).count()
         previous.is_active = False
         previous.save_with_reason(
-            f"Replaced by a new version ({unused} unused slots left behind): {reason}", by=by
+            reason, note=f"Replaced by a new version ({unused} unused slots left behind): ", by=by
         )
     last = AllocationSequence.objects.order_by("-version").values_list("version", flat=True).first()
     sequence = AllocationSequence(

@@ -179,6 +179,7 @@ class SaeReportSerializer(serializers.ModelSerializer):
     class Meta:
         model = SaeReport
         fields = ["id", "event", "kind", "sent_at", "information"]
+        extra_kwargs = {"kind": {"required": True}}  # the service needs it: no silent default
 
     def create(self, data):
         return services.sae_report_record(by=self.context["request"].user, **data)

@@ -47,3 +47,30 @@ def test_repeated_token_failures_lock_the_api_too(client, coordinator):
     )
     assert response.status_code == 429
     assert "locked" in response.json()["detail"]
+
+
+def test_rotating_x_forwarded_for_does_not_escape_the_token_throttle(client, coordinator):
+    """No proxy is trusted (NUM_PROXIES 0): the throttle counts the connection's address."""
+    answers = [
+        client.post(
+            "/api/auth/token/",
+            {"username": f"nobody-{n}", "password": "x"},
+            REMOTE_ADDR="10.2.2.2",
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{n}",
+        ).status_code
+        for n in range(12)
+    ]
+    assert answers[:10] == [400] * 10 and answers[10:] == [429, 429]  # 10 a minute
+
+
+def test_the_counters_are_in_the_database_not_in_redis(settings):
+    """A Redis outage cannot touch the login throttle or the signature lockout."""
+    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+    from django.core.cache import cache
+
+    cache.set("probe", 1)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM inkt_cache")
+        assert cursor.fetchone()[0] == 1

@@ -70,3 +70,7 @@ def test_docker_compose_file_is_valid():
     for name in ("db", "redis", "web", "worker"):
         assert "healthcheck" in config["services"][name], name
     assert {"pgdata", "redisdata"} <= set(config["volumes"])
+    web = config["services"]["web"]
+    command = " ".join(web["command"]) if isinstance(web["command"], list) else web["command"]
+    assert "--preload" in command  # imports once, before the workers fork: no cold first request
+    assert web["environment"]["NUM_PROXIES"] == "0"  # no proxy in front: X-Forwarded-For ignored

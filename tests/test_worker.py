@@ -21,22 +21,19 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def worker(tmp_path):
-    redis_url = os.environ.get("REDIS_URL")
-    if not redis_url or connection.vendor != "postgresql":
-        pytest.skip("needs REDIS_URL and PostgreSQL (make test sets both)")
-    redis.Redis.from_url(redis_url).flushdb()
+def start_worker(tmp_path, **extra_env) -> subprocess.Popen:
+    """A real Celery worker process (solo pool) on the test database and `REDIS_URL` (or the
+    broker in `extra_env`); returns once it answers a ping."""
     db = connection.settings_dict
-    mail_dir = tmp_path / "mail"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "inkt_trial.test_settings",
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(mail_dir),
+        "EMAIL_FILE_PATH": str(tmp_path / "mail"),
         "INKT_VAR_DIR": str(tmp_path),
+        **extra_env,
     }
     name = f"test-{uuid.uuid4().hex[:8]}@%h"
     process = subprocess.Popen(
@@ -62,21 +59,42 @@ def worker(tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
     )
+    deadline = time.monotonic() + 60
+    while not celery_app.control.ping(destination=[name.replace("%h", _hostname())], timeout=1):
+        assert process.poll() is None, process.stdout.read()
+        assert time.monotonic() < deadline, "the Celery worker did not start"
+    return process
+
+
+def _hostname() -> str:
+    import socket
+
+    return socket.gethostname()
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture
+def worker(tmp_path):
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url or connection.vendor != "postgresql":
+        pytest.skip("needs REDIS_URL and PostgreSQL (make test sets both)")
+    redis.Redis.from_url(redis_url).flushdb()
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False
     try:
-        deadline = time.monotonic() + 60
-        while not celery_app.control.ping(timeout=1):
-            assert process.poll() is None, process.stdout.read()
-            assert time.monotonic() < deadline, "the Celery worker did not start"
-        yield mail_dir
+        process = start_worker(tmp_path)
+        yield tmp_path / "mail"
     finally:
         celery_app.conf.task_always_eager = eager
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        if "process" in locals():
+            stop(process)
 
 
 def wait_for_files(folder: Path, timeout: float = 30) -> list[Path]:
