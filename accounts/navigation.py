@@ -19,11 +19,11 @@ NAV_ITEMS = (
     NavItem("Sequence", "randomization:sequence", "randomization.view_sequence"),
     NavItem("Reports", "randomization:reports", "randomization.view_allocation"),
     NavItem("Infusions", "dosing:calendar", "dosing.view_infusion"),
-    NavItem("Safety tables", "safety:tables", "safety.view_safety_tables"),
+    NavItem("Safety", "safety:tables", "safety.view_safety_tables"),
     NavItem("Endpoints", "outcomes:runs", "outcomes.view_endpointrun"),
     NavItem("CONSORT", "outcomes:consort", "randomization.view_allocation"),
     NavItem("Reading worklist", "assessments:worklist", "assessments.read_images"),
     NavItem("Adjudication", "assessments:adjudication_list", "assessments.adjudicate"),
-    NavItem("Reader agreement", "assessments:agreement", "assessments.view_agreement"),
+    NavItem("Agreement", "assessments:agreement", "assessments.view_agreement"),
     NavItem("API docs", "api-docs", None),
 )

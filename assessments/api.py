@@ -62,7 +62,15 @@ class ScanSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Scan
-        fields = ["id", "study_id", "scan_date", "kind", "modality", "regions"]
+        fields = ["id", "study_id", "scan_date", "kind", "modality", "regions", "before_consent"]
+
+    before_consent = serializers.SerializerMethodField(
+        help_text="A baseline from routine imaging done before the patient's consent (allowed "
+        "within the 28 days before randomization)."
+    )
+
+    def get_before_consent(self, scan) -> bool:
+        return scan.before_consent
 
     def create(self, data):
         return services.scan_register(by=self.context["request"].user, **data)
@@ -84,7 +92,7 @@ class ScanViewSet(
     filterset_class = ScanFilter
 
     def get_queryset(self):
-        return Scan.objects.select_related("patient")
+        return Scan.objects.select_related("patient__screening")
 
 
 class AssignSerializer(serializers.Serializer):

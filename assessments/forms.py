@@ -2,6 +2,7 @@ from django import forms
 
 from assessments import qlqc30
 from assessments.reads import visit_schedule
+from inkt_trial.widgets import DateInput
 from randomization.selectors import day_zero
 
 BLANK = ""
@@ -26,7 +27,7 @@ class QuestionnaireForm(forms.Form):
     """The 30 items of the QLQ-C30 with their allowed answers; any item may stay blank."""
 
     visit = forms.ChoiceField()
-    completed_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    completed_on = forms.DateField(widget=DateInput())
 
     def __init__(self, *args, visits, labels, with_reason=False, **kwargs):
         super().__init__(*args, **kwargs)

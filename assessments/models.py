@@ -64,6 +64,11 @@ class Scan(ClinicalRecord):
     def __str__(self):
         return f"Scan of {self.scan_date}"
 
+    @property
+    def before_consent(self) -> bool:
+        """Routine imaging the baseline came from, done before the patient consented."""
+        return self.scan_date < self.patient.screening.consent_date
+
 
 class Read(ClinicalRecord):
     """One reader's measurements of one scan (JSON, see README), until locked by signature."""

@@ -63,6 +63,16 @@ class AnswerError(ValueError):
         )
 
 
+ALL_BLANK = (
+    "Every item is blank: no scale can be scored (EORTC scoring manual). A questionnaire the "
+    "patient did not complete is not recorded; answer at least one item."
+)
+
+
+def all_blank(answers: Mapping[int, int | None]) -> bool:
+    return all(value is None for value in answers.values())
+
+
 def check_answers(answers: Mapping[int | str, int | None]) -> dict[int, int | None]:
     """Items 1-28 take 1-4, items 29-30 take 1-7; None (blank) is allowed for any item. Item
     numbers may be given as text ("1"), as JSON object keys are."""

@@ -74,7 +74,9 @@ def patient_imaging(patient, user) -> dict:
         except ReadError as error:
             problems += error.problems
     return {
-        "scans": Scan.objects.filter(patient=patient).order_by("scan_date"),
+        "scans": Scan.objects.filter(patient=patient)
+        .select_related("patient__screening")
+        .order_by("scan_date"),
         "schedule": imaging_schedule(patient, today=today),
         "readers": ReaderAssignment.objects.filter(patient=patient).select_related("reader"),
         "radiologists": radiologists(),

@@ -59,7 +59,9 @@ def scan_register(*, patient: Patient, by, scan_date, kind: str, modality: str, 
     died = death_date(patient.pk)
     if died is not None and scan_date > died:
         errors.setdefault("scan_date", []).append(f"After the patient's death ({died}).")
-    if scan_date < patient.screening.consent_date:
+    if scan_date < patient.screening.consent_date and kind != Scan.BASELINE:
+        # Routine imaging within the 28 days before randomization may serve as the baseline
+        # (spec enrollment-and-dosing.md); it is flagged as done before consent.
         errors.setdefault("scan_date", []).append("Cannot be before consent.")
     if kind not in (Scan.BASELINE, Scan.SCHEDULED, Scan.UNSCHEDULED):
         errors.setdefault("kind", []).append("Baseline, scheduled or unscheduled.")
@@ -408,6 +410,9 @@ def _questionnaire_check(questionnaire: Questionnaire) -> None:
             clean = qlqc30.check_answers(answers)
         except qlqc30.AnswerError as error:
             errors["answers"] = [f"Item {k}: {v}" for k, v in error.problems.items()]
+        else:
+            if qlqc30.all_blank(clean):
+                errors["answers"] = [qlqc30.ALL_BLANK]
     if "visit" not in errors and questionnaire.completed_on is not None:
         allocation = getattr(patient, "allocation", None)
         end = getattr(patient, "end_of_treatment", None)

@@ -4,6 +4,7 @@ from django import forms
 
 from dosing import rules
 from dosing.models import FORMULA_CHOICES, DrugExposure, EndOfTreatment, Infusion
+from inkt_trial.widgets import DateInput, DateTimeInput
 
 
 class CellsFormField(forms.CharField):
@@ -38,7 +39,7 @@ def _helper(form_id: str, label: str) -> FormHelper:
 
 
 class ScheduleForm(forms.Form):
-    first_planned_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    first_planned_date = forms.DateField(widget=DateInput())
     window_days = forms.IntegerField(min_value=0, max_value=7, initial=3)
     bsa_formula = forms.ChoiceField(choices=FORMULA_CHOICES, label="BSA formula")
     target_cells_per_m2 = CellsFormField(label="Target cells per m²", initial="5e8")
@@ -59,7 +60,7 @@ class InfusionForm(forms.Form):
     infused_at = forms.DateTimeField(
         label="Date and time of infusion",
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=DateTimeInput(),
     )
     weight_kg = forms.DecimalField(
         label="Weight today (kg)", max_digits=4, decimal_places=1, required=False
@@ -85,7 +86,7 @@ class EndOfTreatmentForm(forms.ModelForm):
     class Meta:
         model = EndOfTreatment
         fields = ["date", "reason", "details"]
-        widgets = {"date": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"date": DateInput()}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -107,8 +108,8 @@ class DrugExposureForm(forms.ModelForm):
             "reason",
         ]
         widgets = {
-            "start_date": forms.DateInput(attrs={"type": "date"}),
-            "end_date": forms.DateInput(attrs={"type": "date"}),
+            "start_date": DateInput(),
+            "end_date": DateInput(),
             "reason": forms.Textarea(attrs={"rows": 2}),
         }
 

@@ -241,3 +241,20 @@ def missed_too_early(course: PlannedCourse, today: date) -> str | None:
             f"{course.window_start}): it cannot be recorded as missed before its window opens."
         )
     return None
+
+
+SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def cell_count(value, digits: int = 4) -> str:
+    """A number of cells as people write it, "8.641 × 10⁸" (up to `digits` significant digits,
+    trailing zeros dropped), never "8.641e+8"."""
+    number = float(value)
+    if abs(number) < 10_000:  # small counts as they are
+        return f"{number:,.0f}"
+    exponent = math.floor(math.log10(abs(number)))
+    mantissa = round(number / 10**exponent, digits - 1)
+    if abs(mantissa) >= 10:  # 9.999 rounds up to 10.0: carry into the exponent
+        mantissa, exponent = mantissa / 10, exponent + 1
+    text = f"{mantissa:.{digits - 1}f}".rstrip("0").rstrip(".")
+    return text if exponent == 0 else f"{text} × 10{str(exponent).translate(SUPERSCRIPT)}"

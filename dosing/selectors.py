@@ -31,10 +31,12 @@ def dose_preview(*, study_id: str, weight_kg, target_cells_per_m2: int, bsa_form
     formula = bsa_formula or (schedule.bsa_formula if schedule else rules.Formula.MOSTELLER)
     height = patient.screening.height_cm
     bsa = rules.bsa_m2(height_cm=height, weight_kg=weight_kg, formula=formula)
+    dose = rules.cell_dose(target_cells_per_m2=target_cells_per_m2, bsa=bsa)
     return {
         "height_cm": height,
         "bsa_m2": bsa,
-        "computed_dose_cells": rules.cell_dose(target_cells_per_m2=target_cells_per_m2, bsa=bsa),
+        "computed_dose_cells": dose,
+        "computed_dose_shown": f"{rules.cell_count(dose)} cells",
         "target_in_range": rules.target_in_range(target_cells_per_m2),
         "body_problems": rules.body_problems(height_cm=height, weight_kg=weight_kg),
     }

@@ -1,3 +1,4 @@
+from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
@@ -9,6 +10,7 @@ from accounts.permissions import has_perms
 from enrollment import eligibility as el
 from enrollment import selectors, services
 from enrollment.models import Patient, Screening
+from enrollment.validation import check_screening
 from inkt_trial.audit import history_of
 
 ANSWERS = [
@@ -208,11 +210,16 @@ class ScreeningViewSet(
     )
     def preview(self, request):
         """Derived values for a partly filled record (the form shows them as the user types).
-        Nothing is saved; fields that cannot be read yet are reported under `errors`."""
+        Nothing is saved; fields that cannot be read yet are reported under `errors`. A value
+        the record would refuse (out of its plausible range, a date out of order) is named
+        under `problems` with the refusal's message, and nothing is derived from it."""
         body = PreviewSerializer(data=request.data)
         if not body.is_valid():
             return Response({"errors": body.errors})
-        return Response(el.preview(body.validated_data))
+        values = body.validated_data
+        problems = check_screening(values, today=timezone.localdate())
+        usable = {k: v for k, v in values.items() if k not in problems}
+        return Response({**el.preview(usable), "problems": problems})
 
 
 class PatientViewSet(viewsets.ReadOnlyModelViewSet):

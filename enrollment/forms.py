@@ -5,6 +5,7 @@ from django import forms
 from enrollment import eligibility as el
 from enrollment.models import Screening
 from enrollment.services import ENTERED_FIELDS
+from inkt_trial.widgets import DateInput
 
 EXCLUSION_FIELDS = [c.code for c in el.ANSWERED_EXCLUSIONS]
 YES_NO_FIELDS = ["prior_progression", "life_expectancy_12_weeks", *EXCLUSION_FIELDS]
@@ -31,7 +32,7 @@ class ScreeningForm(forms.ModelForm):
         model = Screening
         fields = list(ENTERED_FIELDS)
         widgets = {
-            f: forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+            f: DateInput()
             for f in (
                 "date_of_birth",
                 "consent_date",

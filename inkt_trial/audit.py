@@ -94,6 +94,27 @@ def apply_changes(record: ClinicalRecord, changes: dict, allowed) -> None:
         setattr(record, field, value)
 
 
+def _shown(value) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return format(round(value, 2), "g")  # 66.67, not 66.66666666666667
+    return str(value)
+
+
+def shown_change(before, after) -> list[str]:
+    """A change as a person reads it: for a structured value (answers, scores, a read) only
+    the entries that changed, "30: 7 → 1"; otherwise "old → new"."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        keys = sorted(set(before) | set(after), key=lambda k: (len(str(k)), str(k)))
+        return [
+            f"{key}: {_shown(before.get(key))} → {_shown(after.get(key))}"
+            for key in keys
+            if before.get(key) != after.get(key)
+        ]
+    return [f"{_shown(before)} → {_shown(after)}"]
+
+
 def history_of(record) -> list[dict]:
     """Every version of a record, newest first, with the fields that changed (old -> new)."""
     versions = list(record.history.select_related("history_user").order_by("-history_date"))
@@ -106,7 +127,14 @@ def history_of(record) -> list[dict]:
             for field in older.tracked_fields:
                 before, after = getattr(older, field.attname), getattr(newer, field.attname)
                 if field.name != "id" and before != after:
-                    changes.append({"field": field.verbose_name, "old": before, "new": after})
+                    changes.append(
+                        {
+                            "field": field.verbose_name,
+                            "old": before,
+                            "new": after,
+                            "shown": shown_change(before, after),
+                        }
+                    )
         rows.append(
             {
                 "when": newer.history_date,

@@ -155,6 +155,7 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 
 LANGUAGE_CODE = "en-gb"
+FORMAT_MODULE_PATH = ["inkt_trial.formats"]  # one date format on every page (1 Dec 2026)
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
@@ -195,10 +196,13 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "inkt-trial API",
-    "DESCRIPTION": "NCT05962450: iNKT cells + regorafenib + PD-1 antibody in advanced HCC.",
+    "DESCRIPTION": "NCT05962450: the trial's records, imaging reads and endpoint runs.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Each user is served the operations they may call, no more: a blinded radiologist's schema
+    # holds the reading routes, never the randomization, dosing or safety ones (nor their arms).
+    "SERVE_PUBLIC": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -2,12 +2,13 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 
+from inkt_trial.widgets import DateInput
 from outcomes import followup
 
 
 class FollowUpForm(forms.Form):
     kind = forms.ChoiceField(choices=list(followup.KINDS.items()), label="Record")
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(widget=DateInput())
     alive = forms.TypedChoiceField(
         label="Vital status (survival contacts)",
         choices=[(True, "Alive"), (False, "Dead (the death is recorded)")],

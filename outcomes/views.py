@@ -11,6 +11,7 @@ from django.views.generic import FormView, TemplateView
 from dosing.views import PatientFormView
 from enrollment.views import Permission, ServiceFormMixin, add_domain_error
 from inkt_trial.errors import DomainError
+from inkt_trial.widgets import DateInput
 from outcomes import analysis, consort, exports, plots, selectors, services
 from outcomes.forms import FollowUpForm
 from outcomes.models import EndpointRun, FollowUp
@@ -63,7 +64,7 @@ class FollowUpEditView(ServiceFormMixin, Permission, FormView):
 class RunStartForm(forms.Form):
     cutoff = forms.DateField(
         label="Data cut-off",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput(),
         initial=timezone.localdate,
     )
     death_is_ttd_event = forms.BooleanField(

@@ -276,8 +276,9 @@ def table_json(table: tables.Table) -> list[dict]:
 class SafetyTableView(APIView):
     """Treatment-emergent adverse events of the safety population by arm: patients with any
     event, grade 3 or more, serious, leading to discontinuation, fatal; by SOC and term with
-    the worst grade per patient; infusion-related reactions and CRS of the RPI arm. The same as
-    CSV at .../csv/. A masked statistician sees arm codes, and no iNKT-only rows."""
+    the worst grade per patient; infusion-related reactions and CRS of the arm given cell
+    infusions. The same as CSV at .../csv/. A masked statistician sees arm codes, and none of
+    the rows that only one arm can have."""
 
     permission_classes = [has_perms("safety.view_safety_tables")]
 

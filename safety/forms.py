@@ -2,6 +2,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 
 from dosing.models import Infusion
+from inkt_trial.widgets import DateInput, DateTimeInput
 from safety import rules
 from safety.models import ACTION, OUTCOME, RELATIONSHIP, CtcaeTerm, SaeReport
 
@@ -16,11 +17,11 @@ SERIOUS_LABELS = {
 
 
 def _date():
-    return forms.DateInput(attrs={"type": "date"})
+    return DateInput()
 
 
 def _moment():
-    return forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    return DateTimeInput()
 
 
 class AdverseEventForm(forms.Form):

@@ -99,6 +99,14 @@ def test_screen_one_eligible_one_failure_and_investigator_confirms(
     expect(page.locator("#id_bilirubin")).to_have_value("18.5")
     assert not Screening.objects.exists()
 
+    # An implausible value is named in the live panel, and nothing is derived from it.
+    page.fill("#id_bilirubin", "9999")
+    expect(page.locator("#derived-problems")).to_contain_text("Must be between")
+    expect(page.locator('[data-derived="bilirubin_umol_l"]')).to_have_text("–")
+    expect(page.locator('[data-derived="child_pugh"]')).to_have_text("–")
+    page.fill("#id_bilirubin", "18.5")
+    expect(page.locator("#derived-problems")).not_to_contain_text("Bilirubin")
+
     # Corrected: the derived panel shows the computed values before saving.
     page.fill("#id_screening_date", str(today - timedelta(days=5)))
     page.fill("#id_albumin", "3.2")
@@ -216,7 +224,7 @@ def test_coordinator_schedules_and_records_a_course_with_its_dose_and_a_deviatio
     page.fill("#id_weight_kg", "64.0")
     # sqrt(168 x 64 / 3600) = 1.7282 m2; 5e8 x 1.7282 = 8.641e8 cells
     expect(page.locator('[data-derived="bsa_m2"]')).to_have_text("1.7282 m²")
-    expect(page.locator('[data-derived="computed_dose_cells"]')).to_have_text("8.641e+8 cells")
+    expect(page.locator('[data-derived="computed_dose_cells"]')).to_have_text("8.641 × 10⁸ cells")
     page.fill("#id_cells_infused", "6e8")
     page.fill("#id_batch_number", "INKT-B-0042")
     page.click("text=Record course")
@@ -224,7 +232,7 @@ def test_coordinator_schedules_and_records_a_course_with_its_dose_and_a_deviatio
     page.fill("#id_deviation_reason", "Low expansion of the cell product")
     page.click("text=Record course")
     row = page.locator("#courses tbody tr").first
-    expect(row.locator(".computed-dose")).to_have_text("8.641e+08")
+    expect(row.locator(".computed-dose")).to_have_text("8.641 × 10⁸")
     expect(row.locator(".deviations")).to_contain_text("Reduced dose")
     expect(page.locator("#exposure")).to_contain_text("1 course given")
 
@@ -389,3 +397,85 @@ def test_investigator_starts_an_endpoint_run_and_sees_the_kaplan_meier_plot(page
     assert b"Number at risk" in svg.body()
     page.click("nav >> text=CONSORT")
     expect(page.locator("#consort")).to_contain_text("Randomized (n = 10)")
+
+
+def test_every_correction_form_shows_its_stored_dates_and_saves_them_again(
+    page, randomized, coordinator
+):
+    """The date pickers read ISO dates only: each correction form shows the stored date (not
+    an empty field) and saves with a reason without retyping it."""
+    from assessments import services as quality_of_life
+    from outcomes import services as follow_up
+    from safety import services as safety
+    from safety.models import CtcaeTerm
+
+    patient = randomized("RP", days_ago=3)
+    today = timezone.localdate()
+    onset, contact, completed = (today - timedelta(days=d) for d in (1, 2, 3))
+    event = safety.ae_record(
+        patient=patient,
+        by=coordinator,
+        term=CtcaeTerm.objects.get(term="Fatigue"),
+        grade=1,
+        onset=onset,
+    )
+    questionnaire = quality_of_life.questionnaire_record(
+        patient=patient, by=coordinator, visit="baseline", completed_on=completed, answers={"29": 5}
+    )
+    record = follow_up.followup_record(
+        patient=patient, by=coordinator, kind="contact", date=contact
+    )
+    log_in(page, "coordinator")
+    for url, field, stored, saved in (
+        (f"/adverse-events/{event.pk}/edit/", "#id_onset", onset, "Adverse event corrected"),
+        (
+            f"/questionnaires/{questionnaire.pk}/edit/",
+            "#id_completed_on",
+            completed,
+            "Questionnaire corrected",
+        ),
+        (f"/follow-up/{record.pk}/edit/", "#id_date", contact, "Follow-up record corrected"),
+    ):
+        page.goto(url)
+        expect(page.locator(field)).to_have_value(stored.isoformat())
+        page.fill("#id_reason", "Checked against the source document")
+        page.locator("form button[type=submit], form input[type=submit]").last.click()
+        expect(page.locator(".alert-success")).to_contain_text(saved)
+
+
+def test_the_navigation_fits_one_line_at_1366_px_with_a_favicon(page, make_user):
+    """The role with the most entries (the data manager) at a common laptop width."""
+    from accounts import roles
+
+    make_user(roles.DATA_MANAGER, is_staff=True)
+    page.set_viewport_size({"width": 1366, "height": 800})
+    log_in(page, roles.DATA_MANAGER)
+    tops = page.eval_on_selector_all(
+        "nav .nav-link, #whoami, nav form .btn",
+        "els => els.map(e => e.getBoundingClientRect()).map(r => r.top + r.height / 2)",
+    )
+    assert max(tops) - min(tops) < 12, tops  # every entry on one line (centres level)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    assert page.locator("nav form .btn").bounding_box()["height"] < 40  # "Log out" on one line
+    icon = page.get_attribute("link[rel=icon]", "href")
+    assert page.request.get(icon).status == 200
+    assert page.request.get("/favicon.ico").status == 200  # the redirect followed
+
+
+def test_enter_and_the_arrow_keys_choose_a_ctcae_term_without_submitting(page, randomized):
+    patient = randomized("RP", days_ago=1)
+    log_in(page, "coordinator")
+    page.goto(f"/patients/{patient.study_id}/adverse-events/new/")
+    page.fill("#term-search", "fatig")
+    expect(page.locator(".term-option").first).to_be_visible()
+    page.press("#term-search", "Enter")  # no highlight: the first suggestion
+    expect(page.locator("#term-chosen")).to_contain_text("Fatigue")
+    expect(page).to_have_url(re.compile(r"/adverse-events/new/$"))  # the form was not sent
+    assert not page.locator(".alert-success").count()
+    page.fill("#term-search", "pain")
+    expect(page.locator(".term-option").first).to_be_visible()
+    second = page.locator(".term-option").nth(1).locator("strong").inner_text()
+    page.press("#term-search", "ArrowDown")
+    page.press("#term-search", "ArrowDown")
+    page.press("#term-search", "Enter")
+    expect(page.locator("#term-chosen")).to_contain_text(second)

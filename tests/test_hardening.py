@@ -117,3 +117,30 @@ def test_api_routes_answer_json_for_oversized_bodies_and_unknown_routes(api, set
     assert "detail" in got.json()
     missing = api.get("/api/no-such-route/")
     assert missing.status_code == 404 and missing.json() == {"detail": "Not found."}
+
+
+def test_the_audit_trail_shows_what_changed_inside_answers_and_scores(
+    client_as, coordinator, patient
+):
+    from assessments import services as quality_of_life
+    from inkt_trial.audit import shown_change
+
+    assert shown_change({"1": 2, "30": 7}, {"1": 2, "30": 1}) == ["30: 7 → 1"]
+    assert shown_change({"PF2": 66.66666666666667}, {"PF2": 33.333333333333336}) == [
+        "PF2: 66.67 → 33.33"
+    ]
+    assert shown_change(None, "x") == ["– → x"]
+    answers = {str(i): 2 for i in range(1, 29)} | {"29": 7, "30": 7}
+    record = quality_of_life.questionnaire_record(
+        patient=patient,
+        by=coordinator,
+        visit="baseline",
+        completed_on=days_ago(20),
+        answers=answers,
+    )
+    quality_of_life.questionnaire_correct(
+        questionnaire=record, by=coordinator, reason="Transcription", answers={**answers, "30": 1}
+    )
+    page = client_as(coordinator).get(f"/questionnaires/{record.pk}/history/").content.decode()
+    assert "30: 7 → 1" in page and "QL2: 100 → 50" in page
+    assert "{" not in page.split('id="history"')[1] and "66.66666" not in page

@@ -412,3 +412,18 @@ def test_navigation_shows_each_role_only_what_it_may_use(world, client):
     assert "New screening" not in page
     client.force_login(users[COORD], backend="django.contrib.auth.backends.ModelBackend")
     assert "New screening" in client.get(reverse("dashboard")).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_api_schema_shows_each_role_its_own_routes_and_no_arm(api_as, make_user):
+    """Blinded readers (and the masked statistician) get a schema of what they may call,
+    naming no arm and no study treatment; the Swagger page works for them."""
+    for role in (RAD, ADJ, STAT):
+        api = api_as(make_user(role))
+        schema = api.get("/api/schema/").content.decode()
+        assert "RPI" not in schema and "iNKT" not in schema, role
+        if role != STAT:
+            assert "regorafenib" not in schema.lower() and "/api/randomization/" not in schema
+        assert api.get("/api/docs/").status_code == 200
+    reader = api_as(make_user(RAD, username="rad-x")).get("/api/schema/").content.decode()
+    assert "/api/reading/worklist/" in reader and "/api/safety/" not in reader

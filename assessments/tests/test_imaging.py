@@ -454,3 +454,24 @@ def test_reading_form_records_a_new_porta_hepatis_node(case, client_as):
     assert lesion["porta_hepatis"] is True
     page = client.get(f"/reading/scans/{scans[1].pk}/").content.decode()
     assert 'name="new1_porta" checked' in page
+
+
+def test_routine_imaging_before_consent_may_be_the_baseline_flagged_so(enrol, coordinator, api_as):
+    """The spec allows routine imaging within the 28 days before randomization as the baseline,
+    also when it was done before consent: accepted and flagged; no other scan before consent."""
+    patient = enrol(
+        consent_date=days_ago(10),
+        screening_date=days_ago(9),
+        prior_progression_date=days_ago(40),
+    )
+    scan = dict(patient=patient, by=coordinator, modality="CT", regions=["abdomen"])
+    with pytest.raises(DomainError) as too_old:
+        services.scan_register(**scan, scan_date=days_ago(30), kind="baseline")
+    assert "28 days" in str(too_old.value.field_errors)
+    baseline = services.scan_register(**scan, scan_date=days_ago(20), kind="baseline")
+    assert baseline.before_consent
+    shown = api_as(coordinator).get(f"/api/imaging/scans/{baseline.pk}/").json()
+    assert shown["before_consent"] is True
+    with pytest.raises(DomainError) as refused:
+        services.scan_register(**scan, scan_date=days_ago(15), kind="unscheduled")
+    assert "before consent" in str(refused.value.field_errors)

@@ -163,3 +163,36 @@ def test_through_the_api(api_as, patient, coordinator, statistician, make_user):
     for role in ("radiologist", "adjudicator"):
         blinded = api_as(make_user(role, username=f"b-{role}"))
         assert blinded.get("/api/quality-of-life/questionnaires/").status_code == 403
+
+
+def test_a_questionnaire_with_every_item_blank_is_refused(api_as, patient, coordinator):
+    """The scoring manual scores no scale without answers: a questionnaire not done is not
+    recorded as one scored 'missing' everywhere (page, API, and a correction to all blank)."""
+    blank = answers(blank=range(1, 31))
+    with pytest.raises(DomainError) as refused:
+        services.questionnaire_record(
+            patient=patient,
+            by=coordinator,
+            visit="baseline",
+            completed_on=days_ago(70),
+            answers=blank,
+        )
+    assert "Every item is blank" in refused.value.field_errors["answers"][0]
+    api = api_as(coordinator)
+    body = {"study_id": patient.study_id, "visit": "baseline", "completed_on": str(days_ago(70))}
+    response = api.post(
+        "/api/quality-of-life/questionnaires/", {**body, "answers": {}}, format="json"
+    )
+    assert response.status_code == 400 and "Every item is blank" in str(response.json())
+    saved = services.questionnaire_record(
+        patient=patient,
+        by=coordinator,
+        visit="baseline",
+        completed_on=days_ago(70),
+        answers=answers(blank=range(2, 31)),
+    )
+    with pytest.raises(DomainError) as refused:
+        services.questionnaire_correct(
+            questionnaire=saved, by=coordinator, reason="Wrong patient's sheet", answers=blank
+        )
+    assert "Every item is blank" in refused.value.field_errors["answers"][0]

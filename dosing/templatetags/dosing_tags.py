@@ -1,9 +1,15 @@
 from django import template
 
-from dosing import selectors
+from dosing import rules, selectors
 from randomization.protocol import RPI
 
 register = template.Library()
+
+
+@register.filter
+def cells(value):
+    """8.641 × 10⁸, not 8.641e+08 (dosing.rules.cell_count)."""
+    return "" if value in (None, "") else rules.cell_count(value)
 
 
 @register.inclusion_tag("dosing/_patient_panel.html", takes_context=True)

@@ -180,3 +180,19 @@ def test_a_course_is_missed_only_once_its_window_opened():
     course = rules.PlannedCourse(2, date(2026, 3, 15), date(2026, 3, 12), date(2026, 3, 18))
     assert rules.missed_too_early(course, date(2026, 3, 12)) is None
     assert "before its window opens" in rules.missed_too_early(course, date(2026, 3, 11))
+
+
+@pytest.mark.parametrize(
+    ("cells", "shown"),
+    [
+        (864_100_000, "8.641 × 10⁸"),
+        (850_500_000, "8.505 × 10⁸"),
+        (5 * 10**8, "5 × 10⁸"),
+        (999_990_000, "1 × 10⁹"),  # rounds up into the next power of ten
+        (1.2e9, "1.2 × 10⁹"),
+        (42, "42"),
+        (0, "0"),
+    ],
+)
+def test_cell_counts_are_shown_as_powers_of_ten(cells, shown):
+    assert rules.cell_count(cells) == shown

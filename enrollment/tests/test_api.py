@@ -118,6 +118,24 @@ def test_coordinator_cannot_confirm(api_as, coordinator, eligible_screening):
     assert not Patient.objects.exists()
 
 
+def test_preview_names_an_implausible_value_and_derives_nothing_from_it(api_as, coordinator):
+    body = {
+        "date_of_birth": "1960-01-10",
+        "consent_date": "2026-01-09",
+        "bilirubin": "9999",
+        "bilirubin_unit": "umol/L",
+        "albumin": "35",
+        "albumin_unit": "g/L",
+    }
+    shown = api_as(coordinator).post(f"{URL}preview/", body, format="json").json()
+    assert (
+        "bilirubin" in shown["problems"] and "Must be between" in shown["problems"]["bilirubin"][0]
+    )
+    assert shown.get("bilirubin_umol_l") is None and shown.get("child_pugh_class") is None
+    assert shown["albumin_g_l"] == pytest.approx(35)  # the plausible values still derive
+    assert shown["age_years"] == 65
+
+
 def test_preview_derives_from_a_partial_record(api_as, coordinator):
     response = api_as(coordinator).post(
         f"{URL}preview/",
@@ -178,7 +196,7 @@ def test_schema_and_docs_are_served_without_a_cdn(client_as, coordinator):
     client = client_as(coordinator)
     schema = client.get("/api/schema/")
     assert schema.status_code == 200
-    assert b"/api/screenings/{id}/confirm/" in schema.content
+    assert b"/api/screenings/preview/" in schema.content  # what a coordinator may call
     docs = client.get("/api/docs/").content.decode()
     assert "swagger-ui" in docs
     # every asset from this site: no src or href to another host (a CDN)

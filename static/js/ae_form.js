@@ -49,5 +49,29 @@
     if (!page.results.length) options.replaceChildren(el("div", { class: "list-group-item text-muted" }, "No CTCAE v5.0 term matches."));
   }
   search.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(find, 200); });
+  // Enter never submits the whole form from the search box: it takes the highlighted (or the
+  // only, or the first) suggestion; the arrow keys move the highlight; Escape closes the list.
+  let active = -1;
+  const choices = () => [...options.querySelectorAll(".term-option")];
+  function highlight(index) {
+    const all = choices();
+    if (!all.length) return;
+    active = (index + all.length) % all.length;
+    all.forEach((b, i) => { b.classList.toggle("active", i === active); b.setAttribute("aria-selected", i === active); });
+    all[active].scrollIntoView({ block: "nearest" });
+  }
+  search.addEventListener("keydown", (event) => {
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      highlight(active + (event.key === "ArrowDown" ? 1 : -1));
+    } else if (event.key === "Enter") {
+      event.preventDefault();
+      const all = choices();
+      if (all.length) all[active >= 0 && active < all.length ? active : 0].click();
+    } else if (event.key === "Escape") {
+      options.replaceChildren();
+    }
+  });
+  new MutationObserver(() => { active = -1; }).observe(options, { childList: true });
   if (search.value.trim()) find(); // typed before this script ran
 })();

@@ -24,7 +24,7 @@
     if (!response.ok) return;
     const d = await response.json();
     show("bsa_m2", d.bsa_m2 === undefined ? undefined : `${Number(d.bsa_m2).toFixed(4)} m²`);
-    show("computed_dose_cells", d.computed_dose_cells === undefined ? undefined : Number(d.computed_dose_cells).toExponential(3) + " cells");
+    show("computed_dose_cells", d.computed_dose_shown);
     const problems = [...(d.body_problems || [])];
     if (d.target_in_range === false) problems.push("Target outside 1e8–1e9 cells/m²: refused unless recorded as a deviation with its reason.");
     document.getElementById("dose-problems").replaceChildren(...problems.map((p) => {

@@ -45,6 +45,14 @@
     show("egfr", d.egfr === undefined ? undefined : fixed(d.egfr, 1) + " mL/min/1.73 m²");
     show("child_pugh", d.child_pugh_class ? `${d.child_pugh_class} (${d.child_pugh_points} points)` : undefined);
     show("outcome", d.outcome === undefined ? undefined : d.outcome === "eligible" ? "Eligible" : "Screen failure");
+    // Values the record would refuse: named, and nothing derived from them (the server says).
+    const problems = document.getElementById("derived-problems");
+    problems.replaceChildren(...Object.entries(d.problems || {}).map(([field, messages]) => {
+      const li = document.createElement("li");
+      const label = form.querySelector(`label[for="id_${field}"]`);
+      li.textContent = `${label ? label.textContent.replace("*", "").trim() : field}: ${messages.join(" ")}`;
+      return li;
+    }));
     const list = document.getElementById("derived-failed");
     list.replaceChildren(...(d.failed_criteria || []).map((c) => {
       const li = document.createElement("li");
