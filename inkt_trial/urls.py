@@ -66,6 +66,11 @@ urlpatterns = [
         randomization_api.ReportView.as_view(),
         name="randomization-report",
     ),
+    path(
+        "api/randomization/enrolment-limit/",
+        randomization_api.EnrolmentLimitView.as_view(),
+        name="randomization-enrolment-limit",
+    ),
     path("api/dosing/calendar/", dosing_api.CalendarView.as_view(), name="dosing-calendar"),
     path("api/dosing/preview/", dosing_api.PreviewView.as_view(), name="dosing-preview"),
     path(

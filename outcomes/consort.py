@@ -3,6 +3,7 @@ coordinates out, for an SVG template to draw."""
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 
 LINE = 18
@@ -50,7 +51,11 @@ def layout(flow: dict) -> dict:
         assessed.bottom + 20,
         285,
         [(f"Excluded (n = {flow['excluded']})", True)]
-        + [(f"– {_short(text)}: {count}", False) for text, count in flow["excluded_reasons"]],
+        + [
+            (line, False)
+            for text, count in flow["excluded_reasons"]
+            for line in _wrapped(f"– {text}: {count}")
+        ],
     )
     enrolled = Box(
         300,
@@ -117,8 +122,10 @@ def layout(flow: dict) -> dict:
     }
 
 
-def _short(text: str, size: int = 36) -> str:
-    return text if len(text) <= size else text[: size - 1] + "…"
+def _wrapped(text: str, size: int = 38) -> list[str]:
+    """A reason on as many lines as it needs (never cut), continuation lines indented."""
+    lines = textwrap.wrap(text, size, break_long_words=True)
+    return lines[:1] + ["   " + line for line in lines[1:]]
 
 
 def _elbow(x1, y1, x2, y2) -> list[tuple[int, int]]:

@@ -27,7 +27,7 @@ from enrollment import services as enrollment
 from enrollment.demo import demo_values
 from outcomes import services as outcomes
 from randomization import services as randomization
-from randomization.models import AllocationSequence
+from randomization.models import Allocation, AllocationSequence
 from randomization.protocol import MAX_SEQUENCE_LENGTH
 from safety import services as safety
 from safety.models import CtcaeTerm
@@ -405,6 +405,13 @@ def generate(*, seed: int, patients: int, today: date | None = None, accrual_day
                 code_a_arm="RPI",  # code A takes the slots an uncoded list gives RPI
                 reason="Synthetic trial: arm codes mapped",
             )
+    wanted = Allocation.objects.count() + patients
+    if wanted > randomization.enrolment_limit():  # a trial larger than the protocol's 84
+        randomization.enrolment_limit_set(
+            by=users["datamanager"],
+            patients=wanted,
+            reason=f"Synthetic trial of {patients} patients (demonstration and benchmarks)",
+        )
     generator = Generator(seed=seed, today=today, users=users)
     for index, day in enumerate(days):
         while generator.counts.randomized <= index:

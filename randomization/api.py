@@ -6,6 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -261,3 +262,29 @@ class ReportView(APIView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         return Response(selectors.report(request.user))
+
+
+class EnrolmentLimitSerializer(serializers.Serializer):
+    patients = serializers.IntegerField(min_value=protocol.TARGET_PATIENTS)
+    reason = serializers.CharField(max_length=1000)
+
+
+class EnrolmentLimitView(APIView):
+    """Over-enrolment: GET the patients randomized, the limit in force (the protocol's 84, or
+    the administrator's latest decision) and every decision; POST (the administrator) a new
+    limit with its reason."""
+
+    permission_classes = [has_perms("randomization.view_allocation")]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        return Response(selectors.enrolment_state())
+
+    @extend_schema(request=EnrolmentLimitSerializer, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request):
+        if not request.user.has_perm("randomization.replace_sequence"):
+            raise PermissionDenied("Only the administrator decides on over-enrolment.")
+        body = EnrolmentLimitSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.enrolment_limit_set(by=request.user, **body.validated_data)
+        return Response(selectors.enrolment_state(), status=201)

@@ -95,3 +95,10 @@ class CodesForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.add_input(Submit("map", "Save the mapping"))
+
+
+class EnrolmentLimitForm(forms.Form):
+    patients = forms.IntegerField(
+        label="Patients who may be randomized in all", min_value=protocol.TARGET_PATIENTS
+    )
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=1000)

@@ -139,6 +139,24 @@ class Allocation(ClinicalRecord):
         super().save(*args, **kwargs)
 
 
+class EnrolmentLimit(ClinicalRecord):
+    """The administrator's decision to randomize more patients than the protocol's 84
+    (over-enrolment), with the reason; the latest decision is the limit in force."""
+
+    patients = models.PositiveIntegerField(help_text="Patients who may be randomized in all.")
+    reason = models.TextField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-decided_at", "-pk"]
+
+    def __str__(self):
+        return f"Over-enrolment up to {self.patients} ({self.decided_at:%Y-%m-%d})"
+
+
 class SequenceAlert(models.Model):
     """Raised when a patient could not be randomized because the sequence ran out."""
 

@@ -72,4 +72,28 @@ def report(user) -> dict:
         ),
         "consort": reports.consort(screenings, arms_seen),
         "target": protocol.TARGET_PATIENTS,
+        **enrolment_state(len(allocations)),
+    }
+
+
+def enrolment_state(randomized: int | None = None) -> dict:
+    """Randomized so far against the protocol's 84 and the administrator's over-enrolment
+    decisions (the latest in force)."""
+    from randomization.models import EnrolmentLimit
+    from randomization.services import enrolment_limit
+
+    if randomized is None:
+        randomized = Allocation.objects.count()
+    return {
+        "randomized": randomized,
+        "limit": enrolment_limit(),
+        "over_enrolment": [
+            {
+                "patients": d.patients,
+                "reason": d.reason,
+                "decided_by": d.decided_by.username,
+                "decided_at": d.decided_at,
+            }
+            for d in EnrolmentLimit.objects.select_related("decided_by")
+        ],
     }

@@ -14,10 +14,17 @@ from accounts.roles import DATA_MANAGER
 from assessments.models import Scan
 from assessments.reads import BASELINE_WINDOW_DAYS
 from enrollment.models import Patient
+from inkt_trial.audit import check_reason
 from inkt_trial.errors import DomainError
 from randomization import protocol
 from randomization import sequence as seq
-from randomization.models import Allocation, AllocationSequence, SequenceAlert, Slot
+from randomization.models import (
+    Allocation,
+    AllocationSequence,
+    EnrolmentLimit,
+    SequenceAlert,
+    Slot,
+)
 
 log = logging.getLogger(__name__)
 
@@ -213,9 +220,24 @@ class SequenceExhausted(Exception):
 def patient_randomize(*, patient: Patient, by) -> Allocation:
     """Take the next unused slot of the patient's stratum. The active sequence's row is locked
     for the duration, so simultaneous requests take slots one after the other: never the same
-    slot twice, never a slot skipped."""
+    slot twice, never a slot skipped. Beyond the protocol's 84 patients only as far as the
+    administrator has allowed (over-enrolment, with a reason)."""
     try:
         return _take_next_slot(patient=patient, by=by)
+    except OverEnrolment as over:
+        (limit,) = over.args
+        _alert_administrators(
+            subject="[NCT05962450] Randomization beyond the protocol's patients refused",
+            body=f"{patient} could not be randomized: {limit} patients are randomized, as many "
+            "as the protocol (or your last decision) allows. To over-enrol, record the decision "
+            f"with its reason: {settings.SITE_URL}/randomization/reports/\n",
+        )
+        raise DomainError(
+            f"{limit} patients are randomized, as many as the protocol ({protocol.TARGET_PATIENTS}"
+            ") or the administrator's last decision allows. Randomizing more is over-enrolment: "
+            "the administrator decides, with a reason, and has been alerted. The patient was not "
+            "randomized."
+        ) from None
     except SequenceExhausted as exhausted:
         sequence, stratum = exhausted.args
         _alert_exhausted(sequence=sequence, stratum=stratum, patient=patient)
@@ -266,6 +288,9 @@ def _take_next_slot(*, patient: Patient, by) -> Allocation:
     )
     if slot is None:
         raise SequenceExhausted(sequence, stratum)
+    limit = enrolment_limit()
+    if Allocation.objects.count() >= limit:  # counted under the sequence's lock
+        raise OverEnrolment(limit)
     allocation = Allocation(
         patient=patient,
         slot=slot,
@@ -277,6 +302,54 @@ def _take_next_slot(*, patient: Patient, by) -> Allocation:
     allocation._history_user = by
     allocation.save()
     return allocation
+
+
+class OverEnrolment(Exception):
+    pass
+
+
+def enrolment_limit() -> int:
+    """Patients who may be randomized: the protocol's 84, or the administrator's latest
+    decision to over-enrol."""
+    decided = EnrolmentLimit.objects.values_list("patients", flat=True).first()
+    return decided if decided is not None else protocol.TARGET_PATIENTS
+
+
+@transaction.atomic
+def enrolment_limit_set(*, by, patients: int, reason: str) -> EnrolmentLimit:
+    """The administrator allows randomizing up to `patients` in all (over-enrolment), with the
+    reason; never below those already randomized, nor below the protocol's 84."""
+    if not by.has_perm("randomization.replace_sequence"):
+        raise DomainError("Only the administrator decides on over-enrolment.")
+    errors = {}
+    randomized = Allocation.objects.count()
+    if patients < max(protocol.TARGET_PATIENTS, randomized):
+        errors["patients"] = [
+            f"At least {max(protocol.TARGET_PATIENTS, randomized)} (the protocol's "
+            f"{protocol.TARGET_PATIENTS}, and the {randomized} randomized)."
+        ]
+    if not (reason or "").strip():
+        errors["reason"] = ["Give the reason for over-enrolment."]
+    if errors:
+        raise DomainError("The decision was not recorded.", field_errors=errors)
+    decision = EnrolmentLimit(patients=patients, reason=check_reason(reason), decided_by=by)
+    decision._history_user = by
+    decision.save()
+    return decision
+
+
+def _alert_administrators(*, subject: str, body: str) -> None:
+    recipients = list(
+        get_user_model()
+        .objects.filter(groups__name=DATA_MANAGER, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    try:
+        if recipients:
+            send_mail(subject, body, None, recipients)
+    except Exception:  # the refusal stands; the e-mail is a courtesy
+        log.exception("could not e-mail the administrators: %s", subject)
 
 
 def _alert_exhausted(*, sequence, stratum, patient) -> None:

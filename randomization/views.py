@@ -8,8 +8,8 @@ from enrollment.eligibility import CRITERIA
 from enrollment.models import Patient
 from enrollment.views import Permission, add_domain_error
 from inkt_trial.errors import DomainError
-from randomization import selectors, services
-from randomization.forms import CodesForm, GenerateForm, UploadForm
+from randomization import protocol, selectors, services
+from randomization.forms import CodesForm, EnrolmentLimitForm, GenerateForm, UploadForm
 from randomization.models import AllocationSequence
 
 
@@ -24,7 +24,12 @@ class RandomizeView(Permission, TemplateView):
         return get_object_or_404(Patient.objects.select_related("screening"), **self.kwargs)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(patient=self.patient, **kwargs)
+        return super().get_context_data(
+            patient=self.patient,
+            enrolment=selectors.enrolment_state(),
+            target=protocol.TARGET_PATIENTS,
+            **kwargs,
+        )
 
     def post(self, request, *args, **kwargs):
         try:
@@ -145,4 +150,28 @@ class ReportView(Permission, TemplateView):
             (CRITERIA[code].failure_text, count)
             for code, count in report["consort"]["excluded_by_reason"].items()
         ]
-        return super().get_context_data(report=report, reasons=reasons, **kwargs)
+        return super().get_context_data(
+            report=report,
+            reasons=reasons,
+            may_decide=self.request.user.has_perm("randomization.replace_sequence"),
+            limit_form=EnrolmentLimitForm(initial={"patients": report["limit"] + 1}),
+            **kwargs,
+        )
+
+
+class EnrolmentLimitView(Permission, View):
+    """The administrator's over-enrolment decision (from the reports page)."""
+
+    permission_required = "randomization.replace_sequence"
+
+    def post(self, request):
+        form = EnrolmentLimitForm(request.POST)
+        if form.is_valid():
+            try:
+                decision = services.enrolment_limit_set(by=request.user, **form.cleaned_data)
+                messages.success(request, f"{decision} recorded.")
+            except DomainError as error:
+                messages.error(request, " ".join(error.messages))
+        else:
+            messages.error(request, "Give the number of patients and the reason.")
+        return redirect("randomization:reports")

@@ -232,3 +232,48 @@ def test_a_new_sequence_is_coded_unless_the_administrator_gives_a_reason(
     )
     assert {s.arm for s in named.slots.all()} == {"RPI", "RP"}
     assert named.uncoded_reason == "Open-label sensitivity list agreed with the DSMB"
+
+
+def test_randomization_stops_at_84_until_the_administrator_allows_over_enrolment(
+    statistician, data_manager, coordinator, enrol, api_as, client_as
+):
+    """The protocol randomizes 84: the 85th is refused with the reason and the administrator
+    alerted; the administrator allows more with a reason, which the reports show."""
+    sequence = in_force(statistician, data_manager, length=100)
+    for _ in range(84):
+        services.patient_randomize(patient=enrol(), by=coordinator)
+    late = enrol()
+    page = client_as(coordinator).get(f"/patients/{late.study_id}/randomize/").content.decode()
+    assert 'id="over-enrolment"' in page and "84 patients are randomized" in page
+    mail.outbox.clear()
+    with pytest.raises(DomainError, match="over-enrolment: the administrator decides"):
+        services.patient_randomize(patient=late, by=coordinator)
+    assert Allocation.objects.count() == 84 and mail.outbox[0].to == ["dm@example.org"]
+    with pytest.raises(DomainError, match="Only the administrator"):
+        services.enrolment_limit_set(by=statistician, patients=90, reason="More power")
+    api = api_as(data_manager)
+    refused = api.post(
+        "/api/randomization/enrolment-limit/", {"patients": 90, "reason": ""}, format="json"
+    )
+    assert refused.status_code == 400 and "reason" in refused.json()
+    allowed = api.post(
+        "/api/randomization/enrolment-limit/",
+        {"patients": 86, "reason": "Two patients consented on the day the 84th was randomized"},
+        format="json",
+    )
+    assert allowed.status_code == 201 and allowed.json()["limit"] == 86
+    assert (
+        api_as(coordinator)
+        .post("/api/randomization/enrolment-limit/", {"patients": 99, "reason": "x"}, format="json")
+        .status_code
+        == 403
+    )
+    services.patient_randomize(patient=late, by=coordinator)
+    services.patient_randomize(patient=enrol(), by=coordinator)
+    with pytest.raises(DomainError, match="86 patients are randomized"):
+        services.patient_randomize(patient=enrol(), by=coordinator)
+    report = api_as(statistician).get("/api/randomization/report/").json()
+    assert report["limit"] == 86 and report["over_enrolment"][0]["reason"].startswith("Two")
+    shown = client_as(data_manager).get("/randomization/reports/").content.decode()
+    assert "over-enrolment allowed up to 86" in shown and "Two patients consented" in shown
+    assert sequence.slots.filter(allocation__isnull=False).count() == 86

@@ -18,7 +18,7 @@ from enrollment.demo import demo_values
 from enrollment.models import Screening
 from outcomes import synthetic
 from randomization import services as randomization_services
-from randomization.models import AllocationSequence
+from randomization.models import Allocation, AllocationSequence
 from safety import services as safety_services
 from safety.models import CtcaeTerm
 
@@ -154,6 +154,13 @@ class Command(BaseCommand):
                 reason="Demo data: arm codes mapped",
             )
         # Three are randomized; the fourth waits on the coordinator's dashboard.
+        wanted = Allocation.objects.count() + 3
+        if wanted > randomization_services.enrolment_limit():
+            randomization_services.enrolment_limit_set(
+                by=users.get(username="datamanager"),
+                patients=wanted,
+                reason="Demo data: three patients beyond the synthetic trial, to show the pages",
+            )
         allocations = [
             randomization_services.patient_randomize(patient=patient, by=coordinator)
             for patient in patients[:3]
