@@ -7,7 +7,7 @@ import django_filters
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
@@ -154,7 +154,23 @@ class WorklistView(APIView):
 
     permission_classes = READER
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                name="WorklistRow",
+                fields={
+                    "scan_id": serializers.IntegerField(),
+                    "reading_label": serializers.CharField(),
+                    "scan_date": serializers.DateField(),
+                    "kind": serializers.CharField(),
+                    "modality": serializers.CharField(),
+                    "regions": serializers.ListField(child=serializers.CharField()),
+                    "status": serializers.CharField(),
+                },
+                many=True,
+            )
+        }
+    )
     def get(self, request):
         rows = []
         for assignment in ReaderAssignment.objects.filter(reader=request.user):
@@ -523,6 +539,6 @@ class QuestionnaireViewSet(
             ) from None
 
     @extend_schema(responses=HistorySerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request, pk=None):
         return Response(HistorySerializer(history_of(self.get_object()), many=True).data)

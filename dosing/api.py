@@ -199,7 +199,7 @@ class _Base(
     filterset_class = PatientFilter
 
     @extend_schema(responses=HistorySerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request, pk=None):
         """Every version of the record: who, when, what changed and why."""
         return Response(HistorySerializer(history_of(self.get_object()), many=True).data)

@@ -35,10 +35,12 @@ class ScreeningSerializer(serializers.ModelSerializer):
         read_only=True, help_text="Audit-trail id of this version; an investigator signs it."
     )
     failed_criteria = serializers.SerializerMethodField()
-    study_id = serializers.CharField(source="patient.study_id", read_only=True, default=None)
+    study_id = serializers.CharField(
+        source="patient.study_id", read_only=True, default=None, allow_null=True
+    )
     created_by = serializers.CharField(source="created_by.username", read_only=True)
     confirmed_by = serializers.CharField(
-        source="confirmed_by.username", read_only=True, default=None
+        source="confirmed_by.username", read_only=True, default=None, allow_null=True
     )
     rescreen_of = serializers.PrimaryKeyRelatedField(
         queryset=Screening.objects.all(),
@@ -199,7 +201,7 @@ class ScreeningViewSet(
         return Response(PatientSerializer(patient).data, status=201)
 
     @extend_schema(responses=HistorySerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request, pk=None):
         """Every version of the record: who, when, what changed and why."""
         return Response(HistorySerializer(history_of(self.get_object()), many=True).data)
@@ -231,6 +233,6 @@ class PatientViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.patient_list()
 
     @extend_schema(responses=HistorySerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request, study_id=None):
         return Response(HistorySerializer(history_of(self.get_object()), many=True).data)

@@ -203,6 +203,10 @@ SPECTACULAR_SETTINGS = {
     # Each user is served the operations they may call, no more: a blinded radiologist's schema
     # holds the reading routes, never the randomization, dosing or safety ones (nor their arms).
     "SERVE_PUBLIC": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "inkt_trial.api.document_error_responses",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -63,7 +63,7 @@ class FollowUpViewSet(
         return FollowUp.objects.select_related("patient")
 
     @extend_schema(responses=HistorySerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request, pk=None):
         return Response(HistorySerializer(history_of(self.get_object()), many=True).data)
 

@@ -162,13 +162,13 @@ class AdverseEventViewSet(
         return Response(self.get_serializer(event).data)
 
     @extend_schema(responses=AdverseEventSerializer(many=True))
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def overdue(self, request):
         events = services.overdue_saes(now=timezone.now())
         return Response(self.get_serializer(events, many=True).data)
 
     @extend_schema(responses=HistorySerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request, pk=None):
         return Response(HistorySerializer(history_of(self.get_object()), many=True).data)
 
@@ -201,7 +201,7 @@ class SaeReportViewSet(
         return SaeReport.objects.all()
 
     @extend_schema(responses=HistorySerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request, pk=None):
         return Response(HistorySerializer(history_of(self.get_object()), many=True).data)
 
@@ -212,7 +212,7 @@ class ArmCountSerializer(serializers.Serializer):
     patients = serializers.IntegerField()
     percent = serializers.FloatField(allow_null=True)
     by_worst_grade = serializers.DictField(child=serializers.IntegerField())
-    events = serializers.IntegerField()
+    events = serializers.IntegerField(allow_null=True, help_text="Counted on the event rows only.")
 
 
 class SafetyRowSerializer(serializers.Serializer):
