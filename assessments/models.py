@@ -3,6 +3,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 
+from enrollment.dates import shown
 from enrollment.models import Patient
 from inkt_trial.audit import ClinicalRecord
 
@@ -62,7 +63,7 @@ class Scan(ClinicalRecord):
         ]
 
     def __str__(self):
-        return f"Scan of {self.scan_date}"
+        return f"Scan of {shown(self.scan_date)}"
 
     @property
     def before_consent(self) -> bool:
@@ -87,7 +88,7 @@ class Read(ClinicalRecord):
         permissions = [("read_images", "Can read scans of assigned patients (blinded)")]
 
     def __str__(self):
-        return f"Read of {self.assignment.reading_label} on {self.scan.scan_date}"
+        return f"Read of {self.assignment.reading_label} on {shown(self.scan.scan_date)}"
 
 
 class Adjudication(ClinicalRecord):

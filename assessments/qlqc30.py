@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from assessments.reads import VISIT_INTERVAL_DAYS, VISIT_WINDOW_DAYS
+from enrollment.dates import shown
 
 ITEMS = range(1, 31)
 FOUR_POINT = range(1, 29)  # 1 not at all ... 4 very much
@@ -296,35 +297,37 @@ def check_date(
     if visit == BASELINE:
         if randomized is not None and completed > randomized:
             problems.append(
-                f"A baseline questionnaire is completed on or before randomization ({randomized})."
+                "A baseline questionnaire is completed on or before randomization "
+                f"({shown(randomized)})."
             )
         elif first_dose is not None and completed > first_dose:
             problems.append(
-                f"A baseline questionnaire is completed before the first dose ({first_dose})."
+                "A baseline questionnaire is completed before the first dose "
+                f"({shown(first_dose)})."
             )
     elif randomized is None:
         problems.append("Only the baseline questionnaire comes before randomization.")
     elif completed <= randomized:
-        problems.append(f"Visit questionnaires follow randomization ({randomized}).")
+        problems.append(f"Visit questionnaires follow randomization ({shown(randomized)}).")
     order = visit_order(visit)
     if randomized is not None and visit not in (BASELINE, END_OF_TREATMENT):
         opens = randomized + timedelta(days=VISIT_INTERVAL_DAYS * order - VISIT_WINDOW_DAYS)
         if completed < opens:
-            problems.append(f"{visit_name(visit)} is due from {opens}.")
+            problems.append(f"{visit_name(visit)} is due from {shown(opens)}.")
     for other, other_date in others:
         if visit_order(other) < order and other_date >= completed:
             problems.append(
-                f"Must come after the {visit_name(other)} questionnaire ({other_date})."
+                f"Must come after the {visit_name(other)} questionnaire ({shown(other_date)})."
             )
         elif visit_order(other) > order and other_date <= completed:
             problems.append(
-                f"Must come before the {visit_name(other)} questionnaire ({other_date})."
+                f"Must come before the {visit_name(other)} questionnaire ({shown(other_date)})."
             )
     if visit == END_OF_TREATMENT:
         if end_of_treatment is None:
             problems.append("Record the end of treatment first.")
         elif completed < end_of_treatment:
-            problems.append(f"Before the end of treatment ({end_of_treatment}).")
+            problems.append(f"Before the end of treatment ({shown(end_of_treatment)}).")
     return problems
 
 

@@ -19,6 +19,7 @@ from assessments.models import (
 )
 from assessments.recist import Criterion, ReadError, SeriesResult
 from dosing.selectors import first_dose
+from enrollment.dates import shown
 from enrollment.models import Patient
 from inkt_trial.audit import apply_changes
 from inkt_trial.errors import DomainError
@@ -58,7 +59,7 @@ def scan_register(*, patient: Patient, by, scan_date, kind: str, modality: str, 
         errors.setdefault("scan_date", []).append("Cannot be in the future.")
     died = death_date(patient.pk)
     if died is not None and scan_date > died:
-        errors.setdefault("scan_date", []).append(f"After the patient's death ({died}).")
+        errors.setdefault("scan_date", []).append(f"After the patient's death ({shown(died)}).")
     if scan_date < patient.screening.consent_date and kind != Scan.BASELINE:
         # Routine imaging within the 28 days before randomization may serve as the baseline
         # (spec enrollment-and-dosing.md); it is flagged as done before consent.
@@ -430,7 +431,7 @@ def _questionnaire_check(questionnaire: Questionnaire) -> None:
         )
         died = death_date(patient.pk)
         if died is not None and questionnaire.completed_on > died:
-            problems.append(f"After the patient's death ({died}).")
+            problems.append(f"After the patient's death ({shown(died)}).")
         if problems:
             errors["completed_on"] = problems
     clash = Questionnaire.objects.filter(

@@ -3,6 +3,7 @@ from django.db import models
 
 from dosing import protocol
 from dosing.rules import DEVIATION_TEXT, Formula
+from enrollment.dates import shown
 from enrollment.models import Patient
 from inkt_trial.audit import ClinicalRecord
 
@@ -154,9 +155,8 @@ class DrugExposure(ClinicalRecord):
         ordering = ["patient", "drug", "start_date"]
 
     def __str__(self):
-        return (
-            f"{self.get_drug_display()} {self.get_event_display().lower()} from {self.start_date}"
-        )
+        what = f"{self.get_drug_display()} {self.get_event_display().lower()}"
+        return f"{what} from {shown(self.start_date)}"
 
 
 class InfusionReminder(models.Model):

@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from dosing import protocol
+from enrollment.dates import shown
 
 
 class Formula(StrEnum):
@@ -237,8 +238,9 @@ def missed_too_early(course: PlannedCourse, today: date) -> str | None:
     """A course is recorded as missed only once its window has opened."""
     if today < course.window_start:
         return (
-            f"Course {course.number} is planned for {course.planned} (window from "
-            f"{course.window_start}): it cannot be recorded as missed before its window opens."
+            f"Course {course.number} is planned for {shown(course.planned)} (window from "
+            f"{shown(course.window_start)}): it cannot be recorded as missed before its window "
+            "opens."
         )
     return None
 

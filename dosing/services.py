@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.roles import COORDINATOR
 from dosing import protocol, rules
 from dosing.models import DrugExposure, EndOfTreatment, Infusion, InfusionReminder, InfusionSchedule
+from enrollment.dates import shown
 from enrollment.models import Patient
 from inkt_trial.errors import DomainError
 from outcomes.models import death_date
@@ -32,7 +33,7 @@ def _require_on_treatment(patient: Patient, on: date | None = None):
     end = EndOfTreatment.objects.filter(patient=patient).first()
     if end is not None and (on is None or on > end.date):
         raise DomainError(
-            f"Treatment of {patient} ended on {end.date} ({end.get_reason_display()})."
+            f"Treatment of {patient} ended on {shown(end.date)} ({end.get_reason_display()})."
         )
 
 
@@ -43,7 +44,8 @@ def _check_first_date(first_planned_date: date, allocation) -> None:
         raise DomainError(
             field_errors={
                 "first_planned_date": [
-                    f"Plan course 1 between randomization ({randomized_on}) and {latest}."
+                    f"Plan course 1 between randomization ({shown(randomized_on)}) and "
+                    f"{shown(latest)}."
                 ]
             }
         )
@@ -239,7 +241,7 @@ def infusion_record(*, patient: Patient, by, status: str = Infusion.GIVEN, **dat
     _require_on_treatment(patient, on=given_on or timezone.localdate())
     died = death_date(patient.pk)
     if died is not None and (given_on or timezone.localdate()) > died:
-        raise DomainError(f"{patient} died on {died}: no course after it.")
+        raise DomainError(f"{patient} died on {shown(died)}: no course after it.")
     previous = next((i for i in reversed(done) if i.status == Infusion.GIVEN), None)
     if status == Infusion.GIVEN:
         errors = _validate_given(data, allocation=allocation, previous=previous)
@@ -365,7 +367,7 @@ def end_of_treatment_record(*, patient: Patient, by, date: date, reason: str, de
         raise DomainError(field_errors={"date": ["Cannot be before randomization."]})
     died = death_date(patient.pk)
     if died is not None and date > died:
-        raise DomainError(field_errors={"date": [f"After the patient's death ({died})."]})
+        raise DomainError(field_errors={"date": [f"After the patient's death ({shown(died)})."]})
     last = (
         Infusion.objects.filter(patient=patient, status=Infusion.GIVEN)
         .order_by("-infused_at")
@@ -401,7 +403,7 @@ def drug_exposure_record(*, patient: Patient, by, **data) -> DrugExposure:
     died = death_date(patient.pk)
     for field, value in (("start_date", start), ("end_date", end)):
         if died is not None and value and value > died:
-            errors.setdefault(field, []).append(f"After the patient's death ({died}).")
+            errors.setdefault(field, []).append(f"After the patient's death ({shown(died)}).")
     for field, value in (("start_date", start), ("end_date", end)):
         if value and value > timezone.localdate():
             errors.setdefault(field, []).append("Cannot be in the future.")

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from enrollment.dates import shown
+
 CONTACT, DEATH, NEW_THERAPY, WITHDRAWAL, LOST = (
     "contact",
     "death",
@@ -63,7 +65,7 @@ def check(
         add("kind", f"One of: {', '.join(KINDS)}.")
         return errors
     if new.date < enrolled:
-        add("date", f"Before enrolment ({enrolled}).")
+        add("date", f"Before enrolment ({shown(enrolled)}).")
     if new.date > today:
         add("date", "Cannot be in the future.")
     if new.kind in ONCE and any(o.kind == new.kind for o in others):
@@ -88,34 +90,34 @@ def check(
             o.date for o in others if o.kind == CONTACT and o.alive and o.date > new.date
         ]
         if alive:
-            add("date", f"The patient is known to have been alive on {max(alive)}.")
+            add("date", f"The patient is known to have been alive on {shown(max(alive))}.")
         later = [
             o for o in others if o.kind in (NEW_THERAPY, WITHDRAWAL, LOST) and o.date > new.date
         ]
         if later:
-            add("date", f"{KINDS[later[0].kind]} is recorded after it ({later[0].date}).")
+            add("date", f"{KINDS[later[0].kind]} is recorded after it ({shown(later[0].date)}).")
         confirming = [o.date for o in others if o.kind == CONTACT and not o.alive]
         if confirming and min(confirming) < new.date:
-            add("date", f"A contact confirmed the death on {min(confirming)}.")
+            add("date", f"A contact confirmed the death on {shown(min(confirming))}.")
         for fatal in set(fatal_event_dates):
             if fatal != new.date:
-                add("date", f"A fatal adverse event records the death on {fatal}.")
+                add("date", f"A fatal adverse event records the death on {shown(fatal)}.")
     elif new.kind == CONTACT and not new.alive:
         if death is None:
             add("alive", "Record the death (date and cause) first.")
         elif new.date < death.date:
-            add("date", f"Before the recorded death ({death.date}).")
+            add("date", f"Before the recorded death ({shown(death.date)}).")
     elif death is not None and new.date > death.date:
-        add("date", f"After the patient's death ({death.date}).")
+        add("date", f"After the patient's death ({shown(death.date)}).")
     if new.kind == NEW_THERAPY and not new.therapy.strip():
         add("therapy", "Name the new anticancer therapy.")
     withdrawal = next((o for o in others if o.kind == WITHDRAWAL), None)
     if new.kind == CONTACT and withdrawal is not None and new.date > withdrawal.date:
-        add("date", f"Consent was withdrawn on {withdrawal.date}: no follow-up after it.")
+        add("date", f"Consent was withdrawn on {shown(withdrawal.date)}: no follow-up after it.")
     if new.kind == WITHDRAWAL:
         later = [o.date for o in others if o.kind == CONTACT and o.date > new.date]
         if later:
-            add("date", f"A survival contact is recorded after it ({max(later)}).")
+            add("date", f"A survival contact is recorded after it ({shown(max(later))}).")
     return errors
 
 

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 
+from enrollment.dates import shown
 from enrollment.models import Patient
 from inkt_trial.audit import ClinicalRecord
 from outcomes import followup
@@ -28,7 +29,7 @@ class FollowUp(ClinicalRecord):
         verbose_name = "follow-up record"
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.date}"
+        return f"{self.get_kind_display()} {shown(self.date)}"
 
     def as_rule(self) -> followup.Record:
         return followup.Record(self.kind, self.date, self.alive, self.cause, self.therapy)
@@ -71,7 +72,7 @@ class EndpointRun(models.Model):
         verbose_name = "endpoint run"
 
     def __str__(self):
-        return f"Endpoint run {self.pk} (cut-off {self.cutoff})"
+        return f"Endpoint run {self.pk} (cut-off {shown(self.cutoff)})"
 
 
 def death_date(patient_id: int):

@@ -9,6 +9,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from dosing.views import PatientFormView
+from enrollment.dates import shown
 from enrollment.views import Permission, ServiceFormMixin, add_domain_error
 from inkt_trial.errors import DomainError
 from inkt_trial.widgets import DateInput
@@ -168,7 +169,7 @@ class KmPlotView(Permission, View):
         image = plots.km_plot(
             run.results["summary"]["survival"][param],
             view_for(request.user, run.results),
-            f"{analysis.PARAMS[param]} · cut-off {run.cutoff}",
+            f"{analysis.PARAMS[param]} · cut-off {shown(run.cutoff)}",
             fmt,
         )
         response = HttpResponse(image, content_type=plots.FORMATS[fmt])

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.roles import DATA_MANAGER
 from assessments.models import Scan
 from assessments.reads import BASELINE_WINDOW_DAYS
+from enrollment.dates import shown
 from enrollment.models import Patient
 from inkt_trial.audit import check_reason
 from inkt_trial.errors import DomainError
@@ -261,8 +262,8 @@ def _take_next_slot(*, patient: Patient, by) -> Allocation:
         and (timezone.localdate() - baseline.scan_date).days > BASELINE_WINDOW_DAYS
     ):
         raise DomainError(
-            f"The baseline scan of {baseline.scan_date} is more than {BASELINE_WINDOW_DAYS} days "
-            "old: repeat the baseline imaging before randomizing."
+            f"The baseline scan of {shown(baseline.scan_date)} is more than "
+            f"{BASELINE_WINDOW_DAYS} days old: repeat the baseline imaging before randomizing."
         )
     active = AllocationSequence.objects.select_for_update().filter(is_active=True)
     # A replacement committed while this request waited for the lock: the old row no longer

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 
 from dosing.models import Infusion
+from enrollment.dates import shown
 from enrollment.models import Patient
 from inkt_trial.audit import ClinicalRecord
 
@@ -106,7 +107,7 @@ class AdverseEvent(ClinicalRecord):
         ]
 
     def __str__(self):
-        return f"{self.term.term} grade {self.grade} ({self.onset})"
+        return f"{self.term.term} grade {self.grade} ({shown(self.onset)})"
 
     @property
     def treatment_emergent(self) -> bool:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from enrollment.dates import shown
+
 SERIOUS_CRITERIA = (
     "death",
     "life_threatening",
@@ -192,5 +194,5 @@ def infusion_link_problems(*, onset: date, infused_on: date | None) -> list[str]
     if infused_on is None:
         return ["That course was not given."]
     if onset < infused_on:
-        return [f"The event began before this course ({infused_on})."]
+        return [f"The event began before this course ({shown(infused_on)})."]
     return []

@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
+from enrollment.dates import shown
 from enrollment.models import Patient
 from inkt_trial.audit import apply_changes
 from inkt_trial.errors import DomainError
@@ -78,10 +79,10 @@ def _check(event: AdverseEvent, patient: Patient) -> None:
             errors["infusion"] = problems
     death = death_date(patient.pk)
     if death is not None and event.onset > death:
-        errors.setdefault("onset", []).append(f"After the patient's death ({death}).")
+        errors.setdefault("onset", []).append(f"After the patient's death ({shown(death)}).")
     if event.grade == 5 and death is not None and event.death_date not in (None, death):
         errors.setdefault("death_date", []).append(
-            f"The follow-up record has the death on {death}."
+            f"The follow-up record has the death on {shown(death)}."
         )
     allocation = getattr(patient, "allocation", None)
     if (allocation is None or allocation.arm != RPI) and event.action_inkt not in (

@@ -36,10 +36,10 @@ def test_death_needs_a_cause_and_is_recorded_once():
 def test_death_against_the_rest_of_the_record():
     death = Record(DEATH, date(2026, 5, 1), cause="Tumour progression")
     alive = [Record(CONTACT, date(2026, 5, 3))]
-    assert "alive on 2026-05-03" in errors(death, alive)["date"][0]
-    assert "alive on 2026-05-20" in errors(death, alive_dates=[date(2026, 5, 20)])["date"][0]
+    assert "alive on 3 May 2026" in errors(death, alive)["date"][0]
+    assert "alive on 20 May 2026" in errors(death, alive_dates=[date(2026, 5, 20)])["date"][0]
     mismatch = errors(death, fatal_event_dates=[date(2026, 5, 2)])
-    assert "fatal adverse event records the death on 2026-05-02" in mismatch["date"][0]
+    assert "fatal adverse event records the death on 2 May 2026" in mismatch["date"][0]
     assert errors(death, fatal_event_dates=[date(2026, 5, 1)]) == {}
 
 
@@ -61,7 +61,7 @@ def test_new_therapy_withdrawal_and_loss():
     assert "therapy" in errors(Record(NEW_THERAPY, date(2026, 4, 1)))
     withdrawn = Record(WITHDRAWAL, date(2026, 4, 1))
     assert (
-        "withdrawn on 2026-04-01"
+        "withdrawn on 1 Apr 2026"
         in errors(Record(CONTACT, date(2026, 4, 2)), [withdrawn])["date"][0]
     )
     assert errors(Record(CONTACT, date(2026, 3, 2)), [withdrawn]) == {}
@@ -77,7 +77,7 @@ def test_a_death_moved_or_removed_keeps_the_record_consistent():
     assert "New anticancer therapy is recorded after it" in moved["date"][0]
     confirming = Record(CONTACT, date(2026, 5, 3), alive=False)
     later = errors(Record(DEATH, date(2026, 5, 10), cause="HCC"), [confirming])
-    assert "confirmed the death on 2026-05-03" in later["date"][0]
+    assert "confirmed the death on 3 May 2026" in later["date"][0]
     removed = errors(Record(CONTACT, date(2026, 5, 1)), [confirming])
     assert "the death record stays" in removed["kind"][0]
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from enrollment.dates import shown
 from inkt_trial.audit import history_of
 from inkt_trial.errors import DomainError
 from outcomes import services
@@ -76,7 +77,7 @@ def test_death_before_a_known_alive_date_is_refused(patient, coordinator):
         services.followup_record(
             patient=patient, by=coordinator, kind="death", date=days_ago(5), cause="Unknown"
         )
-    assert f"alive on {days_ago(2)}" in refused.value.field_errors["date"][0]
+    assert f"alive on {shown(days_ago(2))}" in refused.value.field_errors["date"][0]
 
 
 def test_through_the_api_and_the_pages(api_as, client_as, patient, coordinator, make_user):
@@ -162,7 +163,10 @@ def test_nothing_is_dated_after_a_recorded_death(patient, coordinator, start_reg
     for attempt in refusals:
         with pytest.raises(DomainError) as refused:
             attempt()
-        assert f"death ({days_ago(5)})" in str(refused.value.field_errors) + refused.value.message
+        assert (
+            f"death ({shown(days_ago(5))})"
+            in str(refused.value.field_errors) + refused.value.message
+        )
 
 
 def test_a_correction_that_changes_nothing_writes_no_history(patient, coordinator):
