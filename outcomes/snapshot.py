@@ -153,7 +153,7 @@ def _accepted(reads_1, reads_2, adjudications, *, start, cutoff):
         )  # day 0 of the endpoints, randomization: SD counts from day 42 of it
         if whole is not None:
             return whole, False
-        shared = {r.scan_id: r for r in reads_1 if r.scan_date <= cutoff}.keys() & {
+        shared = {r.scan_id for r in reads_1 if r.scan_date <= cutoff} & {
             r.scan_id for r in reads_2 if r.scan_date <= cutoff
         }
         baseline = any(r.baseline and r.scan_id in shared for r in reads_1)

@@ -84,9 +84,12 @@ def enrolment_state(randomized: int | None = None) -> dict:
 
     if randomized is None:
         randomized = Allocation.objects.count()
+    limit = enrolment_limit()
     return {
         "randomized": randomized,
-        "limit": enrolment_limit(),
+        "limit": limit,
+        "full": randomized >= limit,  # the next randomization is refused
+        "beyond_protocol": randomized >= protocol.TARGET_PATIENTS,  # the next is over-enrolment
         "over_enrolment": [
             {
                 "patients": d.patients,
