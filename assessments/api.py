@@ -19,8 +19,8 @@ from assessments import qlqc30, services
 from assessments import reads as read_rules
 from assessments.models import Questionnaire, Read, ReaderAssignment, Scan
 from assessments.recist import Criterion, ReadError
-from enrollment.api import HistorySerializer, PatientField
 from enrollment.models import Patient
+from inkt_trial.api import HistorySerializer, PatientField
 from inkt_trial.audit import history_of
 from inkt_trial.errors import DomainError
 
@@ -233,11 +233,15 @@ class ReadView(APIView):
 
 
 class LockBody(serializers.Serializer):
+    username = serializers.CharField(
+        help_text="Your user name: with the password, the electronic signature's two components "
+        "(an API request is not a session, so it gives both)."
+    )
     password = serializers.CharField(style={"input_type": "password"})
 
 
 class LockView(APIView):
-    """Lock your read by electronic signature (password)."""
+    """Lock your read by electronic signature (user name and password)."""
 
     permission_classes = READER
 
@@ -249,7 +253,7 @@ class LockView(APIView):
             raise DomainError("Save the read before locking it.")
         body = LockBody(data=request.data)
         body.is_valid(raise_exception=True)
-        services.read_lock(read=read, reader=request.user, password=body.validated_data["password"])
+        services.read_lock(read=read, reader=request.user, **body.validated_data)
         return Response({"locked": True})
 
 

@@ -2,6 +2,7 @@ from django import forms
 
 from assessments import qlqc30
 from assessments.reads import visit_schedule
+from enrollment import course
 from inkt_trial.widgets import DateInput
 from randomization.selectors import day_zero
 
@@ -18,7 +19,7 @@ def visit_choices(patient, *, today) -> list[tuple[str, str]]:
     start = day_zero(patient)
     if start is not None:
         visits += [f"visit-{n}" for n, *_ in visit_schedule(start, until=today)]
-    if getattr(patient, "end_of_treatment", None) is not None:
+    if course.treatment_ended_on(patient) is not None:
         visits.append(qlqc30.END_OF_TREATMENT)
     return [(v, qlqc30.visit_name(v)) for v in visits]
 

@@ -79,6 +79,9 @@ class Read(ClinicalRecord):
     data = models.JSONField()
     locked_at = models.DateTimeField(null=True, blank=True, editable=False)
     signature_meaning = models.CharField(max_length=300, blank=True, editable=False)
+    signature_name = models.CharField(
+        "signed by (printed name)", max_length=200, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["scan__scan_date"]

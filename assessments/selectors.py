@@ -9,28 +9,23 @@ from accounts.roles import RADIOLOGIST
 from assessments import qlqc30, reads, services
 from assessments.models import Questionnaire, ReaderAssignment, Scan
 from assessments.recist import Criterion, ReadError
-from outcomes.followup import DEATH, LOST, WITHDRAWAL
-from outcomes.models import FollowUp
+from enrollment import status
+from enrollment.models import StatusChange
 from randomization.selectors import day_zero
 
 
 def imaging_schedule(patient, *, today) -> list[dict]:
     """The 8-weekly visits from randomization (day 0) with their scan, or flagged overdue when
     the window has passed without one; they stop after progression (accepted mRECIST PD and
-    iCPD), and after death, withdrawal of consent or loss to follow-up."""
+    iCPD), and after the death, a withdrawal of consent to further data, a loss to follow-up or
+    any other end of study."""
     day0 = day_zero(patient)
     if day0 is None:
         return []
     scans = list(Scan.objects.filter(patient=patient).exclude(kind=Scan.BASELINE))
-    stop = None
-    try:
-        accepted = [services.accepted_series(patient, c) for c in Criterion]
-        if all(s is not None and s.progression_date for s in accepted):
-            stop = max(s.icpd_scan_date or s.progression_date for s in accepted)
-    except ReadError:
-        pass
+    stop = services.progression_stop(patient)
     ended = (
-        FollowUp.objects.filter(patient=patient, kind__in=(DEATH, WITHDRAWAL, LOST))
+        StatusChange.objects.filter(patient=patient, kind__in=status.OFF_STUDY)
         .order_by("date")
         .values_list("date", flat=True)
         .first()

@@ -19,12 +19,11 @@ from assessments.models import (
 )
 from assessments.recist import Criterion, ReadError, SeriesResult
 from dosing.selectors import first_dose
-from enrollment.dates import shown
+from enrollment import course
 from enrollment.models import Patient
 from inkt_trial.audit import apply_changes
 from inkt_trial.errors import DomainError
 from inkt_trial.signature import check_signature_password
-from outcomes.models import death_date
 from randomization.selectors import day_zero
 
 REGIONS = ("chest", "abdomen", "pelvis")
@@ -57,9 +56,8 @@ def scan_register(*, patient: Patient, by, scan_date, kind: str, modality: str, 
     errors: dict[str, list[str]] = {}
     if scan_date > timezone.localdate():
         errors.setdefault("scan_date", []).append("Cannot be in the future.")
-    died = death_date(patient.pk)
-    if died is not None and scan_date > died:
-        errors.setdefault("scan_date", []).append(f"After the patient's death ({shown(died)}).")
+    if refused := course.refusal(patient.pk, scan_date, what="scan"):
+        errors.setdefault("scan_date", []).append(refused)
     if scan_date < patient.screening.consent_date and kind != Scan.BASELINE:
         # Routine imaging within the 28 days before randomization may serve as the baseline
         # (spec enrollment-and-dosing.md); it is flagged as done before consent.
@@ -198,11 +196,11 @@ def read_save(*, scan: Scan, reader, data, reason: str = "") -> Read:
     return existing
 
 
-def read_lock(*, read: Read, reader, password: str) -> Read:
+def read_lock(*, read: Read, reader, password: str, username: str | None = None) -> Read:
     """Sign a read as final. Reads are signed in date order, the baseline first, so that a
     signed response can never change afterwards. The password is checked before the
     transaction: a wrong one is counted (in the database) although nothing else is saved."""
-    check_signature_password(reader, password)
+    check_signature_password(reader, password, username)
     return _read_lock(read=read, reader=reader)
 
 
@@ -228,8 +226,9 @@ def _sign(read: Read, reader, *, note: str = "") -> Read:
     """Lock a checked read (the password included; the synthetic trial generator adds a note
     that its reads are synthetic)."""
     read.locked_at = timezone.now()
+    read.signature_name = reader.get_full_name() or reader.username
     read.signature_meaning = (
-        f"I, {reader.get_full_name() or reader.username}, sign my read of "
+        f"I, {read.signature_name}, sign my read of "
         f"{read.assignment.reading_label} of {read.scan.scan_date} as final.{note}"
     )
     read.save_with_reason("Read locked by electronic signature", by=reader)
@@ -308,6 +307,23 @@ def accepted_series(patient: Patient, criterion: Criterion) -> SeriesResult | No
     adjudicator accepted for the same extent of scans (read_rules.accepted)."""
     found = accepted_by_criterion(patient)
     return None if found is None else found[criterion]
+
+
+def progression_stop(patient: Patient):
+    """The scan date at which progression is established on the accepted reads by both
+    criteria (mRECIST PD and iRECIST iCPD, the later of the two), or None: imaging and study
+    treatment stop there (the protocol: "until radiological progression (according to
+    mRECIST/iRECIST)")."""
+    try:
+        found = accepted_by_criterion(patient)
+    except ReadError:
+        return None
+    if found is None:
+        return None
+    accepted = [found[c] for c in Criterion]
+    if all(s is not None and s.progression_date for s in accepted):
+        return max(s.icpd_scan_date or s.progression_date for s in accepted)
+    return None
 
 
 def signed_reads(assignment_ids) -> dict[int, list[read_rules.SignedRead]]:
@@ -395,7 +411,7 @@ def agreement() -> dict:
 
 def _questionnaire_check(questionnaire: Questionnaire) -> None:
     """Visit, date and answers checked by the pure rules; the scores derived from the answers."""
-    patient = Patient.objects.select_related("screening", "allocation", "end_of_treatment").get(
+    patient = Patient.objects.select_related("screening", "allocation").get(
         pk=questionnaire.patient_id
     )
     errors: dict[str, list[str]] = {}
@@ -416,7 +432,6 @@ def _questionnaire_check(questionnaire: Questionnaire) -> None:
                 errors["answers"] = [qlqc30.ALL_BLANK]
     if "visit" not in errors and questionnaire.completed_on is not None:
         allocation = getattr(patient, "allocation", None)
-        end = getattr(patient, "end_of_treatment", None)
         problems = qlqc30.check_date(
             questionnaire.visit,
             questionnaire.completed_on,
@@ -424,14 +439,15 @@ def _questionnaire_check(questionnaire: Questionnaire) -> None:
             today=timezone.localdate(),
             randomized=allocation and timezone.localdate(allocation.randomized_at),
             first_dose=first_dose(patient),
-            end_of_treatment=end and end.date,
+            end_of_treatment=course.treatment_ended_on(patient),
             others=Questionnaire.objects.filter(patient=patient)
             .exclude(pk=questionnaire.pk)
             .values_list("visit", "completed_on"),
         )
-        died = death_date(patient.pk)
-        if died is not None and questionnaire.completed_on > died:
-            problems.append(f"After the patient's death ({shown(died)}).")
+        if refused := course.refusal(
+            patient.pk, questionnaire.completed_on, what="questionnaire"
+        ):
+            problems.append(refused)
         if problems:
             errors["completed_on"] = problems
     clash = Questionnaire.objects.filter(

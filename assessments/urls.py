@@ -2,7 +2,7 @@ from django.urls import path
 
 from assessments import views
 from assessments.models import Questionnaire
-from enrollment.views import HistoryView
+from inkt_trial.views import HistoryView
 
 app_name = "assessments"
 

@@ -19,10 +19,10 @@ from assessments.api import baseline_warnings, both_series
 from assessments.forms import QuestionnaireForm, visit_choices
 from assessments.models import Questionnaire, Read, ReaderAssignment, Scan
 from assessments.recist import NewLesionKind, NonTargetStatus
-from dosing.views import PatientFormView
 from enrollment.models import Patient
-from enrollment.views import Permission, ServiceFormMixin
+from inkt_trial import signature
 from inkt_trial.errors import DomainError
+from inkt_trial.views import PatientFormView, Permission, ServiceFormMixin
 
 TARGET_ROWS, NON_TARGET_ROWS, NEW_ROWS = 5, 5, 3
 
@@ -183,6 +183,7 @@ class ReadView(Permission, TemplateView):
             kinds=[k.value for k in NewLesionKind],
             responses=both_series(assignment),
             warnings=baseline_warnings(assignment),
+            username_required=signature.username_required(self.request),
             **kwargs,
         )
 
@@ -194,8 +195,12 @@ class ReadView(Permission, TemplateView):
                 if read is None:
                     raise DomainError("Save the read before signing it.")
                 services.read_lock(
-                    read=read, reader=request.user, password=request.POST.get("password", "")
+                    read=read,
+                    reader=request.user,
+                    password=request.POST.get("password", ""),
+                    username=signature.require_components(request, request.POST.get("username")),
                 )
+                signature.signed_in_session(request)
                 messages.success(request, "Read locked by your signature.")
                 return redirect("assessments:read", scan_id=scan.pk)
             data = data_from_form(request.POST, scan.kind, baseline)

@@ -12,12 +12,11 @@ from dosing import rules, selectors, services
 from dosing.models import (
     FORMULA_CHOICES,
     DrugExposure,
-    EndOfTreatment,
     Infusion,
     InfusionSchedule,
 )
-from enrollment.api import HistorySerializer, PatientField
 from enrollment.models import Patient
+from inkt_trial.api import HistorySerializer, PatientField
 from inkt_trial.audit import history_of
 from inkt_trial.errors import DomainError
 
@@ -179,17 +178,6 @@ class DrugExposureSerializer(serializers.ModelSerializer):
         return services.drug_exposure_record(by=self.context["request"].user, **data)
 
 
-class EndOfTreatmentSerializer(serializers.ModelSerializer):
-    study_id = PatientField(source="patient")
-
-    class Meta:
-        model = EndOfTreatment
-        fields = ["id", "study_id", "date", "reason", "details"]
-
-    def create(self, data):
-        return services.end_of_treatment_record(by=self.context["request"].user, **data)
-
-
 class _Base(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -230,13 +218,6 @@ class DrugExposureViewSet(_Base):
 
     def get_queryset(self):
         return DrugExposure.objects.select_related("patient", "recorded_by")
-
-
-class EndOfTreatmentViewSet(_Base):
-    serializer_class = EndOfTreatmentSerializer
-
-    def get_queryset(self):
-        return EndOfTreatment.objects.select_related("patient")
 
 
 class ExposureSerializer(serializers.Serializer):

@@ -3,7 +3,7 @@ from crispy_forms.layout import Submit
 from django import forms
 
 from dosing import rules
-from dosing.models import FORMULA_CHOICES, DrugExposure, EndOfTreatment, Infusion
+from dosing.models import FORMULA_CHOICES, DrugExposure, Infusion
 from inkt_trial.widgets import DateInput, DateTimeInput
 
 
@@ -80,17 +80,6 @@ class InfusionForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = _helper("infusion-form", "Record course")
-
-
-class EndOfTreatmentForm(forms.ModelForm):
-    class Meta:
-        model = EndOfTreatment
-        fields = ["date", "reason", "details"]
-        widgets = {"date": DateInput()}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = _helper("end-form", "Record end of treatment")
 
 
 class DrugExposureForm(forms.ModelForm):

@@ -97,32 +97,6 @@ class Infusion(ClinicalRecord):
         return [DEVIATION_TEXT[code] for code in self.deviations]
 
 
-class EndOfTreatment(ClinicalRecord):
-    REASONS = [
-        ("progression", "Disease progression"),
-        ("withdrawal", "Withdrawal of consent"),
-        ("toxicity", "Unacceptable toxicity"),
-        ("death", "Death"),
-        ("other", "Other"),
-    ]
-
-    patient = models.OneToOneField(
-        Patient, on_delete=models.PROTECT, related_name="end_of_treatment"
-    )
-    date = models.DateField()
-    reason = models.CharField(max_length=12, choices=REASONS)
-    details = models.TextField(blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-
-    class Meta:
-        ordering = ["patient"]
-
-    def __str__(self):
-        return f"End of treatment of {self.patient}"
-
-
 class DrugExposure(ClinicalRecord):
     """PD-1 antibody or regorafenib (both arms): one administration, a prescribed period, or an
     interruption, with the reason for every interruption and dose change."""

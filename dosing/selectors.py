@@ -5,7 +5,9 @@ from django.utils import timezone
 
 from dosing import protocol, rules, services
 from dosing.models import DrugExposure, Infusion, InfusionReminder, InfusionSchedule
-from enrollment.models import Patient
+from enrollment import course as course_state
+from enrollment import status
+from enrollment.models import Patient, StatusChange, TreatmentEnd
 
 
 def today():
@@ -49,12 +51,12 @@ def patient_dosing(patient: Patient) -> dict:
     courses = []
     if schedule is not None:
         now = today()
-        ended = getattr(patient, "end_of_treatment", None)
+        ended = course_state.treatment_stop(patient.pk, status.INKT)
         for course in services.planned_courses(schedule):
             infusion = infusions.get(course.number)
             if infusion is not None:
                 state = infusion.get_status_display()
-            elif ended is not None:
+            elif ended is not None and course.window_start > ended[0]:
                 state = "Not given (treatment ended)"
             else:
                 state = rules.pending_state(course, now).capitalize()
@@ -65,22 +67,25 @@ def patient_dosing(patient: Patient) -> dict:
         "next_course": len(infusions) + 1 if len(infusions) < protocol.MAX_COURSES else None,
         "exposure": services.exposure_summary(patient),
         "drugs": DrugExposure.objects.filter(patient=patient).order_by("drug", "start_date"),
-        "end": getattr(patient, "end_of_treatment", None),
+        "stops": {
+            drug: course_state.treatment_stop(patient.pk, drug) for drug in status.DRUGS
+        },
     }
 
 
 def open_reminders():
     """Flags of the daily task whose course is still not recorded."""
     recorded = set(Infusion.objects.values_list("patient_id", "course_number"))
-    reminders = list(
-        InfusionReminder.objects.select_related("patient", "patient__end_of_treatment")
-    )
+    stopped = set(
+        TreatmentEnd.objects.filter(drug=status.INKT).values_list("patient_id", flat=True)
+    ) | set(StatusChange.objects.values_list("patient_id", flat=True))  # every change stops
+    reminders = list(InfusionReminder.objects.select_related("patient"))
     overdue = {(r.patient_id, r.course_number) for r in reminders if r.kind == r.OVERDUE}
     return [
         r
         for r in reminders
         if (r.patient_id, r.course_number) not in recorded
-        and not hasattr(r.patient, "end_of_treatment")
+        and r.patient_id not in stopped
         and not (r.kind == r.DUE and (r.patient_id, r.course_number) in overdue)
     ]
 
@@ -94,15 +99,23 @@ def dose_spans(patient_ids=None) -> dict:
     """Patient id -> (first, last) date of any study treatment, in a fixed number of queries
     whatever the number of patients. The last dose is the latest infusion, single
     administration or end of a prescribed period; None while a prescribed period is still open
-    and no end of treatment is recorded (the patient is on treatment). An end of treatment
-    closes an open period on its date."""
-    from dosing.models import EndOfTreatment
-
+    and the drug has not stopped (the patient is on treatment). The drug's end of treatment,
+    or a status change (withdrawal, death, end of study), closes an open period on its date."""
     first = first_doses(patient_ids)
     ids = list(first)
-    ended = dict(
-        EndOfTreatment.objects.filter(patient_id__in=ids).values_list("patient_id", "date")
-    )
+    ended = {}  # (patient, drug) -> the day the drug stopped
+    for pid, drug, day in TreatmentEnd.objects.filter(patient_id__in=ids).values_list(
+        "patient_id", "drug", "date"
+    ):
+        ended[pid, drug] = day
+    changed: dict = {}
+    for pid, day in StatusChange.objects.filter(patient_id__in=ids).values_list(
+        "patient_id", "date"
+    ):
+        changed[pid] = min(day, changed.get(pid, day))
+    for pid, day in changed.items():
+        for drug in status.DRUGS:
+            ended[pid, drug] = min(day, ended.get((pid, drug), day))
     last: dict = {}
     ongoing: set = set()
 
@@ -115,15 +128,15 @@ def dose_spans(patient_ids=None) -> dict:
     ):
         later(pid, timezone.localdate(moment))
     drugs = DrugExposure.objects.exclude(event="interruption").filter(patient_id__in=ids)
-    for pid, event, start, end in drugs.values_list(
-        "patient_id", "event", "start_date", "end_date"
+    for pid, drug, event, start, end in drugs.values_list(
+        "patient_id", "drug", "event", "start_date", "end_date"
     ):
         later(pid, start)
         if end is not None:
             later(pid, end)
         elif event == "period":  # prescribed and not yet stopped
-            if pid in ended:
-                later(pid, ended[pid])
+            if (pid, drug) in ended:
+                later(pid, ended[pid, drug])
             else:
                 ongoing.add(pid)
     return {

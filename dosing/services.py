@@ -10,11 +10,12 @@ from django.utils import timezone
 
 from accounts.roles import COORDINATOR
 from dosing import protocol, rules
-from dosing.models import DrugExposure, EndOfTreatment, Infusion, InfusionReminder, InfusionSchedule
+from dosing.models import DrugExposure, Infusion, InfusionReminder, InfusionSchedule
+from enrollment import course
+from enrollment import status as course_rules
 from enrollment.dates import shown
 from enrollment.models import Patient
 from inkt_trial.errors import DomainError
-from outcomes.models import death_date
 from randomization.protocol import RPI
 
 log = logging.getLogger(__name__)
@@ -30,11 +31,12 @@ def _require_rpi(patient: Patient):
 
 
 def _require_on_treatment(patient: Patient, on: date | None = None):
-    end = EndOfTreatment.objects.filter(patient=patient).first()
-    if end is not None and (on is None or on > end.date):
-        raise DomainError(
-            f"Treatment of {patient} ended on {shown(end.date)} ({end.get_reason_display()})."
-        )
+    """iNKT cells may still be given on `on` (None: at all, for the schedule): not after their
+    end of treatment, a withdrawal of consent, the death or an end of study."""
+    if on is not None:
+        course.refuse_after_stop(patient.pk, course_rules.INKT, on, "infused_at")
+    elif (stop := course.treatment_stop(patient.pk, course_rules.INKT)) is not None:
+        raise DomainError(f"iNKT treatment of {patient} is over since {shown(stop[0])}: {stop[1]}.")
 
 
 def _check_first_date(first_planned_date: date, allocation) -> None:
@@ -239,9 +241,6 @@ def infusion_record(*, patient: Patient, by, status: str = Infusion.GIVEN, **dat
         raise DomainError(field_errors={"status": ["Given or missed."]})
     given_on = timezone.localdate(data["infused_at"]) if data.get("infused_at") else None
     _require_on_treatment(patient, on=given_on or timezone.localdate())
-    died = death_date(patient.pk)
-    if died is not None and (given_on or timezone.localdate()) > died:
-        raise DomainError(f"{patient} died on {shown(died)}: no course after it.")
     previous = next((i for i in reversed(done) if i.status == Infusion.GIVEN), None)
     if status == Infusion.GIVEN:
         errors = _validate_given(data, allocation=allocation, previous=previous)
@@ -349,46 +348,6 @@ def infusion_correct(*, infusion: Infusion, by, reason: str, **changes) -> Infus
 
 
 @transaction.atomic
-def end_of_treatment_record(*, patient: Patient, by, date: date, reason: str, details: str = ""):
-    patient = (
-        Patient.objects.select_for_update(of=("self",))
-        .select_related("allocation")
-        .get(pk=patient.pk)
-    )
-    if getattr(patient, "allocation", None) is None:
-        raise DomainError(f"{patient} is not randomized; there is no treatment to end.")
-    if EndOfTreatment.objects.filter(patient=patient).exists():
-        raise DomainError(f"End of treatment of {patient} is already recorded.")
-    if reason not in dict(EndOfTreatment.REASONS):
-        raise DomainError(field_errors={"reason": ["Choose one of the listed reasons."]})
-    if date > timezone.localdate():
-        raise DomainError(field_errors={"date": ["Cannot be in the future."]})
-    if date < timezone.localdate(patient.allocation.randomized_at):
-        raise DomainError(field_errors={"date": ["Cannot be before randomization."]})
-    died = death_date(patient.pk)
-    if died is not None and date > died:
-        raise DomainError(field_errors={"date": [f"After the patient's death ({shown(died)})."]})
-    last = (
-        Infusion.objects.filter(patient=patient, status=Infusion.GIVEN)
-        .order_by("-infused_at")
-        .values_list("infused_at", flat=True)
-        .first()
-    )
-    if last and date < timezone.localdate(last):
-        raise DomainError(
-            field_errors={
-                "date": [f"Cannot be before the last infusion ({timezone.localdate(last)})."]
-            }
-        )
-    if reason == "other" and not details.strip():
-        raise DomainError(field_errors={"details": ["Say what the other reason is."]})
-    end = EndOfTreatment(patient=patient, date=date, reason=reason, details=details, recorded_by=by)
-    end._history_user = by
-    end.save()
-    return end
-
-
-@transaction.atomic
 def drug_exposure_record(*, patient: Patient, by, **data) -> DrugExposure:
     """A PD-1 antibody or regorafenib record (both arms). An interruption needs its reason and
     dates; a dose different from the drug's previous dose is a dose change and needs its reason."""
@@ -400,10 +359,13 @@ def drug_exposure_record(*, patient: Patient, by, **data) -> DrugExposure:
     event, start, end = data.get("event"), data.get("start_date"), data.get("end_date")
     if start and start < timezone.localdate(allocation.randomized_at):
         errors.setdefault("start_date", []).append("Cannot be before randomization.")
-    died = death_date(patient.pk)
+    drug = data.get("drug")
+    stop = course.treatment_stop(patient.pk, drug) if drug in course_rules.DRUGS else None
     for field, value in (("start_date", start), ("end_date", end)):
-        if died is not None and value and value > died:
-            errors.setdefault(field, []).append(f"After the patient's death ({shown(died)}).")
+        if stop is not None and value and value > stop[0]:
+            errors.setdefault(field, []).append(
+                f"{course_rules.DRUGS[drug]} may not be given after {shown(stop[0])}: {stop[1]}."
+            )
     for field, value in (("start_date", start), ("end_date", end)):
         if value and value > timezone.localdate():
             errors.setdefault(field, []).append("Cannot be in the future.")
@@ -450,8 +412,10 @@ def due_and_overdue(*, today: date) -> list[dict]:
     """Courses due within 3 days or overdue (past their window), for every RPI patient on
     treatment with a schedule: one row per patient at most, for the next course."""
     rows = []
-    schedules = InfusionSchedule.objects.select_related("patient").exclude(
-        patient__end_of_treatment__isnull=False
+    schedules = (
+        InfusionSchedule.objects.select_related("patient")
+        .exclude(patient__treatment_ends__drug=course_rules.INKT)
+        .exclude(patient__status_changes__isnull=False)  # every change stops treatment
     )
     recorded, first_given = {}, {}
     for patient_id, number, status, infused_at in Infusion.objects.values_list(

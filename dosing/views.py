@@ -1,29 +1,10 @@
-from django.shortcuts import get_object_or_404, redirect
 from django.utils.functional import cached_property
-from django.views.generic import FormView, TemplateView
+from django.views.generic import TemplateView
 
 from dosing import selectors, services
-from dosing.forms import DrugExposureForm, EndOfTreatmentForm, InfusionForm, ScheduleForm
+from dosing.forms import DrugExposureForm, InfusionForm, ScheduleForm
 from dosing.models import InfusionSchedule
-from enrollment.models import Patient
-from enrollment.views import Permission, ServiceFormMixin
-
-
-class PatientFormView(ServiceFormMixin, Permission, FormView):
-    """A form about one patient; the service decides, errors go back on the form."""
-
-    @cached_property
-    def patient(self):
-        return get_object_or_404(
-            Patient.objects.select_related("screening", "allocation"),
-            study_id=self.kwargs["study_id"],
-        )
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(patient=self.patient, **kwargs)
-
-    def success_redirect(self, record):
-        return redirect("enrollment:patient_detail", study_id=self.patient.study_id)
+from inkt_trial.views import PatientFormView, Permission
 
 
 class ScheduleView(PatientFormView):
@@ -83,19 +64,6 @@ class InfusionView(PatientFormView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(dosing=selectors.patient_dosing(self.patient), **kwargs)
-
-
-class EndOfTreatmentView(PatientFormView):
-    permission_required = "dosing.add_endoftreatment"
-    template_name = "dosing/form.html"
-    form_class = EndOfTreatmentForm
-    success_message = "End of treatment recorded."
-
-    def save(self, data):
-        services.end_of_treatment_record(patient=self.patient, by=self.request.user, **data)
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(title="End of treatment", **kwargs)
 
 
 class DrugExposureView(PatientFormView):

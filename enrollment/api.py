@@ -7,24 +7,19 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from accounts.permissions import has_perms
+from enrollment import course, selectors, services, status
 from enrollment import eligibility as el
-from enrollment import selectors, services
-from enrollment.models import Patient, Screening
+from enrollment.models import Patient, Screening, StatusChange, TreatmentEnd
 from enrollment.validation import check_screening
+from inkt_trial.api import HistorySerializer, PatientField
 from inkt_trial.audit import history_of
+from inkt_trial.errors import DomainError
 
 ANSWERS = [
     "prior_progression",
     "life_expectancy_12_weeks",
     *(c.code for c in el.ANSWERED_EXCLUSIONS),
 ]
-
-
-class PatientField(serializers.SlugRelatedField):
-    """An enrolled patient named by study ID in requests (every later app uses it)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(slug_field="study_id", queryset=Patient.objects.all(), **kwargs)
 
 
 class ScreeningSerializer(serializers.ModelSerializer):
@@ -41,6 +36,9 @@ class ScreeningSerializer(serializers.ModelSerializer):
     created_by = serializers.CharField(source="created_by.username", read_only=True)
     confirmed_by = serializers.CharField(
         source="confirmed_by.username", read_only=True, default=None, allow_null=True
+    )
+    reopened_by = serializers.CharField(
+        source="reopened_by.username", read_only=True, default=None, allow_null=True
     )
     rescreen_of = serializers.PrimaryKeyRelatedField(
         queryset=Screening.objects.all(),
@@ -75,12 +73,22 @@ class ScreeningSerializer(serializers.ModelSerializer):
             "study_id",
             "confirmed_by",
             "confirmed_at",
+            "signature_name",
             "signature_meaning",
+            "reopened_by",
+            "reopened_at",
+            "reopen_reason",
             "created_by",
             "created_at",
             "reason",
         ]
-        read_only_fields = ["confirmed_at", "signature_meaning"]
+        read_only_fields = [
+            "confirmed_at",
+            "signature_name",
+            "signature_meaning",
+            "reopened_at",
+            "reopen_reason",
+        ]
         extra_kwargs = {name: {"required": True} for name in ANSWERS}
 
     def get_fields(self):
@@ -122,11 +130,19 @@ class ConfirmSerializer(serializers.Serializer):
         help_text="The `version` of the screening record you reviewed (from GET); refused if "
         "the record has changed since."
     )
+    username = serializers.CharField(
+        help_text="The investigator's own user name: with the password, the electronic "
+        "signature's two components (an API request is not a session, so it gives both)."
+    )
     password = serializers.CharField(
         write_only=True,
         style={"input_type": "password"},
-        help_text="The investigator's own password: the electronic signature.",
+        help_text="The investigator's own password.",
     )
+
+
+class ReopenSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text="Why the signed screening is reopened.")
 
 
 class PreviewSerializer(serializers.ModelSerializer):
@@ -154,20 +170,6 @@ class PatientSerializer(serializers.ModelSerializer):
         fields = ["id", "study_id", "screening", "screening_number", "enrolled_at", "enrolled_by"]
 
 
-class ChangeSerializer(serializers.Serializer):
-    field = serializers.CharField()
-    old = serializers.CharField(allow_null=True)
-    new = serializers.CharField(allow_null=True)
-
-
-class HistorySerializer(serializers.Serializer):
-    when = serializers.DateTimeField()
-    who = serializers.CharField()
-    type = serializers.CharField()
-    reason = serializers.CharField()
-    changes = ChangeSerializer(many=True)
-
-
 class ScreeningViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -192,13 +194,32 @@ class ScreeningViewSet(
         permission_classes=[has_perms("enrollment.confirm_eligibility")],
     )
     def confirm(self, request, pk=None):
-        """The investigator's electronic signature: enrols a consented, eligible patient."""
+        """The investigator's electronic signature: enrols a consented, eligible patient, or
+        signs a reopened and corrected screening of an enrolled patient again."""
         body = ConfirmSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         patient = services.screening_confirm(
             screening=self.get_object(), by=request.user, **body.validated_data
         )
         return Response(PatientSerializer(patient).data, status=201)
+
+    @extend_schema(request=ReopenSerializer, responses=ScreeningSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[has_perms("enrollment.reopen_screening")],
+    )
+    def reopen(self, request, pk=None):
+        """Reopen a signed screening for a correction (the investigator or the data manager,
+        with a `reason`): the coordinator then corrects it (PATCH with a reason) and the
+        investigator signs it again (`confirm`). A correction that makes a randomized patient
+        ineligible records an eligibility violation."""
+        body = ReopenSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        screening = services.screening_reopen(
+            screening=self.get_object(), by=request.user, **body.validated_data
+        )
+        return Response(ScreeningSerializer(screening).data)
 
     @extend_schema(responses=HistorySerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
@@ -224,6 +245,51 @@ class ScreeningViewSet(
         return Response({**el.preview(usable), "problems": problems})
 
 
+class TransitionSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    state = serializers.ChoiceField(choices=list(status.STATES))
+    label = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class DrugCourseSerializer(serializers.Serializer):
+    drug = serializers.ChoiceField(choices=list(status.DRUGS))
+    label = serializers.CharField()
+    stopped_after = serializers.DateField(allow_null=True)
+    why = serializers.CharField(allow_null=True)
+    end_of_treatment = serializers.IntegerField(
+        allow_null=True, help_text="Id of the recorded end of treatment, if any."
+    )
+
+
+class PatientStatusSerializer(serializers.Serializer):
+    study_id = serializers.CharField()
+    state = serializers.ChoiceField(choices=list(status.STATES))
+    state_label = serializers.CharField()
+    transitions = TransitionSerializer(many=True)
+    drugs = DrugCourseSerializer(many=True)
+
+
+def status_body(patient) -> dict:
+    found = course.state(patient)
+    return {
+        "study_id": patient.study_id,
+        "state": found["state"],
+        "state_label": found["state_label"],
+        "transitions": found["transitions"],
+        "drugs": [
+            {
+                "drug": d["drug"],
+                "label": d["label"],
+                "stopped_after": d["stop"] and d["stop"][0],
+                "why": d["stop"] and d["stop"][1],
+                "end_of_treatment": d["end"] and d["end"].pk,
+            }
+            for d in found["drugs"]
+        ],
+    }
+
+
 class PatientViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = PatientSerializer
     lookup_field = "study_id"
@@ -236,3 +302,111 @@ class PatientViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request, study_id=None):
         return Response(HistorySerializer(history_of(self.get_object()), many=True).data)
+
+    @extend_schema(responses=PatientStatusSerializer)
+    @action(
+        detail=True,
+        methods=["get"],
+        pagination_class=None,
+        filter_backends=[],
+        permission_classes=[has_perms("enrollment.view_patient", "enrollment.view_treatmentend")],
+        url_path="status",
+    )
+    def course_status(self, request, study_id=None):
+        """Where the patient stands (on study, on treatment, in follow-up, off study), the
+        transitions with their dates and reasons, and each drug of the arm: stopped after which
+        day and why (a recorded end, progression on the accepted reads, a drug withdrawn for
+        an adverse event, the 6th iNKT course, a withdrawal of consent, the death)."""
+        return Response(status_body(self.get_object()))
+
+
+# The patient's course: status changes and ends of treatment ----------------------------------
+
+
+class StatusChangeSerializer(serializers.ModelSerializer):
+    study_id = PatientField(source="patient")
+    reason = serializers.CharField(write_only=True, required=False, help_text="For corrections.")
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+
+    class Meta:
+        model = StatusChange
+        fields = ["id", "study_id", *course.CHANGE_FIELDS, "recorded_by", "reason"]
+        validators = []  # the service names what is already recorded
+
+    def create(self, data):
+        data.pop("reason", None)
+        return course.status_change_record(by=self.context["request"].user, **data)
+
+    def update(self, instance, data):
+        if data.pop("patient", instance.patient) != instance.patient:
+            raise DomainError(field_errors={"study_id": ["The patient does not change."]})
+        return course.status_change_correct(
+            record=instance, by=self.context["request"].user, reason=data.pop("reason", ""), **data
+        )
+
+
+class TreatmentEndSerializer(serializers.ModelSerializer):
+    """`reason` is why the drug ended; a correction gives `correction_reason`."""
+
+    study_id = PatientField(source="patient")
+    correction_reason = serializers.CharField(
+        write_only=True, required=False, help_text="For corrections: why the record changes."
+    )
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+
+    class Meta:
+        model = TreatmentEnd
+        fields = ["id", "study_id", *course.END_FIELDS, "recorded_by", "correction_reason"]
+        validators = []  # the service names what is already recorded
+
+    def create(self, data):
+        data.pop("correction_reason", None)
+        return course.treatment_end_record(by=self.context["request"].user, **data)
+
+    def update(self, instance, data):
+        if data.pop("patient", instance.patient) != instance.patient:
+            raise DomainError(field_errors={"study_id": ["The patient does not change."]})
+        return course.treatment_end_correct(
+            record=instance,
+            by=self.context["request"].user,
+            correction_reason=data.pop("correction_reason", ""),
+            **data,
+        )
+
+
+class _CourseViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    filterset_fields = {"patient__study_id": ["exact"]}
+
+    @extend_schema(responses=HistorySerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def history(self, request, pk=None):
+        """Every version of the record: who, when, what changed and why."""
+        return Response(HistorySerializer(history_of(self.get_object()), many=True).data)
+
+
+class StatusChangeViewSet(_CourseViewSet):
+    """The patient's status changes: death (`cause`; `from_public_records`), withdrawal of
+    consent to treatment or to all further data (`public_records_allowed`), lost to follow-up,
+    another trial, the investigator's decision, the end of the study. Checked against each
+    other and the rest of the record; PATCH corrects with a `reason`."""
+
+    serializer_class = StatusChangeSerializer
+
+    def get_queryset(self):
+        return StatusChange.objects.select_related("patient", "recorded_by")
+
+
+class TreatmentEndViewSet(_CourseViewSet):
+    """The end of treatment with each drug (iNKT cells, PD-1 antibody, regorafenib), with its
+    `reason`; PATCH corrects with a `correction_reason`."""
+
+    serializer_class = TreatmentEndSerializer
+
+    def get_queryset(self):
+        return TreatmentEnd.objects.select_related("patient", "recorded_by")

@@ -3,7 +3,9 @@ from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
 from django import forms
 
 from enrollment import eligibility as el
-from enrollment.models import Screening
+from enrollment import status
+from enrollment.course import CHANGE_FIELDS, END_FIELDS
+from enrollment.models import Screening, StatusChange, TreatmentEnd
 from enrollment.services import ENTERED_FIELDS
 from inkt_trial.widgets import DateInput
 
@@ -96,12 +98,71 @@ class ScreeningForm(forms.ModelForm):
 class ConfirmEligibilityForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     agree = forms.BooleanField(label="I have read the statement above and sign it.", required=True)
+    username = forms.CharField(
+        required=False,  # refused with the reason when blank (inkt_trial.signature)
+        label="Your user name",
+        help_text="The first signature of a session needs both your user name and password.",
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
     password = forms.CharField(
         label="Your password (electronic signature)",
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
+    def __init__(self, *args, with_username=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not with_username:
+            del self.fields["username"]
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("sign", "Sign and confirm eligibility"))
+
+
+def _with_reason(form, with_reason: bool, form_id: str, submit: str) -> None:
+    if with_reason:
+        form.fields["correction_reason"] = forms.CharField(
+            label="Reason for the correction",
+            widget=forms.Textarea(attrs={"rows": 2}),
+            help_text="Why is this changed? (kept in the audit trail)",
+        )
+    form.helper = FormHelper()
+    form.helper.form_id = form_id
+    form.helper.add_input(Submit("save", submit))
+
+
+class StatusChangeForm(forms.ModelForm):
+    class Meta:
+        model = StatusChange
+        fields = list(CHANGE_FIELDS)
+        widgets = {"date": DateInput(), "details": forms.Textarea(attrs={"rows": 2})}
+        labels = {"kind": "Status change"}
+
+    def __init__(self, *args, with_reason=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        _with_reason(self, with_reason, "status-form", "Save status change")
+
+
+class TreatmentEndForm(forms.ModelForm):
+    class Meta:
+        model = TreatmentEnd
+        fields = list(END_FIELDS)
+        widgets = {"date": DateInput(), "details": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, drugs=None, with_reason=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if drugs is not None:
+            self.fields["drug"].choices = [(d, status.DRUGS[d]) for d in drugs]
+        _with_reason(self, with_reason, "end-form", "Save end of treatment")
+
+
+class ReopenScreeningForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is the signed screening reopened?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Kept in the audit trail with the signature it removes.",
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
-        self.helper.add_input(Submit("sign", "Sign and confirm eligibility"))
+        self.helper.form_id = "reopen-form"
+        self.helper.add_input(Submit("reopen", "Reopen for correction"))

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 
 from enrollment import eligibility as el
+from enrollment import status
+from enrollment.dates import shown
 from inkt_trial.audit import ClinicalRecord
 
 YES_NO = [(True, "Yes"), (False, "No")]
@@ -127,7 +129,21 @@ class Screening(ClinicalRecord):
         editable=False,
     )
     confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    signature_meaning = models.CharField(max_length=300, blank=True, editable=False)
+    signature_meaning = models.CharField(max_length=400, blank=True, editable=False)
+    signature_name = models.CharField(
+        "signed by (printed name)", max_length=200, blank=True, editable=False
+    )
+    # Reopened after a signature, for a correction (the investigator signs it again)
+    reopened_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    reopen_reason = models.TextField(blank=True, editable=False)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
@@ -136,15 +152,18 @@ class Screening(ClinicalRecord):
 
     class Meta:
         ordering = ["-created_at"]
-        permissions = [("confirm_eligibility", "Can confirm eligibility (electronic signature)")]
+        permissions = [
+            ("confirm_eligibility", "Can confirm eligibility (electronic signature)"),
+            ("reopen_screening", "Can reopen a signed screening for a correction"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(outcome__in=["eligible", "screen_failure"]),
                 name="screening_outcome_known",
             ),
             models.CheckConstraint(
-                condition=models.Q(confirmed_at__isnull=True) | models.Q(outcome="eligible"),
-                name="only_eligible_screenings_confirmed",
+                condition=models.Q(confirmed_at__isnull=True) | models.Q(reopened_at__isnull=True),
+                name="reopened_screening_not_signed",
             ),
         ]
 
@@ -183,9 +202,18 @@ class Screening(ClinicalRecord):
         return self.confirmed_at is not None
 
     @property
+    def is_reopened(self) -> bool:
+        return self.reopened_at is not None
+
+    @property
     def status(self) -> str:
+        enrolled = hasattr(self, "patient")
+        if self.is_reopened:
+            return "Reopened for correction"
         if self.outcome == Outcome.SCREEN_FAILURE:
-            return "Screen failure"
+            return "Enrolled, eligibility violation" if enrolled else "Screen failure"
+        if enrolled and not self.is_confirmed:
+            return "Enrolled, awaiting signature"
         return "Enrolled" if self.is_confirmed else "Eligible, awaiting confirmation"
 
 
@@ -204,3 +232,109 @@ class Patient(ClinicalRecord):
 
     def __str__(self):
         return self.study_id
+
+
+class StatusChange(ClinicalRecord):
+    """A dated change of the patient's course: death, withdrawal of consent (to treatment, or
+    to all further data), lost to follow-up, another trial, the investigator's decision, the end
+    of the study (rules: enrollment/status.py)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="status_changes")
+    kind = models.CharField(max_length=24, choices=list(status.CHANGES.items()))
+    date = models.DateField()
+    cause = models.CharField("cause of death", max_length=200, blank=True)
+    details = models.TextField(blank=True)
+    public_records_allowed = models.BooleanField(
+        "survival status from public records allowed",
+        default=False,
+        help_text="Withdrawal of all further data: the consent allows survival status to be "
+        "taken from public records afterwards.",
+    )
+    from_public_records = models.BooleanField(
+        "from public records",
+        default=False,
+        help_text="A death known from public records (after withdrawal of consent).",
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["patient", "date", "id"]
+        verbose_name = "status change"
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "kind"], name="one_status_change_per_kind")
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {shown(self.date)}"
+
+    def as_rule(self) -> status.Change:
+        return status.Change(
+            self.kind,
+            self.date,
+            self.cause,
+            self.details,
+            self.public_records_allowed,
+            self.from_public_records,
+        )
+
+
+class TreatmentEnd(ClinicalRecord):
+    """The end of treatment with one drug (iNKT cells, PD-1 antibody, regorafenib), with its
+    reason, as the coordinator records it. Progression on the accepted reads, a drug withdrawn
+    for an adverse event and the 6th iNKT course stop a drug without one (enrollment.course)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="treatment_ends")
+    drug = models.CharField(max_length=12, choices=list(status.DRUGS.items()))
+    date = models.DateField(help_text="The last day of treatment with the drug.")
+    reason = models.CharField(max_length=12, choices=list(status.END_REASONS.items()))
+    details = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["patient", "date", "drug"]
+        verbose_name = "end of treatment"
+        constraints = [models.UniqueConstraint(fields=["patient", "drug"], name="one_end_per_drug")]
+
+    def __str__(self):
+        return f"{self.get_drug_display()} ended {shown(self.date)}"
+
+    def as_rule(self) -> status.DrugEnd:
+        return status.DrugEnd(self.drug, self.date, self.reason, self.details)
+
+
+class EligibilityViolation(ClinicalRecord):
+    """A randomized patient whom a corrected screening shows ineligible. The patient stays
+    randomized and in the analysis (intention to treat); the violation is a protocol deviation,
+    listed with the deviations and counted in the CONSORT flow. A later correction that makes
+    the patient eligible again resolves it (both stay in the audit trail)."""
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="eligibility_violations"
+    )
+    failed_criteria = models.JSONField(default=list)
+    found_on = models.DateField()
+    screening_version = models.PositiveIntegerField(
+        help_text="The audit trail's id of the corrected screening that showed it."
+    )
+    correction_reason = models.TextField()
+    resolved_on = models.DateField(null=True, blank=True)
+    resolution = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["patient", "found_on", "id"]
+
+    def __str__(self):
+        return f"Eligibility violation of {self.patient} ({shown(self.found_on)})"
+
+    @property
+    def failed_criteria_text(self) -> list[str]:
+        return [
+            el.CRITERIA[c].failure_text if c in el.CRITERIA else c for c in self.failed_criteria
+        ]

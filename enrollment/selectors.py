@@ -9,6 +9,7 @@ STATUS_CHOICES = [
     ("screen_failure", "Screen failure"),
     ("awaiting_confirmation", "Eligible, awaiting confirmation"),
     ("enrolled", "Enrolled"),
+    ("reopened", "Reopened for correction"),
 ]
 
 
@@ -52,10 +53,14 @@ class ScreeningFilter(django_filters.FilterSet):
 
     def filter_status(self, queryset, name, value):
         if value == "screen_failure":
-            return queryset.filter(outcome=Outcome.SCREEN_FAILURE)
+            return queryset.filter(outcome=Outcome.SCREEN_FAILURE, patient__isnull=True)
         if value == "awaiting_confirmation":
-            return queryset.filter(outcome=Outcome.ELIGIBLE, confirmed_at__isnull=True)
-        return queryset.filter(confirmed_at__isnull=False)
+            return queryset.filter(
+                outcome=Outcome.ELIGIBLE, confirmed_at__isnull=True, patient__isnull=True
+            )
+        if value == "reopened":
+            return queryset.filter(reopened_at__isnull=False)
+        return queryset.filter(patient__isnull=False)
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(

@@ -13,8 +13,11 @@ from django.utils import timezone
 
 from accounts.roles import INVESTIGATOR
 from enrollment import eligibility as el
-from enrollment.models import Outcome, Patient, Screening
+from enrollment import evidence
+from enrollment.dates import shown_moment
+from enrollment.models import EligibilityViolation, Outcome, Patient, Screening
 from enrollment.validation import check_screening
+from inkt_trial.audit import check_reason
 from inkt_trial.errors import DomainError
 from inkt_trial.signature import check_signature_password
 
@@ -54,6 +57,15 @@ log = logging.getLogger(__name__)
 SIGNATURE_MEANING = (
     "I, {name}, confirm that I have reviewed screening {number} and that the patient meets "
     "every eligibility criterion of NCT05962450."
+)
+RESIGN_MEANING = (
+    "I, {name}, confirm that I have reviewed the corrected screening {number} of {patient} and "
+    "that the patient meets every eligibility criterion of NCT05962450."
+)
+VIOLATION_MEANING = (
+    "I, {name}, have reviewed the corrected screening {number} of {patient}: the patient does "
+    "not meet: {failed}. Randomized before the correction, the patient stays in the trial and "
+    "the analysis with an eligibility violation."
 )
 
 
@@ -151,7 +163,8 @@ def screening_update(*, screening: Screening, values, by, reason: str) -> Screen
     if screening.is_confirmed:
         raise DomainError(
             f"Eligibility of {screening} was confirmed by signature on "
-            f"{timezone.localtime(screening.confirmed_at):%Y-%m-%d %H:%M}; the record is locked."
+            f"{shown_moment(timezone.localtime(screening.confirmed_at))}; the record is locked. "
+            "The investigator or the data manager may reopen it for a correction."
         )
     if not (reason or "").strip():
         raise DomainError(
@@ -170,8 +183,77 @@ def screening_update(*, screening: Screening, values, by, reason: str) -> Screen
     assessment = _validated_assessment(values)
     _apply(screening, values, assessment)
     screening.save_with_reason(reason, by=by)
+    if hasattr(screening, "patient"):
+        _eligibility_after_correction(screening, by=by, reason=reason)
     if not was_eligible:
         _notify_if_eligible(screening)
+    return screening
+
+
+def _eligibility_after_correction(screening: Screening, *, by, reason: str) -> None:
+    """A correction of an enrolled patient's screening: if it shows the patient ineligible
+    after randomization, an eligibility violation is recorded (the patient stays randomized
+    and analysed); a later correction that makes them eligible again resolves it."""
+    patient = screening.patient
+    open_violation = EligibilityViolation.objects.filter(patient=patient, resolved_on=None).first()
+    today = timezone.localdate()
+    if screening.outcome == Outcome.ELIGIBLE:
+        if open_violation is not None:
+            open_violation.resolved_on = today
+            open_violation.resolution = f"A correction makes the patient eligible: {reason}"
+            open_violation.save_with_reason("Resolved by a correction of the screening", by=by)
+        return
+    if evidence.plan(patient.pk) is None:
+        return  # not randomized: the screening is a screen failure and randomization refuses
+    if open_violation is not None:
+        if open_violation.failed_criteria != screening.failed_criteria:
+            open_violation.failed_criteria = screening.failed_criteria
+            open_violation.screening_version = screening.version
+            open_violation.save_with_reason(f"Another correction: {reason}", by=by)
+        return
+    violation = EligibilityViolation(
+        patient=patient,
+        failed_criteria=screening.failed_criteria,
+        found_on=today,
+        screening_version=screening.version,
+        correction_reason=reason,
+        recorded_by=by,
+    )
+    violation._history_user = by
+    violation.save()
+
+
+def screening_reopen(*, screening: Screening, by, reason: str) -> Screening:
+    """Reopen a signed screening for a correction (the investigator, or the data manager):
+    the signature no longer applies to the record, which the coordinator may then correct and
+    the investigator sign again. The first signature, the reopening and the new signature all
+    stay in the audit trail."""
+    if not by.has_perm("enrollment.reopen_screening"):
+        raise DomainError("Only the investigator or the data manager reopens a signed screening.")
+    reason = check_reason(reason)
+    if not reason:
+        raise DomainError(
+            "Say why the signed screening is reopened.",
+            field_errors={"reason": ["Say why the signed screening is reopened."]},
+        )
+    with transaction.atomic():
+        screening = Screening.objects.select_for_update().get(pk=screening.pk)
+        _refuse_if_rescreened(screening)
+        if screening.is_reopened:
+            raise DomainError(f"{screening} is already reopened.")
+        if not screening.is_confirmed:
+            raise DomainError(f"{screening} is not signed: it can be corrected as it is.")
+        signed = f"{screening.signature_name or screening.confirmed_by} on " + shown_moment(
+            timezone.localtime(screening.confirmed_at)
+        )
+        screening.confirmed_by = None
+        screening.confirmed_at = None
+        screening.signature_meaning = ""
+        screening.signature_name = ""
+        screening.reopened_at = timezone.now()
+        screening.reopened_by = by
+        screening.reopen_reason = reason
+        screening.save_with_reason(reason, by=by, note=f"Reopened (signed by {signed}): ")
     return screening
 
 
@@ -184,13 +266,17 @@ def _refuse_if_rescreened(screening: Screening) -> None:
         )
 
 
-def screening_confirm(*, screening: Screening, by, password: str, version: int) -> Patient:
+def screening_confirm(
+    *, screening: Screening, by, password: str, version: int, username: str | None = None
+) -> Patient:
     """The investigator's electronic signature (21 CFR 11.200: re-entry of the password, with
     the meaning of the signature recorded) of the version of the record they reviewed
-    (`version`, from `Screening.version`). A consented, eligible patient is then enrolled.
+    (`version`, from `Screening.version`). A consented, eligible patient is then enrolled; an
+    enrolled patient's reopened screening is signed again. `username`, when given, must be the
+    signer's (the first signing of a session gives both components).
     The password is checked before the transaction: a wrong one is counted (the lockout's
     counter is in the database) although nothing else is saved."""
-    check_signature_password(by, password)
+    check_signature_password(by, password, username)
     return _screening_confirm(screening=screening, by=by, version=version)
 
 
@@ -204,28 +290,77 @@ def _screening_confirm(*, screening: Screening, by, version: int) -> Patient:
             "signing.",
             field_errors={"version": ["The record has changed; review it again."]},
         )
-    if screening.outcome != Outcome.ELIGIBLE:
-        raise DomainError(f"{screening} is a screen failure; only eligible patients are confirmed.")
     if screening.is_confirmed:
         raise DomainError(f"Eligibility of {screening} is already confirmed.")
     if not screening.consent_date:
         raise DomainError(f"{screening} has no informed consent on file.")
+    patient = getattr(screening, "patient", None)
+    if patient is not None:
+        return _resign(screening, patient, by)
+    if screening.outcome != Outcome.ELIGIBLE:
+        raise DomainError(f"{screening} is a screen failure; only eligible patients are confirmed.")
     return _enrol(screening, by)
+
+
+def signature_meaning(screening: Screening, by) -> str:
+    """What the investigator's signature of this screening means, as they will sign it."""
+    name = by.get_full_name() or by.username
+    patient = getattr(screening, "patient", None)
+    if patient is None:
+        return SIGNATURE_MEANING.format(name=name, number=screening.screening_number)
+    if screening.outcome == Outcome.ELIGIBLE:
+        return RESIGN_MEANING.format(name=name, number=screening.screening_number, patient=patient)
+    failed = "; ".join(el.CRITERIA[c].failure_text for c in screening.failed_criteria)
+    return VIOLATION_MEANING.format(
+        name=name, number=screening.screening_number, patient=patient, failed=failed
+    )
+
+
+def _resign(screening: Screening, patient: Patient, by) -> Patient:
+    """The investigator signs a corrected screening of an enrolled patient again."""
+    if not screening.is_reopened:
+        raise DomainError(f"{screening} is not reopened for a correction.")
+    if (
+        screening.outcome != Outcome.ELIGIBLE
+        and not patient.eligibility_violations.filter(resolved_on=None).exists()
+    ):
+        raise DomainError(
+            f"{screening} is a screen failure and {patient} is not randomized: the patient "
+            "cannot be confirmed (nor randomized)."
+        )
+    _sign(screening, by, signature_meaning(screening, by))
+    screening.reopened_at = None
+    screening.reopened_by = None
+    screening.reopen_reason = ""
+    screening.save_with_reason("Signed again after the correction", by=by)
+    return patient
 
 
 def _enrol(screening: Screening, by, *, meaning: str = SIGNATURE_MEANING) -> Patient:
     """The signed confirmation and the study ID (callers have checked everything, the
     password included; the synthetic trial generator marks its meaning as synthetic)."""
-    now = timezone.now()
-    screening.confirmed_by = by
-    screening.confirmed_at = now
-    screening.signature_meaning = meaning.format(
-        name=by.get_full_name() or by.username, number=screening.screening_number
-    )
+    name = by.get_full_name() or by.username
+    _sign(screening, by, meaning.format(name=name, number=screening.screening_number))
     screening.save_with_reason("Eligibility confirmed by electronic signature", by=by)
     return _create_numbered(
-        Patient, "study_id", "INKT-", 3, by=by, screening=screening, enrolled_at=now, enrolled_by=by
+        Patient,
+        "study_id",
+        "INKT-",
+        3,
+        by=by,
+        screening=screening,
+        enrolled_at=screening.confirmed_at,
+        enrolled_by=by,
     )
+
+
+def _sign(screening: Screening, by, meaning: str) -> None:
+    """The signature's three parts on the record (21 CFR 11.50): the signer's printed name,
+    the date and time, and the meaning."""
+    screening.confirmed_by = by
+    screening.confirmed_at = timezone.now()
+    screening.signature_name = by.get_full_name() or by.username
+    screening.signature_meaning = meaning
 
 
 def _notify_if_eligible(screening: Screening) -> None:

@@ -1,7 +1,8 @@
 from django.urls import path
 
 from enrollment import views
-from enrollment.models import Patient, Screening
+from enrollment.models import Patient, Screening, StatusChange, TreatmentEnd
+from inkt_trial.views import HistoryView
 
 app_name = "enrollment"
 
@@ -16,15 +17,50 @@ urlpatterns = [
         name="screening_confirm",
     ),
     path(
+        "screenings/<int:pk>/reopen/",
+        views.ScreeningReopenView.as_view(),
+        name="screening_reopen",
+    ),
+    path(
         "screenings/<int:pk>/history/",
-        views.HistoryView.as_view(model=Screening),
+        HistoryView.as_view(model=Screening),
         name="screening_history",
     ),
     path("patients/", views.PatientListView.as_view(), name="patient_list"),
     path("patients/<str:study_id>/", views.PatientDetailView.as_view(), name="patient_detail"),
     path(
+        "patients/<str:study_id>/status/new/",
+        views.StatusChangeCreateView.as_view(),
+        name="status_change",
+    ),
+    path(
+        "patients/<str:study_id>/treatment-ends/new/",
+        views.TreatmentEndCreateView.as_view(),
+        name="treatment_end",
+    ),
+    path(
+        "status-changes/<int:pk>/edit/",
+        views.StatusChangeEditView.as_view(),
+        name="status_change_edit",
+    ),
+    path(
+        "status-changes/<int:pk>/history/",
+        HistoryView.as_view(model=StatusChange),
+        name="status_change_history",
+    ),
+    path(
+        "treatment-ends/<int:pk>/edit/",
+        views.TreatmentEndEditView.as_view(),
+        name="treatment_end_edit",
+    ),
+    path(
+        "treatment-ends/<int:pk>/history/",
+        HistoryView.as_view(model=TreatmentEnd),
+        name="treatment_end_history",
+    ),
+    path(
         "patients/<str:study_id>/history/",
-        views.HistoryView.as_view(model=Patient, lookup="study_id"),
+        HistoryView.as_view(model=Patient, lookup="study_id"),
         name="patient_history",
     ),
 ]

@@ -1,44 +1,20 @@
 from django.contrib import messages
-from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.functional import cached_property
-from django.views.generic import DetailView, FormView, ListView, TemplateView
+from django.views.generic import DetailView, FormView, ListView
 
-from enrollment import selectors, services
-from enrollment.forms import ConfirmEligibilityForm, ScreeningForm
-from enrollment.models import Outcome, Screening
-from inkt_trial.audit import history_of
+from enrollment import course, evidence, selectors, services
+from enrollment.forms import (
+    ConfirmEligibilityForm,
+    ReopenScreeningForm,
+    ScreeningForm,
+    StatusChangeForm,
+    TreatmentEndForm,
+)
+from enrollment.models import Outcome, Screening, StatusChange, TreatmentEnd
+from inkt_trial import signature
 from inkt_trial.errors import DomainError
-
-
-class Permission(PermissionRequiredMixin):
-    """Anonymous users go to the login page; logged-in users without the permission get 403."""
-
-    raise_exception = False
-
-
-def add_domain_error(form, error: DomainError) -> None:
-    for field, msgs in error.field_errors.items():
-        for msg in msgs:
-            form.add_error(field if field in form.fields else None, msg)
-    if error.message and not error.field_errors:
-        form.add_error(None, error.message)
-
-
-class ServiceFormMixin:
-    """A form whose cleaned data goes to a service: `save(data)` returns the record, a refusal
-    goes back on the form, success is announced and redirects to `success_redirect(record)`."""
-
-    success_message = "Saved."
-
-    def form_valid(self, form):
-        try:
-            record = self.save(form.cleaned_data)
-        except DomainError as error:
-            add_domain_error(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, self.success_message)
-        return self.success_redirect(record)
+from inkt_trial.views import PatientFormView, Permission, ServiceFormMixin, add_domain_error
 
 
 class ScreeningListView(Permission, ListView):
@@ -132,20 +108,27 @@ class ScreeningDetailView(Permission, DetailView):
 
     def get_context_data(self, **kwargs):
         screening = self.object
+        patient = getattr(screening, "patient", None)
         return super().get_context_data(
             can_rescreen=screening.outcome == Outcome.SCREEN_FAILURE
+            and patient is None
             and not hasattr(screening, "rescreened_by"),
+            violations=patient.eligibility_violations.all() if patient else [],
             **kwargs,
         )
 
 
 class ScreeningConfirmView(Permission, FormView):
     permission_required = "enrollment.confirm_eligibility"
-    form_class = ConfirmEligibilityForm
     template_name = "enrollment/screening_confirm.html"
 
     def get_initial(self):
         return {"version": self.screening.version}
+
+    def get_form(self, form_class=None):
+        return ConfirmEligibilityForm(
+            with_username=signature.username_required(self.request), **self.get_form_kwargs()
+        )
 
     @cached_property
     def screening(self):  # looked up after the permission check: no probing for records
@@ -153,40 +136,61 @@ class ScreeningConfirmView(Permission, FormView):
 
     def form_valid(self, form):
         try:
+            resign = hasattr(self.screening, "patient")
             patient = services.screening_confirm(
                 screening=self.screening,
                 by=self.request.user,
                 password=form.cleaned_data["password"],
                 version=form.cleaned_data["version"],
+                username=signature.require_components(
+                    self.request, form.cleaned_data.get("username")
+                ),
             )
         except DomainError as error:
             add_domain_error(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, f"Eligibility confirmed; enrolled as {patient.study_id}.")
+        signature.signed_in_session(self.request)
+        messages.success(
+            self.request,
+            f"The corrected screening of {patient.study_id} is signed again."
+            if resign
+            else f"Eligibility confirmed; enrolled as {patient.study_id}.",
+        )
         return redirect("enrollment:patient_detail", study_id=patient.study_id)
 
     def get_context_data(self, **kwargs):
-        user = self.request.user
-        meaning = services.SIGNATURE_MEANING.format(
-            name=user.get_full_name() or user.username, number=self.screening.screening_number
-        )
+        meaning = services.signature_meaning(self.screening, self.request.user)
         return super().get_context_data(screening=self.screening, meaning=meaning, **kwargs)
 
 
-class HistoryView(Permission, TemplateView):
-    """The audit trail of one clinical record."""
+class ScreeningReopenView(Permission, FormView):
+    """The investigator or the data manager reopens a signed screening for a correction."""
 
-    template_name = "audit/history.html"
-    model = None
-    lookup = "pk"
+    permission_required = "enrollment.reopen_screening"
+    form_class = ReopenScreeningForm
+    template_name = "enrollment/screening_reopen.html"
 
-    def get_permission_required(self):
-        meta = self.model._meta
-        return [f"{meta.app_label}.view_{meta.model_name}"]
+    @cached_property
+    def screening(self):  # looked up after the permission check: no probing for records
+        return get_object_or_404(Screening, pk=self.kwargs["pk"])
+
+    def form_valid(self, form):
+        try:
+            services.screening_reopen(
+                screening=self.screening, by=self.request.user, reason=form.cleaned_data["reason"]
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            f"{self.screening} is reopened: the coordinator may correct it, with a reason; the "
+            "investigator then signs it again.",
+        )
+        return redirect("enrollment:screening_detail", pk=self.screening.pk)
 
     def get_context_data(self, **kwargs):
-        record = get_object_or_404(self.model, **{self.lookup: self.kwargs[self.lookup]})
-        return super().get_context_data(record=record, rows=history_of(record), **kwargs)
+        return super().get_context_data(screening=self.screening, **kwargs)
 
 
 class PatientListView(Permission, ListView):
@@ -209,3 +213,83 @@ class PatientDetailView(Permission, DetailView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(screening=self.object.screening, **kwargs)
+
+
+# The patient's course --------------------------------------------------------------------------
+
+
+class StatusChangeCreateView(PatientFormView):
+    permission_required = "enrollment.add_statuschange"
+    template_name = "dosing/form.html"
+    form_class = StatusChangeForm
+    success_message = "Status change recorded."
+
+    def save(self, data):
+        return course.status_change_record(patient=self.patient, by=self.request.user, **data)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title="Status change", **kwargs)
+
+
+class TreatmentEndCreateView(PatientFormView):
+    permission_required = "enrollment.add_treatmentend"
+    template_name = "dosing/form.html"
+    success_message = "End of treatment recorded."
+
+    def get_form(self, form_class=None):
+        plan = evidence.plan(self.patient.pk)
+        return TreatmentEndForm(drugs=plan[1] if plan else (), **self.get_form_kwargs())
+
+    def save(self, data):
+        return course.treatment_end_record(patient=self.patient, by=self.request.user, **data)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title="End of treatment", **kwargs)
+
+
+class _CourseEditView(ServiceFormMixin, Permission, FormView):
+    """Correct a status change or an end of treatment, with the reason."""
+
+    template_name = "dosing/form.html"
+    success_message = "Corrected."
+    model = form_class = None
+
+    @cached_property
+    def record(self):
+        return get_object_or_404(self.model.objects.select_related("patient"), pk=self.kwargs["pk"])
+
+    def get_form(self, form_class=None):
+        kwargs = self.get_form_kwargs()
+        kwargs["instance"] = self.model.objects.get(pk=self.record.pk)  # a copy: the form edits it
+        return self.form_class(with_reason=True, **kwargs)
+
+    def save(self, data):
+        return self.correct(data.pop("correction_reason"), data)
+
+    def success_redirect(self, record):
+        return redirect("enrollment:patient_detail", study_id=record.patient.study_id)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            title=f"Correct: {self.record}", patient=self.record.patient, **kwargs
+        )
+
+
+class StatusChangeEditView(_CourseEditView):
+    permission_required = "enrollment.change_statuschange"
+    model, form_class = StatusChange, StatusChangeForm
+
+    def correct(self, why, data):
+        return course.status_change_correct(
+            record=self.record, by=self.request.user, reason=why, **data
+        )
+
+
+class TreatmentEndEditView(_CourseEditView):
+    permission_required = "enrollment.change_treatmentend"
+    model, form_class = TreatmentEnd, TreatmentEndForm
+
+    def correct(self, why, data):
+        return course.treatment_end_correct(
+            record=self.record, by=self.request.user, correction_reason=why, **data
+        )

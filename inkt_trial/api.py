@@ -1,11 +1,18 @@
-"""API plumbing shared by every app: refused operations answer 400 with a clear message."""
+"""API plumbing shared by every app: refused operations answer 400 with a clear message; the
+serializers and helpers every app's API uses (the patient named by study ID, the audit trail, a
+CSV download)."""
+
+import csv
+import io
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import status
+from django.http import HttpResponse
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from inkt_trial.errors import DomainError
+from inkt_trial.views import patient_model
 
 
 def exception_handler(exc, context):
@@ -49,3 +56,34 @@ def document_error_responses(result, generator, request, public):
             for code, text in {**ERRORS, **EXTRA.get((path, method), {})}.items():
                 responses.setdefault(code, {"description": text, "content": error})
     return result
+
+
+class PatientField(serializers.SlugRelatedField):
+    """An enrolled patient named by study ID in requests (every app about patients uses it)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="study_id", queryset=patient_model().objects.all(), **kwargs)
+
+
+class ChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    old = serializers.CharField(allow_null=True)
+    new = serializers.CharField(allow_null=True)
+
+
+class HistorySerializer(serializers.Serializer):
+    when = serializers.DateTimeField()
+    who = serializers.CharField()
+    type = serializers.CharField()
+    reason = serializers.CharField()
+    changes = ChangeSerializer(many=True)
+
+
+def csv_response(rows: list[list], header: list[str], filename: str) -> HttpResponse:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

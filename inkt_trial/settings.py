@@ -85,6 +85,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "inkt_trial.urls"
+# The enrolled participant every clinical record is about; shared view bases name it here.
+TRIAL_PATIENT_MODEL = "enrollment.Patient"
 WSGI_APPLICATION = "inkt_trial.wsgi.application"
 
 TEMPLATES = [

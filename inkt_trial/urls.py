@@ -12,6 +12,7 @@ from assessments import api as assessments_api
 from dosing import api as dosing_api
 from enrollment import api as enrollment_api
 from outcomes import api as outcomes_api
+from outcomes import views as outcomes_views
 from randomization import api as randomization_api
 from safety import api as safety_api
 
@@ -47,11 +48,14 @@ router.register("dosing/schedules", dosing_api.ScheduleViewSet, basename="schedu
 router.register("dosing/infusions", dosing_api.InfusionViewSet, basename="infusion")
 router.register("dosing/drug-exposures", dosing_api.DrugExposureViewSet, basename="drugexposure")
 router.register(
-    "dosing/end-of-treatment", dosing_api.EndOfTreatmentViewSet, basename="endoftreatment"
+    "patient-status/changes", enrollment_api.StatusChangeViewSet, basename="statuschange"
+)
+router.register(
+    "patient-status/treatment-ends", enrollment_api.TreatmentEndViewSet, basename="treatmentend"
 )
 
 urlpatterns = [
-    path("", account_views.DashboardView.as_view(), name="dashboard"),
+    path("", outcomes_views.DashboardView.as_view(), name="dashboard"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("enrollment.urls")),

@@ -9,7 +9,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from accounts.permissions import has_perms
-from enrollment.api import HistorySerializer, PatientField
+from inkt_trial.api import HistorySerializer, PatientField
 from inkt_trial.audit import history_of
 from inkt_trial.errors import DomainError
 from outcomes import exports, services
@@ -23,7 +23,17 @@ class FollowUpSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = FollowUp
-        fields = ["id", "study_id", "kind", "date", "alive", "cause", "therapy", "notes", "reason"]
+        fields = [
+            "id",
+            "study_id",
+            "kind",
+            "date",
+            "alive",
+            "therapy",
+            "from_public_records",
+            "notes",
+            "reason",
+        ]
 
     def create(self, data):
         data.pop("reason", None)
@@ -52,9 +62,9 @@ class FollowUpViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Follow-up records: survival contacts (`alive`), the death (`cause`), a new anticancer
-    therapy (`therapy`), withdrawal of consent, lost to follow-up. Dates are checked against
-    each other and against the rest of the record. PATCH corrects with a `reason`."""
+    """Follow-up records: survival contacts (`alive`; `from_public_records`) and new anticancer
+    therapies (`therapy`). The death, withdrawals of consent and ends of study are the patient's
+    status changes (`/api/patient-status/changes/`). PATCH corrects with a `reason`."""
 
     serializer_class = FollowUpSerializer
     filterset_class = FollowUpFilter

@@ -65,6 +65,7 @@ def layout(flow: dict) -> dict:
             (f"Enrolled (n = {flow['enrolled']})", True),
             (f"awaiting confirmation: {flow['eligible_awaiting_confirmation']}", False),
             (f"not yet randomized: {flow['enrolled_not_randomized']}", False),
+            (f"found ineligible after enrolment: {flow.get('enrolled_ineligible', 0)}", False),
         ],
     )
     randomized = Box(
@@ -88,6 +89,7 @@ def layout(flow: dict) -> dict:
                 (f"Allocated to {arm} (n = {a['allocated']})", True),
                 (f"received the allocated treatment: {a['received']}", False),
                 (f"did not receive it (yet): {a['not_received']}", False),
+                (f"eligibility violation: {a['eligibility_violations']}", False),
             ],
         )
         follow = Box(

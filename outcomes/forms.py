@@ -11,12 +11,17 @@ class FollowUpForm(forms.Form):
     date = forms.DateField(widget=DateInput())
     alive = forms.TypedChoiceField(
         label="Vital status (survival contacts)",
-        choices=[(True, "Alive"), (False, "Dead (the death is recorded)")],
+        choices=[(True, "Alive"), (False, "Dead (the death is recorded in the patient's status)")],
         coerce=lambda v: v in (True, "True"),
         initial=True,
         widget=forms.RadioSelect,
     )
-    cause = forms.CharField(required=False, label="Cause of death", max_length=200)
+    from_public_records = forms.BooleanField(
+        required=False,
+        label="From public records",
+        help_text="After a withdrawal of consent that allows survival status from public "
+        "records, only such contacts are accepted.",
+    )
     therapy = forms.CharField(required=False, label="New anticancer therapy", max_length=200)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 

@@ -8,8 +8,9 @@ from outcomes import followup
 
 
 class FollowUp(ClinicalRecord):
-    """One follow-up record: a survival contact, the death, a new anticancer therapy, the
-    withdrawal of consent or the loss to follow-up (rules: outcomes/followup.py)."""
+    """One follow-up record: a survival contact or a new anticancer therapy (rules:
+    outcomes/followup.py). The death, withdrawals and ends of study are status changes of the
+    patient (enrollment.StatusChange)."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="follow_ups")
     kind = models.CharField(max_length=12, choices=list(followup.KINDS.items()))
@@ -17,8 +18,12 @@ class FollowUp(ClinicalRecord):
     alive = models.BooleanField(
         default=True, help_text="Survival contacts: alive on that date (no: confirms the death)."
     )
-    cause = models.CharField("cause of death", max_length=200, blank=True)
     therapy = models.CharField("new anticancer therapy", max_length=200, blank=True)
+    from_public_records = models.BooleanField(
+        default=False,
+        help_text="Survival status taken from public records (after a withdrawal of consent "
+        "that allows it).",
+    )
     notes = models.TextField(blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -32,7 +37,9 @@ class FollowUp(ClinicalRecord):
         return f"{self.get_kind_display()} {shown(self.date)}"
 
     def as_rule(self) -> followup.Record:
-        return followup.Record(self.kind, self.date, self.alive, self.cause, self.therapy)
+        return followup.Record(
+            self.kind, self.date, self.alive, self.therapy, self.from_public_records
+        )
 
 
 class EndpointRun(models.Model):
@@ -73,13 +80,3 @@ class EndpointRun(models.Model):
 
     def __str__(self):
         return f"Endpoint run {self.pk} (cut-off {shown(self.cutoff)})"
-
-
-def death_date(patient_id: int):
-    """The date of death of the follow-up record, if any (the other apps refuse what would be
-    dated after it)."""
-    return (
-        FollowUp.objects.filter(patient_id=patient_id, kind=followup.DEATH)
-        .values_list("date", flat=True)
-        .first()
-    )

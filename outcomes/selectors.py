@@ -2,13 +2,13 @@
 
 from collections import Counter
 
-from dosing.models import EndOfTreatment
 from dosing.selectors import first_doses
 from enrollment import eligibility as el
-from outcomes import followup
-from outcomes.models import FollowUp
+from enrollment import status
+from enrollment.models import EligibilityViolation, StatusChange, TreatmentEnd
 from randomization import selectors as randomization_selectors
 from randomization.models import Allocation
+from randomization.protocol import RPI
 from randomization.selectors import arm_shown
 
 
@@ -20,13 +20,17 @@ def consort_flow(user) -> dict:
     base = randomization_selectors.report(user)["consort"]
     allocations = list(Allocation.objects.select_related("slot"))
     treated = first_doses()
-    ended = dict(EndOfTreatment.objects.values_list("patient_id", "reason"))
-    reasons = dict(EndOfTreatment.REASONS)
-    dead = set(FollowUp.objects.filter(kind=followup.DEATH).values_list("patient_id", flat=True))
+    ended = _discontinued(allocations)
+    dead = set(
+        StatusChange.objects.filter(kind=status.DEATH).values_list("patient_id", flat=True)
+    )
     lost = set(
-        FollowUp.objects.filter(kind__in=(followup.LOST, followup.WITHDRAWAL)).values_list(
-            "patient_id", flat=True
-        )
+        StatusChange.objects.filter(
+            kind__in=(status.LOST, status.WITHDRAWAL_ALL, status.WITHDRAWAL_TREATMENT)
+        ).values_list("patient_id", flat=True)
+    )
+    violations = set(
+        EligibilityViolation.objects.filter(resolved_on=None).values_list("patient_id", flat=True)
     )
     arms: dict[str, dict] = {}
     for allocation in allocations:
@@ -39,6 +43,7 @@ def consort_flow(user) -> dict:
                 "discontinued": Counter(),
                 "on_treatment": 0,
                 "died": 0,
+                "eligibility_violations": 0,
                 "lost_or_withdrawn": 0,
                 "analysed": 0,
             },
@@ -50,8 +55,9 @@ def consort_flow(user) -> dict:
             arm["received"] += 1
         else:
             arm["not_received"] += 1
+        arm["eligibility_violations"] += pid in violations
         if pid in ended:
-            arm["discontinued"][reasons[ended[pid]]] += 1
+            arm["discontinued"][ended[pid]] += 1
         elif pid in treated:
             arm["on_treatment"] += 1
         arm["died"] += pid in dead
@@ -64,3 +70,30 @@ def consort_flow(user) -> dict:
         for code, count in base["excluded_by_reason"].items()
     ]
     return {**base, "excluded_reasons": excluded, "arms": sorted(arms.items())}
+
+
+def _discontinued(allocations) -> dict:
+    """Patient id -> why their study treatment was discontinued, from the recorded records: a
+    status change (each stops every drug), else the reason of the last drug of the arm to end
+    once every one has an end of treatment. Two queries."""
+    changes: dict = {}
+    for pid, kind, day in StatusChange.objects.order_by("date").values_list(
+        "patient_id", "kind", "date"
+    ):
+        changes.setdefault(pid, (day, status.CHANGES[kind]))
+    ends: dict = {}
+    for pid, drug, day, reason in TreatmentEnd.objects.values_list(
+        "patient_id", "drug", "date", "reason"
+    ):
+        ends.setdefault(pid, {})[drug] = (day, status.END_REASONS[reason])
+    out = {}
+    for allocation in allocations:
+        pid = allocation.patient_id
+        drugs = status.drugs_of_arm(allocation.arm == RPI)
+        recorded = ends.get(pid, {})
+        stops = [recorded[d] for d in drugs if d in recorded]
+        if pid in changes and (len(stops) < len(drugs) or changes[pid][0] <= max(stops)[0]):
+            out[pid] = changes[pid][1]
+        elif len(stops) == len(drugs):
+            out[pid] = max(stops)[1]
+    return out

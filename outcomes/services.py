@@ -11,35 +11,17 @@ from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from assessments.models import Questionnaire, Scan
-from dosing.models import DrugExposure, Infusion
+from enrollment import course
 from enrollment.models import Patient
 from inkt_trial.audit import apply_changes
 from inkt_trial.errors import DomainError
 from outcomes import analysis, endpoints, followup, snapshot
 from outcomes.models import EndpointRun, FollowUp
 from randomization.models import Allocation
-from safety.models import AdverseEvent
 
 log = logging.getLogger(__name__)
 
-ENTERED = ("kind", "date", "alive", "cause", "therapy", "notes")
-
-
-def alive_dates(patient: Patient) -> list:
-    """Dates on which the rest of the record shows the patient alive."""
-    dates = [timezone.localdate(patient.enrolled_at)]
-    dates += [
-        timezone.localdate(moment)
-        for moment in Infusion.objects.filter(patient=patient, status=Infusion.GIVEN)
-        .exclude(infused_at=None)
-        .values_list("infused_at", flat=True)
-    ]
-    dates += DrugExposure.objects.filter(patient=patient).values_list("start_date", flat=True)
-    dates += Scan.objects.filter(patient=patient).values_list("scan_date", flat=True)
-    dates += Questionnaire.objects.filter(patient=patient).values_list("completed_on", flat=True)
-    dates += AdverseEvent.objects.filter(patient=patient).values_list("onset", flat=True)
-    return dates
+ENTERED = ("kind", "date", "alive", "therapy", "from_public_records", "notes")
 
 
 def _check(record: FollowUp) -> None:
@@ -50,10 +32,7 @@ def _check(record: FollowUp) -> None:
         others,
         enrolled=timezone.localdate(patient.enrolled_at),
         today=timezone.localdate(),
-        alive_dates=alive_dates(patient),
-        fatal_event_dates=AdverseEvent.objects.filter(patient=patient, grade=5)
-        .exclude(death_date=None)
-        .values_list("death_date", flat=True),
+        changes=course.changes_of(patient.pk),
     )
     if errors:
         raise DomainError("The follow-up record was not saved.", field_errors=errors)
@@ -61,7 +40,7 @@ def _check(record: FollowUp) -> None:
 
 @transaction.atomic
 def followup_record(*, patient: Patient, by, **data) -> FollowUp:
-    Patient.objects.select_for_update().get(pk=patient.pk)  # one death, checked in turn
+    Patient.objects.select_for_update().get(pk=patient.pk)  # checked in turn
     record = FollowUp(
         patient=patient, recorded_by=by, **{k: v for k, v in data.items() if k in ENTERED}
     )

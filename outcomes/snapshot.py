@@ -14,6 +14,8 @@ from assessments.models import Adjudication, Questionnaire, ReaderAssignment, Sc
 from assessments.recist import Criterion, ReadError
 from assessments.services import signed_reads
 from dosing.models import DrugExposure, Infusion
+from enrollment import status
+from enrollment.models import StatusChange
 from outcomes import endpoints as ep
 from outcomes import followup
 from outcomes.models import FollowUp
@@ -70,12 +72,14 @@ def _read(cutoff):
     ).values_list("patient_id", "covers_until", "accepted_slot"):
         adjudications[patient_id].append((covers_until, slot))
     deaths, therapies, alive = {}, {}, defaultdict(list)
+    for patient_id, day in StatusChange.objects.filter(
+        patient_id__in=ids, kind=status.DEATH, date__lte=cutoff
+    ).values_list("patient_id", "date"):
+        deaths[patient_id] = day
     for patient_id, kind, day, is_alive in FollowUp.objects.filter(
         patient_id__in=ids, date__lte=cutoff
     ).values_list("patient_id", "kind", "date", "alive"):
-        if kind == followup.DEATH:
-            deaths[patient_id] = day
-        elif kind == followup.NEW_THERAPY:
+        if kind == followup.NEW_THERAPY:
             therapies[patient_id] = min(day, therapies.get(patient_id, day))
         elif kind == followup.CONTACT and is_alive:
             alive[patient_id].append(day)
@@ -170,12 +174,17 @@ def _accepted(reads_1, reads_2, adjudications, *, start, cutoff):
 
 def _alive_after(ids, cutoff, end) -> set:
     """Patients whom a record dated after the cut-off shows alive then (so alive at it): a
-    contact, a death (also a fatal adverse event's), a new therapy, a withdrawal, a scan, a
+    contact, a death (also a fatal adverse event's), a new therapy, a withdrawal of consent,
+    entering another trial, the investigator's decision to end the study, a scan, a
     questionnaire, an adverse event, a drug record or an infusion given."""
     found = set(
         FollowUp.objects.filter(patient_id__in=ids, date__gt=cutoff)
         .exclude(kind=followup.CONTACT, alive=False)
-        .exclude(kind=followup.LOST)  # declared lost then: no sign of life
+        .values_list("patient_id", flat=True)
+    )
+    found |= set(  # declared lost, or the study's end: no sign of life
+        StatusChange.objects.filter(patient_id__in=ids, date__gt=cutoff)
+        .exclude(kind__in=(status.LOST, status.STUDY_END))
         .values_list("patient_id", flat=True)
     )
     found |= set(

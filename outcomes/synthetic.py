@@ -23,7 +23,9 @@ from assessments import services as imaging
 from assessments.models import Read, Scan
 from dosing import services as dosing
 from dosing.selectors import dose_preview
+from enrollment import course as patient_course
 from enrollment import services as enrollment
+from enrollment import status
 from enrollment.demo import demo_values
 from outcomes import services as outcomes
 from randomization import services as randomization
@@ -283,12 +285,14 @@ class Generator:
                 self.adverse_event(patient, rng.choice(list(self.terms)), None, onset, None)
         if ended:
             with self.at(end_day, 16):
-                dosing.end_of_treatment_record(
-                    patient=patient,
-                    by=self.u["coordinator"],
-                    date=end_day,
-                    reason="death" if death == end_day else "progression",
-                )
+                for drug in status.drugs_of_arm(arm == "RPI"):
+                    patient_course.treatment_end_record(
+                        patient=patient,
+                        by=self.u["coordinator"],
+                        drug=drug,
+                        date=end_day,
+                        reason=status.DIED if death == end_day else status.PROGRESSION,
+                    )
 
     def adverse_event(self, patient, term_name, grade, onset, infusion) -> None:
         rng = self.rng
@@ -358,10 +362,10 @@ class Generator:
             day += timedelta(days=60)
         if death <= self.today:
             with self.at(death + timedelta(days=2)):
-                outcomes.followup_record(
+                patient_course.status_change_record(
                     patient=patient,
                     by=self.u["coordinator"],
-                    kind="death",
+                    kind=status.DEATH,
                     date=death,
                     cause=rng.choice(("Disease progression", "Liver failure", "Unknown")),
                 )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from enrollment.views import HistoryView
+from inkt_trial.views import HistoryView
 from outcomes import views
 from outcomes.models import FollowUp
 
@@ -15,6 +15,7 @@ urlpatterns = [
         name="km_plot",
     ),
     path("outcomes/consort/", views.ConsortView.as_view(), name="consort"),
+    path("outcomes/deviations/", views.DeviationListView.as_view(), name="deviations"),
     path(
         "patients/<str:study_id>/follow-up/new/",
         views.FollowUpCreateView.as_view(),

@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
@@ -8,15 +10,57 @@ from django.utils.functional import cached_property
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from dosing.views import PatientFormView
+from dosing import selectors as dosing_selectors
 from enrollment.dates import shown
-from enrollment.views import Permission, ServiceFormMixin, add_domain_error
+from enrollment.models import EligibilityViolation, Outcome, Screening
+from inkt_trial.api import csv_response
 from inkt_trial.errors import DomainError
+from inkt_trial.views import PatientFormView, Permission, ServiceFormMixin, add_domain_error
 from inkt_trial.widgets import DateInput
-from outcomes import analysis, consort, exports, plots, selectors, services
+from outcomes import analysis, consort, deviations, exports, plots, selectors, services
 from outcomes.forms import FollowUpForm
 from outcomes.models import EndpointRun, FollowUp
+from randomization import selectors as randomization_selectors
 from randomization.selectors import can_see_arms
+from safety import services as safety_services
+
+
+class DashboardView(LoginRequiredMixin, TemplateView):
+    """Each role's landing page: only what that role may use."""
+
+    template_name = "dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        context = super().get_context_data(**kwargs)
+        if user.has_perm("enrollment.view_screening"):
+            awaiting = Screening.objects.filter(
+                Q(outcome=Outcome.ELIGIBLE, confirmed_at__isnull=True, patient__isnull=True)
+                | Q(reopened_at__isnull=False)  # corrected, to sign again
+            )
+            context["awaiting_confirmation"] = awaiting.order_by("created_at")
+            context["screening_counts"] = {
+                "screened": Screening.objects.count(),
+                "screen_failures": Screening.objects.filter(
+                    outcome=Outcome.SCREEN_FAILURE, patient__isnull=True
+                ).count(),
+                "enrolled": Screening.objects.filter(patient__isnull=False).count(),
+            }
+        if user.has_perms(("enrollment.view_eligibilityviolation", "dosing.view_infusion")):
+            context["eligibility_violations"] = list(
+                EligibilityViolation.objects.filter(resolved_on=None).select_related("patient")
+            )
+        if user.has_perm("randomization.add_allocation"):
+            context["awaiting_randomization"] = (
+                randomization_selectors.patients_awaiting_randomization()
+            )
+        if user.has_perm("dosing.add_infusion"):
+            context["infusion_reminders"] = dosing_selectors.open_reminders()
+        if user.has_perm("safety.view_adverseevent"):
+            context["overdue_saes"] = safety_services.overdue_saes(now=timezone.now())
+        if user.has_perm("randomization.replace_sequence"):
+            context["sequence_alerts"] = randomization_selectors.open_alerts()
+        return context
 
 
 class FollowUpCreateView(PatientFormView):
@@ -187,3 +231,21 @@ class ConsortView(Permission, TemplateView):
     def get_context_data(self, **kwargs):
         flow = selectors.consort_flow(self.request.user)
         return super().get_context_data(flow=flow, diagram=consort.layout(flow), **kwargs)
+
+
+class DeviationListView(Permission, TemplateView):
+    """The protocol deviations the records show (eligibility violations, iNKT courses out of
+    their window or dose), per patient; a CSV of the same rows."""
+
+    permission_required = ("enrollment.view_eligibilityviolation", "dosing.view_infusion")
+    template_name = "outcomes/deviations.html"
+
+    def get(self, request, *args, **kwargs):
+        rows = deviations.deviation_rows()
+        if request.GET.get("format") == "csv":
+            return csv_response(
+                [[r[h] for h in deviations.HEADER] for r in rows],
+                deviations.HEADER,
+                "protocol-deviations.csv",
+            )
+        return self.render_to_response(self.get_context_data(rows=rows, **kwargs))

@@ -1,6 +1,3 @@
-import csv
-import io
-
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -14,6 +11,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import ModelPermissions, has_perms
 from enrollment.models import Patient
+from inkt_trial.api import csv_response
 from inkt_trial.errors import DomainError
 from randomization import protocol, selectors, services
 from randomization import sequence as seq
@@ -101,16 +99,6 @@ class UploadSerializer(serializers.Serializer):
 class CodesSerializer(serializers.Serializer):
     code_a_arm = serializers.ChoiceField(choices=list(protocol.ARMS))
     reason = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-def csv_response(rows: list[list], header: list[str], filename: str) -> HttpResponse:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 class SequenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

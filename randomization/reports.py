@@ -61,7 +61,7 @@ def consort(screenings: Iterable[ScreeningRow], randomized_arms: Iterable[str]) 
     rows = list(screenings)
     superseded = {r.rescreen_of_id for r in rows if r.rescreen_of_id}
     latest = [r for r in rows if r.screening_id not in superseded]
-    failures = [r for r in latest if not r.eligible]
+    failures = [r for r in latest if not r.eligible and not r.enrolled_on]
     reasons = Counter(code for r in failures for code in r.failed_codes)
     randomized = Counter(randomized_arms)
     enrolled = sum(1 for r in latest if r.enrolled_on)
@@ -74,6 +74,8 @@ def consort(screenings: Iterable[ScreeningRow], randomized_arms: Iterable[str]) 
             1 for r in latest if r.eligible and not r.enrolled_on
         ),
         "enrolled": enrolled,
+        # enrolled, then shown ineligible by a corrected screening (eligibility violations)
+        "enrolled_ineligible": sum(1 for r in latest if r.enrolled_on and not r.eligible),
         "randomized": sum(randomized.values()),
         "randomized_by_arm": dict(sorted(randomized.items())),
         "enrolled_not_randomized": enrolled - sum(randomized.values()),

@@ -2,6 +2,7 @@
 
 from django.utils import timezone
 
+from enrollment import status
 from enrollment.models import Patient, Screening
 from randomization import protocol, reports
 from randomization.models import Allocation, AllocationSequence, SequenceAlert
@@ -13,6 +14,17 @@ def day_zero(patient):
     every endpoint count from it (the protocol's time frames run from randomization)."""
     allocation = getattr(patient, "allocation", None)
     return timezone.localdate(allocation.randomized_at) if allocation is not None else None
+
+
+def treatment_plan(patient_id: int):
+    """(day 0, the drugs of the arm) once randomized, else None: what the patient's course
+    (enrollment.course) needs from randomization, registered in RandomizationConfig."""
+    row = (
+        Allocation.objects.filter(patient_id=patient_id).values_list("randomized_at", "arm").first()
+    )
+    if row is None:
+        return None
+    return timezone.localdate(row[0]), status.drugs_of_arm(row[1] == protocol.RPI)
 
 
 def can_see_arms(user) -> bool:

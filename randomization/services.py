@@ -11,13 +11,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.roles import DATA_MANAGER
-from assessments.models import Scan
-from assessments.reads import BASELINE_WINDOW_DAYS
-from enrollment.dates import shown
 from enrollment.models import Patient
 from inkt_trial.audit import check_reason
 from inkt_trial.errors import DomainError
-from randomization import protocol
+from randomization import prerequisites, protocol
 from randomization import sequence as seq
 from randomization.models import (
     Allocation,
@@ -256,15 +253,8 @@ def _take_next_slot(*, patient: Patient, by) -> Allocation:
         raise DomainError(f"Eligibility of {patient} has not been confirmed by an investigator.")
     if not screening.consent_date:
         raise DomainError(f"{patient} has no informed consent on file.")
-    baseline = Scan.objects.filter(patient=patient, kind=Scan.BASELINE).first()
-    if (
-        baseline is not None
-        and (timezone.localdate() - baseline.scan_date).days > BASELINE_WINDOW_DAYS
-    ):
-        raise DomainError(
-            f"The baseline scan of {shown(baseline.scan_date)} is more than "
-            f"{BASELINE_WINDOW_DAYS} days old: repeat the baseline imaging before randomizing."
-        )
+    for refusal in prerequisites.refusals(patient):
+        raise DomainError(refusal)
     active = AllocationSequence.objects.select_for_update().filter(is_active=True)
     # A replacement committed while this request waited for the lock: the old row no longer
     # matches, so look again (and lock the new version).

@@ -6,8 +6,8 @@ from django.views.generic import ListView, TemplateView
 
 from enrollment.eligibility import CRITERIA
 from enrollment.models import Patient
-from enrollment.views import Permission, add_domain_error
 from inkt_trial.errors import DomainError
+from inkt_trial.views import Permission, add_domain_error
 from randomization import protocol, selectors, services
 from randomization.forms import CodesForm, EnrolmentLimitForm, GenerateForm, UploadForm
 from randomization.models import AllocationSequence

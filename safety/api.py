@@ -11,10 +11,9 @@ from rest_framework.views import APIView
 from accounts.permissions import has_perms
 from dosing.models import Infusion
 from dosing.selectors import dose_spans
-from enrollment.api import HistorySerializer, PatientField
+from inkt_trial.api import HistorySerializer, PatientField, csv_response
 from inkt_trial.audit import history_of
 from inkt_trial.errors import DomainError
-from randomization.api import csv_response
 from safety import rules, selectors, services, tables
 from safety.models import AdverseEvent, CtcaeTerm, SaeReport
 

@@ -3,11 +3,11 @@
 from django.db import transaction
 from django.utils import timezone
 
+from enrollment import course
 from enrollment.dates import shown
 from enrollment.models import Patient
 from inkt_trial.audit import apply_changes
 from inkt_trial.errors import DomainError
-from outcomes.models import death_date
 from randomization.protocol import RPI
 from safety import ctcae, rules
 from safety.models import DRUGS, RELATIONSHIP, AdverseEvent, SaeReport
@@ -77,12 +77,12 @@ def _check(event: AdverseEvent, patient: Patient) -> None:
             problems = rules.infusion_link_problems(onset=event.onset, infused_on=given)
         if problems:
             errors["infusion"] = problems
-    death = death_date(patient.pk)
-    if death is not None and event.onset > death:
-        errors.setdefault("onset", []).append(f"After the patient's death ({shown(death)}).")
+    if refused := course.refusal(patient.pk, event.onset, what="adverse event"):
+        errors.setdefault("onset", []).append(refused)
+    death = course.death_date(patient.pk)
     if event.grade == 5 and death is not None and event.death_date not in (None, death):
         errors.setdefault("death_date", []).append(
-            f"The follow-up record has the death on {shown(death)}."
+            f"The patient's status records the death on {shown(death)}."
         )
     allocation = getattr(patient, "allocation", None)
     if (allocation is None or allocation.arm != RPI) and event.action_inkt not in (

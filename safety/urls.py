@@ -1,6 +1,6 @@
 from django.urls import path
 
-from enrollment.views import HistoryView
+from inkt_trial.views import HistoryView
 from safety import views
 from safety.models import AdverseEvent
 

@@ -4,8 +4,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.generic import DetailView, FormView, TemplateView
 
-from dosing.views import PatientFormView
-from enrollment.views import Permission, ServiceFormMixin
+from inkt_trial.views import PatientFormView, Permission, ServiceFormMixin
 from randomization.protocol import ARMS, RPI
 from randomization.selectors import can_see_arms
 from safety import rules, selectors, services, tables

@@ -141,10 +141,12 @@ def test_screen_one_eligible_one_failure_and_investigator_confirms(
     page.click("#awaiting-confirmation >> text=confirm")
     expect(page.locator("#meaning")).to_contain_text(eligible.screening_number)
     page.check("#id_agree")
+    page.fill("#id_username", "investigator")  # the first signature of the session: both
     page.fill("#id_password", "not my password")
     page.click("text=Sign and confirm eligibility")
     expect(page.locator("main form")).to_contain_text("The password is not correct.")
     page.check("#id_agree")
+    page.fill("#id_username", "investigator")
     page.fill("#id_password", PASSWORD)
     page.click("text=Sign and confirm eligibility")
     expect(page.locator("#study-id")).to_have_text("INKT-001")
@@ -283,6 +285,7 @@ def test_two_radiologists_disagree_and_the_adjudicator_resolves(
         page.fill('[aria-label="target 2 organ"]', "lung")
         page.fill('[aria-label="target 2 diameter"]', "30")
         page.click("#save-read")
+        page.fill("#username", username)  # the first signature of the session: both
         page.fill("#password", PASSWORD)
         page.click("#lock-read")
         expect(page.locator("#locked")).to_be_visible()
@@ -479,3 +482,87 @@ def test_enter_and_the_arrow_keys_choose_a_ctcae_term_without_submitting(page, r
     page.press("#term-search", "ArrowDown")
     page.press("#term-search", "Enter")
     expect(page.locator("#term-chosen")).to_contain_text(second)
+
+
+def test_a_signed_screening_is_reopened_corrected_and_signed_again(
+    page, randomized, data_manager
+):
+    patient = randomized("RPI")
+    screening = patient.screening
+    log_in(page, "investigator")
+    page.goto(f"/screenings/{screening.pk}/")
+    expect(page.locator("#signature")).to_contain_text("Signed by Investigator Tester")
+    page.click("#reopen")
+    page.fill("#id_reason", "The referral letter mentions a liver transplant")
+    page.click("text=Reopen for correction")
+    expect(page.locator("#reopened")).to_contain_text("The referral letter mentions")
+    log_out(page)
+
+    log_in(page, "coordinator")
+    page.goto(f"/screenings/{screening.pk}/")
+    page.click("#edit-screening")
+    page.check("input[name=transplant][value=True]")
+    page.fill("#id_reason", "Liver transplant in 2019, per the referral letter")
+    page.click("text=Save screening")
+    expect(page.locator("#status")).to_have_text("Reopened for correction")
+    log_out(page)
+
+    log_in(page, "investigator")
+    page.goto(f"/screenings/{screening.pk}/")
+    page.click("#resign")
+    expect(page.locator("#meaning")).to_contain_text("eligibility violation")
+    page.check("#id_agree")
+    page.fill("#id_username", "investigator")
+    page.fill("#id_password", PASSWORD)
+    page.click("text=Sign and confirm eligibility")
+    expect(page.locator("#eligibility-violation")).to_contain_text("organ allograft")
+    page.goto(f"/screenings/{screening.pk}/")
+    expect(page.locator("#status")).to_have_text("Enrolled, eligibility violation")
+    page.click("text=History")
+    reasons = page.locator("#history .reason")
+    expect(reasons.first).to_have_text("Signed again after the correction")
+    expect(page.locator("#history")).to_contain_text("Reopened (signed by Investigator Tester")
+    log_out(page)
+
+    log_in(page, data_manager.username)
+    page.goto("/outcomes/deviations/")
+    row = page.locator("#deviations tbody tr").first
+    expect(row).to_contain_text(patient.study_id)
+    expect(row).to_contain_text("major")
+    page.goto("/outcomes/consort/")
+    expect(page.locator("#consort")).to_contain_text("eligibility violation: 1")
+
+
+def test_withdrawal_of_consent_stops_the_records_after_it(page, randomized):
+    patient = randomized(
+        "RP",
+        days_ago=30,
+        consent_date=timezone.localdate() - timedelta(days=40),
+        screening_date=timezone.localdate() - timedelta(days=39),
+        prior_progression_date=timezone.localdate() - timedelta(days=50),
+    )
+    withdrawn = timezone.localdate() - timedelta(days=5)
+    log_in(page, "coordinator")
+    page.goto(f"/patients/{patient.study_id}/")
+    expect(page.locator("#course-state")).to_have_text("On treatment")
+    page.click("text=Record a status change")
+    page.select_option("#id_kind", "withdrawal_all")
+    page.fill("#id_date", str(withdrawn))
+    page.fill("#id_details", "Patient asked for no further data collection")
+    page.click("text=Save status change")
+    expect(page.locator("#course-state")).to_have_text("Off study")
+    expect(page.locator("#status-changes")).to_contain_text(
+        "Withdrawal of consent to all further data"
+    )
+    page.click("text=Add a follow-up record")
+    page.fill("#id_date", str(withdrawn + timedelta(days=2)))
+    page.click("text=Save follow-up record")
+    expect(page.locator("main form")).to_contain_text("Consent to all further data was withdrawn")
+    page.goto(f"/patients/{patient.study_id}/")
+    page.click("text=Record an adverse event")
+    page.fill("#term-search", "fatig")
+    page.locator(".term-option", has_text="Fatigue").first.click()
+    page.check("input[name=grade][value='1']")
+    page.fill("#id_onset", str(withdrawn + timedelta(days=1)))
+    page.click("text=Save adverse event")
+    expect(page.locator("main form")).to_contain_text("Consent to all further data was withdrawn")

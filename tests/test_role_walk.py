@@ -14,7 +14,8 @@ from django.utils import timezone
 from accounts import roles
 from assessments import services as imaging_services
 from dosing import services as dosing_services
-from enrollment import services
+from enrollment import course, services
+from enrollment.status import drugs_of_arm
 from outcomes import services as outcomes_services
 from outcomes.models import FollowUp
 from randomization import services as randomization_services
@@ -42,19 +43,35 @@ EXPECTED = {
     "enrollment:screening_detail": CLINICAL_READERS,
     "enrollment:screening_update": {COORD, DM},
     "enrollment:screening_confirm": {INV},
+    "enrollment:screening_reopen": {INV, DM},
     "enrollment:screening_history": CLINICAL_READERS,
     "enrollment:patient_list": CLINICAL_READERS,
     "enrollment:patient_detail": CLINICAL_READERS,
     "enrollment:patient_history": CLINICAL_READERS,
+    # deaths, withdrawals and ends of study reveal no arm; an end of iNKT treatment does
+    "enrollment:status_change": {COORD, DM},
+    "enrollment:status_change_edit": {COORD, DM},
+    "enrollment:status_change_history": CLINICAL_READERS,
+    "enrollment:treatment_end": {COORD, DM},
+    "enrollment:treatment_end_edit": {COORD, DM},
+    "enrollment:treatment_end_history": CLINICAL_CARE,
     "api-root": EVERYONE,
     "screening-list": CLINICAL_READERS,
     "screening-detail": CLINICAL_READERS,
     "screening-confirm": {INV},
+    "screening-reopen": {INV, DM},
     "screening-history": CLINICAL_READERS,
     "screening-preview": {COORD, DM},
     "patient-list": CLINICAL_READERS,
     "patient-detail": CLINICAL_READERS,
     "patient-history": CLINICAL_READERS,
+    "patient-course-status": CLINICAL_CARE,
+    "statuschange-list": CLINICAL_READERS,
+    "statuschange-detail": CLINICAL_READERS,
+    "statuschange-history": CLINICAL_READERS,
+    "treatmentend-list": CLINICAL_CARE,
+    "treatmentend-detail": CLINICAL_CARE,
+    "treatmentend-history": CLINICAL_CARE,
     "api-schema": EVERYONE,
     "api-docs": EVERYONE,
     "randomization:allocation_list": CLINICAL_READERS,
@@ -75,7 +92,6 @@ EXPECTED = {
     "dosing:calendar": CLINICAL_CARE,
     "dosing:schedule": {COORD, DM},
     "dosing:infusion": {COORD, DM},
-    "dosing:end_of_treatment": {COORD, DM},
     "dosing:drug": {COORD, DM},
     "dosing:infusion_history": CLINICAL_CARE,
     "schedule-list": CLINICAL_CARE,
@@ -87,9 +103,6 @@ EXPECTED = {
     "drugexposure-list": CLINICAL_CARE,
     "drugexposure-detail": CLINICAL_CARE,
     "drugexposure-history": CLINICAL_CARE,
-    "endoftreatment-list": CLINICAL_CARE,
-    "endoftreatment-detail": CLINICAL_CARE,
-    "endoftreatment-history": CLINICAL_CARE,
     "dosing-calendar": CLINICAL_CARE,
     "dosing-preview": {COORD, DM},
     "dosing-exposure": CLINICAL_CARE,
@@ -152,6 +165,7 @@ EXPECTED = {
     "outcomes:run": ANALYSTS,
     "outcomes:km_plot": ANALYSTS,
     "outcomes:consort": CLINICAL_READERS,
+    "outcomes:deviations": CLINICAL_CARE,
     "ctcaeterm-list": CLINICAL_CARE,
     "ctcaeterm-detail": CLINICAL_CARE,
     "admin:index": {DM},
@@ -225,11 +239,15 @@ def world(make_user, coordinator, investigator, values, enrol):
     sae_report = world_sae_report(rpi, coordinator)
     run = outcomes_services.run_start(cutoff=timezone.localdate(), by=users[STAT])
     questionnaire = world_questionnaire(rpi, coordinator)
+    change = world_status_change(rpi, coordinator)
     kwargs_by_prefix = {
         "sequence-": {"pk": sequence.pk},
         "randomization:codes": {"pk": sequence.pk},
         **{f"{name}-": {"pk": record.pk} for name, record in treatment.items()},
         "dosing:infusion_history": {"pk": treatment["infusion"].pk},
+        "enrollment:treatment_end_": {"pk": treatment["treatmentend"].pk},
+        "statuschange-": {"pk": change.pk},
+        "enrollment:status_change_": {"pk": change.pk},
         "scan-": {"pk": imaging["scan"].pk},
         "ctcaeterm-detail": {"pk": CtcaeTerm.objects.first().pk},
         "adverseevent-": {"pk": world_adverse_event(rpi, coordinator).pk},
@@ -255,7 +273,8 @@ def world(make_user, coordinator, investigator, values, enrol):
 
 
 def world_treatment(patient, coordinator) -> dict:
-    """A schedule, a given course, a PD-1 administration and an end of treatment."""
+    """A schedule, a given course, a PD-1 administration and the end of treatment with each
+    drug of the arm."""
     now = timezone.now()
     today = timezone.localdate()
     schedule = dosing_services.schedule_create(
@@ -281,10 +300,18 @@ def world_treatment(patient, coordinator) -> dict:
         route="iv",
         start_date=today,
     )
-    end = dosing_services.end_of_treatment_record(
-        patient=patient, by=coordinator, date=today, reason="toxicity"
-    )
-    return {"schedule": schedule, "infusion": infusion, "drugexposure": drug, "endoftreatment": end}
+    ends = [
+        course.treatment_end_record(
+            patient=patient, by=coordinator, drug=name, date=today, reason="toxicity"
+        )
+        for name in drugs_of_arm(True)
+    ]
+    return {
+        "schedule": schedule,
+        "infusion": infusion,
+        "drugexposure": drug,
+        "treatmentend": ends[0],
+    }
 
 
 def world_imaging(patient, coordinator, reader_1, reader_2) -> dict:
@@ -337,6 +364,13 @@ def world_questionnaire(patient, coordinator):
         visit="baseline",
         completed_on=timezone.localdate() - timedelta(days=1),
         answers={"1": 2},
+    )
+
+
+def world_status_change(patient, coordinator):
+    """Consent to treatment withdrawn today: follow-up continues."""
+    return course.status_change_record(
+        patient=patient, by=coordinator, kind="withdrawal_treatment", date=timezone.localdate()
     )
 
 

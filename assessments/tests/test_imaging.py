@@ -365,13 +365,13 @@ def test_a_new_discordance_after_adjudication_is_adjudicated_again(case, make_us
 
 def test_the_imaging_schedule_stops_at_death(case, coordinator):
     from assessments.selectors import imaging_schedule
-    from outcomes import services as outcomes
+    from enrollment import course
 
     patient = case[0]
     today = timezone.localdate()
     before = imaging_schedule(patient, today=today)
     assert [row["state"] for row in before][-1] in ("Planned", "Overdue")
-    outcomes.followup_record(
+    course.status_change_record(
         patient=patient, by=coordinator, kind="death", date=days_ago(1), cause="Liver failure"
     )
     after = imaging_schedule(patient, today=today)

@@ -20,11 +20,14 @@ def dosing_panel(context, patient):
     if not user.has_perm("dosing.view_infusion"):
         return {"visible": False}
     allocation = getattr(patient, "allocation", None)
+    dosing = selectors.patient_dosing(patient)
+    drugs = [d for d in dosing["stops"] if d != "inkt" or (allocation and allocation.arm == RPI)]
     return {
         "visible": True,
+        "all_stopped": all(dosing["stops"][d] for d in drugs),
         "patient": patient,
         "randomized": allocation is not None,
         "rpi": allocation is not None and allocation.arm == RPI,
         "perms": context["perms"],
-        **selectors.patient_dosing(patient),
+        **dosing,
     }

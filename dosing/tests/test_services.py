@@ -152,12 +152,17 @@ def test_no_course_before_randomization_or_in_the_future(rpi, coordinator):
 
 
 def test_end_of_treatment_closes_the_schedule(rpi, coordinator):
+    from enrollment import course
+    from enrollment.status import drugs_of_arm
+
     give(rpi, coordinator, days_ago=56)
-    services.end_of_treatment_record(
-        patient=rpi, by=coordinator, date=at(50).date(), reason="progression"
-    )
-    with pytest.raises(DomainError, match="ended"):
+    for drug in drugs_of_arm(True):  # the RPI arm: every drug ends
+        course.treatment_end_record(
+            patient=rpi, by=coordinator, drug=drug, date=at(50).date(), reason="progression"
+        )
+    with pytest.raises(DomainError, match="iNKT cells may not be given after") as refused:
         give(rpi, coordinator, days_ago=42)
+    assert "end of treatment with iNKT cells (disease progression)" in str(refused.value)
     assert services.due_and_overdue(today=timezone.localdate()) == []
 
 

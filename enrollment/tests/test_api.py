@@ -99,13 +99,14 @@ def test_investigator_confirms_with_password(api_as, investigator, eligible_scre
     api = api_as(investigator)
     url = f"{URL}{eligible_screening.pk}/confirm/"
     version = api.get(f"{URL}{eligible_screening.pk}/").json()["version"]
-    wrong = api.post(url, {"password": "nope", "version": version}, format="json")
+    signer = {"username": investigator.username}  # an API request gives both components
+    wrong = api.post(url, {**signer, "password": "nope", "version": version}, format="json")
     assert wrong.status_code == 400
     assert "password" in wrong.json()
-    response = api.post(url, {"password": PASSWORD, "version": version}, format="json")
+    response = api.post(url, {**signer, "password": PASSWORD, "version": version}, format="json")
     assert response.status_code == 201
     assert response.json()["study_id"] == "INKT-001"
-    again = api.post(url, {"password": PASSWORD, "version": version + 1}, format="json")
+    again = api.post(url, {**signer, "password": PASSWORD, "version": version + 1}, format="json")
     assert again.status_code == 400
     assert again.json()["detail"]
 

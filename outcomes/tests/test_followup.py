@@ -1,88 +1,133 @@
+"""Survival contacts and new anticancer therapies against each other's fields and the patient's
+status changes (outcomes/followup.py, pure)."""
+
 from datetime import date
 
-from outcomes.followup import (
-    CONTACT,
-    DEATH,
-    LOST,
-    NEW_THERAPY,
-    WITHDRAWAL,
-    Record,
-    check,
-    death_date,
-)
+import pytest
+
+from enrollment import status
+from enrollment.status import Change
+from outcomes.followup import CONTACT, NEW_THERAPY, Record, check
 
 ENROLLED, TODAY = date(2026, 1, 10), date(2026, 9, 1)
+DIED = Change(status.DEATH, date(2026, 5, 1), cause="Sepsis")
 
 
-def errors(new, others=(), **known):
-    return check(new, others, enrolled=ENROLLED, today=TODAY, **known)
+def errors(new, *changes):
+    return check(new, [], enrolled=ENROLLED, today=TODAY, changes=changes)
+
+
+def contact(day, **fields):
+    return Record(CONTACT, day, **fields)
+
+
+def therapy(day, name="TACE", **fields):
+    return Record(NEW_THERAPY, day, therapy=name, **fields)
+
+
+def withdrawal(allowed=False, day=date(2026, 4, 1)):
+    return Change(status.WITHDRAWAL_ALL, day, public_records_allowed=allowed)
 
 
 def test_dates_against_enrolment_and_today():
-    assert errors(Record(CONTACT, date(2026, 3, 1))) == {}
-    assert "Before enrolment" in errors(Record(CONTACT, date(2026, 1, 9)))["date"][0]
-    assert "future" in errors(Record(CONTACT, date(2026, 9, 2)))["date"][0]
-    assert "kind" in errors(Record("holiday", date(2026, 3, 1)))
+    assert errors(contact(date(2026, 3, 1))) == {}
+    assert errors(contact(ENROLLED)) == {}
+    assert errors(therapy(TODAY)) == {}
+    assert errors(contact(date(2026, 1, 9)))["date"] == ["Before enrolment (10 Jan 2026)."]
+    assert errors(contact(date(2026, 9, 2)))["date"] == ["Cannot be in the future."]
 
 
-def test_death_needs_a_cause_and_is_recorded_once():
-    assert "cause" in errors(Record(DEATH, date(2026, 5, 1)))
-    first = Record(DEATH, date(2026, 5, 1), cause="Liver failure")
-    assert errors(first) == {}
-    assert "already recorded" in errors(first, [first])["kind"][0]
-    assert death_date([Record(CONTACT, date(2026, 2, 1)), first]) == date(2026, 5, 1)
+def test_only_contacts_and_new_therapies():
+    assert errors(Record("death", date(2026, 3, 1))) == {"kind": ["One of: contact, new_therapy."]}
+    assert "kind" in errors(Record("withdrawal", date(2026, 3, 1)))
 
 
-def test_death_against_the_rest_of_the_record():
-    death = Record(DEATH, date(2026, 5, 1), cause="Tumour progression")
-    alive = [Record(CONTACT, date(2026, 5, 3))]
-    assert "alive on 3 May 2026" in errors(death, alive)["date"][0]
-    assert "alive on 20 May 2026" in errors(death, alive_dates=[date(2026, 5, 20)])["date"][0]
-    mismatch = errors(death, fatal_event_dates=[date(2026, 5, 2)])
-    assert "fatal adverse event records the death on 2 May 2026" in mismatch["date"][0]
-    assert errors(death, fatal_event_dates=[date(2026, 5, 1)]) == {}
+def test_a_new_therapy_is_named_and_only_a_new_therapy_names_one():
+    assert errors(therapy(date(2026, 3, 1), name=""))["therapy"] == [
+        "Name the new anticancer therapy."
+    ]
+    assert "therapy" in errors(therapy(date(2026, 3, 1), name="  "))
+    assert errors(contact(date(2026, 3, 1), therapy="TACE"))["therapy"] == [
+        "Only a new anticancer therapy names one."
+    ]
 
 
-def test_nothing_after_death_but_a_confirming_contact():
-    death = Record(DEATH, date(2026, 5, 1), cause="Sepsis")
-    assert (
-        "After the patient's death" in errors(Record(CONTACT, date(2026, 6, 1)), [death])["date"][0]
+def test_alive_and_public_records_belong_to_contacts():
+    assert errors(therapy(date(2026, 3, 1), alive=False))["alive"] == [
+        "Only a survival contact says alive or dead."
+    ]
+    assert errors(therapy(date(2026, 3, 1), from_public_records=True))["from_public_records"] == [
+        "Only survival status comes from public records."
+    ]
+    assert errors(contact(date(2026, 3, 1), from_public_records=True)) == {}
+
+
+def test_a_contact_confirms_only_a_recorded_death_on_or_after_it():
+    assert errors(contact(date(2026, 6, 1), alive=False))["alive"] == [
+        "Record the death (date and cause) in the patient's status first."
+    ]
+    assert errors(contact(date(2026, 4, 30), alive=False), DIED)["date"] == [
+        "Before the recorded death (1 May 2026)."
+    ]
+    assert errors(contact(date(2026, 5, 1), alive=False), DIED) == {}
+    assert errors(contact(date(2026, 6, 1), alive=False), DIED) == {}
+
+
+def test_nothing_alive_after_the_death():
+    assert errors(contact(date(2026, 5, 2)), DIED)["date"] == [
+        "The patient died on 1 May 2026: no survival contact can be dated after it."
+    ]
+    assert errors(therapy(date(2026, 5, 2)), DIED)["date"] == [
+        "The patient died on 1 May 2026: no new anticancer therapy can be dated after it."
+    ]
+    assert errors(contact(date(2026, 5, 1)), DIED) == {}  # the day itself
+    assert errors(contact(date(2026, 4, 1)), DIED) == {}
+
+
+def test_after_withdrawal_of_all_data_only_public_records_the_consent_allows():
+    after = date(2026, 4, 2)
+    refused = errors(contact(after), withdrawal())
+    assert refused["date"] == [
+        "Consent to all further data was withdrawn on 1 Apr 2026: no survival contact dated "
+        "after it is accepted."
+    ]
+    assert "date" in errors(contact(after, from_public_records=True), withdrawal())
+    hinted = errors(contact(after), withdrawal(allowed=True))["date"][0]
+    assert hinted.endswith(
+        "Survival status may still come from public records, as the consent allows."
     )
-    assert (
-        "After" in errors(Record(NEW_THERAPY, date(2026, 6, 1), therapy="TACE"), [death])["date"][0]
+    assert errors(contact(after, from_public_records=True), withdrawal(allowed=True)) == {}
+    assert errors(contact(date(2026, 4, 1)), withdrawal()) == {}  # the day itself
+
+
+def test_no_new_therapy_after_withdrawal_of_all_data():
+    refused = errors(therapy(date(2026, 4, 2)), withdrawal(allowed=True))["date"][0]
+    assert refused.startswith(
+        "Consent to all further data was withdrawn on 1 Apr 2026: no new anticancer therapy"
     )
-    assert errors(Record(CONTACT, date(2026, 6, 1), alive=False), [death]) == {}
-    assert "Record the death" in errors(Record(CONTACT, date(2026, 6, 1), alive=False))["alive"][0]
-    early = errors(Record(CONTACT, date(2026, 4, 1), alive=False), [death])
-    assert "Before the recorded death" in early["date"][0]
+    assert errors(therapy(date(2026, 3, 20)), withdrawal()) == {}
 
 
-def test_new_therapy_withdrawal_and_loss():
-    assert "therapy" in errors(Record(NEW_THERAPY, date(2026, 4, 1)))
-    withdrawn = Record(WITHDRAWAL, date(2026, 4, 1))
-    assert (
-        "withdrawn on 1 Apr 2026"
-        in errors(Record(CONTACT, date(2026, 4, 2)), [withdrawn])["date"][0]
-    )
-    assert errors(Record(CONTACT, date(2026, 3, 2)), [withdrawn]) == {}
-    later = errors(withdrawn, [Record(CONTACT, date(2026, 4, 5))])
-    assert "contact is recorded after it" in later["date"][0]
-    lost = Record(LOST, date(2026, 4, 1))
-    assert "already recorded" in errors(lost, [lost])["kind"][0]
+@pytest.mark.parametrize(
+    "kind",
+    [status.LOST, status.STUDY_END, status.OTHER_TRIAL, status.INVESTIGATOR],
+)
+def test_follow_up_goes_on_after_other_ends_of_study(kind):
+    off = Change(kind, date(2026, 4, 1))
+    assert errors(contact(date(2026, 7, 1)), off) == {}
+    assert errors(therapy(date(2026, 7, 1)), off) == {}
 
 
-def test_a_death_moved_or_removed_keeps_the_record_consistent():
-    therapy = Record(NEW_THERAPY, date(2026, 4, 20), therapy="TACE")
-    moved = errors(Record(DEATH, date(2026, 4, 1), cause="HCC"), [therapy])
-    assert "New anticancer therapy is recorded after it" in moved["date"][0]
-    confirming = Record(CONTACT, date(2026, 5, 3), alive=False)
-    later = errors(Record(DEATH, date(2026, 5, 10), cause="HCC"), [confirming])
-    assert "confirmed the death on 3 May 2026" in later["date"][0]
-    removed = errors(Record(CONTACT, date(2026, 5, 1)), [confirming])
-    assert "the death record stays" in removed["kind"][0]
+def test_follow_up_goes_on_after_withdrawal_of_consent_to_treatment():
+    off = Change(status.WITHDRAWAL_TREATMENT, date(2026, 4, 1))
+    assert errors(contact(date(2026, 7, 1)), off) == {}
+    assert errors(therapy(date(2026, 7, 1)), off) == {}
 
 
-def test_fields_belong_to_their_kind():
-    assert "cause" in errors(Record(CONTACT, date(2026, 3, 1), cause="HCC"))
-    assert "therapy" in errors(Record(DEATH, date(2026, 3, 1), cause="x", therapy="TACE"))
-    assert "alive" in errors(Record(NEW_THERAPY, date(2026, 3, 1), alive=False, therapy="TACE"))
+def test_a_contact_confirming_the_death_after_withdrawal_needs_public_records():
+    changes = [
+        withdrawal(allowed=True),
+        Change(status.DEATH, date(2026, 6, 1), cause="HCC", from_public_records=True),
+    ]
+    assert errors(contact(date(2026, 6, 10), alive=False, from_public_records=True), *changes) == {}
+    assert "date" in errors(contact(date(2026, 6, 10), alive=False), *changes)

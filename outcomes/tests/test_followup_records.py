@@ -1,11 +1,12 @@
 """Follow-up records through the services, the API and the pages; the death date kept the same
-in the follow-up and in a fatal adverse event."""
+in the patient's status and in a fatal adverse event."""
 
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
+from enrollment import course
 from enrollment.dates import shown
 from inkt_trial.audit import history_of
 from inkt_trial.errors import DomainError
@@ -43,25 +44,26 @@ def fatal_event(patient, by, died):
 def test_death_consistent_with_a_fatal_adverse_event(patient, coordinator):
     fatal_event(patient, coordinator, days_ago(3))
     with pytest.raises(DomainError) as refused:
-        services.followup_record(
+        course.status_change_record(
             patient=patient, by=coordinator, kind="death", date=days_ago(4), cause="Sepsis"
         )
     assert "fatal adverse event records the death on" in refused.value.field_errors["date"][0]
-    death = services.followup_record(
+    death = course.status_change_record(
         patient=patient, by=coordinator, kind="death", date=days_ago(3), cause="Sepsis"
     )
     with pytest.raises(DomainError) as refused:
         fatal_event(patient, coordinator, days_ago(2))
-    assert "follow-up record has the death on" in refused.value.field_errors["death_date"][0]
+    assert "patient's status records the death on" in refused.value.field_errors["death_date"][0]
     with pytest.raises(DomainError):
         services.followup_record(patient=patient, by=coordinator, kind="contact", date=days_ago(1))
     confirm = services.followup_record(
         patient=patient, by=coordinator, kind="contact", date=days_ago(1), alive=False
     )
     assert confirm.alive is False
-    fixed = services.followup_correct(
+    fixed = course.status_change_correct(
         record=death, by=coordinator, reason="Hospital letter", cause="Septic shock"
     )
+    assert fixed.cause == "Septic shock"
     assert history_of(fixed)[0]["reason"] == "Hospital letter"
 
 
@@ -74,7 +76,7 @@ def test_death_before_a_known_alive_date_is_refused(patient, coordinator):
         onset=days_ago(2),
     )
     with pytest.raises(DomainError) as refused:
-        services.followup_record(
+        course.status_change_record(
             patient=patient, by=coordinator, kind="death", date=days_ago(5), cause="Unknown"
         )
     assert f"alive on {shown(days_ago(2))}" in refused.value.field_errors["date"][0]
@@ -117,56 +119,72 @@ def test_nothing_is_dated_after_a_recorded_death(patient, coordinator, start_reg
 
     from assessments import services as imaging
     from dosing import services as dosing
+    from enrollment.status import drugs_of_arm
 
     start_regorafenib(patient, days_ago(18))
-    services.followup_record(
+    course.status_change_record(
         patient=patient, by=coordinator, kind="death", date=days_ago(5), cause="HCC"
     )
+    died = shown(days_ago(5))
     refusals = [
-        lambda: imaging.scan_register(
-            patient=patient,
-            by=coordinator,
-            scan_date=days_ago(2),
-            kind="baseline",
-            modality="CT",
-            regions=["abdomen"],
+        (
+            lambda: imaging.scan_register(
+                patient=patient,
+                by=coordinator,
+                scan_date=days_ago(2),
+                kind="baseline",
+                modality="CT",
+                regions=["abdomen"],
+            ),
+            f"The patient died on {died}: no scan can be dated after it.",
         ),
-        lambda: safety_services.ae_record(
-            patient=patient,
-            by=coordinator,
-            term=CtcaeTerm.objects.get(term="Fatigue"),
-            grade=1,
-            onset=days_ago(2),
+        (
+            lambda: safety_services.ae_record(
+                patient=patient,
+                by=coordinator,
+                term=CtcaeTerm.objects.get(term="Fatigue"),
+                grade=1,
+                onset=days_ago(2),
+            ),
+            f"The patient died on {died}: no adverse event can be dated after it.",
         ),
-        lambda: dosing.drug_exposure_record(
-            patient=patient,
-            by=coordinator,
-            drug="pd1",
-            product="sintilimab",
-            event="administration",
-            dose=Decimal(200),
-            unit="mg",
-            route="iv",
-            start_date=days_ago(2),
+        (
+            lambda: dosing.drug_exposure_record(
+                patient=patient,
+                by=coordinator,
+                drug="pd1",
+                product="sintilimab",
+                event="administration",
+                dose=Decimal(200),
+                unit="mg",
+                route="iv",
+                start_date=days_ago(2),
+            ),
+            f"PD-1 antibody may not be given after {died}: death.",
         ),
-        lambda: imaging.questionnaire_record(
-            patient=patient,
-            by=coordinator,
-            visit="baseline",
-            completed_on=days_ago(2),
-            answers={"1": 1},
+        (
+            lambda: imaging.questionnaire_record(
+                patient=patient,
+                by=coordinator,
+                visit="baseline",
+                completed_on=days_ago(2),
+                answers={"1": 1},
+            ),
+            f"The patient died on {died}: no questionnaire can be dated after it.",
         ),
-        lambda: dosing.end_of_treatment_record(
-            patient=patient, by=coordinator, date=days_ago(2), reason="death"
-        ),
+    ] + [  # the end of the treatment: each drug of the patient's (RP) arm
+        (
+            lambda drug=drug: course.treatment_end_record(
+                patient=patient, by=coordinator, drug=drug, date=days_ago(2), reason="death"
+            ),
+            f"The patient died on {died}: no end of treatment can be dated after it.",
+        )
+        for drug in drugs_of_arm(False)
     ]
-    for attempt in refusals:
+    for attempt, expected in refusals:
         with pytest.raises(DomainError) as refused:
             attempt()
-        assert (
-            f"death ({shown(days_ago(5))})"
-            in str(refused.value.field_errors) + refused.value.message
-        )
+        assert expected in str(refused.value.field_errors) + refused.value.message
 
 
 def test_a_correction_that_changes_nothing_writes_no_history(patient, coordinator):

@@ -14,6 +14,7 @@ from lifelines.statistics import logrank_test
 
 from assessments import services as imaging
 from assessments.models import Read
+from enrollment import course
 from outcomes import services, synthetic
 from outcomes.exports import months_shown
 from outcomes.models import EndpointRun
@@ -85,7 +86,7 @@ def hand_built(users, *, randomized_on, sums, death=None, contact=None):
             )
     if death:
         with travel(death + timedelta(days=1)):
-            services.followup_record(
+            course.status_change_record(
                 patient=patient, by=users["coordinator"], kind="death", date=death, cause="HCC"
             )
     return patient

@@ -156,7 +156,8 @@ def test_treatment_emergent_up_to_30_days_after_the_last_dose(
 ):
     """TEAE: onset from the first dose to 30 days (TEAE_WINDOW_DAYS) after the last one; while
     a prescribed period is open (on treatment) there is no upper limit."""
-    from dosing import services as dosing
+    from enrollment import course
+    from enrollment.status import drugs_of_arm
 
     patient = randomized(
         "RP",
@@ -171,9 +172,10 @@ def test_treatment_emergent_up_to_30_days_after_the_last_dose(
         patient=patient, by=coordinator, term=fatigue, grade=1, onset=days_ago(5)
     )
     assert late.treatment_emergent
-    dosing.end_of_treatment_record(
-        patient=patient, by=coordinator, date=days_ago(58), reason="toxicity"
-    )  # closes the open period on that date: the last dose
+    for drug in drugs_of_arm(False):  # the end of treatment: every drug of the RP arm
+        course.treatment_end_record(
+            patient=patient, by=coordinator, drug=drug, date=days_ago(58), reason="toxicity"
+        )  # closes the open period on that date: the last dose
     within = services.ae_record(
         patient=patient, by=coordinator, term=fatigue, grade=2, onset=days_ago(30)
     )
@@ -190,6 +192,8 @@ def test_dose_spans_from_infusions_administrations_and_periods(
 
     from dosing import services as dosing
     from dosing.selectors import dose_spans
+    from enrollment import course
+    from enrollment.status import drugs_of_arm
 
     history = {
         "consent_date": days_ago(110),
@@ -208,11 +212,14 @@ def test_dose_spans_from_infusions_administrations_and_periods(
         route="iv",
         start_date=days_ago(80),
     )
-    dosing.end_of_treatment_record(
-        patient=single, by=coordinator, date=days_ago(10), reason="toxicity"
-    )
+    for drug in drugs_of_arm(False):  # the end of treatment: every drug of the RP arm
+        course.treatment_end_record(
+            patient=single, by=coordinator, drug=drug, date=days_ago(10), reason="toxicity"
+        )
     start_regorafenib(treated, days_ago(85))
-    with django_assert_max_num_queries(5):
+    # one query a table: first infusions and exposures, ends of treatment, status changes,
+    # last infusions and exposures
+    with django_assert_max_num_queries(6):
         spans = dose_spans([closed.pk, single.pk, treated.pk])
     assert spans[closed.pk] == (days_ago(90), days_ago(40))
     assert spans[single.pk] == (days_ago(80), days_ago(80))  # the end of treatment adds no dose

@@ -1,0 +1,231 @@
+"""The patient's course as the other apps use it: status changes and ends of treatment written
+through the rules of enrollment/status.py, and the questions every domain asks before it
+records something (is this date after a withdrawal of consent, a death, an end of study? may
+this drug still be given?).
+
+Writes are keyword-only functions, one transaction each, under the patient's row lock so that
+two simultaneous records are checked in turn."""
+
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+
+from enrollment import evidence, status
+from enrollment.dates import shown
+from enrollment.models import Patient, StatusChange, TreatmentEnd
+from inkt_trial.audit import apply_changes
+from inkt_trial.errors import DomainError
+
+CHANGE_FIELDS = (
+    "kind",
+    "date",
+    "cause",
+    "details",
+    "public_records_allowed",
+    "from_public_records",
+)
+END_FIELDS = ("drug", "date", "reason", "details")
+
+
+def changes_of(patient_id: int) -> list[status.Change]:
+    return [c.as_rule() for c in StatusChange.objects.filter(patient_id=patient_id)]
+
+
+def ends_of(patient_id: int) -> list[status.DrugEnd]:
+    return [e.as_rule() for e in TreatmentEnd.objects.filter(patient_id=patient_id)]
+
+
+def _lock(patient_id: int) -> Patient:
+    return Patient.objects.select_for_update().get(pk=patient_id)
+
+
+# Questions the other apps ask -----------------------------------------------------------------
+
+
+def refusal(patient_id: int, day: date | None, *, what: str, **kw) -> str | None:
+    """Why a record of `what` dated `day` may not be accepted for this patient (a death, a
+    withdrawal of consent, an end of study before it), or None. Keywords: status.refusal's."""
+    if day is None:
+        return None
+    return status.refusal(changes_of(patient_id), day, what=what, **kw)
+
+
+def refuse_after_end(patient_id: int, dates: dict[str, date | None], *, what: str, **kw) -> None:
+    """Raise the refusal of a record whose `dates` (field -> date) fall after the patient's
+    death, withdrawal of consent or end of study, naming it on each field."""
+    changes = changes_of(patient_id)
+    errors = {}
+    for field, day in dates.items():
+        if day is not None and (message := status.refusal(changes, day, what=what, **kw)):
+            errors[field] = [message]
+    if errors:
+        raise DomainError(next(iter(errors.values()))[0], field_errors=errors)
+
+
+def death_date(patient_id: int) -> date | None:
+    return (
+        StatusChange.objects.filter(patient_id=patient_id, kind=status.DEATH)
+        .values_list("date", flat=True)
+        .first()
+    )
+
+
+def all_ends(patient_id: int) -> list[status.DrugEnd]:
+    """The recorded ends of treatment and those the other apps derive (progression on the
+    accepted reads, a drug withdrawn for an adverse event, the last iNKT course)."""
+    return ends_of(patient_id) + evidence.stops(patient_id)
+
+
+def treatment_stops(patient_id: int) -> dict[str, tuple[date, str] | None]:
+    """Drug -> the last day it may be given and why, or None while it may go on."""
+    changes, ends = changes_of(patient_id), all_ends(patient_id)
+    return {drug: status.treatment_stop(changes, ends, drug) for drug in status.DRUGS}
+
+
+def treatment_stop(patient_id: int, drug: str) -> tuple[date, str] | None:
+    return status.treatment_stop(changes_of(patient_id), all_ends(patient_id), drug)
+
+
+def refuse_after_stop(patient_id: int, drug: str, day: date | None, field: str) -> None:
+    stop = treatment_stop(patient_id, drug) if day is not None else None
+    if stop is not None and day > stop[0]:
+        message = f"{status.DRUGS[drug]} may not be given after {shown(stop[0])}: {stop[1]}."
+        raise DomainError(message, field_errors={field: [message]})
+
+
+def state(patient: Patient) -> dict:
+    """The current state, the transitions that led to it, and each drug's end (or None)."""
+    plan = evidence.plan(patient.pk)
+    randomized, drugs = plan if plan else (None, ())
+    changes = list(StatusChange.objects.filter(patient=patient))
+    ends = {e.drug: e for e in TreatmentEnd.objects.filter(patient=patient)}
+    rules = [c.as_rule() for c in changes]
+    every_end = [e.as_rule() for e in ends.values()] + evidence.stops(patient.pk)
+    path = status.course(
+        enrolled=timezone.localdate(patient.enrolled_at),
+        randomized=randomized,
+        drugs=drugs,
+        ends=every_end,
+        changes=rules,
+    )
+    return {
+        "state": path[-1].state,
+        "state_label": status.STATES[path[-1].state],
+        "transitions": [
+            {"date": t.date, "state": t.state, "label": status.STATES[t.state], "reason": t.reason}
+            for t in path
+        ],
+        "drugs": [
+            {
+                "drug": d,
+                "label": status.DRUGS[d],
+                "end": ends.get(d),
+                "stop": status.treatment_stop(rules, every_end, d),
+            }
+            for d in drugs
+        ],
+        "changes": changes,
+    }
+
+
+def treatment_ended_on(patient: Patient) -> date | None:
+    """The day the patient's study treatment ended (every drug stopped, or the patient went off
+    study while on treatment), or None while on treatment or before it."""
+    path = state(patient)["transitions"]
+    if not any(t["state"] == status.ON_TREATMENT for t in path):
+        return None
+    ended = [t["date"] for t in path if t["state"] in (status.IN_FOLLOW_UP, status.OFF_STUDY_STATE)]
+    return ended[0] if ended else None
+
+
+# Writes ---------------------------------------------------------------------------------------
+
+
+def _check_change(record: StatusChange) -> None:
+    patient = Patient.objects.get(pk=record.patient_id)
+    others = [
+        c.as_rule() for c in StatusChange.objects.filter(patient=patient).exclude(pk=record.pk)
+    ]
+    errors = status.check_change(
+        record.as_rule(),
+        others,
+        enrolled=timezone.localdate(patient.enrolled_at),
+        today=timezone.localdate(),
+        evidence=evidence.evidence(patient.pk),
+        fatal_event_dates=evidence.fatal_dates(patient.pk),
+    )
+    if errors:
+        raise DomainError("The status change was not saved.", field_errors=errors)
+
+
+@transaction.atomic
+def status_change_record(*, patient: Patient, by, **data) -> StatusChange:
+    _lock(patient.pk)
+    record = StatusChange(
+        patient=patient, recorded_by=by, **{k: v for k, v in data.items() if k in CHANGE_FIELDS}
+    )
+    _check_change(record)
+    record._history_user = by
+    record.save()
+    return record
+
+
+@transaction.atomic
+def status_change_correct(*, record: StatusChange, by, reason: str, **changes) -> StatusChange:
+    _lock(record.patient_id)
+    record = StatusChange.objects.get(pk=record.pk)
+    apply_changes(record, changes, CHANGE_FIELDS)
+    _check_change(record)
+    record.save_with_reason(reason, by=by)
+    return record
+
+
+def _check_end(record: TreatmentEnd) -> None:
+    plan = evidence.plan(record.patient_id)
+    randomized, drugs = plan if plan else (None, ())
+    errors = status.check_drug_end(
+        record.as_rule(),
+        [
+            e.as_rule()
+            for e in TreatmentEnd.objects.filter(patient_id=record.patient_id).exclude(pk=record.pk)
+        ],
+        drugs=drugs,
+        randomized=randomized,
+        today=timezone.localdate(),
+        changes=changes_of(record.patient_id),
+        evidence=evidence.evidence(record.patient_id),
+    )
+    if errors:
+        raise DomainError("The end of treatment was not saved.", field_errors=errors)
+
+
+@transaction.atomic
+def treatment_end_record(*, patient: Patient, by, **data) -> TreatmentEnd:
+    _lock(patient.pk)
+    record = TreatmentEnd(
+        patient=patient, recorded_by=by, **{k: v for k, v in data.items() if k in END_FIELDS}
+    )
+    _check_end(record)
+    record._history_user = by
+    record.save()
+    return record
+
+
+@transaction.atomic
+def treatment_end_correct(
+    *, record: TreatmentEnd, by, correction_reason: str, **changes
+) -> TreatmentEnd:
+    """Correct an end of treatment; `reason` among the changes is why the drug ended, and
+    `correction_reason` why the record changes (the audit trail's)."""
+    _lock(record.patient_id)
+    record = TreatmentEnd.objects.get(pk=record.pk)
+    apply_changes(record, changes, END_FIELDS)
+    _check_end(record)
+    if record.changed_fields() and not (correction_reason or "").strip():
+        raise DomainError(
+            "A reason for the correction is required.",
+            field_errors={"correction_reason": ["Say why the record changes."]},
+        )
+    record.save_with_reason(correction_reason, by=by)
+    return record

@@ -1,0 +1,63 @@
+"""What the apps above enrollment tell it about a patient, without enrollment importing them:
+each app registers, in its AppConfig.ready, functions that enrollment's status rules call.
+
+- `evidence` providers: patient id -> the dated facts of that app's records (enrollment.status
+  .Evidence: doses of each drug, scans, questionnaires, adverse events, survival contacts).
+- `fatal_dates` providers: patient id -> death dates recorded elsewhere (grade 5 adverse events).
+- `stops` providers: patient id -> ends of treatment that another record implies
+  (enrollment.status.DrugEnd: progression on the accepted reads, a drug withdrawn for an
+  adverse event, the last iNKT course), derived each time, never stored.
+- the `plan` provider (one, randomization's): patient id -> (randomization date, drugs of the
+  arm), or None before randomization.
+"""
+
+from collections.abc import Callable, Iterable
+from datetime import date
+
+from enrollment.status import DrugEnd, Evidence
+
+_EVIDENCE: list[Callable[[int], Iterable[Evidence]]] = []
+_FATAL: list[Callable[[int], Iterable[date]]] = []
+_STOPS: list[Callable[[int], Iterable[DrugEnd]]] = []
+_PLAN: list[Callable[[int], tuple[date, tuple[str, ...]] | None]] = []
+
+
+def _add(registry: list, provider: Callable) -> Callable:
+    if provider not in registry:
+        registry.append(provider)
+    return provider
+
+
+def register_evidence(provider):
+    return _add(_EVIDENCE, provider)
+
+
+def register_fatal_dates(provider):
+    return _add(_FATAL, provider)
+
+
+def register_stops(provider):
+    return _add(_STOPS, provider)
+
+
+def register_plan(provider):
+    if _PLAN and _PLAN[0] is not provider:
+        raise RuntimeError("The treatment plan has one provider (randomization).")
+    return _add(_PLAN, provider)
+
+
+def evidence(patient_id: int) -> list[Evidence]:
+    return sorted((e for provider in _EVIDENCE for e in provider(patient_id)), key=lambda e: e.date)
+
+
+def fatal_dates(patient_id: int) -> list[date]:
+    return [d for provider in _FATAL for d in provider(patient_id)]
+
+
+def stops(patient_id: int) -> list[DrugEnd]:
+    return [s for provider in _STOPS for s in provider(patient_id)]
+
+
+def plan(patient_id: int) -> tuple[date, tuple[str, ...]] | None:
+    """(day 0, drugs) once randomized; None before (or with no randomization app)."""
+    return _PLAN[0](patient_id) if _PLAN else None
