@@ -341,3 +341,16 @@ def to_json(read: Baseline | FollowUp) -> dict:
         "new_lesions": [{**asdict(n), "kind": n.kind.value} for n in read.new_lesions],
         "for_new_symptoms": read.for_new_symptoms,
     }
+
+
+def progression_stop(found: dict[Criterion, SeriesResult] | None) -> date | None:
+    """The scan date at which progression is established on the accepted series by both
+    criteria (mRECIST PD and iRECIST iCPD, the later of the two), or None: imaging and study
+    treatment stop there (the protocol: "until radiological progression (according to
+    mRECIST/iRECIST)")."""
+    if found is None:
+        return None
+    accepted = [found[c] for c in Criterion]
+    if all(s is not None and s.progression_date for s in accepted):
+        return max(s.icpd_scan_date or s.progression_date for s in accepted)
+    return None

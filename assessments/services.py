@@ -310,20 +310,11 @@ def accepted_series(patient: Patient, criterion: Criterion) -> SeriesResult | No
 
 
 def progression_stop(patient: Patient):
-    """The scan date at which progression is established on the accepted reads by both
-    criteria (mRECIST PD and iRECIST iCPD, the later of the two), or None: imaging and study
-    treatment stop there (the protocol: "until radiological progression (according to
-    mRECIST/iRECIST)")."""
+    """Where progression stops imaging and treatment (read_rules.progression_stop)."""
     try:
-        found = accepted_by_criterion(patient)
+        return read_rules.progression_stop(accepted_by_criterion(patient))
     except ReadError:
         return None
-    if found is None:
-        return None
-    accepted = [found[c] for c in Criterion]
-    if all(s is not None and s.progression_date for s in accepted):
-        return max(s.icpd_scan_date or s.progression_date for s in accepted)
-    return None
 
 
 def signed_reads(assignment_ids) -> dict[int, list[read_rules.SignedRead]]:

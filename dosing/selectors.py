@@ -7,7 +7,7 @@ from dosing import protocol, rules, services
 from dosing.models import DrugExposure, Infusion, InfusionReminder, InfusionSchedule
 from enrollment import course as course_state
 from enrollment import status
-from enrollment.models import Patient, StatusChange, TreatmentEnd
+from enrollment.models import Patient
 
 
 def today():
@@ -76,10 +76,9 @@ def patient_dosing(patient: Patient) -> dict:
 def open_reminders():
     """Flags of the daily task whose course is still not recorded."""
     recorded = set(Infusion.objects.values_list("patient_id", "course_number"))
-    stopped = set(
-        TreatmentEnd.objects.filter(drug=status.INKT).values_list("patient_id", flat=True)
-    ) | set(StatusChange.objects.values_list("patient_id", flat=True))  # every change stops
     reminders = list(InfusionReminder.objects.select_related("patient"))
+    stops = course_state.treatment_stops_of({r.patient_id for r in reminders})
+    stopped = {pid for pid, by_drug in stops.items() if by_drug[status.INKT] is not None}
     overdue = {(r.patient_id, r.course_number) for r in reminders if r.kind == r.OVERDUE}
     return [
         r
@@ -99,23 +98,17 @@ def dose_spans(patient_ids=None) -> dict:
     """Patient id -> (first, last) date of any study treatment, in a fixed number of queries
     whatever the number of patients. The last dose is the latest infusion, single
     administration or end of a prescribed period; None while a prescribed period is still open
-    and the drug has not stopped (the patient is on treatment). The drug's end of treatment,
-    or a status change (withdrawal, death, end of study), closes an open period on its date."""
+    and the drug has not stopped (the patient is on treatment). The drug's stop (its end of
+    treatment, progression, a withdrawal for toxicity, a status change) closes an open period
+    on its date."""
     first = first_doses(patient_ids)
     ids = list(first)
-    ended = {}  # (patient, drug) -> the day the drug stopped
-    for pid, drug, day in TreatmentEnd.objects.filter(patient_id__in=ids).values_list(
-        "patient_id", "drug", "date"
-    ):
-        ended[pid, drug] = day
-    changed: dict = {}
-    for pid, day in StatusChange.objects.filter(patient_id__in=ids).values_list(
-        "patient_id", "date"
-    ):
-        changed[pid] = min(day, changed.get(pid, day))
-    for pid, day in changed.items():
-        for drug in status.DRUGS:
-            ended[pid, drug] = min(day, ended.get((pid, drug), day))
+    ended = {  # (patient, drug) -> the last day the drug may be given, if it has stopped
+        (pid, drug): stop[0]
+        for pid, stops in course_state.treatment_stops_of(ids).items()
+        for drug, stop in stops.items()
+        if stop is not None
+    }
     last: dict = {}
     ongoing: set = set()
 

@@ -13,6 +13,7 @@ from dosing import protocol, rules
 from dosing.models import DrugExposure, Infusion, InfusionReminder, InfusionSchedule
 from enrollment import course
 from enrollment import status as course_rules
+from enrollment.course import treatment_stops_of
 from enrollment.dates import shown
 from enrollment.models import Patient
 from inkt_trial.errors import DomainError
@@ -412,11 +413,9 @@ def due_and_overdue(*, today: date) -> list[dict]:
     """Courses due within 3 days or overdue (past their window), for every RPI patient on
     treatment with a schedule: one row per patient at most, for the next course."""
     rows = []
-    schedules = (
-        InfusionSchedule.objects.select_related("patient")
-        .exclude(patient__treatment_ends__drug=course_rules.INKT)
-        .exclude(patient__status_changes__isnull=False)  # every change stops treatment
-    )
+    schedules = list(InfusionSchedule.objects.select_related("patient"))
+    stops = treatment_stops_of([s.patient_id for s in schedules])
+    schedules = [s for s in schedules if stops[s.patient_id][course_rules.INKT] is None]
     recorded, first_given = {}, {}
     for patient_id, number, status, infused_at in Infusion.objects.values_list(
         "patient_id", "course_number", "status", "infused_at"

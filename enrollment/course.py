@@ -79,8 +79,22 @@ def all_ends(patient_id: int) -> list[status.DrugEnd]:
 
 def treatment_stops(patient_id: int) -> dict[str, tuple[date, str] | None]:
     """Drug -> the last day it may be given and why, or None while it may go on."""
-    changes, ends = changes_of(patient_id), all_ends(patient_id)
-    return {drug: status.treatment_stop(changes, ends, drug) for drug in status.DRUGS}
+    return treatment_stops_of([patient_id])[patient_id]
+
+
+def treatment_stops_of(patient_ids) -> dict[int, dict[str, tuple[date, str] | None]]:
+    """The same for many patients, in a fixed number of queries whatever their number."""
+    ids = list(patient_ids)
+    changes: dict[int, list] = {pid: [] for pid in ids}
+    for record in StatusChange.objects.filter(patient_id__in=ids):
+        changes[record.patient_id].append(record.as_rule())
+    ends = evidence.stops_of(ids)
+    for record in TreatmentEnd.objects.filter(patient_id__in=ids):
+        ends[record.patient_id].append(record.as_rule())
+    return {
+        pid: {d: status.treatment_stop(changes[pid], ends[pid], d) for d in status.DRUGS}
+        for pid in ids
+    }
 
 
 def treatment_stop(patient_id: int, drug: str) -> tuple[date, str] | None:
@@ -195,6 +209,7 @@ def _check_end(record: TreatmentEnd) -> None:
         today=timezone.localdate(),
         changes=changes_of(record.patient_id),
         evidence=evidence.evidence(record.patient_id),
+        derived=evidence.stops(record.patient_id),
     )
     if errors:
         raise DomainError("The end of treatment was not saved.", field_errors=errors)

@@ -4,9 +4,10 @@ each app registers, in its AppConfig.ready, functions that enrollment's status r
 - `evidence` providers: patient id -> the dated facts of that app's records (enrollment.status
   .Evidence: doses of each drug, scans, questionnaires, adverse events, survival contacts).
 - `fatal_dates` providers: patient id -> death dates recorded elsewhere (grade 5 adverse events).
-- `stops` providers: patient id -> ends of treatment that another record implies
+- `stops` providers: patient ids -> {patient id: the ends of treatment another record implies}
   (enrollment.status.DrugEnd: progression on the accepted reads, a drug withdrawn for an
-  adverse event, the last iNKT course), derived each time, never stored.
+  adverse event, the last iNKT course), derived each time, never stored; for any number of
+  patients in a fixed number of queries.
 - the `plan` provider (one, randomization's): patient id -> (randomization date, drugs of the
   arm), or None before randomization.
 """
@@ -18,7 +19,7 @@ from enrollment.status import DrugEnd, Evidence
 
 _EVIDENCE: list[Callable[[int], Iterable[Evidence]]] = []
 _FATAL: list[Callable[[int], Iterable[date]]] = []
-_STOPS: list[Callable[[int], Iterable[DrugEnd]]] = []
+_STOPS: list[Callable[[list[int]], dict[int, list[DrugEnd]]]] = []
 _PLAN: list[Callable[[int], tuple[date, tuple[str, ...]] | None]] = []
 
 
@@ -54,8 +55,17 @@ def fatal_dates(patient_id: int) -> list[date]:
     return [d for provider in _FATAL for d in provider(patient_id)]
 
 
+def stops_of(patient_ids) -> dict[int, list[DrugEnd]]:
+    ids = list(patient_ids)
+    found: dict[int, list[DrugEnd]] = {pid: [] for pid in ids}
+    for provider in _STOPS:
+        for pid, ends in provider(ids).items():
+            found[pid].extend(ends)
+    return found
+
+
 def stops(patient_id: int) -> list[DrugEnd]:
-    return [s for provider in _STOPS for s in provider(patient_id)]
+    return stops_of([patient_id])[patient_id]
 
 
 def plan(patient_id: int) -> tuple[date, tuple[str, ...]] | None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from enrollment.dates import shown
 
@@ -71,6 +72,7 @@ MAX_INKT_COURSES = 6
 TREATMENT = "treatment"  # a dose of one drug: ("treatment", drug)
 CLINICAL = "clinical"  # a scan, a questionnaire, an adverse event's onset
 SURVIVAL = "survival"  # a survival contact (alive), a new anticancer therapy
+DEATH_CONFIRMED = "death_confirmed"  # a contact that confirms the death
 
 # The course's states.
 ON_STUDY, ON_TREATMENT, IN_FOLLOW_UP, OFF_STUDY_STATE = (
@@ -182,6 +184,9 @@ def check_change(
                 "date",
                 f"The patient is known to have been alive on {shown(alive.date)} ({alive.what}).",
             )
+        confirmed = [e.date for e in evidence if e.category == DEATH_CONFIRMED]
+        if confirmed and min(confirmed) < new.date:
+            add("date", f"A contact confirmed the death on {shown(min(confirmed))}.")
         for fatal in sorted(set(fatal_event_dates)):
             if fatal != new.date:
                 add("date", f"A fatal adverse event records the death on {shown(fatal)}.")
@@ -205,6 +210,9 @@ def check_change(
     if death is not None and new.date > death.date:
         add("date", f"After the patient's death ({shown(death.date)}).")
     if new.kind in OFF_STUDY:
+        after = [o for o in others if o.kind != DEATH and o.date > new.date]
+        if after:
+            add("date", f"{CHANGES[after[0].kind]} is recorded after it ({shown(after[0].date)}).")
         if off is not None:
             add(
                 "kind",
@@ -278,18 +286,28 @@ def refusal(
     return None
 
 
-def treatment_stop(
-    changes: Iterable[Change], ends: Iterable[DrugEnd], drug: str
-) -> tuple[date, str] | None:
+class Stop(NamedTuple):
+    """The last day a drug may be given, why (as a sentence reads it) and the reason's label."""
+
+    day: date
+    why: str
+    reason: str
+
+
+def treatment_stop(changes: Iterable[Change], ends: Iterable[DrugEnd], drug: str) -> Stop | None:
     """The day after which `drug` may not be given, and why: its own end of treatment, a
     withdrawal of consent (either), the death, or any other end of study; the earliest."""
     stops = [
-        (e.date, f"end of treatment with {DRUGS[e.drug]} ({END_REASONS[e.reason].lower()})")
+        Stop(
+            e.date,
+            f"end of treatment with {DRUGS[e.drug]} ({END_REASONS[e.reason].lower()})",
+            END_REASONS[e.reason],
+        )
         for e in ends
         if e.drug == drug
     ]
-    stops += [(c.date, _lower(CHANGES[c.kind])) for c in changes]
-    return min(stops, key=lambda s: s[0]) if stops else None
+    stops += [Stop(c.date, _lower(CHANGES[c.kind]), CHANGES[c.kind]) for c in changes]
+    return min(stops, key=lambda s: s.day) if stops else None
 
 
 def _lower(text: str) -> str:
@@ -309,9 +327,11 @@ def check_drug_end(
     today: date,
     changes: Iterable[Change] = (),
     evidence: Iterable[Evidence] = (),
+    derived: Iterable[DrugEnd] = (),
 ) -> dict[str, list[str]]:
     """Field errors for a new (or corrected) end of treatment of one drug. `drugs`: those of
-    the patient's arm; `evidence`: the doses given (treatment evidence, by drug)."""
+    the patient's arm; `evidence`: the doses given (treatment evidence, by drug); `derived`: the
+    stops the other records imply (the 6th iNKT course among them)."""
     errors, add = _errors()
     drugs = list(drugs)
     if randomized is None:
@@ -331,6 +351,10 @@ def check_drug_end(
         add("date", f"Before randomization ({shown(randomized)}).")
     if new.reason == COMPLETED and new.drug != INKT:
         add("reason", "Only the iNKT cells have a fixed number of courses.")
+    elif new.reason == COMPLETED and not any(
+        d.drug == INKT and d.reason == COMPLETED for d in derived
+    ):
+        add("reason", f"The {MAX_INKT_COURSES} courses are not all recorded.")
     if new.reason == OTHER and not new.details.strip():
         add("details", "Say what the other reason is.")
     last = _later(
@@ -370,7 +394,7 @@ def course(
         if drugs and len(stops) == len(drugs):
             day = max(s[0] for s in stops.values())
             if off is None or day <= off.date:
-                texts = "; ".join(dict.fromkeys(text for _, text in sorted(stops.values())))
+                texts = "; ".join(dict.fromkeys(s.why for s in sorted(stops.values())))
                 path.append(Transition(day, IN_FOLLOW_UP, texts[0].upper() + texts[1:]))
     if off is not None:
         reason = CHANGES[off.kind]

@@ -1,5 +1,5 @@
 """What the follow-up records tell the patient's course (enrollment.evidence), registered in
-OutcomesConfig: survival contacts (alive) and new anticancer therapies."""
+OutcomesConfig: survival contacts (alive, or confirming the death) and new anticancer therapies."""
 
 from enrollment import status
 from outcomes import followup
@@ -11,7 +11,11 @@ def survival(patient_id: int) -> list[status.Evidence]:
     for kind, day, alive, public in FollowUp.objects.filter(patient_id=patient_id).values_list(
         "kind", "date", "alive", "from_public_records"
     ):
-        if kind == followup.CONTACT and alive:
+        if kind == followup.CONTACT and not alive:
+            found.append(
+                status.Evidence(day, status.DEATH_CONFIRMED, "a contact confirming the death")
+            )
+        elif kind == followup.CONTACT and alive:
             what = "a survival contact" + (" (public records)" if public else "")
             found.append(status.Evidence(day, status.SURVIVAL, what, public_records=public))
         elif kind == followup.NEW_THERAPY:

@@ -19,6 +19,12 @@ class FollowUp(ClinicalRecord):
         default=True, help_text="Survival contacts: alive on that date (no: confirms the death)."
     )
     therapy = models.CharField("new anticancer therapy", max_length=200, blank=True)
+    cause = models.CharField(
+        "cause of death (before the deaths moved to the patient's status)",
+        max_length=200,
+        blank=True,
+        editable=False,
+    )
     from_public_records = models.BooleanField(
         default=False,
         help_text="Survival status taken from public records (after a withdrawal of consent "

@@ -3,9 +3,9 @@
 from collections import Counter
 
 from dosing.selectors import first_doses
+from enrollment import course, status
 from enrollment import eligibility as el
-from enrollment import status
-from enrollment.models import EligibilityViolation, StatusChange, TreatmentEnd
+from enrollment.models import EligibilityViolation, StatusChange
 from randomization import selectors as randomization_selectors
 from randomization.models import Allocation
 from randomization.protocol import RPI
@@ -73,27 +73,17 @@ def consort_flow(user) -> dict:
 
 
 def _discontinued(allocations) -> dict:
-    """Patient id -> why their study treatment was discontinued, from the recorded records: a
-    status change (each stops every drug), else the reason of the last drug of the arm to end
-    once every one has an end of treatment. Two queries."""
-    changes: dict = {}
-    for pid, kind, day in StatusChange.objects.order_by("date").values_list(
-        "patient_id", "kind", "date"
-    ):
-        changes.setdefault(pid, (day, status.CHANGES[kind]))
-    ends: dict = {}
-    for pid, drug, day, reason in TreatmentEnd.objects.values_list(
-        "patient_id", "drug", "date", "reason"
-    ):
-        ends.setdefault(pid, {})[drug] = (day, status.END_REASONS[reason])
+    """Patient id -> why their study treatment was discontinued, once every drug of the arm
+    has stopped (enrollment.course: recorded ends, status changes, progression, withdrawal for
+    toxicity, the 6th iNKT course): the reason the backbone (PD-1 antibody and regorafenib,
+    given in both arms) stopped last, so that no reason only one arm can have (the iNKT cells'
+    6 courses) shows which arm a masked code is. A fixed number of queries."""
+    stops = course.treatment_stops_of([a.patient_id for a in allocations])
     out = {}
     for allocation in allocations:
         pid = allocation.patient_id
         drugs = status.drugs_of_arm(allocation.arm == RPI)
-        recorded = ends.get(pid, {})
-        stops = [recorded[d] for d in drugs if d in recorded]
-        if pid in changes and (len(stops) < len(drugs) or changes[pid][0] <= max(stops)[0]):
-            out[pid] = changes[pid][1]
-        elif len(stops) == len(drugs):
-            out[pid] = max(stops)[1]
+        if all(stops[pid][d] is not None for d in drugs):
+            last = max(stops[pid][d] for d in (status.PD1, status.REGORAFENIB))
+            out[pid] = last.reason
     return out

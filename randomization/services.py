@@ -11,7 +11,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.roles import DATA_MANAGER
-from enrollment.models import Patient
+from enrollment.dates import shown
+from enrollment.models import Patient, StatusChange
 from inkt_trial.audit import check_reason
 from inkt_trial.errors import DomainError
 from randomization import prerequisites, protocol
@@ -255,6 +256,12 @@ def _take_next_slot(*, patient: Patient, by) -> Allocation:
         raise DomainError(f"{patient} has no informed consent on file.")
     for refusal in prerequisites.refusals(patient):
         raise DomainError(refusal)
+    change = StatusChange.objects.filter(patient=patient).order_by("date").first()
+    if change is not None:  # every status change ends or forbids the study treatment
+        raise DomainError(
+            f"{change.get_kind_display()} is recorded for {patient} ({shown(change.date)}): "
+            "the patient cannot be randomized."
+        )
     active = AllocationSequence.objects.select_for_update().filter(is_active=True)
     # A replacement committed while this request waited for the lock: the old row no longer
     # matches, so look again (and lock the new version).

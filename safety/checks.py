@@ -2,6 +2,9 @@
 SafetyConfig: adverse events' onsets, the death dates of fatal events, and the drugs withdrawn
 for an adverse event."""
 
+from django.db.models import Q
+
+from dosing.checks import doses_of
 from enrollment import status
 from safety.models import DRUGS, AdverseEvent
 
@@ -23,28 +26,36 @@ def fatal_dates(patient_id: int) -> list:
     )
 
 
-def withdrawn_for_toxicity(patient_id: int) -> list[status.DrugEnd]:
+def withdrawn_for_toxicity(patient_ids) -> dict[int, list[status.DrugEnd]]:
     """A drug withdrawn for an adverse event (its action "withdrawn") stops at the event's
-    onset, or at the last dose given if that was later (the decision follows the event)."""
-    from enrollment import evidence
-
-    events = list(AdverseEvent.objects.filter(patient_id=patient_id).select_related("term"))
-    withdrawn = [
-        (drug, event)
-        for event in events
-        for drug in DRUGS
-        if getattr(event, f"action_{drug}") == "withdrawn"
-    ]
-    if not withdrawn:
-        return []
-    doses = [e for e in evidence.evidence(patient_id) if e.category == status.TREATMENT]
-    stops = {}
-    for drug, event in sorted(withdrawn, key=lambda w: w[1].onset):
-        if drug in stops:
-            continue
-        given = [d.date for d in doses if d.drug == drug and d.date >= event.onset]
-        day = max([event.onset, *given])
-        stops[drug] = status.DrugEnd(
-            drug, day, status.TOXICITY, f"{event.term.term} grade {event.grade}, drug withdrawn"
-        )
-    return list(stops.values())
+    onset, or at the last dose given if that was later (the decision follows the event); three
+    queries whatever the number of patients."""
+    withdrawn = Q()
+    for drug in DRUGS:
+        withdrawn |= Q(**{f"action_{drug}": "withdrawn"})
+    events = list(
+        AdverseEvent.objects.filter(withdrawn, patient_id__in=list(patient_ids))
+        .select_related("term")
+        .order_by("onset", "pk")
+    )
+    if not events:
+        return {}
+    doses = doses_of({e.patient_id for e in events})
+    found: dict[int, dict[str, status.DrugEnd]] = {}
+    for event in events:
+        stops = found.setdefault(event.patient_id, {})
+        for drug in DRUGS:
+            if getattr(event, f"action_{drug}") != "withdrawn" or drug in stops:
+                continue
+            given = [
+                d.date
+                for d in doses[event.patient_id]
+                if d.drug == drug and d.date >= event.onset
+            ]
+            stops[drug] = status.DrugEnd(
+                drug,
+                max([event.onset, *given]),
+                status.TOXICITY,
+                f"{event.term.term} grade {event.grade}, drug withdrawn",
+            )
+    return {pid: list(stops.values()) for pid, stops in found.items()}

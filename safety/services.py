@@ -77,9 +77,13 @@ def _check(event: AdverseEvent, patient: Patient) -> None:
             problems = rules.infusion_link_problems(onset=event.onset, infused_on=given)
         if problems:
             errors["infusion"] = problems
-    if refused := course.refusal(patient.pk, event.onset, what="adverse event"):
-        errors.setdefault("onset", []).append(refused)
     death = course.death_date(patient.pk)
+    for field in ("onset", "resolution", "death_date"):
+        if field == "death_date" and death is not None:
+            continue  # compared with the recorded death below
+        day = getattr(event, field)
+        if refused := course.refusal(patient.pk, day, what="adverse event"):
+            errors.setdefault(field, []).append(refused)
     if event.grade == 5 and death is not None and event.death_date not in (None, death):
         errors.setdefault("death_date", []).append(
             f"The patient's status records the death on {shown(death)}."

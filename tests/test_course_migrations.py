@@ -177,6 +177,17 @@ def test_status_records_and_ends_of_treatment_move_with_their_history():
             notes="Told by the family",
         )
         withdrawn = followup(rp, "withdrawal", date(2026, 4, 1))
+        # recorded as a contact, then corrected to the death it was (the old correction allowed
+        # changing the kind): its contact version cannot be a status change
+        corrected = followup(
+            rp,
+            "contact",
+            date(2026, 3, 30),
+            versions=[
+                (CREATED, coordinator, None, {}),
+                (CORRECTED, manager, "It was the death", {"kind": "death", "cause": "Sepsis"}),
+            ],
+        )
 
         def end_of_treatment(patient, versions, **values):
             return record(
@@ -210,7 +221,16 @@ def test_status_records_and_ends_of_treatment_move_with_their_history():
         EndHistory = new.get_model("enrollment", "HistoricalTreatmentEnd")
 
         changes = {(c.patient_id, c.kind): c for c in StatusChange.objects.all()}
-        assert set(changes) == {(rpi.pk, "death"), (rpi.pk, "lost"), (rp.pk, "withdrawal_all")}
+        assert set(changes) == {
+            (rpi.pk, "death"),
+            (rpi.pk, "lost"),
+            (rp.pk, "withdrawal_all"),
+            (rp.pk, "death"),
+        }
+        note = (
+            "Moved from follow-up record {} to the patient's status (migration; {} earlier "
+            "versions of another kind stay in the follow-up record's history)."
+        )
         death = changes[rpi.pk, "death"]
         assert (death.date, death.cause, death.details, death.recorded_by_id) == (
             date(2026, 5, 1),
@@ -231,7 +251,7 @@ def test_status_records_and_ends_of_treatment_move_with_their_history():
                 moved.history_date,
                 None,
                 "~",
-                f"Moved from follow-up record {died} to the patient's status (migration).",
+                note.format(died, 0),
             ),
         ]
         assert moved.history_date > CORRECTED
@@ -239,15 +259,37 @@ def test_status_records_and_ends_of_treatment_move_with_their_history():
         lost_versions = versions_of(StatusHistory, changes[rpi.pk, "lost"].pk)
         assert [v[4] for v in lost_versions] == [
             None,
-            f"Moved from follow-up record {lost} to the patient's status (migration).",
+            note.format(lost, 0),
         ]
         withdrawal_versions = versions_of(StatusHistory, changes[rp.pk, "withdrawal_all"].pk)
         assert len(withdrawal_versions) == 2 and str(withdrawn) in withdrawal_versions[1][4]
 
+        from_contact = changes[rp.pk, "death"]
+        assert (from_contact.date, from_contact.cause) == (date(2026, 3, 30), "Sepsis")
+        assert [v[3:] for v in versions_of(StatusHistory, from_contact.pk)] == [
+            ("+", "It was the death"),
+            ("~", note.format(corrected, 1)),
+        ]
         assert list(FollowUp.objects.values_list("pk", "kind", "notes")) == [
             (contact, "contact", "By phone")
         ]
-        assert list(FollowUpHistory.objects.values_list("id", flat=True)) == [contact]
+        # the moved records' own history stays, closed by a version saying where they went
+        kept = versions_of(FollowUpHistory, died)
+        assert [v[3:] for v in kept] == [
+            ("+", None),
+            ("~", "Date from the death certificate"),
+            ("-", "Moved to StatusChange (migration)."),
+        ]
+        assert [
+            v.kind
+            for v in FollowUpHistory.objects.filter(id=corrected).order_by(
+                "history_date", "history_id"
+            )
+        ] == [
+            "contact",
+            "death",
+            "death",
+        ]
 
         ends = {(e.patient_id, e.drug): e for e in TreatmentEnd.objects.all()}
         assert set(ends) == {

@@ -385,3 +385,80 @@ def test_an_end_of_treatment_corrected_through_the_api_and_the_page(
     assert edited.status_code == 302, edited.content.decode()[-2000:]
     record.refresh_from_db()
     assert (record.date, record.reason) == (days_ago(7), "investigator")
+
+
+def test_no_randomization_after_a_status_change(enrol, coordinator, randomized):
+    from randomization import services as randomization
+
+    randomized("RP")  # prepares the allocation sequence
+    patient = enrol()
+    course.status_change_record(
+        patient=patient,
+        by=coordinator,
+        kind=status.DEATH,
+        date=timezone.localdate(),
+        cause="Variceal bleeding",
+    )
+    with pytest.raises(DomainError, match="cannot be randomized"):
+        randomization.patient_randomize(patient=patient, by=coordinator)
+
+
+def test_every_date_of_an_adverse_event_after_a_withdrawal_is_refused(patient_of, coordinator):
+    patient = patient_of("RP")
+    ae = event(patient, coordinator, days_ago(20))
+    course.status_change_record(
+        patient=patient, by=coordinator, kind=status.WITHDRAWAL_ALL, date=days_ago(10)
+    )
+    with pytest.raises(DomainError) as error:
+        safety.ae_correct(event=ae, by=coordinator, reason="Resolved", resolution=days_ago(5))
+    assert "withdrawn" in " ".join(error.value.field_errors["resolution"])
+
+
+def test_completed_needs_the_six_courses(patient_of, coordinator):
+    patient = patient_of("RPI")
+    assert "not all recorded" in refused(
+        lambda: course.treatment_end_record(
+            patient=patient, by=coordinator, drug="inkt", date=days_ago(1), reason="completed"
+        )
+    )["reason"]
+
+
+def test_derived_stops_reach_the_reminders_the_dose_spans_and_consort(
+    patient_of, coordinator, data_manager
+):
+    from dosing.selectors import dose_spans
+    from outcomes.selectors import consort_flow
+
+    patient = patient_of("RPI")
+    dosing.schedule_create(
+        patient=patient,
+        by=coordinator,
+        first_planned_date=days_ago(39),
+        target_cells_per_m2=5 * 10**8,
+    )
+    assert [r["patient"] for r in dosing.due_and_overdue(today=timezone.localdate())] == [patient]
+    dosing.drug_exposure_record(
+        patient=patient,
+        by=coordinator,
+        drug="regorafenib",
+        event="period",
+        dose=Decimal(160),
+        unit="mg",
+        route="oral",
+        start_date=days_ago(38),
+    )
+    assert dose_spans([patient.pk])[patient.pk][1] is None  # an open period: on treatment
+    event(
+        patient,
+        coordinator,
+        days_ago(30),
+        term="Hepatic failure",
+        grade=3,
+        action_inkt="withdrawn",
+        action_pd1="withdrawn",
+        action_regorafenib="withdrawn",
+    )
+    assert dosing.due_and_overdue(today=timezone.localdate()) == []
+    assert dose_spans([patient.pk])[patient.pk][1] == days_ago(30)
+    arms = dict(consort_flow(data_manager)["arms"])
+    assert dict(arms["RPI"]["discontinued"]) == {"Unacceptable toxicity": 1}

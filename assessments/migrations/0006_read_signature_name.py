@@ -3,6 +3,15 @@
 from django.db import migrations, models
 
 
+def fill_signature_names(apps, schema_editor):
+    """The printed name of the reads signed before it was stored: the reader's name."""
+    Read = apps.get_model("assessments", "Read")
+    for read in Read.objects.filter(locked_at__isnull=False).select_related("assignment__reader"):
+        user = read.assignment.reader
+        name = f"{user.first_name} {user.last_name}".strip() or user.username
+        Read.objects.filter(pk=read.pk).update(signature_name=name)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -20,4 +29,5 @@ class Migration(migrations.Migration):
             name='signature_name',
             field=models.CharField(blank=True, editable=False, max_length=200, verbose_name='signed by (printed name)'),
         ),
+        migrations.RunPython(fill_signature_names, migrations.RunPython.noop),
     ]

@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from inkt_trial.migrating import move_with_history
+from inkt_trial.migrating import move_with_history, refuse_to_move_back
 
 
 def move_ends(apps, schema_editor):
@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(move_ends, migrations.RunPython.noop),
+        migrations.RunPython(move_ends, refuse_to_move_back("enrollment.TreatmentEnd")),
         migrations.RemoveField(
             model_name='historicalendoftreatment',
             name='history_user',

@@ -6,6 +6,17 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def fill_signature_names(apps, schema_editor):
+    """The printed name of the signatures made before it was stored: the signer's name."""
+    Screening = apps.get_model("enrollment", "Screening")
+    for screening in Screening.objects.filter(confirmed_at__isnull=False).select_related(
+        "confirmed_by"
+    ):
+        user = screening.confirmed_by
+        name = f"{user.first_name} {user.last_name}".strip() or user.username
+        Screening.objects.filter(pk=screening.pk).update(signature_name=name)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -271,4 +282,5 @@ class Migration(migrations.Migration):
             model_name='treatmentend',
             constraint=models.UniqueConstraint(fields=('patient', 'drug'), name='one_end_per_drug'),
         ),
+        migrations.RunPython(fill_signature_names, migrations.RunPython.noop),
     ]

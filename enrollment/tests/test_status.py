@@ -7,6 +7,7 @@ import pytest
 
 from enrollment import status
 from enrollment.status import (
+    CHANGES,
     CLINICAL,
     COMPLETED,
     DEATH,
@@ -324,10 +325,12 @@ def test_a_drug_stops_at_its_own_end():
     assert status.treatment_stop([], ends, PD1) == (
         date(2026, 4, 1),
         "end of treatment with PD-1 antibody (disease progression)",
+        "Disease progression",
     )
     assert status.treatment_stop([], ends, INKT) == (
         date(2026, 3, 1),
         "end of treatment with iNKT cells (completed the 6 courses)",
+        "Completed the 6 courses",
     )
 
 
@@ -344,7 +347,8 @@ def test_a_drug_stops_at_its_own_end():
 def test_any_change_stops_every_drug(kind, why):
     changes = [Change(kind, date(2026, 3, 15))]
     for drug in RPI:
-        assert status.treatment_stop(changes, [], drug) == (date(2026, 3, 15), why)
+        stop = status.treatment_stop(changes, [], drug)
+        assert (stop.day, stop.why, stop.reason) == (date(2026, 3, 15), why, CHANGES[kind])
 
 
 def test_the_earliest_stop_wins():
@@ -395,7 +399,11 @@ def test_end_dates_against_randomization_and_today():
 
 
 def test_reasons_and_their_details():
-    assert end_errors(end(INKT, reason=COMPLETED)) == {}
+    sixth = DrugEnd(INKT, date(2026, 3, 30), COMPLETED, "course 6 given")
+    assert end_errors(end(INKT, reason=COMPLETED), derived=[sixth]) == {}
+    assert end_errors(end(INKT, reason=COMPLETED))["reason"] == [
+        "The 6 courses are not all recorded."
+    ]
     assert end_errors(end(PD1, reason=COMPLETED))["reason"] == [
         "Only the iNKT cells have a fixed number of courses."
     ]
@@ -526,3 +534,20 @@ def test_off_study_before_randomization():
 def test_drugs_of_each_arm():
     assert status.drugs_of_arm(True) == ("inkt", "pd1", "regorafenib")
     assert status.drugs_of_arm(False) == ("pd1", "regorafenib")
+
+
+def test_a_death_after_the_contact_that_confirmed_it_is_refused():
+    confirming = [Evidence(date(2026, 5, 3), status.DEATH_CONFIRMED, "a contact")]
+    assert errors(death(date(2026, 5, 2)), evidence=confirming) == {}
+    late = errors(death(date(2026, 5, 4)), evidence=confirming)
+    assert late["date"] == ["A contact confirmed the death on 3 May 2026."]
+
+
+def test_an_end_of_study_before_a_later_withdrawal_of_consent_to_treatment_is_refused():
+    withdrawal = Change(WITHDRAWAL_TREATMENT, date(2026, 4, 1))
+    assert errors(Change(LOST, date(2026, 5, 1)), [withdrawal]) == {}
+    early = errors(Change(LOST, date(2026, 3, 1)), [withdrawal])
+    assert early["date"] == [
+        "Withdrawal of consent to treatment (follow-up continues) is recorded after it "
+        "(1 Apr 2026)."
+    ]

@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-from inkt_trial.migrating import move_with_history
+from inkt_trial.migrating import move_with_history, refuse_to_move_back
 
 KINDS = {"death": "death", "withdrawal": "withdrawal_all", "lost": "lost"}
 
@@ -15,7 +15,9 @@ def move_status_records(apps, schema_editor):
         source="outcomes.FollowUp",
         target="enrollment.StatusChange",
         select={"kind__in": list(KINDS)},
-        convert=lambda row: [
+        convert=lambda row: None
+        if row.kind not in KINDS  # a version from before a correction of the kind
+        else [
             {
                 "patient_id": row.patient_id,
                 "kind": KINDS[row.kind],
@@ -25,7 +27,8 @@ def move_status_records(apps, schema_editor):
                 "recorded_by_id": row.recorded_by_id,
             }
         ],
-        note="Moved from follow-up record {pk} to the patient's status (migration).",
+        note="Moved from follow-up record {pk} to the patient's status (migration; {skipped} "
+        "earlier versions of another kind stay in the follow-up record's history).",
     )
 
 
@@ -37,15 +40,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(move_status_records, migrations.RunPython.noop),
-        migrations.RemoveField(
-            model_name='followup',
-            name='cause',
-        ),
-        migrations.RemoveField(
-            model_name='historicalfollowup',
-            name='cause',
-        ),
         migrations.AddField(
             model_name='followup',
             name='from_public_records',
@@ -65,5 +59,18 @@ class Migration(migrations.Migration):
             model_name='historicalfollowup',
             name='kind',
             field=models.CharField(choices=[('contact', 'Survival contact'), ('new_therapy', 'New anticancer therapy')], max_length=12),
+        ),
+        migrations.AlterField(
+            model_name='followup',
+            name='cause',
+            field=models.CharField(blank=True, editable=False, max_length=200, verbose_name="cause of death (before the deaths moved to the patient's status)"),
+        ),
+        migrations.AlterField(
+            model_name='historicalfollowup',
+            name='cause',
+            field=models.CharField(blank=True, editable=False, max_length=200, verbose_name="cause of death (before the deaths moved to the patient's status)"),
+        ),
+        migrations.RunPython(
+            move_status_records, refuse_to_move_back("enrollment.StatusChange")
         ),
     ]

@@ -217,9 +217,10 @@ def test_dose_spans_from_infusions_administrations_and_periods(
             patient=single, by=coordinator, drug=drug, date=days_ago(10), reason="toxicity"
         )
     start_regorafenib(treated, days_ago(85))
-    # one query a table: first infusions and exposures, ends of treatment, status changes,
-    # last infusions and exposures
-    with django_assert_max_num_queries(6):
+    # one query a table whatever the number of patients: first infusions and exposures, ends
+    # of treatment, status changes, the derived stops (reader pairs, 6th courses, drugs
+    # withdrawn for an adverse event), last infusions and exposures
+    with django_assert_max_num_queries(9):
         spans = dose_spans([closed.pk, single.pk, treated.pk])
     assert spans[closed.pk] == (days_ago(90), days_ago(40))
     assert spans[single.pk] == (days_ago(80), days_ago(80))  # the end of treatment adds no dose
