@@ -87,6 +87,7 @@ STATES = {
     IN_FOLLOW_UP: "In follow-up",
     OFF_STUDY_STATE: "Off study",
 }
+STATE_CODES = list(STATES)
 
 
 @dataclass(frozen=True)

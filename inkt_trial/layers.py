@@ -14,6 +14,7 @@ LAYERS = (
     ("dosing",),  # study treatment: the imaging and safety apps read the doses
     ("assessments", "safety"),
     ("outcomes",),
+    ("datamanagement",),  # data queries: on any record of the apps below
 )
 
 # Modules that wire every app together and that no app imports: the root URLconf.

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "assessments",
     "safety",
     "outcomes",
+    "datamanagement",
 ]
 
 MIDDLEWARE = [
@@ -214,6 +215,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
+        "PatientCourseStateEnum": "enrollment.status.STATE_CODES",
+        "DataQueryStateEnum": "datamanagement.queries.STATE_CHOICES",
         "SerumUnitEnum": "enrollment.models.SERUM_UNITS",
         "BsaFormulaEnum": "dosing.models.FORMULA_CHOICES",
         "RelationshipEnum": "safety.models.RELATIONSHIP",

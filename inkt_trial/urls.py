@@ -9,6 +9,7 @@ from rest_framework.routers import APIRootView, DefaultRouter
 
 from accounts import views as account_views
 from assessments import api as assessments_api
+from datamanagement import api as datamanagement_api
 from dosing import api as dosing_api
 from enrollment import api as enrollment_api
 from outcomes import api as outcomes_api
@@ -44,6 +45,7 @@ router.register(
 )
 router.register("follow-up", outcomes_api.FollowUpViewSet, basename="followup")
 router.register("outcomes/runs", outcomes_api.RunViewSet, basename="endpointrun")
+router.register("queries", datamanagement_api.QueryViewSet, basename="dataquery")
 router.register("dosing/schedules", dosing_api.ScheduleViewSet, basename="schedule")
 router.register("dosing/infusions", dosing_api.InfusionViewSet, basename="infusion")
 router.register("dosing/drug-exposures", dosing_api.DrugExposureViewSet, basename="drugexposure")
@@ -64,6 +66,7 @@ urlpatterns = [
     path("", include("assessments.urls")),
     path("", include("safety.urls")),
     path("", include("outcomes.urls")),
+    path("", include("datamanagement.urls")),
     path("api/", include(router.urls)),
     path(
         "api/randomization/report/",

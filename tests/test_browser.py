@@ -566,3 +566,55 @@ def test_withdrawal_of_consent_stops_the_records_after_it(page, randomized):
     page.fill("#id_onset", str(withdrawn + timedelta(days=1)))
     page.click("text=Save adverse event")
     expect(page.locator("main form")).to_contain_text("Consent to all further data was withdrawn")
+
+
+def test_a_data_query_is_raised_answered_with_a_correction_and_closed(
+    page, randomized, coordinator, data_manager
+):
+    from safety import services as safety_services
+    from safety.models import CtcaeTerm
+
+    patient = randomized(
+        "RP",
+        days_ago=20,
+        consent_date=timezone.localdate() - timedelta(days=30),
+        screening_date=timezone.localdate() - timedelta(days=29),
+    )
+    event = safety_services.ae_record(
+        patient=patient,
+        by=coordinator,
+        term=CtcaeTerm.objects.get(term="Fatigue"),
+        grade=2,
+        onset=timezone.localdate() - timedelta(days=10),
+    )
+    log_in(page, data_manager.username)
+    page.goto(f"/adverse-events/{event.pk}/history/")
+    page.click("#raise-query")
+    page.select_option("#id_field", "grade")
+    page.fill("#id_question", "The clinic note says grade 1")
+    page.click("text=Raise the query")
+    expect(page.locator("#query-state")).to_have_text("Open")
+    log_out(page)
+
+    log_in(page, "coordinator")
+    expect(page.locator("#open-queries")).to_contain_text("The clinic note says grade 1")
+    page.goto(f"/patients/{patient.study_id}/")
+    page.click("#patient-queries >> text=Q-0001")
+    expect(page.locator("#query-value")).to_have_text("2")
+    page.fill("#id_answer", "Grade 1, as the clinic note says")
+    page.check("#id_correct")
+    page.fill("#id_value", "1")
+    page.click("#answer-form input[type=submit]")
+    expect(page.locator("#query-state")).to_have_text("Answered")
+    expect(page.locator("#query-value")).to_have_text("1")
+    page.goto(f"/adverse-events/{event.pk}/history/")
+    expect(page.locator("#history .reason").first).to_have_text(
+        "Query Q-0001: Grade 1, as the clinic note says"
+    )
+    log_out(page)
+
+    log_in(page, data_manager.username)
+    page.goto("/queries/?state=answered")
+    page.click("#queries >> text=Q-0001")
+    page.click("#close-query")
+    expect(page.locator("#query-state")).to_have_text("Closed")

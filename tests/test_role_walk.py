@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts import roles
 from assessments import services as imaging_services
+from datamanagement import services as datamanagement_services
 from dosing import services as dosing_services
 from enrollment import course, services
 from enrollment.status import drugs_of_arm
@@ -72,6 +73,19 @@ EXPECTED = {
     "treatmentend-list": CLINICAL_CARE,
     "treatmentend-detail": CLINICAL_CARE,
     "treatmentend-history": CLINICAL_CARE,
+    # data queries: the data manager raises, the coordinator answers; never the blinded readers
+    # nor the statistician (a query on an infusion reveals the arm)
+    "datamanagement:queries": CLINICAL_CARE,
+    "datamanagement:raise": {DM},
+    "datamanagement:query": CLINICAL_CARE,
+    "datamanagement:query_history": CLINICAL_CARE,
+    "dataquery-list": CLINICAL_CARE,
+    "dataquery-detail": CLINICAL_CARE,
+    "dataquery-answer": {COORD},
+    "dataquery-close": {DM},
+    "dataquery-reopen": {DM},
+    "dataquery-cancel": {DM},
+    "dataquery-history": CLINICAL_CARE,
     "api-schema": EVERYONE,
     "api-docs": EVERYONE,
     "randomization:allocation_list": CLINICAL_READERS,
@@ -240,6 +254,10 @@ def world(make_user, coordinator, investigator, values, enrol):
     run = outcomes_services.run_start(cutoff=timezone.localdate(), by=users[STAT])
     questionnaire = world_questionnaire(rpi, coordinator)
     change = world_status_change(rpi, coordinator)
+    event = world_adverse_event(rpi, coordinator)
+    query = datamanagement_services.query_raise(
+        record=event, field="grade", question="Grade per the source?", by=users[DM]
+    )
     kwargs_by_prefix = {
         "sequence-": {"pk": sequence.pk},
         "randomization:codes": {"pk": sequence.pk},
@@ -250,7 +268,9 @@ def world(make_user, coordinator, investigator, values, enrol):
         "enrollment:status_change_": {"pk": change.pk},
         "scan-": {"pk": imaging["scan"].pk},
         "ctcaeterm-detail": {"pk": CtcaeTerm.objects.first().pk},
-        "adverseevent-": {"pk": world_adverse_event(rpi, coordinator).pk},
+        "adverseevent-": {"pk": event.pk},
+        "dataquery-": {"pk": query.pk},
+        "datamanagement:query": {"pk": query.pk},
         "saereport-": {"pk": sae_report.pk},
         "safety:event": {"pk": sae_report.event_id},
         "safety:causality": {"pk": sae_report.event_id},

@@ -1,0 +1,200 @@
+from django.contrib.contenttypes.models import ContentType
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter
+from rest_framework.response import Response
+
+from accounts.permissions import has_perms
+from datamanagement import queries, selectors, services
+from datamanagement.models import DataQuery
+from datamanagement.targets import BY_MODEL
+from inkt_trial.api import HistorySerializer
+from inkt_trial.audit import history_of
+from inkt_trial.errors import DomainError
+
+
+class QuerySerializer(serializers.ModelSerializer):
+    record = serializers.ChoiceField(
+        choices=sorted(BY_MODEL), write_only=True, help_text="app_label.model of the record."
+    )
+    record_type = serializers.CharField(source="content_type.model", read_only=True)
+    record_id = serializers.IntegerField(source="object_id", min_value=1, max_value=2**62)
+    study_id = serializers.CharField(
+        source="patient.study_id", read_only=True, default=None, allow_null=True
+    )
+    raised_by = serializers.CharField(source="raised_by.username", read_only=True)
+    answered_by = serializers.CharField(
+        source="answered_by.username", read_only=True, default=None, allow_null=True
+    )
+    closed_by = serializers.CharField(
+        source="closed_by.username", read_only=True, default=None, allow_null=True
+    )
+    age_days = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DataQuery
+        fields = [
+            "id",
+            "number",
+            "record",
+            "record_type",
+            "record_id",
+            "field",
+            "study_id",
+            "question",
+            "state",
+            "raised_by",
+            "raised_at",
+            "answer",
+            "answered_by",
+            "answered_at",
+            "corrected",
+            "closed_by",
+            "closed_at",
+            "cancel_reason",
+            "age_days",
+        ]
+        read_only_fields = [
+            "number",
+            "state",
+            "raised_at",
+            "answer",
+            "answered_at",
+            "corrected",
+            "closed_at",
+            "cancel_reason",
+        ]
+
+    def get_age_days(self, query) -> int:
+        from django.utils import timezone
+
+        return queries.age_days(timezone.localdate(query.raised_at), timezone.localdate())
+
+    def create(self, data):
+        model = BY_MODEL[data["record"]].model
+        record = model.objects.filter(pk=data["object_id"]).first()
+        if record is None:
+            raise DomainError(field_errors={"record_id": ["No such record."]})
+        return services.query_raise(
+            record=record,
+            field=data["field"],
+            question=data["question"],
+            by=self.context["request"].user,
+        )
+
+
+class AnswerSerializer(serializers.Serializer):
+    answer = serializers.CharField()
+    correct = serializers.BooleanField(
+        default=False, help_text="Correct the queried field to `value` (through its service)."
+    )
+    value = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        help_text="The corrected value, as the record's API takes it (a date as YYYY-MM-DD).",
+    )
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class QueryViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Data queries on a field of a clinical record: raised (POST) by the data manager, answered
+    by the coordinator (with a correction of the value, or not), closed or reopened by the
+    raiser, cancelled with a reason. Filters: `state`, `study_id`, `record`, `older_than_days`."""
+
+    serializer_class = QuerySerializer
+    filterset_class = selectors.QueryFilter
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    ordering_fields = ["raised_at", "number"]
+
+    def get_queryset(self):
+        return selectors.query_list()
+
+    def get_permissions(self):
+        if self.action == "create":
+            return [has_perms("datamanagement.raise_query")()]
+        return super().get_permissions()
+
+    def _done(self, query):
+        return Response(QuerySerializer(query).data)
+
+    @extend_schema(request=AnswerSerializer, responses=QuerySerializer)
+    @action(
+        detail=True, methods=["post"], permission_classes=[has_perms("datamanagement.answer_query")]
+    )
+    def answer(self, request, pk=None):
+        body = AnswerSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        query = self.get_object()
+        value = body.validated_data.get("value")
+        if body.validated_data["correct"]:
+            value = _parsed(query, value)
+        return self._done(
+            services.query_answer(
+                query=query,
+                by=request.user,
+                answer=body.validated_data["answer"],
+                value=value,
+                correct=body.validated_data["correct"],
+            )
+        )
+
+    @extend_schema(request=None, responses=QuerySerializer)
+    @action(
+        detail=True, methods=["post"], permission_classes=[has_perms("datamanagement.raise_query")]
+    )
+    def close(self, request, pk=None):
+        return self._done(services.query_close(query=self.get_object(), by=request.user))
+
+    @extend_schema(request=ReasonSerializer, responses=QuerySerializer)
+    @action(
+        detail=True, methods=["post"], permission_classes=[has_perms("datamanagement.raise_query")]
+    )
+    def reopen(self, request, pk=None):
+        return self._with_reason(request, services.query_reopen)
+
+    @extend_schema(request=ReasonSerializer, responses=QuerySerializer)
+    @action(
+        detail=True, methods=["post"], permission_classes=[has_perms("datamanagement.raise_query")]
+    )
+    def cancel(self, request, pk=None):
+        return self._with_reason(request, services.query_cancel)
+
+    def _with_reason(self, request, service):
+        body = ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._done(service(query=self.get_object(), by=request.user, **body.validated_data))
+
+    @extend_schema(responses=HistorySerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def history(self, request, pk=None):
+        """Every step of the query: who, when, what changed and why."""
+        return Response(HistorySerializer(history_of(self.get_object()), many=True).data)
+
+
+def _parsed(query: DataQuery, value):
+    """The corrected value read by the queried field's own form field (dates, numbers,
+    choices as the pages take them)."""
+    from django.core.exceptions import ValidationError
+
+    model = ContentType.objects.get_for_id(query.content_type_id).model_class()
+    field = model._meta.get_field(query.field).formfield()
+    if field is None:
+        raise DomainError(field_errors={"value": ["This field is not corrected here."]})
+    if value is not None and not isinstance(value, str | int | float | bool):
+        raise DomainError(
+            field_errors={"value": ["Give the value as text, a number or true/false."]}
+        )
+    try:
+        return field.clean(value if value is not None else "")
+    except ValidationError as error:
+        raise DomainError(field_errors={"value": list(error.messages)}) from None

@@ -1,0 +1,68 @@
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from datamanagement import queries
+
+
+class DataQuery(models.Model):
+    """A question about one field of one clinical record (rules: datamanagement/queries.py).
+    Every step (raised, answered, closed, reopened, cancelled) is a version of the audit trail;
+    a query is never deleted."""
+
+    number = models.CharField(max_length=12, unique=True, editable=False)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+    field = models.CharField(max_length=60)
+    patient = models.ForeignKey(
+        settings.TRIAL_PATIENT_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="data_queries",
+    )
+    question = models.TextField()
+    state = models.CharField(max_length=10, choices=queries.STATE_CHOICES)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    raised_at = models.DateTimeField()
+    answer = models.TextField(blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    corrected = models.BooleanField(
+        default=False,
+        help_text="The answer corrected the value (the correction's reason names the query).",
+    )
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["raised_at", "id"]
+        verbose_name = "data query"
+        verbose_name_plural = "data queries"
+        permissions = [
+            ("raise_query", "Can raise, close, reopen and cancel data queries"),
+            ("answer_query", "Can answer data queries (and correct the value)"),
+        ]
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def field_label(self) -> str:
+        try:
+            return str(self.content_type.model_class()._meta.get_field(self.field).verbose_name)
+        except FieldDoesNotExist:  # a field no longer on the model: its name
+            return self.field

@@ -1,0 +1,49 @@
+from django import template
+
+from datamanagement import selectors
+from datamanagement.views import query_links
+
+register = template.Library()
+
+
+@register.inclusion_tag("datamanagement/_record_queries.html", takes_context=True)
+def record_queries(context, record):
+    """The queries of one record (on its audit-trail page) and, for the data manager, the
+    form to raise one. Nothing for a user who may not see queries."""
+    user = context["request"].user
+    if not user.has_perm("datamanagement.view_dataquery"):
+        return {"visible": False}
+    return {"visible": True, "perms": context["perms"], "record": record, **query_links(record)}
+
+
+@register.inclusion_tag("datamanagement/_flag.html", takes_context=True)
+def query_flag(context, record, field=None):
+    """A flag by a record (or one of its fields) that has open queries."""
+    user = context["request"].user
+    if record is None or not user.has_perm("datamanagement.view_dataquery"):
+        return {"open": []}
+    found = [
+        q
+        for q in query_links(record)["queries"]
+        if q.state == "open" and (field is None or q.field == field)
+    ]
+    return {"open": found}
+
+
+@register.inclusion_tag("datamanagement/_open_queries.html", takes_context=True)
+def open_queries(context):
+    """The dashboard's open queries, oldest first, with their age."""
+    user = context["request"].user
+    if not user.has_perm("datamanagement.view_dataquery"):
+        return {"visible": False}
+    return {"visible": True, "rows": selectors.open_by_age()}
+
+
+@register.inclusion_tag("datamanagement/_patient_queries.html", takes_context=True)
+def patient_queries(context, patient):
+    """The patient page's open and answered queries, on any of the patient's records."""
+    user = context["request"].user
+    if not user.has_perm("datamanagement.view_dataquery"):
+        return {"visible": False}
+    found = selectors.query_list().filter(patient=patient, state__in=("open", "answered"))
+    return {"visible": True, "queries": list(found)}

@@ -1,0 +1,190 @@
+from django.contrib import messages
+from django.contrib.contenttypes.models import ContentType
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import cached_property
+from django.views.generic import FormView, ListView, TemplateView
+
+from datamanagement import selectors, services
+from datamanagement.forms import AnswerForm, RaiseForm, ReasonForm
+from datamanagement.targets import BY_MODEL
+from inkt_trial.errors import DomainError
+from inkt_trial.views import Permission, add_domain_error
+from inkt_trial.widgets import DateInput
+
+
+def record_link(record) -> str | None:
+    """The record's audit-trail page, where its queries are listed and raised."""
+    target = BY_MODEL.get(type(record)._meta.label_lower)
+    if target is None or target.history is None:
+        return None
+    try:
+        return reverse(target.history, args=[record.pk])
+    except NoReverseMatch:
+        return None
+
+
+class QueryListView(Permission, ListView):
+    permission_required = "datamanagement.view_dataquery"
+    template_name = "datamanagement/query_list.html"
+    paginate_by = 50
+
+    def get_queryset(self):
+        self.filterset = selectors.QueryFilter(
+            self.request.GET, queryset=selectors.query_list().order_by("-raised_at")
+        )
+        return self.filterset.qs
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(filterset=self.filterset, **kwargs)
+
+
+class QueryRaiseView(Permission, FormView):
+    """Raise a query on a field of one record (?record=app_label.model&id=<pk>)."""
+
+    permission_required = "datamanagement.raise_query"
+    template_name = "datamanagement/raise.html"
+
+    @cached_property
+    def record(self):
+        target = BY_MODEL.get(self.request.GET.get("record", ""))
+        key = self.request.GET.get("id", "")
+        if target is None or not (key.isascii() and key.isdigit()) or len(key) > 18:
+            raise Http404
+        return get_object_or_404(target.model, pk=int(key))
+
+    def get_form(self, form_class=None):
+        target = BY_MODEL[type(self.record)._meta.label_lower]
+        fields = [(f, str(self.record._meta.get_field(f).verbose_name)) for f in target.fields]
+        return RaiseForm(fields=fields, **self.get_form_kwargs())
+
+    def get_initial(self):
+        return {"field": self.request.GET.get("field", "")}
+
+    def form_valid(self, form):
+        try:
+            query = services.query_raise(
+                record=self.record, by=self.request.user, **form.cleaned_data
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"Query {query} raised.")
+        return redirect("datamanagement:query", pk=query.pk)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            record=self.record, record_url=record_link(self.record), **kwargs
+        )
+
+
+class QueryDetailView(Permission, TemplateView):
+    """A query: the question, the value, the answer (with a correction) and the raiser's
+    close, reopen or cancel."""
+
+    permission_required = "datamanagement.view_dataquery"
+    template_name = "datamanagement/query.html"
+
+    @cached_property
+    def query(self):
+        return get_object_or_404(selectors.query_list(), pk=self.kwargs["pk"])
+
+    def value_field(self):
+        target = BY_MODEL.get(
+            self.query.content_type.app_label + "." + self.query.content_type.model
+        )
+        if target is None or target.correct is None:
+            return None
+        model = ContentType.objects.get_for_id(self.query.content_type_id).model_class()
+        field = model._meta.get_field(self.query.field).formfield()
+        if field is not None and field.widget.input_type == "date":
+            field.widget = DateInput()
+        return field
+
+    def forms(self, data=None):
+        user = self.request.user
+        record = self.query.record
+        found = {}
+        if user.has_perm("datamanagement.answer_query") and self.query.state == "open":
+            initial = {"value": getattr(record, self.query.field, None)} if record else {}
+            found["answer_form"] = AnswerForm(
+                data if data and "answer" in data else None,
+                value_field=self.value_field(),
+                initial=initial,
+            )
+        if user.has_perm("datamanagement.raise_query"):
+            if self.query.state in ("answered", "closed"):
+                found["reopen_form"] = ReasonForm(
+                    data if data and "reopen" in data else None,
+                    submit="Reopen",
+                    form_id="reopen-form",
+                    prefix="reopen",
+                )
+            if self.query.state in ("open", "answered"):
+                found["cancel_form"] = ReasonForm(
+                    data if data and "cancel" in data else None,
+                    submit="Cancel the query",
+                    form_id="cancel-form",
+                    prefix="cancel",
+                )
+        return found
+
+    def get_context_data(self, **kwargs):
+        record = self.query.record
+        context = {
+            "query": self.query,
+            "record": record,
+            "record_url": record_link(record) if record else None,
+            "value": getattr(record, self.query.field, None) if record else None,
+            "can_close": self.request.user.has_perm("datamanagement.raise_query")
+            and self.query.state == "answered",
+            **self.forms(),
+        }
+        context.update(kwargs)
+        return super().get_context_data(**context)
+
+    def post(self, request, pk):
+        data = request.POST
+        try:
+            if "close" in data:
+                services.query_close(query=self.query, by=request.user)
+                messages.success(request, f"Query {self.query} closed.")
+                return redirect("datamanagement:query", pk=pk)
+            forms = self.forms(data)
+            form = next((f for f in forms.values() if f.is_bound), None)
+            if form is None or not form.is_valid():
+                return self.render_to_response(self.get_context_data(**forms))
+            if isinstance(form, AnswerForm):
+                services.query_answer(
+                    query=self.query,
+                    by=request.user,
+                    answer=form.cleaned_data["answer"],
+                    value=form.cleaned_data.get("value"),
+                    correct=form.cleaned_data["correct"],
+                )
+            elif form.prefix == "reopen":
+                services.query_reopen(query=self.query, by=request.user, **form.cleaned_data)
+            else:
+                services.query_cancel(query=self.query, by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            forms = self.forms(data)
+            form = next((f for f in forms.values() if f.is_bound), None)
+            if form is not None:
+                form.is_valid()
+                add_domain_error(form, error)
+            else:
+                messages.error(request, error.message)
+            return self.render_to_response(self.get_context_data(**forms))
+        messages.success(request, f"Query {self.query}: done.")
+        return redirect("datamanagement:query", pk=pk)
+
+
+def query_links(record):
+    """For the templates: the record's queries and where to raise one."""
+    return {
+        "queries": list(selectors.queries_of(record)),
+        "raise_url": reverse("datamanagement:raise")
+        + f"?record={type(record)._meta.label_lower}&id={record.pk}",
+        "queryable": type(record)._meta.label_lower in BY_MODEL,
+    }
