@@ -7,6 +7,7 @@ RADIOLOGIST = "radiologist"
 ADJUDICATOR = "adjudicator"
 STATISTICIAN = "statistician"
 DATA_MANAGER = "data_manager"
+MONITOR = "monitor"
 
 ROLES = {
     COORDINATOR: "Site coordinator",
@@ -15,6 +16,7 @@ ROLES = {
     ADJUDICATOR: "Blinded adjudicator",
     STATISTICIAN: "Statistician",
     DATA_MANAGER: "Data manager (administrator)",
+    MONITOR: "Monitor (clinical research associate)",
 }
 
 # Roles that must never reach a patient's arm or clinical data.

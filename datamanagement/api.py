@@ -5,6 +5,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.permissions import has_perms
 from datamanagement import queries, selectors, services
@@ -198,3 +199,81 @@ def _parsed(query: DataQuery, value):
         return field.clean(value if value is not None else "")
     except ValidationError as error:
         raise DomainError(field_errors={"value": list(error.messages)}) from None
+
+
+class VerifyBody(serializers.Serializer):
+    record = serializers.ChoiceField(choices=sorted(BY_MODEL), help_text="app_label.model")
+    record_id = serializers.IntegerField(min_value=1, max_value=2**62)
+
+
+class VerificationSerializer(serializers.Serializer):
+    record = serializers.CharField()
+    record_id = serializers.IntegerField()
+    version = serializers.IntegerField()
+    verified_by = serializers.CharField()
+    verified_at = serializers.DateTimeField()
+
+
+class VerifyView(APIView):
+    """Mark a record's current version source-data verified (the monitor). The record counts
+    as verified until it changes."""
+
+    permission_classes = [has_perms("datamanagement.verify_source")]
+
+    @extend_schema(request=VerifyBody, responses={201: VerificationSerializer})
+    def post(self, request):
+        body = VerifyBody(data=request.data)
+        body.is_valid(raise_exception=True)
+        target = BY_MODEL[body.validated_data["record"]]
+        record = target.model.objects.filter(pk=body.validated_data["record_id"]).first()
+        if record is None:
+            raise DomainError(field_errors={"record_id": ["No such record."]})
+        done = services.source_verify(record=record, by=request.user)
+        return Response(
+            {
+                "record": body.validated_data["record"],
+                "record_id": record.pk,
+                "version": done.version,
+                "verified_by": done.verified_by.username,
+                "verified_at": done.verified_at,
+            },
+            status=201,
+        )
+
+
+class ProgressCellSerializer(serializers.Serializer):
+    form = serializers.CharField()
+    records = serializers.IntegerField()
+    verified = serializers.IntegerField()
+
+
+class ProgressRowSerializer(serializers.Serializer):
+    study_id = serializers.CharField()
+    forms = ProgressCellSerializer(many=True)
+
+
+class ProgressView(APIView):
+    """SDV progress per patient and per form: records, and how many are verified as they now
+    are."""
+
+    permission_classes = [has_perms("datamanagement.view_sourceverification")]
+
+    @extend_schema(responses=ProgressRowSerializer(many=True))
+    def get(self, request):
+        from inkt_trial.views import patient_model
+
+        progress = selectors.sdv_progress()
+        ids = dict(
+            patient_model()
+            .objects.filter(pk__in=progress["patients"])
+            .values_list("pk", "study_id")
+        )
+        return Response(
+            [
+                {
+                    "study_id": ids[pid],
+                    "forms": [{"form": form, **cell} for form, cell in sorted(cells.items())],
+                }
+                for pid, cells in sorted(progress["patients"].items(), key=lambda i: ids[i[0]])
+            ]
+        )

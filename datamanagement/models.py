@@ -54,6 +54,7 @@ class DataQuery(models.Model):
         permissions = [
             ("raise_query", "Can raise, close, reopen and cancel data queries"),
             ("answer_query", "Can answer data queries (and correct the value)"),
+            ("verify_source", "Can mark records source-data verified (SDV)"),
         ]
         indexes = [models.Index(fields=["content_type", "object_id"])]
 
@@ -66,3 +67,39 @@ class DataQuery(models.Model):
             return str(self.content_type.model_class()._meta.get_field(self.field).verbose_name)
         except FieldDoesNotExist:  # a field no longer on the model: its name
             return self.field
+
+
+class SourceVerification(models.Model):
+    """A monitor's source-data verification of one version of a record (SDV). The record is
+    verified while its current version is the one verified: any change un-verifies it, with
+    nothing to update (datamanagement.selectors)."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+    patient = models.ForeignKey(
+        settings.TRIAL_PATIENT_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="source_verifications",
+    )
+    version = models.PositiveBigIntegerField(help_text="The audit trail's id of the version.")
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    verified_at = models.DateTimeField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["verified_at", "id"]
+        verbose_name = "source-data verification"
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "version"], name="one_sdv_per_version"
+            )
+        ]
+
+    def __str__(self):
+        return f"SDV of {self.content_type.model} {self.object_id} (version {self.version})"

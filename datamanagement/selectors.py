@@ -2,10 +2,11 @@
 
 import django_filters
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import Max
 from django.utils import timezone
 
 from datamanagement import queries
-from datamanagement.models import DataQuery
+from datamanagement.models import DataQuery, SourceVerification
 from datamanagement.targets import TARGETS
 
 
@@ -53,3 +54,61 @@ class QueryFilter(django_filters.FilterSet):
             return queryset.none() if value is not None else queryset
         cutoff = timezone.now() - timezone.timedelta(days=int(value))
         return queryset.filter(raised_at__lt=cutoff)
+
+
+def verification_of(record) -> dict:
+    """The record's SDV state: verified (its current version is the one verified), changed
+    since it was verified, or not verified."""
+    latest = (
+        SourceVerification.objects.filter(
+            content_type=ContentType.objects.get_for_model(record), object_id=record.pk
+        )
+        .select_related("verified_by")
+        .order_by("-verified_at", "-id")
+        .first()
+    )
+    version = record.history.order_by("-history_id").values_list("history_id", flat=True).first()
+    if latest is None:
+        state = "not verified"
+    elif latest.version == version:
+        state = "verified"
+    else:
+        state = "changed since verified"
+    return {"state": state, "latest": latest, "version": version}
+
+
+def sdv_progress(patient_ids=None) -> dict:
+    """Per patient and per form (record type): records, and how many are verified as they now
+    are. A fixed number of queries: two per form, and one for the verifications."""
+    verified = {
+        (ct, obj): version
+        for ct, obj, version in SourceVerification.objects.order_by(
+            "verified_at", "id"
+        ).values_list("content_type_id", "object_id", "version")
+    }  # the latest verification of each record wins
+    rows: dict = {}
+    forms = []
+    for target in TARGETS:
+        model = target.model
+        if not hasattr(model, "patient_id"):
+            continue  # screenings: counted through their patient's records
+        forms.append(model._meta.verbose_name)
+        ct = ContentType.objects.get_for_model(model).pk
+        records = model.objects.all()
+        if patient_ids is not None:
+            records = records.filter(patient_id__in=list(patient_ids))
+        owners = dict(records.values_list("pk", "patient_id"))
+        current = dict(
+            model.history.model.objects.filter(id__in=list(owners))
+            .values("id")
+            .annotate(last=Max("history_id"))
+            .values_list("id", "last")
+        )
+        for pk, patient_id in owners.items():
+            cell = rows.setdefault(patient_id, {}).setdefault(
+                model._meta.verbose_name, {"records": 0, "verified": 0}
+            )
+            cell["records"] += 1
+            done = verified.get((ct, pk))
+            cell["verified"] += done is not None and done == current.get(pk)
+    return {"forms": forms, "patients": rows}

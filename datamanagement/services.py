@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from datamanagement import queries
-from datamanagement.models import DataQuery
+from datamanagement.models import DataQuery, SourceVerification
 from datamanagement.targets import target_of
 from inkt_trial.audit import check_reason
 from inkt_trial.errors import DomainError
@@ -131,3 +131,37 @@ def query_cancel(*, query: DataQuery, by, reason: str) -> DataQuery:
         query = _locked(query, queries.CANCEL)
         query.cancel_reason = reason
         return _save(query, by, f"Cancelled: {reason}")
+
+
+def current_version(record) -> int | None:
+    """The audit trail's id of the record's current version."""
+    return record.history.order_by("-history_id").values_list("history_id", flat=True).first()
+
+
+def source_verify(*, record, by) -> SourceVerification:
+    """The monitor marks the record's current version as verified against the source."""
+    if not by.has_perm("datamanagement.verify_source"):
+        raise DomainError("Only a monitor verifies records against the source.")
+    target = target_of(record)
+    if target is None:
+        raise DomainError(f"A {record._meta.verbose_name} is not source-data verified.")
+    version = current_version(record)
+    if version is None:
+        raise DomainError("The record has no audit trail to verify.")
+    content_type = ContentType.objects.get_for_model(record)
+    try:
+        with transaction.atomic():
+            return _save(
+                SourceVerification(
+                    content_type=content_type,
+                    object_id=record.pk,
+                    patient=target.patient(record),
+                    version=version,
+                    verified_by=by,
+                    verified_at=timezone.now(),
+                ),
+                by,
+                "Source-data verified",
+            )
+    except IntegrityError:
+        raise DomainError("This version of the record is already verified.") from None

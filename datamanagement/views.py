@@ -4,13 +4,14 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import cached_property
+from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
 from datamanagement import selectors, services
 from datamanagement.forms import AnswerForm, RaiseForm, ReasonForm
 from datamanagement.targets import BY_MODEL
 from inkt_trial.errors import DomainError
-from inkt_trial.views import Permission, add_domain_error
+from inkt_trial.views import Permission, add_domain_error, patient_model
 from inkt_trial.widgets import DateInput
 
 
@@ -188,3 +189,60 @@ def query_links(record):
         + f"?record={type(record)._meta.label_lower}&id={record.pk}",
         "queryable": type(record)._meta.label_lower in BY_MODEL,
     }
+
+
+class VerifyView(Permission, View):
+    """The monitor's source-data verification of a record's current version (POST)."""
+
+    permission_required = "datamanagement.verify_source"
+
+    def post(self, request):
+        target = BY_MODEL.get(request.POST.get("record", ""))
+        key = request.POST.get("id", "")
+        if target is None or not (key.isascii() and key.isdigit()) or len(key) > 18:
+            raise Http404
+        record = get_object_or_404(target.model, pk=int(key))
+        try:
+            services.source_verify(record=record, by=request.user)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"{record} is source-data verified.")
+        back = request.POST.get("next", "")
+        if back.startswith("/") and not back.startswith("//"):
+            return redirect(back)
+        return redirect("datamanagement:sdv")
+
+
+class ProgressView(Permission, TemplateView):
+    """SDV progress per patient and per form."""
+
+    permission_required = "datamanagement.view_sourceverification"
+    template_name = "datamanagement/sdv.html"
+
+    def get_context_data(self, **kwargs):
+        progress = selectors.sdv_progress()
+        patients = {p.pk: p for p in patient_model().objects.filter(pk__in=progress["patients"])}
+        rows = []
+        for pid, cells in sorted(
+            progress["patients"].items(), key=lambda item: patients[item[0]].study_id
+        ):
+            total = sum(c["records"] for c in cells.values())
+            done = sum(c["verified"] for c in cells.values())
+            rows.append(
+                {
+                    "patient": patients[pid],
+                    "cells": [cells.get(form) for form in progress["forms"]],
+                    "records": total,
+                    "verified": done,
+                }
+            )
+        forms = progress["forms"]
+        totals = [
+            {
+                "records": sum((r["cells"][i] or {}).get("records", 0) for r in rows),
+                "verified": sum((r["cells"][i] or {}).get("verified", 0) for r in rows),
+            }
+            for i in range(len(forms))
+        ]
+        return super().get_context_data(forms=forms, rows=rows, totals=totals, **kwargs)

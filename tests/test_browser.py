@@ -484,9 +484,7 @@ def test_enter_and_the_arrow_keys_choose_a_ctcae_term_without_submitting(page, r
     expect(page.locator("#term-chosen")).to_contain_text(second)
 
 
-def test_a_signed_screening_is_reopened_corrected_and_signed_again(
-    page, randomized, data_manager
-):
+def test_a_signed_screening_is_reopened_corrected_and_signed_again(page, randomized, data_manager):
     patient = randomized("RPI")
     screening = patient.screening
     log_in(page, "investigator")
@@ -569,8 +567,9 @@ def test_withdrawal_of_consent_stops_the_records_after_it(page, randomized):
 
 
 def test_a_data_query_is_raised_answered_with_a_correction_and_closed(
-    page, randomized, coordinator, data_manager
+    page, randomized, coordinator, data_manager, make_user
 ):
+    from accounts import roles
     from safety import services as safety_services
     from safety.models import CtcaeTerm
 
@@ -618,3 +617,19 @@ def test_a_data_query_is_raised_answered_with_a_correction_and_closed(
     page.click("#queries >> text=Q-0001")
     page.click("#close-query")
     expect(page.locator("#query-state")).to_have_text("Closed")
+    log_out(page)
+
+    # the monitor verifies the corrected record against the source; a later change undoes it
+    make_user(roles.MONITOR, "monitor")
+    log_in(page, "monitor")
+    page.goto(f"/adverse-events/{event.pk}/history/")
+    page.click("#verify-record")
+    expect(page.locator("#sdv-state")).to_have_text("Verified")
+    safety_services.ae_correct(
+        event=event,
+        by=coordinator,
+        reason="Resolved per the clinic",
+        resolution=timezone.localdate(),
+    )
+    page.reload()
+    expect(page.locator("#sdv-state")).to_have_text("Changed since verified")

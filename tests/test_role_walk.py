@@ -23,17 +23,19 @@ from randomization import services as randomization_services
 from safety import services as safety_services
 from safety.models import CtcaeTerm
 
-COORD, INV, RAD, ADJ, STAT, DM = (
+COORD, INV, RAD, ADJ, STAT, DM, MON = (
     roles.COORDINATOR,
     roles.INVESTIGATOR,
     roles.RADIOLOGIST,
     roles.ADJUDICATOR,
     roles.STATISTICIAN,
     roles.DATA_MANAGER,
+    roles.MONITOR,
 )
-EVERYONE = {COORD, INV, RAD, ADJ, STAT, DM}
-CLINICAL_READERS = {COORD, INV, STAT, DM}
-CLINICAL_CARE = {COORD, INV, DM}  # treatment records reveal the arm: not the masked statistician
+EVERYONE = {COORD, INV, RAD, ADJ, STAT, DM, MON}
+CLINICAL_READERS = {COORD, INV, STAT, DM, MON}
+# treatment records reveal the arm: not the masked statistician; the monitor sees them
+CLINICAL_CARE = {COORD, INV, DM, MON}
 ANALYSTS = {INV, STAT, DM}  # endpoint runs
 
 # url name -> roles that get in (status 200, or 405 for a POST-only route they may use)
@@ -76,15 +78,19 @@ EXPECTED = {
     # data queries: the data manager raises, the coordinator answers; never the blinded readers
     # nor the statistician (a query on an infusion reveals the arm)
     "datamanagement:queries": CLINICAL_CARE,
-    "datamanagement:raise": {DM},
+    "datamanagement:raise": {DM, MON},
+    "datamanagement:sdv": {DM, MON},
+    "datamanagement:verify": {MON},
+    "sdv-verify": {MON},
+    "sdv-progress": {DM, MON},
     "datamanagement:query": CLINICAL_CARE,
     "datamanagement:query_history": CLINICAL_CARE,
     "dataquery-list": CLINICAL_CARE,
     "dataquery-detail": CLINICAL_CARE,
     "dataquery-answer": {COORD},
-    "dataquery-close": {DM},
-    "dataquery-reopen": {DM},
-    "dataquery-cancel": {DM},
+    "dataquery-close": {DM, MON},
+    "dataquery-reopen": {DM, MON},
+    "dataquery-cancel": {DM, MON},
     "dataquery-history": CLINICAL_CARE,
     "api-schema": EVERYONE,
     "api-docs": EVERYONE,
@@ -128,7 +134,7 @@ EXPECTED = {
     "assessments:setup": {COORD, DM},
     "scan-list": CLINICAL_CARE,
     "scan-detail": CLINICAL_CARE,
-    "readerassignment-list": {COORD, DM},
+    "readerassignment-list": {COORD, DM, MON},  # who reads which patient, as the coordinator
     "reading-worklist": {RAD},
     "reading-read": {RAD},
     "reading-lock": {RAD},
@@ -229,6 +235,7 @@ def world(make_user, coordinator, investigator, values, enrol):
         ADJ: make_user(ADJ),
         STAT: make_user(STAT),
         DM: make_user(DM, is_staff=True),
+        MON: make_user(MON),
     }
     sequence = randomization_services.sequence_generate(
         by=users[STAT], length=84, block_sizes=[2, 4]

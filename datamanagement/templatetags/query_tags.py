@@ -1,6 +1,7 @@
 from django import template
 
 from datamanagement import selectors
+from datamanagement.targets import BY_MODEL
 from datamanagement.views import query_links
 
 register = template.Library()
@@ -47,3 +48,21 @@ def patient_queries(context, patient):
         return {"visible": False}
     found = selectors.query_list().filter(patient=patient, state__in=("open", "answered"))
     return {"visible": True, "queries": list(found)}
+
+
+@register.inclusion_tag("datamanagement/_verification.html", takes_context=True)
+def source_verification(context, record):
+    """The record's SDV state on its audit-trail page, and the monitor's button."""
+    user = context["request"].user
+    if not user.has_perm("datamanagement.view_sourceverification"):
+        return {"visible": False}
+    if type(record)._meta.label_lower not in BY_MODEL:
+        return {"visible": False}
+    return {
+        "visible": True,
+        "record": record,
+        "label": type(record)._meta.label_lower,
+        "can_verify": user.has_perm("datamanagement.verify_source"),
+        "next": context["request"].path,
+        **selectors.verification_of(record),
+    }

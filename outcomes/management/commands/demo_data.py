@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.roles import DATA_MANAGER, ROLES
+from accounts.roles import DATA_MANAGER, MONITOR, ROLES
 from assessments import services as imaging_services
 from dosing import services as dosing_services
 from enrollment import services
@@ -39,6 +39,7 @@ USER_ROLE = {
     "adjudicator": "adjudicator",
     "statistician": "statistician",
     "datamanager": DATA_MANAGER,
+    "monitor": MONITOR,
 }
 
 
