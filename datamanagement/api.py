@@ -1,4 +1,3 @@
-from django.contrib.contenttypes.models import ContentType
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
@@ -184,17 +183,25 @@ class QueryViewSet(
 
 def _parsed(query: DataQuery, value):
     """The corrected value read by the queried field's own form field (dates, numbers,
-    choices as the pages take them)."""
+    choices as the pages take them); refused where the value is corrected on its own page."""
+    from django import forms
     from django.core.exceptions import ValidationError
 
-    model = ContentType.objects.get_for_id(query.content_type_id).model_class()
-    field = model._meta.get_field(query.field).formfield()
+    from datamanagement.views import correction_field
+
+    field = correction_field(query)
     if field is None:
-        raise DomainError(field_errors={"value": ["This field is not corrected here."]})
+        raise DomainError(
+            "This value is corrected on the record's own page.",
+            field_errors={"value": ["This value is corrected on the record's own page."]},
+        )
     if value is not None and not isinstance(value, str | int | float | bool):
         raise DomainError(
             field_errors={"value": ["Give the value as text, a number or true/false."]}
         )
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    if numeric or (isinstance(value, bool) and not isinstance(field, forms.BooleanField)):
+        value = str(value)  # read as the page's text would be
     try:
         return field.clean(value if value is not None else "")
     except ValidationError as error:
@@ -204,6 +211,12 @@ def _parsed(query: DataQuery, value):
 class VerifyBody(serializers.Serializer):
     record = serializers.ChoiceField(choices=sorted(BY_MODEL), help_text="app_label.model")
     record_id = serializers.IntegerField(min_value=1, max_value=2**62)
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**62,
+        help_text="The version you verified (the record's history id): refused if it changed.",
+    )
 
 
 class VerificationSerializer(serializers.Serializer):
@@ -228,7 +241,9 @@ class VerifyView(APIView):
         record = target.model.objects.filter(pk=body.validated_data["record_id"]).first()
         if record is None:
             raise DomainError(field_errors={"record_id": ["No such record."]})
-        done = services.source_verify(record=record, by=request.user)
+        done = services.source_verify(
+            record=record, by=request.user, version=body.validated_data.get("version")
+        )
         return Response(
             {
                 "record": body.validated_data["record"],

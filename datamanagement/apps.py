@@ -1,6 +1,34 @@
 from django.apps import AppConfig
+from django.db import transaction
+from django.db.models.signals import post_save
 
 
 class DataManagementConfig(AppConfig):
     name = "datamanagement"
     verbose_name = "Data management (queries)"
+
+    def ready(self):
+        from datamanagement.checks import CHECKS
+
+        models = {model for check in CHECKS for model in check.on_save_of}
+        for model in models:
+            post_save.connect(run_checks_on_save, sender=model, dispatch_uid=f"checks-{model}")
+
+
+def run_checks_on_save(sender, instance, raw=False, **kwargs):
+    """The edit checks the saved record concerns, for its patient, once the save commits."""
+    if raw:
+        return  # loading fixtures
+    patient_id = getattr(instance, "patient_id", None)
+    if patient_id is None:
+        patient = getattr(instance, "patient", None) if hasattr(instance, "patient") else None
+        patient_id = getattr(patient, "pk", None)
+    if patient_id is None:
+        return  # a screening of nobody enrolled yet
+
+    def run():
+        from datamanagement.services import checks_run
+
+        checks_run(patient_ids=[patient_id], saved=sender)
+
+    transaction.on_commit(run, robust=True)  # a failing check never fails the save

@@ -1,3 +1,5 @@
+import re
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -45,11 +47,24 @@ class DataQuery(models.Model):
     )
     closed_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.TextField(blank=True)
+    edit_check = models.CharField(
+        max_length=40,
+        blank=True,
+        editable=False,
+        help_text="The automatic edit check that raised it (datamanagement/checks.py).",
+    )
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["raised_at", "id"]
         verbose_name = "data query"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["edit_check", "content_type", "object_id", "field"],
+                condition=~models.Q(edit_check=""),
+                name="an_edit_check_raises_once",
+            )
+        ]
         verbose_name_plural = "data queries"
         permissions = [
             ("raise_query", "Can raise, close, reopen and cancel data queries"),
@@ -63,10 +78,33 @@ class DataQuery(models.Model):
 
     @property
     def field_label(self) -> str:
-        try:
-            return str(self.content_type.model_class()._meta.get_field(self.field).verbose_name)
-        except FieldDoesNotExist:  # a field no longer on the model: its name
-            return self.field
+        return field_label(self.content_type.model_class(), self.field)
+
+
+PSEUDO_FIELDS = {"scans": "scans (the imaging schedule)", "questionnaires": "QLQ-C30 visits"}
+PSEUDO_VISIT = re.compile(r"^(scan|qlq)-visit-(\d{1,3})$")  # what an edit check finds missing
+
+
+def concrete_field(model, field: str):
+    """The model's own field of that name, or None (a reverse relation, a pseudo-field)."""
+    try:
+        found = model._meta.get_field(field)
+    except FieldDoesNotExist:
+        return None
+    return found if getattr(found, "concrete", False) else None
+
+
+def field_label(model, field: str) -> str:
+    """A field's name as the pages show it; the patient's pseudo-fields (a visit's scan or
+    questionnaire, what the edit checks find missing) by their description."""
+    found = concrete_field(model, field)
+    if found is not None:
+        return str(found.verbose_name)
+    visit = PSEUDO_VISIT.match(field)
+    if visit:
+        what = "scan" if visit.group(1) == "scan" else "QLQ-C30"
+        return f"{what} of visit {visit.group(2)}"
+    return PSEUDO_FIELDS.get(field, field)
 
 
 class SourceVerification(models.Model):

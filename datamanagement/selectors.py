@@ -90,14 +90,12 @@ def sdv_progress(patient_ids=None) -> dict:
     forms = []
     for target in TARGETS:
         model = target.model
-        if not hasattr(model, "patient_id"):
-            continue  # screenings: counted through their patient's records
         forms.append(model._meta.verbose_name)
         ct = ContentType.objects.get_for_model(model).pk
-        records = model.objects.all()
+        records = model.objects.filter(**{f"{target.patient_path}__isnull": False})
         if patient_ids is not None:
-            records = records.filter(patient_id__in=list(patient_ids))
-        owners = dict(records.values_list("pk", "patient_id"))
+            records = records.filter(**{f"{target.patient_path}__in": list(patient_ids)})
+        owners = dict(records.values_list("pk", target.patient_path))
         current = dict(
             model.history.model.objects.filter(id__in=list(owners))
             .values("id")

@@ -1,10 +1,14 @@
 """Every write of the data-management app: keyword-only functions, one transaction each, each
 step of a query saved as a version with its reason."""
 
+import logging
+
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.roles import DATA_MANAGER, roles_of
 from datamanagement import queries
 from datamanagement.models import DataQuery, SourceVerification
 from datamanagement.targets import target_of
@@ -26,14 +30,15 @@ def _save(query: DataQuery, by, reason: str) -> DataQuery:
     return query
 
 
-def query_raise(*, record, field: str, question: str, by) -> DataQuery:
-    """Raise a query on `field` of `record` (the data manager, or a monitor)."""
-    if not by.has_perm("datamanagement.raise_query"):
+def query_raise(*, record, field: str, question: str, by, check: str = "") -> DataQuery:
+    """Raise a query on `field` of `record` (the data manager, or a monitor; or an edit check,
+    `check`, in the name of the edit-check account)."""
+    if not check and not by.has_perm("datamanagement.raise_query"):
         raise DomainError("Only the data manager or a monitor raises a data query.")
     target = target_of(record)
     if target is None:
         raise DomainError(f"No data query can be raised on a {record._meta.verbose_name}.")
-    if field not in target.fields:
+    if not target.accepts(field):
         raise DomainError(
             field_errors={"field": [f"Not a field of the {record._meta.verbose_name}."]}
         )
@@ -55,11 +60,19 @@ def query_raise(*, record, field: str, question: str, by) -> DataQuery:
                         state=queries.OPEN,
                         raised_by=by,
                         raised_at=timezone.now(),
+                        edit_check=check,
                     ),
                     by,
-                    "Raised",
+                    f"Raised by the edit check {check}" if check else "Raised",
                 )
         except IntegrityError:
+            if (
+                check
+                and DataQuery.objects.filter(
+                    edit_check=check, content_type=content_type, object_id=record.pk, field=field
+                ).exists()
+            ):
+                return None  # raised meanwhile by the same check
             continue  # another query took the number meanwhile
     raise DomainError("Could not number the query; please try again.")
 
@@ -103,8 +116,12 @@ def query_answer(*, query: DataQuery, by, answer: str, value=None, correct: bool
 
 
 def _by_raiser(query: DataQuery, by, what: str) -> None:
+    """The one who raised it, or a data manager; an edit check's query, any who raise them."""
     if not by.has_perm("datamanagement.raise_query"):
         raise DomainError(f"Only the data manager or a monitor {what} a data query.")
+    if query.raised_by_id == by.pk or query.edit_check or DATA_MANAGER in roles_of(by):
+        return
+    raise DomainError(f"Only the one who raised {query} or a data manager {what} it.")
 
 
 def query_close(*, query: DataQuery, by) -> DataQuery:
@@ -138,16 +155,23 @@ def current_version(record) -> int | None:
     return record.history.order_by("-history_id").values_list("history_id", flat=True).first()
 
 
-def source_verify(*, record, by) -> SourceVerification:
-    """The monitor marks the record's current version as verified against the source."""
+def source_verify(*, record, by, version: int | None = None) -> SourceVerification:
+    """The monitor marks the record's current version as verified against the source;
+    `version`, the one they looked at, must still be the current one."""
     if not by.has_perm("datamanagement.verify_source"):
         raise DomainError("Only a monitor verifies records against the source.")
     target = target_of(record)
     if target is None:
         raise DomainError(f"A {record._meta.verbose_name} is not source-data verified.")
-    version = current_version(record)
-    if version is None:
+    current = current_version(record)
+    if current is None:
         raise DomainError("The record has no audit trail to verify.")
+    if version is not None and version != current:
+        raise DomainError(
+            "The record has changed since you opened it: look at it again before verifying.",
+            field_errors={"version": ["The record has changed."]},
+        )
+    version = current
     content_type = ContentType.objects.get_for_model(record)
     try:
         with transaction.atomic():
@@ -165,3 +189,65 @@ def source_verify(*, record, by) -> SourceVerification:
             )
     except IntegrityError:
         raise DomainError("This version of the record is already verified.") from None
+
+
+log = logging.getLogger(__name__)
+
+CHECKER = "edit-checks"  # the account the automatic edit checks raise their queries in
+
+
+def checker():
+    user, made = get_user_model().objects.get_or_create(
+        username=CHECKER,
+        defaults={"first_name": "Edit", "last_name": "checks", "is_active": False},
+    )
+    if made:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+def checks_run(*, patient_ids=None, today=None, saved=None) -> list[DataQuery]:
+    """Run the edit checks (those that `saved`, a model, triggers; all without it) for the
+    patients given (all without them) and raise each finding's query once: a check never
+    raises the same query twice, whatever became of the first."""
+    from datamanagement.checks import CHECKS
+    from enrollment.models import Patient
+
+    today = today or timezone.localdate()
+    ids = (
+        list(patient_ids)
+        if patient_ids is not None
+        else list(Patient.objects.values_list("pk", flat=True))
+    )
+    raised = []
+    by = None
+    for check in CHECKS:
+        if saved is not None and saved not in check.on_save_of:
+            continue
+        try:
+            findings = list(check.find(ids, today))
+        except Exception:  # one failing check must not stop the others, nor a save
+            log.exception("edit check %s failed", check.code)
+            continue
+        for finding in findings:
+            record = finding.record
+            content_type = ContentType.objects.get_for_model(record)
+            if DataQuery.objects.filter(
+                edit_check=check.code,
+                content_type=content_type,
+                object_id=record.pk,
+                field=finding.field,
+            ).exists():
+                continue
+            by = by or checker()
+            query = query_raise(
+                record=record,
+                field=finding.field,
+                question=finding.question,
+                by=by,
+                check=check.code,
+            )
+            if query is not None:
+                raised.append(query)
+    return raised

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 from assessments import services as imaging
 from assessments.models import Questionnaire, Scan
+from datamanagement.models import PSEUDO_VISIT
 from dosing import services as dosing
 from dosing.models import DrugExposure, Infusion, InfusionSchedule
 from enrollment import course
 from enrollment import services as enrollment
-from enrollment.models import Screening, StatusChange, TreatmentEnd
+from enrollment.models import Patient, Screening, StatusChange, TreatmentEnd
 from outcomes import services as outcomes
 from outcomes.models import FollowUp
 from safety import services as safety
@@ -25,6 +26,12 @@ class Target:
     patient: Callable  # record -> the Patient, or None (a screening before enrolment)
     correct: Callable | None = None  # (record, by, reason, {field: value}) -> record
     history: str | None = None  # the URL name of the record's audit-trail page (pk)
+    patient_path: str = "patient_id"  # the patient's id, as a query reads it
+
+    def accepts(self, field: str) -> bool:
+        if field in self.fields:
+            return True
+        return self.model is Patient and PSEUDO_VISIT.match(field) is not None
 
 
 def _patient(record):
@@ -32,6 +39,8 @@ def _patient(record):
 
 
 TARGETS = [
+    # the patient as a whole: what the edit checks find missing (no field of its own)
+    Target(Patient, ("scans", "questionnaires"), lambda p: p, patient_path="id"),
     Target(
         Screening,
         enrollment.ENTERED_FIELDS,
@@ -40,6 +49,7 @@ TARGETS = [
             screening=r, values=ch, by=by, reason=why
         ),
         history="enrollment:screening_history",
+        patient_path="patient__id",
     ),
     Target(
         InfusionSchedule,

@@ -1,14 +1,17 @@
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import JSONField
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import cached_property
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
 from datamanagement import selectors, services
 from datamanagement.forms import AnswerForm, RaiseForm, ReasonForm
+from datamanagement.models import concrete_field, field_label
 from datamanagement.targets import BY_MODEL
 from inkt_trial.errors import DomainError
 from inkt_trial.views import Permission, add_domain_error, patient_model
@@ -18,12 +21,38 @@ from inkt_trial.widgets import DateInput
 def record_link(record) -> str | None:
     """The record's audit-trail page, where its queries are listed and raised."""
     target = BY_MODEL.get(type(record)._meta.label_lower)
+    if isinstance(record, patient_model()):
+        return reverse("enrollment:patient_history", args=[record.study_id])
     if target is None or target.history is None:
         return None
     try:
         return reverse(target.history, args=[record.pk])
     except NoReverseMatch:
         return None
+
+
+def field_value(record, field: str):
+    """The queried field's value (none for the patient's pseudo-fields)."""
+    if record is None or concrete_field(type(record), field) is None:
+        return None
+    return getattr(record, field, None)
+
+
+def correction_field(query):
+    """The form field a correction of the queried value is read with, or None where the value
+    is corrected on the record's own page (no correcting service, a pseudo-field, structured
+    JSON such as seriousness criteria or regions)."""
+    target = BY_MODEL.get(f"{query.content_type.app_label}.{query.content_type.model}")
+    if target is None or target.correct is None:
+        return None
+    model = ContentType.objects.get_for_id(query.content_type_id).model_class()
+    found = concrete_field(model, query.field)
+    if found is None or isinstance(found, JSONField):
+        return None
+    field = found.formfield()
+    if field is not None and getattr(field.widget, "input_type", None) == "date":
+        field.widget = DateInput()
+    return field
 
 
 class QueryListView(Permission, ListView):
@@ -57,7 +86,7 @@ class QueryRaiseView(Permission, FormView):
 
     def get_form(self, form_class=None):
         target = BY_MODEL[type(self.record)._meta.label_lower]
-        fields = [(f, str(self.record._meta.get_field(f).verbose_name)) for f in target.fields]
+        fields = [(f, field_label(type(self.record), f)) for f in target.fields]
         return RaiseForm(fields=fields, **self.get_form_kwargs())
 
     def get_initial(self):
@@ -91,27 +120,15 @@ class QueryDetailView(Permission, TemplateView):
     def query(self):
         return get_object_or_404(selectors.query_list(), pk=self.kwargs["pk"])
 
-    def value_field(self):
-        target = BY_MODEL.get(
-            self.query.content_type.app_label + "." + self.query.content_type.model
-        )
-        if target is None or target.correct is None:
-            return None
-        model = ContentType.objects.get_for_id(self.query.content_type_id).model_class()
-        field = model._meta.get_field(self.query.field).formfield()
-        if field is not None and field.widget.input_type == "date":
-            field.widget = DateInput()
-        return field
-
     def forms(self, data=None):
         user = self.request.user
         record = self.query.record
         found = {}
         if user.has_perm("datamanagement.answer_query") and self.query.state == "open":
-            initial = {"value": getattr(record, self.query.field, None)} if record else {}
+            initial = {"value": field_value(record, self.query.field)}
             found["answer_form"] = AnswerForm(
                 data if data and "answer" in data else None,
-                value_field=self.value_field(),
+                value_field=correction_field(self.query),
                 initial=initial,
             )
         if user.has_perm("datamanagement.raise_query"):
@@ -137,7 +154,7 @@ class QueryDetailView(Permission, TemplateView):
             "query": self.query,
             "record": record,
             "record_url": record_link(record) if record else None,
-            "value": getattr(record, self.query.field, None) if record else None,
+            "value": field_value(record, self.query.field),
             "can_close": self.request.user.has_perm("datamanagement.raise_query")
             and self.query.state == "answered",
             **self.forms(),
@@ -202,14 +219,19 @@ class VerifyView(Permission, View):
         if target is None or not (key.isascii() and key.isdigit()) or len(key) > 18:
             raise Http404
         record = get_object_or_404(target.model, pk=int(key))
+        version = request.POST.get("version", "")
         try:
-            services.source_verify(record=record, by=request.user)
+            services.source_verify(
+                record=record,
+                by=request.user,
+                version=int(version) if version.isascii() and version.isdigit() else None,
+            )
         except DomainError as error:
             messages.error(request, error.message)
         else:
             messages.success(request, f"{record} is source-data verified.")
         back = request.POST.get("next", "")
-        if back.startswith("/") and not back.startswith("//"):
+        if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
             return redirect(back)
         return redirect("datamanagement:sdv")
 

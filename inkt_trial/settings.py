@@ -259,6 +259,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dosing.tasks.flag_due_infusions",
         "schedule": crontab(hour=6, minute=0),  # every morning, site time
     },
+    "run-edit-checks": {
+        "task": "datamanagement.tasks.run_edit_checks",
+        "schedule": crontab(hour=2, minute=0),  # every night, site time
+    },
     "requeue-stalled-runs": {
         "task": "outcomes.tasks.requeue_stalled_runs",
         "schedule": timedelta(minutes=5),  # a run whose worker died or whose message was lost

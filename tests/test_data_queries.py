@@ -151,3 +151,37 @@ def test_the_pages_raise_answer_and_flag(event, coordinator, data_manager, clien
     assert dm.get("/queries/?state=closed").status_code == 200
     assert dm.get("/queries/new/?record=safety.adverseevent&id=x").status_code == 404
     assert dm.get("/queries/new/?record=auth.user&id=1").status_code == 404
+
+
+def test_odd_corrections_are_refused_not_failed(
+    event, coordinator, data_manager, api_as, client_as
+):
+    api = api_as(coordinator)
+    onset = services.query_raise(record=event, field="onset", question="?", by=data_manager)
+    for value in (20240101, True, 7.5, [1], {"a": 1}):
+        answer = api.post(
+            f"/api/queries/{onset.pk}/answer/",
+            {"answer": "x", "correct": True, "value": value},
+            format="json",
+        )
+        assert answer.status_code == 400, (value, answer.content)
+    criteria = services.query_raise(
+        record=event, field="serious_criteria", question="?", by=data_manager
+    )
+    refused = api.post(
+        f"/api/queries/{criteria.pk}/answer/",
+        {"answer": "x", "correct": True, "value": '{"hospitalization": 1}'},
+        format="json",
+    )
+    assert refused.status_code == 400 and "own page" in str(refused.json())
+    text = services.query_raise(
+        record=event, field="specification", question="Which site?", by=data_manager
+    )
+    assert client_as(coordinator).get(f"/queries/{text.pk}/").status_code == 200
+    assert client_as(coordinator).get(f"/queries/{criteria.pk}/").status_code == 200
+    assert (
+        client_as(data_manager)
+        .post("/source-verification/verify/", {"record": "safety.adverseevent", "id": event.pk})
+        .status_code
+        == 403
+    )  # not a monitor

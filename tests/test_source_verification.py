@@ -75,13 +75,21 @@ def test_the_monitor_through_the_api_and_the_pages(events, monitor, coordinator,
     assert made.status_code == 201 and made.json()["verified_by"] == "monitor"
     again = api_as(monitor).post("/api/sdv/", body, format="json")
     assert again.status_code == 400
-    progress = api_as(monitor).get("/api/sdv/progress/").json()
-    assert progress == [
-        {
-            "study_id": event.patient.study_id,
-            "forms": [{"form": "adverse event", "records": 2, "verified": 1}],
-        }
-    ]
+    progress = {row["study_id"]: row for row in api_as(monitor).get("/api/sdv/progress/").json()}
+    assert progress[event.patient.study_id] == {
+        "study_id": event.patient.study_id,
+        "forms": [
+            {"form": "adverse event", "records": 2, "verified": 1},
+            {"form": "patient", "records": 1, "verified": 0},
+            {"form": "screening", "records": 1, "verified": 0},
+        ],
+    }
+    stale = api_as(monitor).post(
+        "/api/sdv/",
+        {**body, "record": "safety.adverseevent", "record_id": events[1].pk, "version": 1},
+        format="json",
+    )
+    assert stale.status_code == 400 and "changed" in str(stale.json())
     # the monitor raises a query, and may not write a clinical record
     query = services.query_raise(record=event, field="grade", question="Grade?", by=monitor)
     assert query.raised_by == monitor
@@ -101,3 +109,16 @@ def test_the_monitor_through_the_api_and_the_pages(events, monitor, coordinator,
     assert (
         browser.post("/source-verification/verify/", {"record": "x", "id": "1"}).status_code == 404
     )
+
+
+def test_only_the_raiser_or_a_data_manager_closes(
+    events, monitor, make_user, data_manager, coordinator
+):
+    other = make_user(roles.MONITOR, "monitor-2")
+    query = services.query_raise(record=events[0], field="grade", question="?", by=data_manager)
+    services.query_answer(query=query, by=coordinator, answer="Checked")
+    with pytest.raises(DomainError, match="Only the one who raised"):
+        services.query_close(query=query, by=other)
+    mine = services.query_raise(record=events[1], field="grade", question="?", by=monitor)
+    services.query_cancel(query=mine, by=monitor, reason="Mine, raised twice")
+    assert services.query_close(query=query, by=data_manager).state == "closed"
