@@ -16,7 +16,7 @@ from enrollment.models import Patient, Screening, StatusChange, TreatmentEnd
 from outcomes import services as outcomes
 from outcomes.models import FollowUp
 from safety import services as safety
-from safety.models import AdverseEvent
+from safety.models import AdverseEvent, SaeReport
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,12 @@ TARGETS = [
         _patient,
         lambda r, by, why, ch: safety.ae_correct(event=r, by=by, reason=why, **ch),
         history="safety:event_history",
+    ),
+    Target(  # raised through the API (the report has no page of its own)
+        SaeReport,
+        ("kind", "sent_at", "information"),
+        lambda r: r.event.patient,
+        patient_path="event__patient_id",
     ),
     Target(
         FollowUp,

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.roles import DATA_MANAGER, MONITOR, ROLES
 from assessments import services as imaging_services
+from datamanagement.tasks import run_edit_checks
 from dosing import services as dosing_services
 from enrollment import services
 from enrollment.demo import demo_values
@@ -30,6 +31,7 @@ DEMO_NAMES = {
     "adjudicator": ("Zhou", "Lei"),
     "statistician": ("Wu", "Ying"),
     "datamanager": ("Xu", "Jing"),
+    "monitor": ("Liu", "Yang"),
 }
 USER_ROLE = {
     "coordinator": "coordinator",
@@ -94,6 +96,8 @@ class Command(BaseCommand):
         with transaction.atomic():
             self._screenings(User.objects.get(username="coordinator"), created.get("investigator"))
         self.stdout.write(f"{Screening.objects.count()} demo screenings created.")
+        raised = run_edit_checks()  # as the nightly run would
+        self.stdout.write(f"{raised} data queries raised by the edit checks.")
 
     def _screenings(self, coordinator, investigator_password):
         today = timezone.localdate()
