@@ -51,7 +51,3 @@ def age_days(raised_on: date, today: date) -> int:
 
 def age_band(days: int) -> str:
     return next(label for floor, label in AGE_BANDS if days >= floor)
-
-
-def number(sequence: int) -> str:
-    return f"Q-{sequence:04d}"

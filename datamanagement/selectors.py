@@ -42,7 +42,11 @@ class QueryFilter(django_filters.FilterSet):
         field_name="content_type__model", choices=RECORD_CHOICES, label="Record"
     )
     older_than_days = django_filters.NumberFilter(
-        method="filter_older", label="Raised more than this many days ago"
+        method="filter_older",
+        label="Raised more than this many days ago",
+        min_value=0,
+        max_value=100_000,
+        decimal_places=0,
     )
 
     class Meta:
@@ -50,10 +54,15 @@ class QueryFilter(django_filters.FilterSet):
         fields = ["state", "study_id", "record", "older_than_days"]
 
     def filter_older(self, queryset, name, value):
-        if value is None or value < 0 or value > 100_000:
-            return queryset.none() if value is not None else queryset
+        if value is None:
+            return queryset
         cutoff = timezone.now() - timezone.timedelta(days=int(value))
         return queryset.filter(raised_at__lt=cutoff)
+
+
+def current_version(record) -> int | None:
+    """The audit trail's id of the record's current version (what a verification names)."""
+    return record.history.order_by("-history_id").values_list("history_id", flat=True).first()
 
 
 def verification_of(record) -> dict:

@@ -11,9 +11,11 @@ from django.utils import timezone
 from accounts.roles import DATA_MANAGER, roles_of
 from datamanagement import queries
 from datamanagement.models import DataQuery, SourceVerification
+from datamanagement.selectors import current_version
 from datamanagement.targets import target_of
 from inkt_trial.audit import check_reason
 from inkt_trial.errors import DomainError
+from inkt_trial.numbering import create_numbered
 
 
 def _required(text: str, field: str, message: str) -> str:
@@ -44,37 +46,30 @@ def query_raise(*, record, field: str, question: str, by, check: str = "") -> Da
         )
     question = _required(question, "question", "Ask the question.")
     content_type = ContentType.objects.get_for_model(record)
-    for _ in range(20):
-        last = DataQuery.objects.order_by("-id").values_list("number", flat=True).first()
-        sequence = int(last[2:]) + 1 if last else 1
-        try:
-            with transaction.atomic():
-                return _save(
-                    DataQuery(
-                        number=queries.number(sequence),
-                        content_type=content_type,
-                        object_id=record.pk,
-                        field=field,
-                        patient=target.patient(record),
-                        question=question,
-                        state=queries.OPEN,
-                        raised_by=by,
-                        raised_at=timezone.now(),
-                        edit_check=check,
-                    ),
-                    by,
-                    f"Raised by the edit check {check}" if check else "Raised",
-                )
-        except IntegrityError:
-            if (
-                check
-                and DataQuery.objects.filter(
-                    edit_check=check, content_type=content_type, object_id=record.pk, field=field
-                ).exists()
-            ):
-                return None  # raised meanwhile by the same check
-            continue  # another query took the number meanwhile
-    raise DomainError("Could not number the query; please try again.")
+    try:
+        return create_numbered(
+            DataQuery,
+            "number",
+            "Q-",
+            4,
+            by=by,
+            reason=f"Raised by the edit check {check}" if check else "Raised",
+            content_type=content_type,
+            object_id=record.pk,
+            field=field,
+            patient=target.patient(record),
+            question=question,
+            state=queries.OPEN,
+            raised_by=by,
+            raised_at=timezone.now(),
+            edit_check=check,
+        )
+    except IntegrityError:
+        if check and DataQuery.objects.filter(
+            edit_check=check, content_type=content_type, object_id=record.pk, field=field
+        ).exists():
+            return None  # raised meanwhile by the same check
+        raise
 
 
 def _locked(query: DataQuery, action: str) -> DataQuery:
@@ -148,11 +143,6 @@ def query_cancel(*, query: DataQuery, by, reason: str) -> DataQuery:
         query = _locked(query, queries.CANCEL)
         query.cancel_reason = reason
         return _save(query, by, f"Cancelled: {reason}")
-
-
-def current_version(record) -> int | None:
-    """The audit trail's id of the record's current version."""
-    return record.history.order_by("-history_id").values_list("history_id", flat=True).first()
 
 
 def source_verify(*, record, by, version: int | None = None) -> SourceVerification:

@@ -49,9 +49,10 @@ def patient_dosing(patient: Patient) -> dict:
     schedule = InfusionSchedule.objects.filter(patient=patient).first()
     infusions = {i.course_number: i for i in Infusion.objects.filter(patient=patient)}
     courses = []
+    stops = course_state.treatment_stops(patient.pk)
     if schedule is not None:
         now = today()
-        ended = course_state.treatment_stop(patient.pk, status.INKT)
+        ended = stops[status.INKT]
         for course in services.planned_courses(schedule):
             infusion = infusions.get(course.number)
             if infusion is not None:
@@ -67,9 +68,8 @@ def patient_dosing(patient: Patient) -> dict:
         "next_course": len(infusions) + 1 if len(infusions) < protocol.MAX_COURSES else None,
         "exposure": services.exposure_summary(patient),
         "drugs": DrugExposure.objects.filter(patient=patient).order_by("drug", "start_date"),
-        "stops": {
-            drug: course_state.treatment_stop(patient.pk, drug) for drug in status.DRUGS
-        },
+        "stops": stops,
+        "drug_labels": status.DRUGS,
     }
 
 

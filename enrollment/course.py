@@ -51,18 +51,6 @@ def refusal(patient_id: int, day: date | None, *, what: str, **kw) -> str | None
     return status.refusal(changes_of(patient_id), day, what=what, **kw)
 
 
-def refuse_after_end(patient_id: int, dates: dict[str, date | None], *, what: str, **kw) -> None:
-    """Raise the refusal of a record whose `dates` (field -> date) fall after the patient's
-    death, withdrawal of consent or end of study, naming it on each field."""
-    changes = changes_of(patient_id)
-    errors = {}
-    for field, day in dates.items():
-        if day is not None and (message := status.refusal(changes, day, what=what, **kw)):
-            errors[field] = [message]
-    if errors:
-        raise DomainError(next(iter(errors.values()))[0], field_errors=errors)
-
-
 def death_date(patient_id: int) -> date | None:
     return (
         StatusChange.objects.filter(patient_id=patient_id, kind=status.DEATH)

@@ -6,8 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
-from django.db.models.functions import Length
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,6 +18,7 @@ from enrollment.models import EligibilityViolation, Outcome, Patient, Screening
 from enrollment.validation import check_screening
 from inkt_trial.audit import check_reason
 from inkt_trial.errors import DomainError
+from inkt_trial.numbering import create_numbered
 from inkt_trial.signature import check_signature_password
 
 # The fields a coordinator enters; everything else on Screening is derived or set by a service.
@@ -94,30 +94,6 @@ def _apply(screening: Screening, values: dict, assessment: el.Assessment) -> Non
     screening.failed_criteria = assessment.failed_codes
 
 
-def _create_numbered(model, number_field: str, prefix: str, width: int, *, by, **fields):
-    """Create a row with the next free number (PREFIX0001...). The unique constraint decides
-    between simultaneous requests; the loser retries with the following number."""
-    for _ in range(20):
-        last = (
-            model._base_manager.filter(**{f"{number_field}__startswith": prefix})
-            .order_by(Length(number_field).desc(), f"-{number_field}")  # S-10000 after S-9999
-            .values_list(number_field, flat=True)
-            .first()
-        )
-        number = f"{prefix}{(int(last[len(prefix) :]) + 1 if last else 1):0{width}d}"
-        try:
-            with transaction.atomic():
-                record = model(**{number_field: number}, **fields)
-                record._history_user = by
-                record.save()
-                return record
-        except IntegrityError:
-            if not model._base_manager.filter(**{number_field: number}).exists():
-                raise  # another constraint than the number's uniqueness
-            continue
-    raise DomainError("Could not allocate a number; please try again.")
-
-
 def _values(values) -> dict:
     out = {field: values.get(field) for field in ENTERED_FIELDS}
     for method in el.Confirmation:
@@ -151,7 +127,7 @@ def screening_create(*, values, by, rescreen_of: Screening | None = None) -> Scr
         for f in Screening._meta.concrete_fields
         if f.name not in ("id", "screening_number", "created_at")
     }
-    screening = _create_numbered(Screening, "screening_number", "S-", 4, by=by, **fields)
+    screening = create_numbered(Screening, "screening_number", "S-", 4, by=by, **fields)
     _notify_if_eligible(screening)
     return screening
 
@@ -342,7 +318,7 @@ def _enrol(screening: Screening, by, *, meaning: str = SIGNATURE_MEANING) -> Pat
     name = by.get_full_name() or by.username
     _sign(screening, by, meaning.format(name=name, number=screening.screening_number))
     screening.save_with_reason("Eligibility confirmed by electronic signature", by=by)
-    return _create_numbered(
+    return create_numbered(
         Patient,
         "study_id",
         "INKT-",

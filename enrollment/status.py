@@ -311,6 +311,19 @@ def treatment_stop(changes: Iterable[Change], ends: Iterable[DrugEnd], drug: str
     return min(stops, key=lambda s: s.day) if stops else None
 
 
+BACKBONE = (PD1, REGORAFENIB)  # given in both arms
+
+
+def discontinued(stops: dict[str, Stop | None], drugs: Iterable[str]) -> str | None:
+    """Why the study treatment was discontinued, once every drug of the arm has stopped: the
+    reason the backbone (PD-1 antibody and regorafenib, given in both arms) stopped last, so that
+    no reason only one arm can have (the iNKT cells' 6 courses) shows which arm a masked code
+    is; None while a drug goes on."""
+    if not all(stops.get(d) is not None for d in drugs):
+        return None
+    return max(stops[d] for d in BACKBONE).reason
+
+
 def _lower(text: str) -> str:
     return text[0].lower() + text[1:]
 

@@ -120,6 +120,8 @@ def test_the_api_lists_raises_and_answers(event, coordinator, data_manager, api_
     listed = dm.get("/api/queries/", {"state": "answered", "study_id": event.patient.study_id})
     assert [q["number"] for q in listed.json()["results"]] == ["Q-0001"]
     assert dm.get("/api/queries/", {"older_than_days": 3}).json()["results"] == []
+    assert dm.get("/api/queries/", {"older_than_days": -1}).status_code == 400
+    assert dm.get("/api/queries/", {"older_than_days": "many"}).status_code == 400
     assert dm.get("/api/queries/", {"state": "open"}).json()["results"] == []
     for role in (roles.RADIOLOGIST, roles.ADJUDICATOR, roles.STATISTICIAN):
         assert api_as(make_user(role, f"x-{role}")).get("/api/queries/").status_code == 403
@@ -168,6 +170,7 @@ def test_odd_corrections_are_refused_not_failed(
     criteria = services.query_raise(
         record=event, field="serious_criteria", question="?", by=data_manager
     )
+    assert (onset.number, criteria.number) == ("Q-0001", "Q-0002")  # numbered in turn
     refused = api.post(
         f"/api/queries/{criteria.pk}/answer/",
         {"answer": "x", "correct": True, "value": '{"hospitalization": 1}'},

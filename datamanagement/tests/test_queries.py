@@ -61,4 +61,3 @@ def test_age_and_its_band():
     assert queries.age_band(queries.age_days(raised, date(2026, 11, 7))) == "under 7 days"
     assert queries.age_band(queries.age_days(raised, date(2026, 11, 8))) == "7 to 29 days"
     assert queries.age_band(queries.age_days(raised, date(2026, 12, 1))) == "30 days or more"
-    assert queries.number(7) == "Q-0007"

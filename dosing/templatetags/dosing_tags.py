@@ -25,6 +25,11 @@ def dosing_panel(context, patient):
     return {
         "visible": True,
         "all_stopped": all(dosing["stops"][d] for d in drugs),
+        "backbone_stops": [
+            (dosing["drug_labels"][d], dosing["stops"][d])
+            for d in ("pd1", "regorafenib")
+            if dosing["stops"][d]
+        ],
         "patient": patient,
         "randomized": allocation is not None,
         "rpi": allocation is not None and allocation.arm == RPI,

@@ -551,3 +551,17 @@ def test_an_end_of_study_before_a_later_withdrawal_of_consent_to_treatment_is_re
         "Withdrawal of consent to treatment (follow-up continues) is recorded after it "
         "(1 Apr 2026)."
     ]
+
+
+def test_discontinued_by_the_backbone_reason_only():
+    inkt = status.Stop(
+        date(2026, 5, 1), "end of treatment with iNKT cells", "Completed the 6 courses"
+    )
+    pd1 = status.Stop(date(2026, 3, 1), "death", "Unacceptable toxicity")
+    rego = status.Stop(date(2026, 4, 1), "x", "Disease progression")
+    assert status.discontinued({INKT: inkt, PD1: pd1, REGORAFENIB: rego}, RPI) == (
+        "Disease progression"  # the backbone's last stop, never the iNKT-only reason
+    )
+    assert status.discontinued({INKT: None, PD1: pd1, REGORAFENIB: rego}, RPI) is None
+    assert status.discontinued({PD1: pd1, REGORAFENIB: rego}, RP) == "Disease progression"
+    assert status.discontinued({PD1: pd1, REGORAFENIB: None}, RP) is None
