@@ -65,6 +65,9 @@ class Scan(ClinicalRecord):
     def __str__(self):
         return f"Scan of {shown(self.scan_date)}"
 
+    def freeze_key(self):
+        return (self.patient_id, self.scan_date)
+
     @property
     def before_consent(self) -> bool:
         """Routine imaging the baseline came from, done before the patient consented."""
@@ -92,6 +95,9 @@ class Read(ClinicalRecord):
 
     def __str__(self):
         return f"Read of {self.assignment.reading_label} on {shown(self.scan.scan_date)}"
+
+    def freeze_key(self):
+        return (self.assignment.patient_id, self.scan.scan_date)
 
 
 class Adjudication(ClinicalRecord):
@@ -123,6 +129,9 @@ class Adjudication(ClinicalRecord):
     def __str__(self):
         return f"Adjudication (reader {self.accepted_slot} accepted)"
 
+    def freeze_key(self):
+        return (self.patient_id, self.covers_until)
+
 
 class Questionnaire(ClinicalRecord):
     """An EORTC QLQ-C30 v3.0 questionnaire of one visit: the answers as given (blank items are
@@ -148,3 +157,6 @@ class Questionnaire(ClinicalRecord):
 
     def __str__(self):
         return f"QLQ-C30 {self.visit} ({self.completed_on})"
+
+    def freeze_key(self):
+        return (self.patient_id, self.completed_on)

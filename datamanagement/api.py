@@ -8,9 +8,9 @@ from rest_framework.views import APIView
 
 from accounts.permissions import has_perms
 from datamanagement import queries, selectors, services
-from datamanagement.models import DataQuery
+from datamanagement.models import DataLock, DataQuery, DataUnfreeze
 from datamanagement.targets import BY_MODEL
-from inkt_trial.api import HistorySerializer
+from inkt_trial.api import HistorySerializer, PatientField
 from inkt_trial.audit import history_of
 from inkt_trial.errors import DomainError
 
@@ -291,4 +291,143 @@ class ProgressView(APIView):
                 }
                 for pid, cells in sorted(progress["patients"].items(), key=lambda i: ids[i[0]])
             ]
+        )
+
+
+# Database lock ---------------------------------------------------------------------------------
+
+
+class UnfreezeSerializer(serializers.ModelSerializer):
+    study_id = serializers.CharField(
+        source="patient.study_id", read_only=True, default=None, allow_null=True
+    )
+    unfrozen_by = serializers.CharField(source="unfrozen_by.username", read_only=True)
+
+    class Meta:
+        model = DataUnfreeze
+        fields = ["study_id", "reason", "unfrozen_by", "unfrozen_at"]
+
+
+class LockSerializer(serializers.ModelSerializer):
+    study_id = PatientField(
+        source="patient",
+        required=False,
+        allow_null=True,
+        help_text="The patient whose records are frozen; none: every patient and screening.",
+    )
+    locked_by = serializers.CharField(source="locked_by.username", read_only=True)
+    unfreezes = UnfreezeSerializer(many=True, read_only=True)
+    in_force = serializers.SerializerMethodField(
+        help_text="Not unfrozen as a whole (patients unfrozen out of it are listed)."
+    )
+
+    class Meta:
+        model = DataLock
+        fields = [
+            "id",
+            "number",
+            "study_id",
+            "cutoff",
+            "reason",
+            "locked_by",
+            "locked_at",
+            "summary",
+            "in_force",
+            "unfreezes",
+        ]
+        read_only_fields = ["number", "locked_at", "summary"]
+
+    def get_in_force(self, lock) -> bool:
+        return lock.in_force
+
+    def create(self, data):
+        return services.data_lock(
+            by=self.context["request"].user,
+            patient=data.get("patient"),
+            cutoff=data["cutoff"],
+            reason=data["reason"],
+        )
+
+
+class UnfreezeBody(serializers.Serializer):
+    reason = serializers.CharField()
+    study_id = PatientField(
+        required=False,
+        allow_null=True,
+        help_text="One patient out of a lock of every patient; none: the whole lock.",
+    )
+
+
+class BlockersQuery(serializers.Serializer):
+    cutoff = serializers.DateField()
+    study_id = PatientField(required=False, allow_null=True)
+
+
+class BlockersSerializer(serializers.Serializer):
+    cutoff = serializers.DateField()
+    study_id = serializers.CharField(allow_null=True)
+    blockers = serializers.ListField(child=serializers.CharField())
+
+
+class LockViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Database locks: the data manager freezes the records of one patient (`study_id`) or of
+    every patient dated up to `cutoff`, with the `reason`, once nothing is left to settle there
+    (`blockers/?cutoff=`: open queries, unsigned reads, discordances awaiting adjudication);
+    `.../unfreeze/` ends a lock (or one patient's part of a lock of every patient)."""
+
+    serializer_class = LockSerializer
+    permission_classes = [has_perms("datamanagement.view_datalock")]
+
+    def get_queryset(self):
+        return selectors.lock_list()
+
+    def get_permissions(self):
+        if self.action == "create":
+            return [has_perms("datamanagement.lock_data")()]
+        return super().get_permissions()
+
+    @extend_schema(request=UnfreezeBody, responses=LockSerializer)
+    @action(
+        detail=True, methods=["post"], permission_classes=[has_perms("datamanagement.lock_data")]
+    )
+    def unfreeze(self, request, pk=None):
+        body = UnfreezeBody(data=request.data)
+        body.is_valid(raise_exception=True)
+        lock = self.get_object()
+        services.data_unfreeze(
+            lock=lock,
+            by=request.user,
+            reason=body.validated_data["reason"],
+            patient=body.validated_data.get("study_id"),
+        )
+        return Response(LockSerializer(selectors.lock_list().get(pk=lock.pk)).data)
+
+    @extend_schema(parameters=[BlockersQuery], responses=BlockersSerializer)
+    @action(
+        detail=False,
+        methods=["get"],
+        pagination_class=None,
+        filter_backends=[],
+        permission_classes=[has_perms("datamanagement.lock_data")],
+    )
+    def blockers(self, request):
+        """What must be settled before the data up to `cutoff` can be locked."""
+        query = BlockersQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        patient = query.validated_data.get("study_id")
+        found = selectors.lock_blockers(
+            cutoff=query.validated_data["cutoff"],
+            patient_ids=None if patient is None else [patient.pk],
+        )
+        return Response(
+            {
+                "cutoff": query.validated_data["cutoff"],
+                "study_id": patient.study_id if patient else None,
+                "blockers": found,
+            }
         )

@@ -8,7 +8,12 @@ class DataManagementConfig(AppConfig):
     verbose_name = "Data management (queries)"
 
     def ready(self):
+        from datamanagement import selectors
         from datamanagement.checks import CHECKS
+        from inkt_trial import freezing
+
+        # the database lock, for every clinical record's save and every endpoint run
+        freezing.register(refuse_frozen=selectors.refuse_frozen, state=selectors.lock_state)
 
         models = {model for check in CHECKS for model in check.on_save_of}
         for model in models:

@@ -2,6 +2,8 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 
+from inkt_trial.widgets import DateInput
+
 
 def _helper(form, form_id: str, submit: str) -> None:
     form.helper = FormHelper()
@@ -46,3 +48,46 @@ class ReasonForm(forms.Form):
     def __init__(self, *args, submit="Save", form_id="reason-form", **kwargs):
         super().__init__(*args, **kwargs)
         _helper(self, form_id, submit)
+
+
+def _study_id(help_text: str):
+    return forms.CharField(label="Study ID", required=False, max_length=16, help_text=help_text)
+
+
+class LockForm(forms.Form):
+    study_id = _study_id("Empty: every patient, and every screening.")
+    cutoff = forms.DateField(label="Freeze the records dated up to", widget=DateInput())
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _helper(self, "lock-form", "Lock the data")
+
+    def clean_study_id(self):
+        return _patient(self.cleaned_data["study_id"])
+
+
+class UnfreezeForm(forms.Form):
+    study_id = _study_id("One patient out of a lock of every patient; empty: the whole lock.")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, whole_only=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if whole_only:
+            del self.fields["study_id"]
+        _helper(self, "unfreeze-form", "Unfreeze")
+
+    def clean_study_id(self):
+        return _patient(self.cleaned_data["study_id"])
+
+
+def _patient(study_id: str):
+    from enrollment.models import Patient
+
+    study_id = (study_id or "").strip()
+    if not study_id:
+        return None
+    found = Patient.objects.filter(study_id=study_id).first()
+    if found is None:
+        raise forms.ValidationError("No patient has this study ID.")
+    return found

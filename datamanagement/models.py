@@ -8,6 +8,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from datamanagement import queries
+from inkt_trial.audit import DeletionRefused
 
 
 class DataQuery(models.Model):
@@ -141,3 +142,88 @@ class SourceVerification(models.Model):
 
     def __str__(self):
         return f"SDV of {self.content_type.model} {self.object_id} (version {self.version})"
+
+
+class DataLock(models.Model):
+    """A database lock: the clinical records of one patient, or of every patient (and every
+    screening), dated up to the cut-off are frozen (rules: datamanagement/locks.py) until a
+    data manager unfreezes them with a reason (DataUnfreeze). Never changed, never deleted."""
+
+    number = models.CharField(max_length=12, unique=True, editable=False)
+    patient = models.ForeignKey(
+        settings.TRIAL_PATIENT_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="data_locks",
+        help_text="Empty: every patient, and every screening.",
+    )
+    cutoff = models.DateField("frozen up to")
+    reason = models.TextField()
+    locked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    locked_at = models.DateTimeField()
+    summary = models.JSONField(
+        default=dict,
+        editable=False,
+        help_text="The data as they were locked: records frozen, source-data verification.",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-locked_at", "-id"]
+        verbose_name = "database lock"
+        permissions = [("lock_data", "Can lock and unfreeze the data (database lock)")]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def in_force(self) -> bool:
+        """Not unfrozen as a whole (one patient may be, out of a lock of every patient)."""
+        return not any(u.patient_id is None for u in self.unfreezes.all())
+
+    def delete(self, *args, **kwargs):
+        raise DeletionRefused("A database lock is never deleted: unfreeze it, with a reason.")
+
+
+class DataUnfreeze(models.Model):
+    """The end of a lock, for every patient it froze or for one patient out of a lock of every
+    patient, with the data manager's reason."""
+
+    lock = models.ForeignKey(DataLock, on_delete=models.PROTECT, related_name="unfreezes")
+    patient = models.ForeignKey(
+        settings.TRIAL_PATIENT_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty: the whole lock.",
+    )
+    reason = models.TextField()
+    unfrozen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    unfrozen_at = models.DateTimeField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["unfrozen_at", "id"]
+        verbose_name = "unfreeze"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lock"], condition=models.Q(patient__isnull=True), name="unfrozen_once"
+            ),
+            models.UniqueConstraint(
+                fields=["lock", "patient"],
+                condition=models.Q(patient__isnull=False),
+                name="a_patient_unfrozen_once",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Unfreeze of {self.lock}"
+
+    def delete(self, *args, **kwargs):
+        raise DeletionRefused("An unfreeze is never deleted.")

@@ -9,10 +9,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.roles import DATA_MANAGER, roles_of
-from datamanagement import queries
-from datamanagement.models import DataQuery, SourceVerification
+from datamanagement import locks, queries, selectors
+from datamanagement.models import DataLock, DataQuery, DataUnfreeze, SourceVerification
 from datamanagement.selectors import current_version
 from datamanagement.targets import target_of
+from enrollment.dates import shown
+from enrollment.models import Patient
 from inkt_trial.audit import check_reason
 from inkt_trial.errors import DomainError
 from inkt_trial.numbering import create_numbered
@@ -53,7 +55,7 @@ def query_raise(*, record, field: str, question: str, by, check: str = "") -> Da
             "Q-",
             4,
             by=by,
-            reason=f"Raised by the edit check {check}" if check else "Raised",
+            history_reason=f"Raised by the edit check {check}" if check else "Raised",
             content_type=content_type,
             object_id=record.pk,
             field=field,
@@ -65,9 +67,12 @@ def query_raise(*, record, field: str, question: str, by, check: str = "") -> Da
             edit_check=check,
         )
     except IntegrityError:
-        if check and DataQuery.objects.filter(
-            edit_check=check, content_type=content_type, object_id=record.pk, field=field
-        ).exists():
+        if (
+            check
+            and DataQuery.objects.filter(
+                edit_check=check, content_type=content_type, object_id=record.pk, field=field
+            ).exists()
+        ):
             return None  # raised meanwhile by the same check
         raise
 
@@ -241,3 +246,95 @@ def checks_run(*, patient_ids=None, today=None, saved=None) -> list[DataQuery]:
             if query is not None:
                 raised.append(query)
     return raised
+
+
+# Database lock ---------------------------------------------------------------------------------
+
+
+def _lock_permitted(by) -> None:
+    if not by.has_perm("datamanagement.lock_data"):
+        raise DomainError("Only the data manager locks and unfreezes the data.")
+
+
+def data_lock(*, by, cutoff, reason: str, patient=None) -> DataLock:
+    """Freeze the records of `patient` (every patient and screening without one) dated up to
+    `cutoff`, once nothing is left to settle there (selectors.lock_blockers)."""
+    _lock_permitted(by)
+    reason = _required(reason, "reason", "Say why the data are locked.")
+    if cutoff > timezone.localdate():
+        raise DomainError(field_errors={"cutoff": ["A lock's cut-off cannot be in the future."]})
+    with transaction.atomic():
+        patients = (
+            Patient.objects.all() if patient is None else Patient.objects.filter(pk=patient.pk)
+        )
+        # Writers of these patients' records hold their rows: wait for them, and hold them
+        # while the lock is made, so that nothing dated up to the cut-off slips in after it.
+        ids = list(patients.select_for_update().values_list("pk", flat=True))
+        if patient is not None:
+            in_force = selectors.frozen_until([patient.pk]).get(patient.pk)
+        else:
+            in_force = locks.frozen_until(selectors.lock_rows([]), None)
+        if in_force is not None and in_force >= cutoff:
+            raise DomainError(
+                field_errors={"cutoff": [f"The data are already locked up to {shown(in_force)}."]}
+            )
+        blockers = selectors.lock_blockers(
+            cutoff=cutoff, patient_ids=None if patient is None else ids
+        )
+        if blockers:
+            raise DomainError(
+                f"The data cannot be locked up to {shown(cutoff)} yet: " + " ".join(blockers),
+                field_errors={"cutoff": blockers},
+            )
+        progress = selectors.sdv_progress(ids)
+        cells = [c for forms in progress["patients"].values() for c in forms.values()]
+        return create_numbered(
+            DataLock,
+            "number",
+            "L-",
+            4,
+            by=by,
+            history_reason="Locked",
+            patient=patient,
+            cutoff=cutoff,
+            reason=reason,
+            locked_by=by,
+            locked_at=timezone.now(),
+            summary={
+                "patients": len(ids),
+                "records": sum(c["records"] for c in cells),
+                "verified": sum(c["verified"] for c in cells),
+            },
+        )
+
+
+def data_unfreeze(*, lock: DataLock, by, reason: str, patient=None) -> DataUnfreeze:
+    """End `lock` (for every patient it froze, or for `patient` only out of a lock of every
+    patient), with the reason: the records it froze may change again."""
+    _lock_permitted(by)
+    reason = _required(reason, "reason", "Say why the data are unfrozen.")
+    with transaction.atomic():
+        lock = DataLock.objects.select_for_update().get(pk=lock.pk)
+        done = DataUnfreeze.objects.filter(lock=lock)
+        if done.filter(patient__isnull=True).exists():
+            raise DomainError(f"{lock} is already unfrozen.")
+        if patient is not None:
+            if lock.patient_id is not None and lock.patient_id != patient.pk:
+                raise DomainError(
+                    field_errors={"patient": [f"{lock} does not lock {patient}'s data."]}
+                )
+            if lock.patient_id is None and done.filter(patient=patient).exists():
+                raise DomainError(f"{patient} is already unfrozen from {lock}.")
+            if lock.patient_id is not None:
+                patient = None  # the lock of one patient: unfrozen whole
+        return _save(
+            DataUnfreeze(
+                lock=lock,
+                patient=patient,
+                reason=reason,
+                unfrozen_by=by,
+                unfrozen_at=timezone.now(),
+            ),
+            by,
+            f"Unfrozen: {reason}",
+        )

@@ -12,6 +12,8 @@ urlpatterns = [
     path("queries/<int:pk>/", views.QueryDetailView.as_view(), name="query"),
     path("source-verification/", views.ProgressView.as_view(), name="sdv"),
     path("source-verification/verify/", views.VerifyView.as_view(), name="verify"),
+    path("data-lock/", views.LockListView.as_view(), name="locks"),
+    path("data-lock/<int:pk>/unfreeze/", views.UnfreezeView.as_view(), name="unfreeze"),
     path(
         "queries/<int:pk>/history/",
         HistoryView.as_view(model=DataQuery),

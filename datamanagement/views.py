@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
 from django.db.models import JSONField
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -10,7 +11,7 @@ from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
 from datamanagement import selectors, services
-from datamanagement.forms import AnswerForm, RaiseForm, ReasonForm
+from datamanagement.forms import AnswerForm, LockForm, RaiseForm, ReasonForm, UnfreezeForm
 from datamanagement.models import concrete_field, field_label
 from datamanagement.targets import BY_MODEL
 from inkt_trial.errors import DomainError
@@ -268,3 +269,69 @@ class ProgressView(Permission, TemplateView):
             for i in range(len(forms))
         ]
         return super().get_context_data(forms=forms, rows=rows, totals=totals, **kwargs)
+
+
+class LockListView(Permission, TemplateView):
+    """The database locks, and the data manager's form to lock the data of every patient or
+    one (?study_id= fills it in)."""
+
+    permission_required = "datamanagement.view_datalock"
+    template_name = "datamanagement/locks.html"
+
+    def get_context_data(self, form=None, **kwargs):
+        if form is None and self.request.user.has_perm("datamanagement.lock_data"):
+            form = LockForm(initial={"study_id": self.request.GET.get("study_id", "")[:16]})
+        return super().get_context_data(locks=selectors.lock_list(), form=form, **kwargs)
+
+    def post(self, request):
+        if not request.user.has_perm("datamanagement.lock_data"):
+            raise PermissionDenied
+        form = LockForm(request.POST)
+        if form.is_valid():
+            try:
+                lock = services.data_lock(
+                    by=request.user,
+                    patient=form.cleaned_data["study_id"],
+                    cutoff=form.cleaned_data["cutoff"],
+                    reason=form.cleaned_data["reason"],
+                )
+            except DomainError as error:
+                add_domain_error(form, error)
+            else:
+                messages.success(request, f"Database lock {lock} made.")
+                return redirect("datamanagement:locks")
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+class UnfreezeView(Permission, FormView):
+    """End a lock, or one patient's part of a lock of every patient, with the reason."""
+
+    permission_required = "datamanagement.lock_data"
+    template_name = "datamanagement/unfreeze.html"
+
+    @cached_property
+    def lock(self):
+        return get_object_or_404(selectors.lock_list(), pk=self.kwargs["pk"])
+
+    def get_form(self, form_class=None):
+        return UnfreezeForm(whole_only=self.lock.patient_id is not None, **self.get_form_kwargs())
+
+    def get_initial(self):
+        return {"study_id": self.request.GET.get("study_id", "")[:16]}
+
+    def form_valid(self, form):
+        try:
+            services.data_unfreeze(
+                lock=self.lock,
+                by=self.request.user,
+                reason=form.cleaned_data["reason"],
+                patient=form.cleaned_data.get("study_id"),
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"{self.lock} unfrozen.")
+        return redirect("datamanagement:locks")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(lock=self.lock, **kwargs)

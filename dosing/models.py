@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from dosing import protocol
 from dosing.rules import DEVIATION_TEXT, Formula
@@ -92,6 +93,10 @@ class Infusion(ClinicalRecord):
     def __str__(self):
         return f"{self.patient} course {self.course_number}"
 
+    def freeze_key(self):
+        day = timezone.localdate(self.infused_at) if self.infused_at else self.planned_date
+        return (self.patient_id, day)
+
     @property
     def deviation_texts(self) -> list[str]:
         return [DEVIATION_TEXT[code] for code in self.deviations]
@@ -131,6 +136,9 @@ class DrugExposure(ClinicalRecord):
     def __str__(self):
         what = f"{self.get_drug_display()} {self.get_event_display().lower()}"
         return f"{what} from {shown(self.start_date)}"
+
+    def freeze_key(self):
+        return (self.patient_id, self.start_date)
 
 
 class InfusionReminder(models.Model):

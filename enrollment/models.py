@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from enrollment import eligibility as el
 from enrollment import status
@@ -170,6 +171,10 @@ class Screening(ClinicalRecord):
     def __str__(self):
         return self.screening_number
 
+    def freeze_key(self):
+        patient = getattr(self, "patient", None) if self.pk else None
+        return (patient.pk if patient else None, self.screening_date)
+
     @property
     def bclc_confirmed_by(self) -> frozenset[str]:
         methods = {
@@ -233,6 +238,9 @@ class Patient(ClinicalRecord):
     def __str__(self):
         return self.study_id
 
+    def freeze_key(self):
+        return (self.pk, timezone.localdate(self.enrolled_at))
+
 
 class StatusChange(ClinicalRecord):
     """A dated change of the patient's course: death, withdrawal of consent (to treatment, or
@@ -269,6 +277,9 @@ class StatusChange(ClinicalRecord):
     def __str__(self):
         return f"{self.get_kind_display()} {shown(self.date)}"
 
+    def freeze_key(self):
+        return (self.patient_id, self.date)
+
     def as_rule(self) -> status.Change:
         return status.Change(
             self.kind,
@@ -302,6 +313,9 @@ class TreatmentEnd(ClinicalRecord):
     def __str__(self):
         return f"{self.get_drug_display()} ended {shown(self.date)}"
 
+    def freeze_key(self):
+        return (self.patient_id, self.date)
+
     def as_rule(self) -> status.DrugEnd:
         return status.DrugEnd(self.drug, self.date, self.reason, self.details)
 
@@ -332,6 +346,9 @@ class EligibilityViolation(ClinicalRecord):
 
     def __str__(self):
         return f"Eligibility violation of {self.patient} ({shown(self.found_on)})"
+
+    def freeze_key(self):
+        return (self.patient_id, self.found_on)
 
     @property
     def failed_criteria_text(self) -> list[str]:

@@ -1,10 +1,14 @@
 """Audit trail for clinical records: django-simple-history keeps every version (who, when, every
-field's old and new value); this base adds the two GCP rules the library leaves to us: a reason
-for every change after the first save, and no hard deletes."""
+field's old and new value); this base adds the GCP rules the library leaves to us: a reason for
+every change after the first save, no hard deletes, and no change of a record a database lock
+has frozen (inkt_trial/freezing.py)."""
+
+from datetime import date
 
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from inkt_trial import freezing
 from inkt_trial.errors import DomainError
 
 
@@ -57,7 +61,15 @@ class ClinicalRecord(models.Model):
             raise AuditReasonRequired(
                 "A reason for the change is required.", field_errors={"reason": ["Required."]}
             )
+        freezing.refuse_frozen(self)  # a database lock: nothing dated up to its cut-off
         super().save(*args, **kwargs)
+
+    def freeze_key(self) -> tuple[int | None, date] | None:
+        """(the patient's id, the record's clinical date) by which a database lock freezes it:
+        a lock freezes every record of its patients dated up to its cut-off. None: a record a
+        lock never freezes (a plan, a fixed assignment, a trial-wide setting). Each model
+        decides (tests/test_data_lock.py checks that every clinical record does)."""
+        return None
 
     def save_with_reason(self, reason: str, *, by, note: str = "", **kwargs) -> None:
         """Save with the user's `reason` (at most MAX_REASON_CHARS), after a `note` the

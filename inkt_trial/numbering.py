@@ -8,7 +8,7 @@ from inkt_trial.errors import DomainError
 
 
 def create_numbered(
-    model, number_field: str, prefix: str, width: int, *, by, reason: str = "", **fields
+    model, number_field: str, prefix: str, width: int, *, by, history_reason: str = "", **fields
 ):
     """Create a row with the next free number (PREFIX0001...). The unique constraint decides
     between simultaneous requests; the loser retries with the following number."""
@@ -24,8 +24,8 @@ def create_numbered(
             with transaction.atomic():
                 record = model(**{number_field: number}, **fields)
                 record._history_user = by
-                if reason:
-                    record._change_reason = reason
+                if history_reason:
+                    record._change_reason = history_reason
                 record.save()
                 return record
         except IntegrityError:

@@ -46,6 +46,7 @@ router.register(
 router.register("follow-up", outcomes_api.FollowUpViewSet, basename="followup")
 router.register("outcomes/runs", outcomes_api.RunViewSet, basename="endpointrun")
 router.register("queries", datamanagement_api.QueryViewSet, basename="dataquery")
+router.register("data-locks", datamanagement_api.LockViewSet, basename="datalock")
 router.register("dosing/schedules", dosing_api.ScheduleViewSet, basename="schedule")
 router.register("dosing/infusions", dosing_api.InfusionViewSet, basename="infusion")
 router.register("dosing/drug-exposures", dosing_api.DrugExposureViewSet, basename="drugexposure")

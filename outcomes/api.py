@@ -106,6 +106,7 @@ class RunSerializer(serializers.ModelSerializer):
             "software_version",
             "data_digest",
             "patients",
+            "data_lock",
             "log",
         ]
         read_only_fields = [f for f in fields if f not in ("cutoff", "death_is_ttd_event")]
@@ -284,6 +285,7 @@ def run_conventions(run: EndpointRun, masked: bool) -> dict:
         "computed_at": run.finished_at.isoformat(),
         "software_version": run.software_version,
         "data_digest": run.data_digest,
+        "data_lock": run.data_lock,
         "params": run.results["params"],
         "conventions": view.conventions(run.results["conventions"]),
         "hazard_ratio_direction": view.hr_direction,
@@ -311,8 +313,15 @@ def runs_compared(a: EndpointRun, b: EndpointRun, masked: bool) -> dict:
                         }
                     )
     return {
-        "a": {"id": a.pk, "cutoff": a.cutoff, "data_digest": a.data_digest},
-        "b": {"id": b.pk, "cutoff": b.cutoff, "data_digest": b.data_digest},
+        **{
+            key: {
+                "id": run.pk,
+                "cutoff": run.cutoff,
+                "data_digest": run.data_digest,
+                "data_lock": run.data_lock,
+            }
+            for key, run in (("a", a), ("b", b))
+        },
         "same_data": a.data_digest == b.data_digest,
         "identical_results": a.results == b.results,
         "changes": changes,

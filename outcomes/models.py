@@ -42,6 +42,9 @@ class FollowUp(ClinicalRecord):
     def __str__(self):
         return f"{self.get_kind_display()} {shown(self.date)}"
 
+    def freeze_key(self):
+        return (self.patient_id, self.date)
+
     def as_rule(self) -> followup.Record:
         return followup.Record(
             self.kind, self.date, self.alive, self.therapy, self.from_public_records
@@ -75,6 +78,12 @@ class EndpointRun(models.Model):
     software_version = models.CharField(max_length=80, blank=True)
     data_digest = models.CharField(max_length=64, blank=True)
     patients = models.PositiveIntegerField(null=True, blank=True)
+    data_lock = models.JSONField(
+        default=dict,
+        editable=False,
+        help_text="Whether every patient's records up to the cut-off were frozen by a database "
+        "lock when the run read them (locked, as_of, locks, patients, unlocked).",
+    )
     results = models.JSONField(null=True, blank=True, editable=False)
     log = models.JSONField(
         default=list, editable=False, help_text="What happened to the run, oldest first."

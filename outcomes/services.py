@@ -217,7 +217,7 @@ def run_compute(run_id: int) -> str:
         )
 
     try:
-        facts, codes = snapshot.read_facts(run.cutoff)
+        facts, codes, lock = snapshot.read(run.cutoff)
         params = endpoints.Params(death_is_ttd_event=run.death_is_ttd_event)
         fingerprint = analysis.digest(facts, run.cutoff, params)
         results = analysis.analyse(facts, run.cutoff, params, progress=progress)
@@ -237,6 +237,7 @@ def run_compute(run_id: int) -> str:
         results=results,
         data_digest=fingerprint,
         patients=len(facts),
+        data_lock=lock.as_dict(),
         finished_at=timezone.now(),
     )
     _note(run.pk, "done", patients=len(facts))

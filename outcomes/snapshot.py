@@ -16,6 +16,7 @@ from assessments.services import signed_reads
 from dosing.models import DrugExposure, Infusion
 from enrollment import status
 from enrollment.models import StatusChange
+from inkt_trial import freezing
 from outcomes import endpoints as ep
 from outcomes import followup
 from outcomes.models import FollowUp
@@ -39,6 +40,14 @@ def _series(result) -> ep.Series:
 def read_facts(cutoff) -> tuple[list[ep.Patient], dict[str, str]]:
     """(facts of each randomized patient, study id -> the arm's code as a masked reader sees
     it), all as of the end of the cut-off day."""
+    facts, codes, _ = read(cutoff)
+    return facts, codes
+
+
+def read(cutoff) -> tuple[list[ep.Patient], dict[str, str], freezing.LockState]:
+    """The facts and codes, with whether the data up to the cut-off are locked. Locked, what
+    lies after the cut-off (a sign of life) is read as it stood when the data were locked, so
+    that the run is the same however the trial goes on (datamanagement/locks.py)."""
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         with transaction.atomic():
             with connection.cursor() as cursor:
@@ -53,6 +62,8 @@ def _read(cutoff):
         Allocation.objects.filter(randomized_at__lt=end).select_related("patient", "slot")
     )
     ids = [a.patient_id for a in allocations]
+    lock = freezing.state(ids, cutoff)
+    as_of = lock.as_of if lock.locked else None
     baseline = set(
         Scan.objects.filter(
             patient_id__in=ids, kind=Scan.BASELINE, scan_date__lte=cutoff
@@ -67,9 +78,12 @@ def _read(cutoff):
         assignments[patient_id].append(pk)
     reads = signed_reads([pk for pks in assignments.values() for pk in pks])
     adjudications = defaultdict(list)
-    for patient_id, covers_until, slot in Adjudication.objects.filter(
-        patient_id__in=ids
-    ).values_list("patient_id", "covers_until", "accepted_slot"):
+    decided = Adjudication.objects.filter(patient_id__in=ids)
+    if as_of is not None:
+        decided = decided.filter(decided_at__lte=as_of)
+    for patient_id, covers_until, slot in decided.values_list(
+        "patient_id", "covers_until", "accepted_slot"
+    ):
         adjudications[patient_id].append((covers_until, slot))
     deaths, therapies, alive = {}, {}, defaultdict(list)
     for patient_id, day in StatusChange.objects.filter(
@@ -83,7 +97,7 @@ def _read(cutoff):
             therapies[patient_id] = min(day, therapies.get(patient_id, day))
         elif kind == followup.CONTACT and is_alive:
             alive[patient_id].append(day)
-    later = _alive_after(ids, cutoff, end)
+    later = _alive_after(ids, cutoff, end, as_of=as_of)
     for patient_id, died in AdverseEvent.objects.filter(
         patient_id__in=ids, grade=5, death_date__lte=cutoff
     ).values_list("patient_id", "death_date"):
@@ -123,7 +137,7 @@ def _read(cutoff):
         pair = assignments.get(pid, [])
         awaiting = False
         if len(pair) == 2:
-            accepted, awaiting = _accepted(
+            accepted, awaiting = settled_series(
                 reads[pair[0]], reads[pair[1]], adjudications[pid], start=start, cutoff=cutoff
             )
             if accepted is not None:
@@ -144,10 +158,10 @@ def _read(cutoff):
             )
         )
         codes[patient.study_id] = allocation.slot.arm
-    return facts, codes
+    return facts, codes, lock
 
 
-def _accepted(reads_1, reads_2, adjudications, *, start, cutoff):
+def settled_series(reads_1, reads_2, adjudications, *, start, cutoff):
     """(the accepted series up to the cut-off, or the longest settled earlier extent while a
     discordance awaits adjudication; whether one awaits: the readers share the baseline and a
     follow-up up to the cut-off, yet nothing covers the whole of it)."""
@@ -172,25 +186,32 @@ def _accepted(reads_1, reads_2, adjudications, *, start, cutoff):
         return None, False
 
 
-def _alive_after(ids, cutoff, end) -> set:
+def _alive_after(ids, cutoff, end, *, as_of=None) -> set:
     """Patients whom a record dated after the cut-off shows alive then (so alive at it): a
     contact, a death (also a fatal adverse event's), a new therapy, a withdrawal of consent,
     entering another trial, the investigator's decision to end the study, a scan, a
-    questionnaire, an adverse event, a drug record or an infusion given."""
+    questionnaire, an adverse event, a drug record or an infusion given. With `as_of`, the
+    records as they stood at that moment (their audit trail)."""
+
+    def records(model):
+        return model.history.as_of(as_of) if as_of is not None else model.objects
+
     found = set(
-        FollowUp.objects.filter(patient_id__in=ids, date__gt=cutoff)
+        records(FollowUp)
+        .filter(patient_id__in=ids, date__gt=cutoff)
         .exclude(kind=followup.CONTACT, alive=False)
         .values_list("patient_id", flat=True)
     )
     found |= set(  # declared lost, or the study's end: no sign of life
-        StatusChange.objects.filter(patient_id__in=ids, date__gt=cutoff)
+        records(StatusChange)
+        .filter(patient_id__in=ids, date__gt=cutoff)
         .exclude(kind__in=(status.LOST, status.STUDY_END))
         .values_list("patient_id", flat=True)
     )
     found |= set(
-        AdverseEvent.objects.filter(patient_id__in=ids, death_date__gt=cutoff).values_list(
-            "patient_id", flat=True
-        )
+        records(AdverseEvent)
+        .filter(patient_id__in=ids, death_date__gt=cutoff)
+        .values_list("patient_id", flat=True)
     )
     for model, field in (
         (Scan, "scan_date"),
@@ -199,13 +220,13 @@ def _alive_after(ids, cutoff, end) -> set:
         (DrugExposure, "start_date"),
     ):
         found |= set(
-            model.objects.filter(patient_id__in=ids, **{f"{field}__gt": cutoff}).values_list(
-                "patient_id", flat=True
-            )
+            records(model)
+            .filter(patient_id__in=ids, **{f"{field}__gt": cutoff})
+            .values_list("patient_id", flat=True)
         )
     found |= set(
-        Infusion.objects.filter(
-            patient_id__in=ids, status=Infusion.GIVEN, infused_at__gte=end
-        ).values_list("patient_id", flat=True)
+        records(Infusion)
+        .filter(patient_id__in=ids, status=Infusion.GIVEN, infused_at__gte=end)
+        .values_list("patient_id", flat=True)
     )
     return found

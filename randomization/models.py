@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from enrollment.models import Patient
 from inkt_trial.audit import ClinicalRecord, DeletionRefused, NoDeleteQuerySet
@@ -132,6 +133,9 @@ class Allocation(ClinicalRecord):
 
     def __str__(self):  # no arm here: it would show wherever the record is named
         return f"Allocation of {self.patient}"
+
+    def freeze_key(self):
+        return (self.patient_id, timezone.localdate(self.randomized_at))
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

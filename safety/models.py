@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from dosing.models import Infusion
 from enrollment.dates import shown
@@ -109,6 +110,9 @@ class AdverseEvent(ClinicalRecord):
     def __str__(self):
         return f"{self.term.term} grade {self.grade} ({shown(self.onset)})"
 
+    def freeze_key(self):
+        return (self.patient_id, self.onset)
+
     @property
     def treatment_emergent(self) -> bool:
         """Derived when read, from the doses recorded so far (a dose entered later, dated
@@ -144,3 +148,6 @@ class SaeReport(ClinicalRecord):
 
     def __str__(self):
         return f"{self.get_kind_display()} of {self.event} ({self.sent_at:%Y-%m-%d %H:%M})"
+
+    def freeze_key(self):
+        return (self.event.patient_id, timezone.localdate(self.sent_at))

@@ -566,7 +566,7 @@ def test_withdrawal_of_consent_stops_the_records_after_it(page, randomized):
     expect(page.locator("main form")).to_contain_text("Consent to all further data was withdrawn")
 
 
-def test_a_data_query_is_raised_answered_with_a_correction_and_closed(
+def test_a_data_query_is_raised_answered_with_a_correction_closed_verified_and_locked(
     page, randomized, coordinator, data_manager, make_user
 ):
     from accounts import roles
@@ -633,3 +633,24 @@ def test_a_data_query_is_raised_answered_with_a_correction_and_closed(
     )
     page.reload()
     expect(page.locator("#sdv-state")).to_have_text("Changed since verified")
+    log_out(page)
+
+    # the data manager locks the patient's data; a change is then refused with the reason
+    log_in(page, data_manager.username)
+    page.goto(f"/patients/{patient.study_id}/")
+    page.click("#patient-lock >> text=Lock this patient's data")
+    expect(page.locator("#id_study_id")).to_have_value(patient.study_id)
+    page.fill("#id_cutoff", timezone.localdate().isoformat())
+    page.fill("#id_reason", "Interim analysis: cleaned and verified")
+    page.click("#lock-form input[type=submit]")
+    expect(page.locator("#locks")).to_contain_text("L-0001")
+    page.goto(f"/patients/{patient.study_id}/")
+    expect(page.locator("#patient-lock")).to_contain_text("Locked")
+    log_out(page)
+
+    log_in(page, "coordinator")
+    page.goto(f"/adverse-events/{event.pk}/edit/")
+    page.fill("#id_reason", "Late information")
+    page.fill("#id_resolution", (timezone.localdate() - timedelta(days=1)).isoformat())
+    page.click("#ae-form [type=submit]")
+    expect(page.locator(".alert-danger")).to_contain_text("locked (database lock L-0001)")

@@ -92,6 +92,13 @@ EXPECTED = {
     "dataquery-reopen": {DM, MON},
     "dataquery-cancel": {DM, MON},
     "dataquery-history": CLINICAL_CARE,
+    # database locks name no arm: whoever reads clinical data sees them; the data manager locks
+    "datamanagement:locks": CLINICAL_READERS,
+    "datamanagement:unfreeze": {DM},
+    "datalock-list": CLINICAL_READERS,
+    "datalock-detail": CLINICAL_READERS,
+    "datalock-unfreeze": {DM},
+    "datalock-blockers": {DM},
     "api-schema": EVERYONE,
     "api-docs": EVERYONE,
     "randomization:allocation_list": CLINICAL_READERS,
@@ -265,7 +272,15 @@ def world(make_user, coordinator, investigator, values, enrol):
     query = datamanagement_services.query_raise(
         record=event, field="grade", question="Grade per the source?", by=users[DM]
     )
+    lock = datamanagement_services.data_lock(
+        by=users[DM],
+        patient=patient,
+        cutoff=timezone.localdate() - timedelta(days=1),
+        reason="Nothing before enrolment",
+    )
     kwargs_by_prefix = {
+        "datalock-": {"pk": lock.pk},
+        "datamanagement:unfreeze": {"pk": lock.pk},
         "sequence-": {"pk": sequence.pk},
         "randomization:codes": {"pk": sequence.pk},
         **{f"{name}-": {"pk": record.pk} for name, record in treatment.items()},

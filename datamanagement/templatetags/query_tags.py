@@ -1,6 +1,6 @@
 from django import template
 
-from datamanagement import selectors
+from datamanagement import locks, selectors
 from datamanagement.targets import BY_MODEL
 from datamanagement.views import query_links
 
@@ -65,4 +65,23 @@ def source_verification(context, record):
         "can_verify": user.has_perm("datamanagement.verify_source"),
         "next": context["request"].path,
         **selectors.verification_of(record),
+    }
+
+
+@register.inclusion_tag("datamanagement/_patient_lock.html", takes_context=True)
+def patient_lock(context, patient):
+    """The patient page's lock line: up to when the records are frozen, by which lock, and the
+    data manager's links to lock or unfreeze."""
+    user = context["request"].user
+    if not user.has_perm("datamanagement.view_datalock"):
+        return {"visible": False}
+    rows = selectors.lock_rows([patient.pk])
+    until = locks.frozen_until(rows, patient.pk)
+    lock = locks.freezing_lock(rows, patient.pk, until) if until else None
+    return {
+        "visible": True,
+        "patient": patient,
+        "until": until,
+        "lock": selectors.lock_list().filter(number=lock.number).first() if lock else None,
+        "can_lock": user.has_perm("datamanagement.lock_data"),
     }
