@@ -8,6 +8,10 @@ class NavItem:
     label: str
     url_name: str
     permission: str | None  # None: every logged-in user
+    menu: str | None = None  # entries of one menu open from one entry of the bar
+
+
+DATA = "Data"  # the data manager's and the monitor's pages: queries, verification, lock
 
 
 NAV_ITEMS = (
@@ -25,5 +29,13 @@ NAV_ITEMS = (
     NavItem("Reading worklist", "assessments:worklist", "assessments.read_images"),
     NavItem("Adjudication", "assessments:adjudication_list", "assessments.adjudicate"),
     NavItem("Agreement", "assessments:agreement", "assessments.view_agreement"),
+    NavItem("Data queries", "datamanagement:queries", "datamanagement.view_dataquery", DATA),
+    NavItem(
+        "Source-data verification",
+        "datamanagement:sdv",
+        "datamanagement.view_sourceverification",
+        DATA,
+    ),
+    NavItem("Database lock", "datamanagement:locks", "datamanagement.view_datalock", DATA),
     NavItem("API docs", "api-docs", None),
 )

@@ -490,6 +490,17 @@ def test_navigation_shows_each_role_only_what_it_may_use(world, client):
     assert "New screening" not in page
     client.force_login(users[COORD], backend="django.contrib.auth.backends.ModelBackend")
     assert "New screening" in client.get(reverse("dashboard")).content.decode()
+    # the data pages in one menu, each entry for whoever may open it
+    client.force_login(users[DM], backend="django.contrib.auth.backends.ModelBackend")
+    page = client.get(reverse("dashboard")).content.decode()
+    menu = page[page.index('id="menu-data"') : page.index("</ul>", page.index('id="menu-data"'))]
+    for entry in ("/queries/", "/source-verification/", "/data-lock/"):
+        assert entry in menu
+    client.force_login(users[STAT], backend="django.contrib.auth.backends.ModelBackend")
+    page = client.get(reverse("dashboard")).content.decode()
+    assert "/data-lock/" in page and "/queries/" not in page
+    client.force_login(users[RAD], backend="django.contrib.auth.backends.ModelBackend")
+    assert 'id="menu-data"' not in client.get(reverse("dashboard")).content.decode()
 
 
 @pytest.mark.django_db
