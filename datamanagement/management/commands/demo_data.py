@@ -12,11 +12,13 @@ from django.utils import timezone
 
 from accounts.roles import DATA_MANAGER, MONITOR, ROLES
 from assessments import services as imaging_services
+from datamanagement.selectors import lock_blockers
+from datamanagement.services import data_lock
 from datamanagement.tasks import run_edit_checks
 from dosing import services as dosing_services
 from enrollment import services
 from enrollment.demo import demo_values
-from enrollment.models import Screening
+from enrollment.models import Patient, Screening
 from outcomes import synthetic
 from randomization import services as randomization_services
 from randomization.models import Allocation, AllocationSequence
@@ -98,6 +100,24 @@ class Command(BaseCommand):
         self.stdout.write(f"{Screening.objects.count()} demo screenings created.")
         raised = run_edit_checks()  # as the nightly run would
         self.stdout.write(f"{raised} data queries raised by the edit checks.")
+        lock = self._lock(User.objects.get(username="datamanager"))
+        if lock is not None:
+            self.stdout.write(
+                f"Database lock {lock} of {lock.patient} up to {lock.cutoff} (a clean patient)."
+            )
+
+    def _lock(self, data_manager):
+        """The first patient whose records up to a year ago are clean, locked to show it."""
+        cutoff = timezone.localdate() - timedelta(days=365)
+        for patient in Patient.objects.filter(allocation__randomized_at__date__lt=cutoff)[:20]:
+            if not lock_blockers(cutoff=cutoff, patient_ids=[patient.pk]):
+                return data_lock(
+                    by=data_manager,
+                    patient=patient,
+                    cutoff=cutoff,
+                    reason="Demo data: the first year's records cleaned and verified",
+                )
+        return None
 
     def _screenings(self, coordinator, investigator_password):
         today = timezone.localdate()
