@@ -218,20 +218,41 @@ def lock_state(patient_ids, cutoff):
     return locks.run_state(patients, cutoff, lock_rows(ids))
 
 
-def _query_day(query, day_zero):
-    """The date a lock would freeze the queried record by; a patient's missing visit by the
-    visit's planned date; None: undated (the patient as a whole)."""
-    record = query.record
+def queried_day(record, field: str, day_zero: dict):
+    """The date a lock freezes the queried record (or a patient's missing visit) by: the
+    record's clinical date, the visit's planned date; None: undated (the patient as a whole).
+    `day_zero`: patient id -> randomization date."""
     if record is None:
         return None
     if isinstance(record, Patient):
-        visit = PSEUDO_VISIT.match(query.field)
+        visit = PSEUDO_VISIT.match(field)
         start = day_zero.get(record.pk)
         if visit is None or start is None:
             return None
         return start + timedelta(days=read_rules.VISIT_INTERVAL_DAYS * int(visit.group(2)))
     key = record.freeze_key()
     return key[1] if key else None
+
+
+def frozen_by(record, field: str):
+    """The lock in force that freezes the record (for a query on `field`), or None."""
+    key = record.freeze_key()
+    if key is None:
+        return None
+    patient_id = key[0]
+    rows = lock_rows([patient_id] if patient_id is not None else [])
+    if not rows:
+        return None
+    day_zero = {
+        pid: timezone.localdate(at)
+        for pid, at in Allocation.objects.filter(patient_id=patient_id).values_list(
+            "patient_id", "randomized_at"
+        )
+    }
+    day = queried_day(record, field, day_zero)
+    if day is None:
+        return None
+    return locks.freezing_lock(rows, patient_id, day)
 
 
 def lock_blockers(*, cutoff, patient_ids=None) -> list[str]:
@@ -255,7 +276,7 @@ def lock_blockers(*, cutoff, patient_ids=None) -> list[str]:
         ).values_list("patient_id", "randomized_at")
     }
     for query in pending:
-        day = _query_day(query, day_zero)
+        day = queried_day(query.record, query.field, day_zero)
         if day is None or day <= cutoff:
             where = query.patient.study_id if query.patient else "a screening"
             found.append(

@@ -47,6 +47,14 @@ def query_raise(*, record, field: str, question: str, by, check: str = "") -> Da
             field_errors={"field": [f"Not a field of the {record._meta.verbose_name}."]}
         )
     question = _required(question, "question", "Ask the question.")
+    lock = selectors.frozen_by(record, field)
+    if lock is not None:
+        if check:
+            return None  # an edit check leaves locked data alone
+        raise DomainError(
+            f"The data up to {shown(lock.cutoff)} are locked (database lock {lock.number}): "
+            "unfreeze them before querying them."
+        )
     content_type = ContentType.objects.get_for_model(record)
     try:
         return create_numbered(

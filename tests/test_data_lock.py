@@ -91,6 +91,14 @@ def test_a_locked_patient_refuses_every_change_up_to_the_cutoff(
         enrollment.screening_update(
             screening=patient.screening, values={"weight_kg": 70}, by=coordinator, reason="Typo"
         )
+    with pytest.raises(DomainError, match="unfreeze them before querying"):
+        services.query_raise(record=event, field="grade", question="Grade?", by=data_manager)
+    assert (  # an edit check leaves locked data alone
+        services.query_raise(
+            record=event, field="onset", question="?", by=services.checker(), check="test"
+        )
+        is None
+    )
     later = fatigue(patient, coordinator, days_ago(10))  # after the cut-off: the trial goes on
     with pytest.raises(DomainError, match="locked"):  # nor moved into the frozen dates
         safety.ae_correct(event=later, by=coordinator, reason="Wrong date", onset=days_ago(21))
