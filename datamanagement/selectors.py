@@ -205,8 +205,8 @@ def refuse_frozen(record) -> None:
             done = "changed" if record.pk is not None else "added"
             raise DomainError(
                 f"The data up to {shown(lock.cutoff)} are locked (database lock {lock.number}): "
-                f"a {what} dated {shown(day)} cannot be {done}. A data manager unfreezes "
-                "them first, with a reason."
+                f"no {what} dated {shown(day)} can be {done}. A data manager unfreezes them "
+                "first, with a reason."
             )
 
 
