@@ -12,6 +12,7 @@ urlpatterns = [
     path("queries/<int:pk>/", views.QueryDetailView.as_view(), name="query"),
     path("source-verification/", views.ProgressView.as_view(), name="sdv"),
     path("source-verification/verify/", views.VerifyView.as_view(), name="verify"),
+    path("patients/<str:study_id>/casebook.pdf", views.CasebookView.as_view(), name="casebook"),
     path(
         "queries/<int:pk>/history/",
         HistoryView.as_view(model=DataQuery),
