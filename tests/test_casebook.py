@@ -166,6 +166,14 @@ def test_an_unknown_patient_is_404_and_the_statistician_gets_403_whatever_the_pa
     assert client.get("/api/patients/INKT-999/casebook/").status_code == 403
 
 
+def test_an_enrolled_patient_not_yet_randomized_has_a_casebook_too(enrol, people):
+    patient = enrol()
+    pages = pages_of(casebook_pdf(patient.study_id, user=people["coordinator"]))
+    whole = " ".join(pages)
+    assert "Not randomized" in whole and "iNKT cell infusions" not in whole
+    assert all(f"Page {n} of {len(pages)}" in text for n, text in enumerate(pages, start=1))
+
+
 def test_the_patient_page_links_the_casebook_for_those_who_may_download_it(patient, people, client):
     link = reverse("datamanagement:casebook", args=[patient.study_id])
     page = reverse("enrollment:patient_detail", args=[patient.study_id])
