@@ -38,11 +38,14 @@ services:
 	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
 	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && exit 0; sleep 1; done; echo "PostgreSQL or Redis did not start"; exit 1
 
-# Debian's Chromium for the browser tests (Playwright cannot download its own here) and
-# docker-compose to check docker-compose.yml (there is no Docker engine to run it).
+# Debian's Chromium for the browser tests (Playwright cannot download its own here),
+# docker-compose to check docker-compose.yml (there is no Docker engine to run it) and Pango,
+# with the DejaVu fonts, which WeasyPrint draws the casebook PDF's text with.
 system-packages:
-	@if ! command -v chromium >/dev/null 2>&1 || ! command -v docker-compose >/dev/null 2>&1; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium docker-compose >/dev/null; \
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v docker-compose >/dev/null 2>&1 \
+		|| ! dpkg -s libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium docker-compose \
+			libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; \
 	fi
 
 lint: install-test

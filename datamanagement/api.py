@@ -1,8 +1,11 @@
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -10,6 +13,7 @@ from accounts.permissions import has_perms
 from datamanagement import queries, selectors, services
 from datamanagement.models import DataLock, DataQuery, DataUnfreeze
 from datamanagement.targets import BY_MODEL
+from datamanagement.views import casebook_response
 from inkt_trial.api import HistorySerializer, PatientField
 from inkt_trial.audit import history_of
 from inkt_trial.errors import DomainError
@@ -431,3 +435,35 @@ class LockViewSet(
                 "blockers": found,
             }
         )
+
+
+class RefusalsInJson(BaseContentNegotiation):
+    """Whatever the client accepts (`application/pdf` included, never a 406): the answer is the
+    PDF, a refusal the JSON `Error`."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class CasebookView(APIView):
+    """The patient's casebook as a PDF, for the investigator's archive: every form, the
+    eligibility signatures, the data queries, the source-data verification of each record and
+    a summary of each record's audit trail. A running header and footer on every page name
+    the trial, the patient, the time of generation and the page."""
+
+    permission_classes = [has_perms("datamanagement.download_casebook")]
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = RefusalsInJson
+
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The casebook (a download)."
+            )
+        }
+    )
+    def get(self, request, study_id):
+        return casebook_response(study_id, request.user)

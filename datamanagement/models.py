@@ -71,6 +71,7 @@ class DataQuery(models.Model):
             ("raise_query", "Can raise, close, reopen and cancel data queries"),
             ("answer_query", "Can answer data queries (and correct the value)"),
             ("verify_source", "Can mark records source-data verified (SDV)"),
+            ("download_casebook", "Can download a patient's casebook PDF"),
         ]
         indexes = [models.Index(fields=["content_type", "object_id"])]
 

@@ -93,7 +93,13 @@ def verification_of(record) -> dict:
         .order_by("-verified_at", "-id")
         .first()
     )
-    version = record.history.order_by("-history_id").values_list("history_id", flat=True).first()
+    return sdv_state(latest, current_version(record))
+
+
+def sdv_state(latest, version: int | None) -> dict:
+    """A record's SDV state from its latest verification and its current version: verified
+    (the current version is the one verified), changed since it was verified, or not
+    verified."""
     if latest is None:
         state = "not verified"
     elif latest.version == version:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("source-verification/verify/", views.VerifyView.as_view(), name="verify"),
     path("data-lock/", views.LockListView.as_view(), name="locks"),
     path("data-lock/<int:pk>/unfreeze/", views.UnfreezeView.as_view(), name="unfreeze"),
+    path("patients/<str:study_id>/casebook.pdf", views.CasebookView.as_view(), name="casebook"),
     path(
         "queries/<int:pk>/history/",
         HistoryView.as_view(model=DataQuery),

@@ -2,17 +2,20 @@ from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db.models import JSONField
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
 from datamanagement import selectors, services
+from datamanagement.casebook import TRIAL_ID
 from datamanagement.forms import AnswerForm, LockForm, RaiseForm, ReasonForm, UnfreezeForm
 from datamanagement.models import concrete_field, field_label
+from datamanagement.pdf import casebook_pdf
 from datamanagement.targets import BY_MODEL
 from inkt_trial.errors import DomainError
 from inkt_trial.views import Permission, add_domain_error, patient_model
@@ -335,3 +338,27 @@ class UnfreezeView(Permission, FormView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(lock=self.lock, **kwargs)
+
+
+def casebook_response(study_id: str, user) -> HttpResponse:
+    """The patient's casebook PDF as a download (the page and the API); 404 for an unknown
+    patient."""
+    if not patient_model().objects.filter(study_id=study_id).exists():
+        raise Http404
+    now = timezone.now()
+    response = HttpResponse(casebook_pdf(study_id, user=user, now=now), "application/pdf")
+    stamp = timezone.localtime(now).strftime("%Y%m%d-%H%M%S")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{TRIAL_ID}-{study_id}-casebook-{stamp}.pdf"'
+    )
+    response["Cache-Control"] = "private, no-store"  # a patient's whole record
+    return response
+
+
+class CasebookView(Permission, View):
+    """The patient's casebook PDF (datamanagement/casebook.py says what it holds)."""
+
+    permission_required = "datamanagement.download_casebook"
+
+    def get(self, request, study_id):
+        return casebook_response(study_id, request.user)

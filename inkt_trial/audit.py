@@ -129,7 +129,26 @@ def shown_change(before, after) -> list[str]:
 
 def history_of(record) -> list[dict]:
     """Every version of a record, newest first, with the fields that changed (old -> new)."""
-    versions = list(record.history.select_related("history_user").order_by("-history_date"))
+    versions = record.history.select_related("history_user").order_by("-history_date", "-pk")
+    return versions_shown(list(versions))
+
+
+def histories_of(model, ids) -> dict[int, list[dict]]:
+    """The audit trails of many records of one model (record id -> its history_of rows), in one
+    query whatever their number."""
+    versions: dict[int, list] = {pk: [] for pk in ids}
+    for version in (
+        model.history.filter(id__in=list(versions))
+        .select_related("history_user")
+        .order_by("-history_date", "-pk")
+    ):
+        versions[version.id].append(version)
+    return {pk: versions_shown(found) for pk, found in versions.items()}
+
+
+def versions_shown(versions: list) -> list[dict]:
+    """A record's historical versions (newest first) as a person reads them: when, who, what,
+    the reason and every field that changed (old -> new)."""
     rows = []
     for newer, older in zip(versions, [*versions[1:], None], strict=True):
         changes = []
@@ -149,6 +168,7 @@ def history_of(record) -> list[dict]:
                     )
         rows.append(
             {
+                "version": newer.history_id,
                 "when": newer.history_date,
                 "who": newer.history_user.username if newer.history_user else "(system)",
                 "type": {"+": "Created", "~": "Changed", "-": "Deleted"}[newer.history_type],

@@ -302,6 +302,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # WeasyPrint logs each step of each casebook PDF at INFO; its warnings still show
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }
 
 # QLQ-C30: the questionnaire's wording is EORTC copyright. A site that holds the licence may

@@ -121,6 +121,11 @@ urlpatterns = [
         "api/safety/tables/csv/", safety_api.SafetyTableCsvView.as_view(), name="safety-tables-csv"
     ),
     path("api/sdv/", datamanagement_api.VerifyView.as_view(), name="sdv-verify"),
+    path(
+        "api/patients/<str:study_id>/casebook/",
+        datamanagement_api.CasebookView.as_view(),
+        name="patient-casebook",
+    ),
     path("api/sdv/progress/", datamanagement_api.ProgressView.as_view(), name="sdv-progress"),
     path("api/auth/token/", account_views.ObtainTokenView.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -99,6 +99,9 @@ EXPECTED = {
     "datalock-detail": CLINICAL_READERS,
     "datalock-unfreeze": {DM},
     "datalock-blockers": {DM},
+    # the casebook PDF: the investigator's archive; it shows the arm and the treatment
+    "datamanagement:casebook": CLINICAL_CARE,
+    "patient-casebook": CLINICAL_CARE,
     "api-schema": EVERYONE,
     "api-docs": EVERYONE,
     "randomization:allocation_list": CLINICAL_READERS,
@@ -310,6 +313,8 @@ def world(make_user, coordinator, investigator, values, enrol):
         "assessments:setup": {"study_id": rpi.study_id},
         "adjudication-case": {"case_label": imaging["label"]},
         "imaging-responses": {"study_id": rpi.study_id},
+        "datamanagement:casebook": {"study_id": rpi.study_id},
+        "patient-casebook": {"study_id": rpi.study_id},
     }
     return users, (kwargs, kwargs_by_prefix), pending, patient
 
@@ -331,17 +336,7 @@ def world_treatment(patient, coordinator) -> dict:
         cells_infused=8 * 10**8,
         batch_number="B-1",
     )
-    drug = dosing_services.drug_exposure_record(
-        patient=patient,
-        by=coordinator,
-        drug="pd1",
-        product="sintilimab",
-        event="administration",
-        dose=Decimal(200),
-        unit="mg",
-        route="iv",
-        start_date=today,
-    )
+    drug = world_pd1(patient, coordinator, today)
     ends = [
         course.treatment_end_record(
             patient=patient, by=coordinator, drug=name, date=today, reason="toxicity"
@@ -354,6 +349,21 @@ def world_treatment(patient, coordinator) -> dict:
         "drugexposure": drug,
         "treatmentend": ends[0],
     }
+
+
+def world_pd1(patient, coordinator, day):
+    """A PD-1 antibody administration (sintilimab 200 mg) on `day`."""
+    return dosing_services.drug_exposure_record(
+        patient=patient,
+        by=coordinator,
+        drug="pd1",
+        product="sintilimab",
+        event="administration",
+        dose=Decimal(200),
+        unit="mg",
+        route="iv",
+        start_date=day,
+    )
 
 
 def world_imaging(patient, coordinator, reader_1, reader_2) -> dict:
