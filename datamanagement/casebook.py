@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from assessments import qlqc30
 from assessments import selectors as imaging
+from datamanagement import locks, selectors
 from datamanagement.models import DataQuery, SourceVerification
 from datamanagement.selectors import query_list, sdv_state
 from datamanagement.targets import BY_MODEL
@@ -81,7 +82,17 @@ def casebook(study_id: str, *, user, now=None) -> dict:
             record.patient = patient  # named after the patient (str): read once, not per record
     trails = audit_trails(records)
     found_queries = patient_queries(patient, records)
+    lock_rows = selectors.lock_rows([patient.pk])
+    frozen_until = locks.frozen_until(lock_rows, patient.pk)
     return {
+        "data_lock": (
+            {
+                "until": frozen_until,
+                "lock": locks.freezing_lock(lock_rows, patient.pk, frozen_until),
+            }
+            if frozen_until
+            else None
+        ),
         "trial_id": TRIAL_ID,
         "site": SITE,
         "patient": patient,

@@ -171,6 +171,12 @@ def test_an_enrolled_patient_not_yet_randomized_has_a_casebook_too(enrol, people
     pages = pages_of(casebook_pdf(patient.study_id, user=people["coordinator"]))
     whole = " ".join(pages)
     assert "Not randomized" in whole and "iNKT cell infusions" not in whole
+    assert "Not locked" in whole
+    lock = datamanagement.data_lock(
+        by=people["data_manager"], patient=patient, cutoff=timezone.localdate(), reason="Archived"
+    )
+    cover = pages_of(casebook_pdf(patient.study_id, user=people["coordinator"]))[0]
+    assert f"frozen (database lock {lock.number})" in cover
     assert all(f"Page {n} of {len(pages)}" in text for n, text in enumerate(pages, start=1))
 
 
