@@ -22,6 +22,7 @@ NAV_ITEMS = (
     NavItem("Safety", "safety:tables", "safety.view_safety_tables"),
     NavItem("Endpoints", "outcomes:runs", "outcomes.view_endpointrun"),
     NavItem("CONSORT", "outcomes:consort", "randomization.view_allocation"),
+    NavItem("Deviations", "datamanagement:deviations", "datamanagement.view_protocoldeviation"),
     NavItem("Reading worklist", "assessments:worklist", "assessments.read_images"),
     NavItem("Adjudication", "assessments:adjudication_list", "assessments.adjudicate"),
     NavItem("Agreement", "assessments:agreement", "assessments.view_agreement"),
