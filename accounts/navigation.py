@@ -11,7 +11,7 @@ class NavItem:
     menu: str | None = None  # entries of one menu open from one entry of the bar
 
 
-DATA = "Data"  # the data manager's and the monitor's pages: queries, verification, lock
+DATA = "Data"  # queries, verification, deviations, the lock: cleaning the data
 
 
 NAV_ITEMS = (
@@ -34,6 +34,12 @@ NAV_ITEMS = (
         "Source-data verification",
         "datamanagement:sdv",
         "datamanagement.view_sourceverification",
+        DATA,
+    ),
+    NavItem(
+        "Protocol deviations",
+        "datamanagement:deviations",
+        "datamanagement.view_protocoldeviation",
         DATA,
     ),
     NavItem("Database lock", "datamanagement:locks", "datamanagement.view_datalock", DATA),

@@ -1,12 +1,14 @@
 """Reads shared by the pages and the API."""
 
+from collections import defaultdict
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.db.models import Min
 from django.utils import timezone
 
 from accounts.roles import RADIOLOGIST
-from assessments import qlqc30, reads, services
+from assessments import checks, qlqc30, reads, services
 from assessments.models import Questionnaire, ReaderAssignment, Scan
 from assessments.recist import Criterion, ReadError
 from enrollment import status
@@ -19,19 +21,28 @@ def imaging_schedule(patient, *, today) -> list[dict]:
     the window has passed without one; they stop after progression (accepted mRECIST PD and
     iCPD), and after the death, a withdrawal of consent to further data, a loss to follow-up or
     any other end of study."""
-    day0 = day_zero(patient)
-    if day0 is None:
-        return []
-    scans = list(Scan.objects.filter(patient=patient).exclude(kind=Scan.BASELINE))
-    stop = services.progression_stop(patient)
-    ended = (
-        StatusChange.objects.filter(patient=patient, kind__in=status.OFF_STUDY)
-        .order_by("date")
-        .values_list("date", flat=True)
-        .first()
-    )
-    if ended is not None:
-        stop = ended if stop is None else min(stop, ended)
+    return imaging_schedules([patient], today=today).get(patient.pk, [])
+
+
+def imaging_schedules(patients, *, today) -> dict[int, list[dict]]:
+    """imaging_schedule of each randomized patient (read with its allocation), in a fixed
+    number of queries whatever their number: the scans, progression on the accepted reads
+    (checks.progression), the ends of study."""
+    day0 = {p.pk: day for p in patients if (day := day_zero(p)) is not None}
+    scans = defaultdict(list)
+    for scan in Scan.objects.filter(patient_id__in=list(day0)).exclude(kind=Scan.BASELINE):
+        scans[scan.patient_id].append(scan)
+    stops = {pid: ends[0].date for pid, ends in checks.progression(list(day0)).items() if ends}
+    for pid, ended in (
+        StatusChange.objects.filter(patient_id__in=list(day0), kind__in=status.OFF_STUDY)
+        .values_list("patient_id")
+        .annotate(first=Min("date"))
+    ):
+        stops[pid] = min(stops.get(pid, ended), ended)
+    return {pid: _visits(day, scans[pid], stops.get(pid), today=today) for pid, day in day0.items()}
+
+
+def _visits(day0, scans, stop, *, today) -> list[dict]:
     rows = []
     for number, planned, start, end in reads.visit_schedule(day0, until=today + timedelta(56)):
         if stop is not None and start > stop:

@@ -7,8 +7,8 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from datamanagement import queries
-from inkt_trial.audit import DeletionRefused
+from datamanagement import deviations, queries
+from inkt_trial.audit import ClinicalRecord, DeletionRefused
 
 
 class DataQuery(models.Model):
@@ -228,3 +228,90 @@ class DataUnfreeze(models.Model):
 
     def delete(self, *args, **kwargs):
         raise DeletionRefused("An unfreeze is never deleted.")
+
+
+class DeviationFollowUp(ClinicalRecord):
+    """What a deviation's classification and follow-up hold, recorded by hand or the review of
+    a derived one (rules: datamanagement/deviation_log.py). A database lock does not freeze it
+    (ClinicalRecord.freeze_key: None): classifying, correcting and reporting a deviation to the
+    ethics committee go on after the data are locked."""
+
+    classification = models.CharField(max_length=5, choices=deviations.CLASSIFICATION_CHOICES)
+    corrective_action = models.TextField(blank=True)
+    preventive_action = models.TextField(blank=True)
+    reported_to_ec_on = models.DateField("reported to the ethics committee", null=True, blank=True)
+    status = models.CharField(
+        max_length=6, choices=deviations.STATUS_CHOICES, default=deviations.OPEN
+    )
+
+    class Meta:
+        abstract = True
+
+
+class ProtocolDeviation(DeviationFollowUp):
+    """A protocol deviation recorded by hand (those the records show are derived:
+    datamanagement/deviations.py). Audited, corrected with a reason, never deleted; its
+    clinical date is `occurred_on`, with the patient, for a database lock."""
+
+    number = models.CharField(max_length=12, unique=True, editable=False)
+    patient = models.ForeignKey(
+        settings.TRIAL_PATIENT_MODEL, on_delete=models.PROTECT, related_name="protocol_deviations"
+    )
+    occurred_on = models.DateField("date of the deviation")
+    identified_on = models.DateField("date identified")
+    category = models.CharField(max_length=20, choices=deviations.CATEGORY_CHOICES)
+    description = models.TextField()
+    classified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The data manager or investigator who classified it (none: as recorded).",
+    )
+    classified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["patient", "occurred_on", "id"]
+        verbose_name = "protocol deviation"
+        permissions = [
+            (
+                "classify_deviation",
+                "Can classify protocol deviations (major/minor) and review derived ones",
+            )
+        ]
+
+    def __str__(self):
+        return f"Protocol deviation {self.number}"
+
+
+class DeviationReview(DeviationFollowUp):
+    """The review of a derived deviation, under its stable key: the classification confirmed or
+    changed, the corrective and preventive actions, the report to the ethics committee. It keeps
+    the deviation as the records showed it at the last review, so that a reviewed deviation the
+    records no longer show stays in the log. Its clinical date is `occurred_on`."""
+
+    key = models.CharField(max_length=80, unique=True)
+    patient = models.ForeignKey(
+        settings.TRIAL_PATIENT_MODEL, on_delete=models.PROTECT, related_name="deviation_reviews"
+    )
+    rule = models.CharField(max_length=20, choices=[(r, r) for r in deviations.RULES])
+    occurred_on = models.DateField("date of the deviation")
+    identified_on = models.DateField("date identified", null=True, blank=True)
+    description = models.TextField(help_text="As the records showed it at the review.")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["patient", "occurred_on", "key"]
+        verbose_name = "review of a derived deviation"
+
+    def __str__(self):
+        return f"Review of {self.key}"

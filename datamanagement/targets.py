@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from assessments import services as imaging
 from assessments.models import Questionnaire, Scan
-from datamanagement.models import PSEUDO_VISIT
+from datamanagement import deviation_services
+from datamanagement.models import PSEUDO_VISIT, ProtocolDeviation
 from dosing import services as dosing
 from dosing.models import DrugExposure, Infusion, InfusionSchedule
 from enrollment import course
@@ -114,6 +115,15 @@ TARGETS = [
             record=r, by=by, correction_reason=why, **ch
         ),
         history="enrollment:treatment_end_history",
+    ),
+    Target(
+        ProtocolDeviation,
+        deviation_services.ENTERED,
+        _patient,
+        lambda r, by, why, ch: deviation_services.deviation_correct(
+            deviation=r, by=by, reason=why, **ch
+        ),
+        history="datamanagement:deviation_history",
     ),
 ]
 BY_MODEL = {t.model._meta.label_lower: t for t in TARGETS}

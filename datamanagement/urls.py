@@ -1,7 +1,7 @@
 from django.urls import path
 
-from datamanagement import views
-from datamanagement.models import DataQuery
+from datamanagement import deviation_views, views
+from datamanagement.models import DataQuery, DeviationReview, ProtocolDeviation
 from inkt_trial.views import HistoryView
 
 app_name = "datamanagement"
@@ -19,5 +19,38 @@ urlpatterns = [
         "queries/<int:pk>/history/",
         HistoryView.as_view(model=DataQuery),
         name="query_history",
+    ),
+    # the protocol deviation log: fixed paths before <key>
+    path("deviations/", deviation_views.DeviationLogView.as_view(), name="deviations"),
+    path(
+        "deviations/ethics-committee/",
+        deviation_views.EthicsCommitteeView.as_view(),
+        name="deviations_ec",
+    ),
+    path(
+        "patients/<str:study_id>/deviations/new/",
+        deviation_views.DeviationCreateView.as_view(),
+        name="deviation_create",
+    ),
+    path(
+        "deviations/recorded/<int:pk>/history/",
+        HistoryView.as_view(model=ProtocolDeviation),
+        name="deviation_history",
+    ),
+    path(
+        "deviations/reviews/<int:pk>/history/",
+        HistoryView.as_view(model=DeviationReview),
+        name="deviation_review_history",
+    ),
+    path("deviations/<str:key>/", deviation_views.DeviationDetailView.as_view(), name="deviation"),
+    path(
+        "deviations/<str:key>/correct/",
+        deviation_views.DeviationCorrectView.as_view(),
+        name="deviation_correct",
+    ),
+    path(
+        "deviations/<str:key>/review/",
+        deviation_views.DeviationReviewView.as_view(),
+        name="deviation_review",
     ),
 ]

@@ -221,6 +221,8 @@ SPECTACULAR_SETTINGS = {
         "BsaFormulaEnum": "dosing.models.FORMULA_CHOICES",
         "RelationshipEnum": "safety.models.RELATIONSHIP",
         "DrugActionEnum": "safety.models.ACTION",
+        "DeviationClassificationEnum": "datamanagement.deviations.CLASSIFICATION_CHOICES",
+        "DeviationStatusEnum": "datamanagement.deviations.STATUS_CHOICES",
     },
 }
 

@@ -10,6 +10,7 @@ from rest_framework.routers import APIRootView, DefaultRouter
 from accounts import views as account_views
 from assessments import api as assessments_api
 from datamanagement import api as datamanagement_api
+from datamanagement import deviation_api
 from dosing import api as dosing_api
 from enrollment import api as enrollment_api
 from outcomes import api as outcomes_api
@@ -47,6 +48,7 @@ router.register("follow-up", outcomes_api.FollowUpViewSet, basename="followup")
 router.register("outcomes/runs", outcomes_api.RunViewSet, basename="endpointrun")
 router.register("queries", datamanagement_api.QueryViewSet, basename="dataquery")
 router.register("data-locks", datamanagement_api.LockViewSet, basename="datalock")
+router.register("deviations", deviation_api.DeviationViewSet, basename="deviation")
 router.register("dosing/schedules", dosing_api.ScheduleViewSet, basename="schedule")
 router.register("dosing/infusions", dosing_api.InfusionViewSet, basename="infusion")
 router.register("dosing/drug-exposures", dosing_api.DrugExposureViewSet, basename="drugexposure")
@@ -68,6 +70,11 @@ urlpatterns = [
     path("", include("safety.urls")),
     path("", include("outcomes.urls")),
     path("", include("datamanagement.urls")),
+    # the deviation list's first address: the log now lives in the top app
+    path(
+        "outcomes/deviations/",
+        RedirectView.as_view(pattern_name="datamanagement:deviations", query_string=True),
+    ),
     path("api/", include(router.urls)),
     path(
         "api/randomization/report/",

@@ -15,7 +15,6 @@ urlpatterns = [
         name="km_plot",
     ),
     path("outcomes/consort/", views.ConsortView.as_view(), name="consort"),
-    path("outcomes/deviations/", views.DeviationListView.as_view(), name="deviations"),
     path(
         "patients/<str:study_id>/follow-up/new/",
         views.FollowUpCreateView.as_view(),

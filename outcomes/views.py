@@ -13,11 +13,10 @@ from django.views.generic import FormView, TemplateView
 from dosing import selectors as dosing_selectors
 from enrollment.dates import shown
 from enrollment.models import EligibilityViolation, Outcome, Screening
-from inkt_trial.api import csv_response
 from inkt_trial.errors import DomainError
 from inkt_trial.views import PatientFormView, Permission, ServiceFormMixin, add_domain_error
 from inkt_trial.widgets import DateInput
-from outcomes import analysis, consort, deviations, exports, plots, selectors, services
+from outcomes import analysis, consort, exports, plots, selectors, services
 from outcomes.forms import FollowUpForm
 from outcomes.models import EndpointRun, FollowUp
 from randomization import selectors as randomization_selectors
@@ -231,21 +230,3 @@ class ConsortView(Permission, TemplateView):
     def get_context_data(self, **kwargs):
         flow = selectors.consort_flow(self.request.user)
         return super().get_context_data(flow=flow, diagram=consort.layout(flow), **kwargs)
-
-
-class DeviationListView(Permission, TemplateView):
-    """The protocol deviations the records show (eligibility violations, iNKT courses out of
-    their window or dose), per patient; a CSV of the same rows."""
-
-    permission_required = ("enrollment.view_eligibilityviolation", "dosing.view_infusion")
-    template_name = "outcomes/deviations.html"
-
-    def get(self, request, *args, **kwargs):
-        rows = deviations.deviation_rows()
-        if request.GET.get("format") == "csv":
-            return csv_response(
-                [[r[h] for h in deviations.HEADER] for r in rows],
-                deviations.HEADER,
-                "protocol-deviations.csv",
-            )
-        return self.render_to_response(self.get_context_data(rows=rows, **kwargs))

@@ -654,3 +654,42 @@ def test_a_data_query_is_raised_answered_with_a_correction_closed_verified_and_l
     page.fill("#id_resolution", (timezone.localdate() - timedelta(days=1)).isoformat())
     page.click("#ae-form [type=submit]")
     expect(page.locator(".alert-danger")).to_contain_text("locked (database lock L-0001)")
+
+
+def test_a_deviation_is_recorded_reviewed_and_listed_for_the_ethics_committee(page, randomized):
+    today = timezone.localdate()
+    patient = randomized(
+        "RP",
+        days_ago=10,
+        consent_date=today - timedelta(days=20),
+        screening_date=today - timedelta(days=19),
+        prior_progression_date=today - timedelta(days=30),
+    )
+    occurred, reported = timezone.localdate() - timedelta(days=3), timezone.localdate()
+    log_in(page, "coordinator")
+    page.goto(f"/patients/{patient.study_id}/")
+    page.click("text=Record a protocol deviation")
+    page.fill("#id_occurred_on", str(occurred))
+    page.fill("#id_identified_on", str(occurred + timedelta(days=1)))
+    page.select_option("#id_category", "concomitant")
+    page.fill("#id_description", "Took a herbal remedy the protocol excludes")
+    page.check("input[name=classification][value=major]")
+    page.click("text=Save the deviation")
+    expect(page.locator("#deviation-classification")).to_contain_text("proposed by the recorder")
+    expect(page.locator("#review-deviation")).to_have_count(0)
+    log_out(page)
+
+    log_in(page, "investigator")
+    page.goto(f"/patients/{patient.study_id}/")
+    page.click("#patient-deviations >> text=DV-0001 >> xpath=ancestor::tr//a")
+    page.click("#review-deviation")
+    page.fill("#id_corrective_action", "Remedy stopped; patient counselled")
+    page.fill("#id_reported_to_ec_on", str(reported))
+    page.click("text=Save the review")
+    expect(page.locator("#deviation-classification")).to_contain_text("classified by")
+    page.goto("/deviations/ethics-committee/")
+    row = page.locator("#ec-major tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text(patient.study_id)
+    expect(row).to_contain_text("Remedy stopped")
+    expect(row).not_to_contain_text("not reported")

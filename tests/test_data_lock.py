@@ -32,6 +32,10 @@ UNDATED = {
     "assessments.readerassignment",  # fixed once made; the reads are dated and frozen
     "randomization.allocationsequence",  # the trial's sequence, no patient's data
     "randomization.enrolmentlimit",  # a trial-wide decision
+    # the deviation log's follow-up (classification, corrective action, reporting to the ethics
+    # committee) goes on after a lock: it is how the sponsor manages the trial, not its data
+    "datamanagement.protocoldeviation",
+    "datamanagement.deviationreview",
 }
 
 

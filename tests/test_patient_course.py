@@ -416,11 +416,14 @@ def test_every_date_of_an_adverse_event_after_a_withdrawal_is_refused(patient_of
 
 def test_completed_needs_the_six_courses(patient_of, coordinator):
     patient = patient_of("RPI")
-    assert "not all recorded" in refused(
-        lambda: course.treatment_end_record(
-            patient=patient, by=coordinator, drug="inkt", date=days_ago(1), reason="completed"
-        )
-    )["reason"]
+    assert (
+        "not all recorded"
+        in refused(
+            lambda: course.treatment_end_record(
+                patient=patient, by=coordinator, drug="inkt", date=days_ago(1), reason="completed"
+            )
+        )["reason"]
+    )
 
 
 def test_derived_stops_reach_the_reminders_the_dose_spans_and_consort(

@@ -13,7 +13,9 @@ from django.utils import timezone
 
 from accounts import roles
 from assessments import services as imaging_services
+from datamanagement import deviation_services
 from datamanagement import services as datamanagement_services
+from datamanagement.models import DeviationReview
 from dosing import services as dosing_services
 from enrollment import course, services
 from enrollment.status import drugs_of_arm
@@ -102,6 +104,21 @@ EXPECTED = {
     # the casebook PDF: the investigator's archive; it shows the arm and the treatment
     "datamanagement:casebook": CLINICAL_CARE,
     "patient-casebook": CLINICAL_CARE,
+    # protocol deviations: an iNKT course's reveals the arm (not the statistician); the
+    # coordinator and the data manager record and correct, the data manager and investigators
+    # classify and review, the monitor reads
+    "datamanagement:deviations": CLINICAL_CARE,
+    "datamanagement:deviations_ec": CLINICAL_CARE,
+    "datamanagement:deviation": CLINICAL_CARE,
+    "datamanagement:deviation_create": {COORD, DM},
+    "datamanagement:deviation_correct": {COORD, DM},
+    "datamanagement:deviation_review": {INV, DM},
+    "datamanagement:deviation_history": CLINICAL_CARE,
+    "datamanagement:deviation_review_history": CLINICAL_CARE,
+    "deviation-list": CLINICAL_CARE,
+    "deviation-detail": CLINICAL_CARE,
+    "deviation-review": {INV, DM},
+    "deviation-history": CLINICAL_CARE,
     "api-schema": EVERYONE,
     "api-docs": EVERYONE,
     "randomization:allocation_list": CLINICAL_READERS,
@@ -195,7 +212,6 @@ EXPECTED = {
     "outcomes:run": ANALYSTS,
     "outcomes:km_plot": ANALYSTS,
     "outcomes:consort": CLINICAL_READERS,
-    "outcomes:deviations": CLINICAL_CARE,
     "ctcaeterm-list": CLINICAL_CARE,
     "ctcaeterm-detail": CLINICAL_CARE,
     "admin:index": {DM},
@@ -281,6 +297,7 @@ def world(make_user, coordinator, investigator, values, enrol):
         cutoff=timezone.localdate() - timedelta(days=1),
         reason="Nothing before enrolment",
     )
+    recorded, review = world_deviations(rpi, coordinator, users[DM])
     kwargs_by_prefix = {
         "datalock-": {"pk": lock.pk},
         "datamanagement:unfreeze": {"pk": lock.pk},
@@ -295,6 +312,10 @@ def world(make_user, coordinator, investigator, values, enrol):
         "ctcaeterm-detail": {"pk": CtcaeTerm.objects.first().pk},
         "adverseevent-": {"pk": event.pk},
         "dataquery-": {"pk": query.pk},
+        "datamanagement:deviation": {"key": recorded.number},
+        "datamanagement:deviation_history": {"pk": recorded.pk},
+        "datamanagement:deviation_review_history": {"pk": review.pk},
+        "deviation-": {"key": review.key},
         "datamanagement:query": {"pk": query.pk},
         "saereport-": {"pk": sae_report.pk},
         "safety:event": {"pk": sae_report.event_id},
@@ -407,6 +428,38 @@ def world_sae_report(patient, coordinator):
     return safety_services.sae_report_record(
         event=event, by=coordinator, kind="follow_up", sent_at=now, information="Discharged."
     )
+
+
+def world_deviations(patient, coordinator, data_manager):
+    """A deviation recorded by hand, and the review of a derived one: an SAE reported 30
+    hours after the site learnt of it."""
+    now = timezone.now()
+    safety_services.ae_record(
+        patient=patient,
+        by=coordinator,
+        term=CtcaeTerm.objects.get(term="Sepsis"),
+        grade=3,
+        onset=timezone.localdate() - timedelta(days=3),
+        serious_criteria=["hospitalization"],
+        awareness_at=now - timedelta(hours=30),
+        initial_report_at=now,
+    )
+    recorded = deviation_services.deviation_record(
+        patient=patient,
+        by=coordinator,
+        occurred_on=timezone.localdate(),
+        identified_on=timezone.localdate(),
+        category="procedure",
+        description="Blood sample taken out of window",
+        classification="minor",
+    )
+    entry = deviation_services.deviation_review(
+        key=f"sae-late:{patient.study_id}:ae-{patient.adverse_events.get(term__term='Sepsis').pk}",
+        by=data_manager,
+        classification="major",
+        corrective_action="Site retrained on the 24-hour rule",
+    )
+    return recorded, DeviationReview.objects.get(key=entry.key)
 
 
 def world_questionnaire(patient, coordinator):

@@ -8,11 +8,12 @@ signing of a session, the password alone afterwards; the API gives both every ti
 import pytest
 
 from conftest import PASSWORD
+from datamanagement import deviation_selectors
 from enrollment import services
 from enrollment.models import EligibilityViolation, Screening
 from inkt_trial.audit import history_of
 from inkt_trial.errors import DomainError
-from outcomes import deviations, selectors
+from outcomes import selectors
 
 pytestmark = pytest.mark.django_db
 
@@ -69,8 +70,10 @@ def test_reopen_correct_and_sign_again_with_an_eligibility_violation(
     }  # the first signature and the new one
     assert {first_meaning, meaning} <= meanings
     # the deviation list and the CONSORT flow
-    rows = deviations.deviation_rows()
-    assert [(r["study_id"], r["classification"]) for r in rows] == [(patient.study_id, "major")]
+    rows = deviation_selectors.log()
+    assert [(e.study_id, e.rule, e.classification) for e in rows] == [
+        (patient.study_id, "eligibility", "major")
+    ]
     flow = selectors.consort_flow(data_manager)
     assert flow["enrolled_ineligible"] == 1
     assert flow["excluded"] == 0  # enrolled and randomized: not an exclusion

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.roles import DATA_MANAGER, MONITOR, ROLES
 from assessments import services as imaging_services
+from datamanagement import deviation_selectors, deviation_services
 from datamanagement.selectors import lock_blockers
 from datamanagement.services import data_lock
 from datamanagement.tasks import run_edit_checks
@@ -100,6 +101,10 @@ class Command(BaseCommand):
         self.stdout.write(f"{Screening.objects.count()} demo screenings created.")
         raised = run_edit_checks()  # as the nightly run would
         self.stdout.write(f"{raised} data queries raised by the edit checks.")
+        with transaction.atomic():
+            self._deviations(
+                User.objects.get(username="coordinator"), User.objects.get(username="datamanager")
+            )
         lock = self._lock(User.objects.get(username="datamanager"))
         if lock is not None:
             self.stdout.write(
@@ -118,6 +123,35 @@ class Command(BaseCommand):
                     reason="Demo data: the first year's records cleaned and verified",
                 )
         return None
+
+    def _deviations(self, coordinator, data_manager):
+        """A deviation recorded by hand, and the review of the first one the records show."""
+        allocation = Allocation.objects.select_related("patient").order_by("randomized_at").first()
+        if allocation is None:
+            return
+        today = timezone.localdate()
+        randomized_on = timezone.localdate(allocation.randomized_at)
+        deviation_services.deviation_record(
+            patient=allocation.patient,
+            by=coordinator,
+            occurred_on=min(randomized_on + timedelta(days=15), today),
+            identified_on=min(randomized_on + timedelta(days=20), today),
+            category="procedure",
+            description="Safety laboratory tests drawn 4 days after the visit",
+            classification="minor",
+            corrective_action="Visit schedule sent to the patient's laboratory",
+            status="closed",
+        )
+        log = deviation_selectors.log()
+        derived = next((e for e in log if e.source == "derived"), None)
+        if derived is not None:
+            deviation_services.deviation_review(
+                key=derived.key,
+                by=data_manager,
+                classification=derived.classification,
+                corrective_action="Discussed with the site at the monitoring visit",
+            )
+        self.stdout.write(f"{len(log)} protocol deviations in the log.")
 
     def _screenings(self, coordinator, investigator_password):
         today = timezone.localdate()
