@@ -73,7 +73,7 @@ def deviation_record(*, patient, by, **values) -> ProtocolDeviation:
         "DV-",
         4,
         by=by,
-        reason="Recorded",
+        history_reason="Recorded",
         patient=patient,
         recorded_by=by,
         classified_by=by if classifier else None,
