@@ -2,6 +2,8 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 
+from datamanagement import casebook
+
 
 def _helper(form, form_id: str, submit: str) -> None:
     form.helper = FormHelper()
@@ -46,3 +48,22 @@ class ReasonForm(forms.Form):
     def __init__(self, *args, submit="Save", form_id="reason-form", **kwargs):
         super().__init__(*args, **kwargs)
         _helper(self, form_id, submit)
+
+
+class CasebookFilterForm(forms.Form):
+    """The casebook matrix's filters, for the page and the API alike."""
+
+    search = forms.CharField(required=False, max_length=40, label="Study ID or screening number")
+    status = forms.MultipleChoiceField(
+        required=False,
+        choices=list(casebook.STATES.items()),
+        label="Patients with a cell",
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+    )
+    group = forms.MultipleChoiceField(
+        required=False,
+        choices=list(casebook.GROUPS.items()),
+        label="Columns",
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+    )
+    page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000)

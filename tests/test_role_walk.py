@@ -80,6 +80,9 @@ EXPECTED = {
     "datamanagement:queries": CLINICAL_CARE,
     "datamanagement:raise": {DM, MON},
     "datamanagement:sdv": {DM, MON},
+    # the casebook matrix: its iNKT columns reveal the arm (never the statistician)
+    "datamanagement:casebook": CLINICAL_CARE,
+    "casebook": CLINICAL_CARE,
     "datamanagement:verify": {MON},
     "sdv-verify": {MON},
     "sdv-progress": {DM, MON},

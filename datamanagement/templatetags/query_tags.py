@@ -1,8 +1,9 @@
 from django import template
+from django.urls import reverse
 
-from datamanagement import selectors
+from datamanagement import queries, selectors
 from datamanagement.targets import BY_MODEL
-from datamanagement.views import query_links
+from datamanagement.views import CASEBOOK_PERMISSIONS, query_links
 
 register = template.Library()
 
@@ -37,7 +38,7 @@ def open_queries(context):
     user = context["request"].user
     if not user.has_perm("datamanagement.view_dataquery"):
         return {"visible": False}
-    return {"visible": True, "rows": selectors.open_by_age()}
+    return {"visible": True, "rows": selectors.open_by_age(), "casebook": casebook_url(context)}
 
 
 @register.inclusion_tag("datamanagement/_patient_queries.html", takes_context=True)
@@ -46,7 +47,7 @@ def patient_queries(context, patient):
     user = context["request"].user
     if not user.has_perm("datamanagement.view_dataquery"):
         return {"visible": False}
-    found = selectors.query_list().filter(patient=patient, state__in=("open", "answered"))
+    found = selectors.query_list().filter(patient=patient, state__in=queries.UNRESOLVED)
     return {"visible": True, "queries": list(found)}
 
 
@@ -66,3 +67,11 @@ def source_verification(context, record):
         "next": context["request"].path,
         **selectors.verification_of(record),
     }
+
+
+@register.simple_tag(takes_context=True)
+def casebook_url(context) -> str:
+    """The casebook matrix's address for a user who may open it, else nothing (the patient
+    list and the dashboard link it)."""
+    user = context["request"].user
+    return reverse("datamanagement:casebook") if user.has_perms(CASEBOOK_PERMISSIONS) else ""
