@@ -9,10 +9,10 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from accounts.permissions import has_perms
-from datamanagement import casebook, queries, selectors, services
+from datamanagement import matrix, queries, selectors, services
 from datamanagement.models import DataQuery
 from datamanagement.targets import BY_MODEL
-from datamanagement.views import CASEBOOK_PERMISSIONS, casebook_filters
+from datamanagement.views import MATRIX_PERMISSIONS, matrix_filters
 from inkt_trial.api import HistorySerializer
 from inkt_trial.audit import history_of
 from inkt_trial.errors import DomainError
@@ -304,7 +304,7 @@ class CasebookColumnSerializer(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()
     title = serializers.CharField()
-    group = serializers.ChoiceField(choices=list(casebook.GROUPS))
+    group = serializers.ChoiceField(choices=list(matrix.GROUPS))
 
 
 class CasebookEntrySerializer(serializers.Serializer):
@@ -315,7 +315,7 @@ class CasebookEntrySerializer(serializers.Serializer):
 
 class CasebookCellSerializer(serializers.Serializer):
     column = serializers.CharField()
-    state = serializers.ChoiceField(choices=list(casebook.STATES))
+    state = serializers.ChoiceField(choices=list(matrix.STATES))
     label = serializers.CharField()
     entries = CasebookEntrySerializer(many=True)
     opens = serializers.DateField(allow_null=True, help_text="When the form's window opens.")
@@ -344,12 +344,12 @@ class CasebookSerializer(serializers.Serializer):
     results = CasebookRowSerializer(many=True)
 
 
-def _cell(cell: casebook.Cell) -> dict:
+def _cell(cell: matrix.Cell) -> dict:
     window = cell.window
     return {
         "column": cell.column,
         "state": cell.state,
-        "label": casebook.STATES[cell.state],
+        "label": matrix.STATES[cell.state],
         "entries": [{"record": e.record, "id": e.id, "date": e.date} for e in cell.entries],
         "opens": window.opens if window else None,
         "closes": window.closes if window else None,
@@ -357,7 +357,7 @@ def _cell(cell: casebook.Cell) -> dict:
     }
 
 
-class CasebookView(APIView):
+class MatrixView(APIView):
     """The casebook matrix: each patient's scheduled forms (screening, randomization, iNKT
     courses 1-6, imaging and QLQ-C30 visits, adverse events, follow-up, end of treatment and
     status) with the state of each: not_due, due, overdue, entered, queried, verified, locked,
@@ -365,20 +365,20 @@ class CasebookView(APIView):
     with any cell of the shown columns in one of these states), `group` (the columns shown);
     paged by 50 patients (`page`)."""
 
-    permission_classes = [has_perms(*CASEBOOK_PERMISSIONS)]
+    permission_classes = [has_perms(*MATRIX_PERMISSIONS)]
 
     @extend_schema(
         parameters=[
             OpenApiParameter("search", str, description="Study ID or screening number."),
-            OpenApiParameter("status", str, many=True, enum=list(casebook.STATES)),
-            OpenApiParameter("group", str, many=True, enum=list(casebook.GROUPS)),
+            OpenApiParameter("status", str, many=True, enum=list(matrix.STATES)),
+            OpenApiParameter("group", str, many=True, enum=list(matrix.GROUPS)),
             OpenApiParameter("page", int, description="From 1."),
         ],
         responses=CasebookSerializer,
     )
     def get(self, request):
-        filters = casebook_filters(request.query_params)
-        found = selectors.casebook_page(**filters)
+        filters = matrix_filters(request.query_params)
+        found = selectors.matrix_page(**filters)
         page = found["page"]
         if page > 1 and not found["rows"]:
             raise NotFound("Invalid page.")

@@ -2,7 +2,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 
-from datamanagement import casebook
+from datamanagement import matrix
 
 
 def _helper(form, form_id: str, submit: str) -> None:
@@ -56,13 +56,13 @@ class CasebookFilterForm(forms.Form):
     search = forms.CharField(required=False, max_length=40, label="Study ID or screening number")
     status = forms.MultipleChoiceField(
         required=False,
-        choices=list(casebook.STATES.items()),
+        choices=list(matrix.STATES.items()),
         label="Patients with a cell",
         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
     group = forms.MultipleChoiceField(
         required=False,
-        choices=list(casebook.GROUPS.items()),
+        choices=list(matrix.GROUPS.items()),
         label="Columns",
         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )

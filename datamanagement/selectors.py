@@ -9,7 +9,7 @@ from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from assessments.models import Questionnaire, Scan
-from datamanagement import casebook, queries
+from datamanagement import matrix, queries
 from datamanagement.models import PSEUDO_VISIT, DataQuery, SourceVerification
 from datamanagement.targets import TARGETS
 from dosing.models import Infusion, InfusionSchedule
@@ -201,7 +201,7 @@ def _flags(patients) -> tuple[set, dict, dict]:
     return flagged, visits, verified
 
 
-def casebook_records(patients) -> dict[int, casebook.PatientRecords]:
+def matrix_records(patients) -> dict[int, matrix.PatientRecords]:
     """What the matrix needs of each patient (Patient rows with their screening), in a fixed
     number of queries whatever their number."""
     patients = list(patients)
@@ -213,7 +213,7 @@ def casebook_records(patients) -> dict[int, casebook.PatientRecords]:
     def entry(model, pk, version, day):
         key = (ContentType.objects.get_for_model(model).pk, pk)
         done = version is not None and verified.get(key) == version
-        return casebook.Entry(model._meta.label_lower, pk, day, key in flagged, done)
+        return matrix.Entry(model._meta.label_lower, pk, day, key in flagged, done)
 
     found = {}
     for patient in patients:
@@ -221,7 +221,7 @@ def casebook_records(patients) -> dict[int, casebook.PatientRecords]:
         ends = plan.ends + plan.derived
         stop = status.treatment_stop(plan.changes, ends, status.INKT)
         progressions = [e.date for e in plan.derived if e.reason == status.PROGRESSION]
-        found[patient.pk] = casebook.PatientRecords(
+        found[patient.pk] = matrix.PatientRecords(
             enrolled=timezone.localdate(patient.enrolled_at),
             randomized=plan.randomized,
             inkt_arm=status.INKT in plan.drugs if plan.randomized else None,
@@ -278,9 +278,9 @@ def _may_show(states) -> Q | None:
         )
 
     narrowing = {
-        casebook.QUERIED: lambda: about(DataQuery, state__in=queries.UNRESOLVED),
-        casebook.VERIFIED: lambda: about(SourceVerification),
-        casebook.LOCKED: lambda: Q(
+        matrix.QUERIED: lambda: about(DataQuery, state__in=queries.UNRESOLVED),
+        matrix.VERIFIED: lambda: about(SourceVerification),
+        matrix.LOCKED: lambda: Q(
             pk__in=list(_frozen_until(list(Patient.objects.values_list("pk", flat=True))))
         ),
     }
@@ -292,7 +292,7 @@ def _may_show(states) -> Q | None:
     return condition
 
 
-def casebook_page(*, search: str = "", states=(), groups=(), page: int = 1, today=None) -> dict:
+def matrix_page(*, search: str = "", states=(), groups=(), page: int = 1, today=None) -> dict:
     """One page of the matrix: the columns (of `groups`, all when empty) and the rows of the
     patients (by study ID; `search` in the study ID or screening number) with a cell in one of
     `states` (any, when empty), in a fixed number of queries per page. With states, the rows
@@ -300,8 +300,8 @@ def casebook_page(*, search: str = "", states=(), groups=(), page: int = 1, toda
     patient was read."""
     today = today or timezone.localdate()
     first = Allocation.objects.aggregate(first=Min("randomized_at"))["first"]
-    visits = casebook.visits_opened(first and timezone.localdate(first), today)
-    shown = [c for c in casebook.columns(visits) if not groups or c.group in groups]
+    visits = matrix.visits_opened(first and timezone.localdate(first), today)
+    shown = [c for c in matrix.columns(visits) if not groups or c.group in groups]
     keys = {c.key for c in shown}
     patients = Patient.objects.select_related("screening").order_by("study_id")
     if search:
@@ -309,9 +309,9 @@ def casebook_page(*, search: str = "", states=(), groups=(), page: int = 1, toda
     start = (page - 1) * CASEBOOK_PAGE
 
     def rows_of(chosen):
-        records = casebook_records(chosen)
+        records = matrix_records(chosen)
         for patient in chosen:
-            cells = casebook.row(records[patient.pk], today=today, visits=visits)
+            cells = matrix.row(records[patient.pk], today=today, visits=visits)
             yield patient, [c for c in cells if c.column in keys]
 
     if not states:
@@ -333,7 +333,7 @@ def casebook_page(*, search: str = "", states=(), groups=(), page: int = 1, toda
         chunk = list(patients.filter(pk__in=ids[read : read + CASEBOOK_CHUNK]))
         read += CASEBOOK_CHUNK
         for patient, cells in rows_of(chunk):
-            if casebook.any_state(cells, states):
+            if matrix.any_state(cells, states):
                 if start <= matched < start + CASEBOOK_PAGE:
                     rows.append((patient, cells))
                 matched += 1

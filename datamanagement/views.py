@@ -11,7 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
-from datamanagement import casebook, selectors, services
+from datamanagement import matrix, selectors, services
 from datamanagement.forms import AnswerForm, CasebookFilterForm, RaiseForm, ReasonForm
 from datamanagement.models import concrete_field, field_label
 from datamanagement.targets import BY_MODEL
@@ -286,19 +286,19 @@ class ProgressView(Permission, TemplateView):
 # Who sees the matrix: the roles that see data queries and arms (coordinator, investigator, data
 # manager, monitor). Its iNKT columns reveal the arm: never the statistician (who may be
 # masked), nor the blinded readers.
-CASEBOOK_PERMISSIONS = ("datamanagement.view_dataquery", "randomization.view_arm")
+MATRIX_PERMISSIONS = ("datamanagement.view_dataquery", "randomization.view_arm")
 
 # Each state's text in the cell (the colour only repeats it) and its Bootstrap look.
 LOOKS = {
-    casebook.NOT_DUE: ("ND", "text-bg-light border"),
-    casebook.DUE: ("D", "text-bg-info"),
-    casebook.OVERDUE: ("OD", "text-bg-danger"),
-    casebook.ENTERED: ("E", "text-bg-primary"),
-    casebook.QUERIED: ("Q", "text-bg-warning"),
-    casebook.VERIFIED: ("V", "text-bg-success"),
-    casebook.LOCKED: ("L", "text-bg-dark"),
-    casebook.NOT_APPLICABLE: ("NA", "text-bg-light text-muted border"),
-    casebook.NONE: ("0", "text-bg-light border"),
+    matrix.NOT_DUE: ("ND", "text-bg-light border"),
+    matrix.DUE: ("D", "text-bg-info"),
+    matrix.OVERDUE: ("OD", "text-bg-danger"),
+    matrix.ENTERED: ("E", "text-bg-primary"),
+    matrix.QUERIED: ("Q", "text-bg-warning"),
+    matrix.VERIFIED: ("V", "text-bg-success"),
+    matrix.LOCKED: ("L", "text-bg-dark"),
+    matrix.NOT_APPLICABLE: ("NA", "text-bg-light text-muted border"),
+    matrix.NONE: ("0", "text-bg-light border"),
 }
 
 # Column (its key before "-") -> the patient page's box, and the page that enters a missing
@@ -315,7 +315,7 @@ PLACES = {
 }
 
 
-def casebook_filters(data) -> dict:
+def matrix_filters(data) -> dict:
     """The matrix's filters read from a query string; DomainError (400) when refused."""
     form = CasebookFilterForm(data)
     if not form.is_valid():
@@ -334,7 +334,7 @@ def _place(column: str):
     return PLACES[key]
 
 
-def cell_link(cell: casebook.Cell, patient, user) -> str | None:
+def cell_link(cell: matrix.Cell, patient, user) -> str | None:
     """Where a cell leads: its record's audit trail (queries, SDV), the patient page's box of a
     log, the page that enters a missing form (for a user who may), the patient's queries."""
     box, entry_page, permission = _place(cell.column)
@@ -349,54 +349,54 @@ def cell_link(cell: casebook.Cell, patient, user) -> str | None:
         return page
     if cell.entries:
         return page
-    if cell.state == casebook.QUERIED:  # on the patient's visit
+    if cell.state == matrix.QUERIED:  # on the patient's visit
         return reverse("datamanagement:queries") + "?" + urlencode({"study_id": patient.study_id})
-    if cell.state == casebook.NOT_APPLICABLE:
+    if cell.state == matrix.NOT_APPLICABLE:
         return None
-    missing = cell.state in (casebook.DUE, casebook.OVERDUE, casebook.NONE)
+    missing = cell.state in (matrix.DUE, matrix.OVERDUE, matrix.NONE)
     if missing and entry_page and user.has_perm(permission):
         return reverse(entry_page, args=[patient.study_id])
     return page
 
 
-def cell_title(cell: casebook.Cell, column: casebook.Column) -> str:
+def cell_title(cell: matrix.Cell, column: matrix.Column) -> str:
     """The cell's state in words (the badge's title): the form, the state, the window or the
     records, and why it is not applicable."""
-    words = [f"{column.title}: {casebook.STATES[cell.state]}"]
+    words = [f"{column.title}: {matrix.STATES[cell.state]}"]
     window = cell.window
     if len(cell.entries) == 1:
         words.append(f"dated {shown(cell.entries[0].date)}")
     elif cell.entries:
         words.append(f"{len(cell.entries)} records")
-    elif window is None and cell.state == casebook.NOT_DUE:
+    elif window is None and cell.state == matrix.NOT_DUE:
         words.append("not scheduled yet")
-    elif window is not None and cell.state == casebook.NOT_DUE:
+    elif window is not None and cell.state == matrix.NOT_DUE:
         words.append(f"opens {shown(window.opens)}")
-    elif window is not None and cell.state == casebook.DUE:
+    elif window is not None and cell.state == matrix.DUE:
         closes = f" to {shown(window.closes)}" if window.closes else ""
         words.append(f"from {shown(window.opens)}{closes}")
-    elif window is not None and cell.state == casebook.OVERDUE:
+    elif window is not None and cell.state == matrix.OVERDUE:
         words.append(f"window closed {shown(window.closes)}")
     if cell.why:
         words.append(cell.why)
     return "; ".join(words)
 
 
-class CasebookView(Permission, TemplateView):
+class MatrixView(Permission, TemplateView):
     """The casebook matrix: patients by their scheduled forms, each with its state; filtered
     by patient, by state (patients with any cell in it) and by column group; paged."""
 
-    permission_required = CASEBOOK_PERMISSIONS
-    template_name = "datamanagement/casebook.html"
+    permission_required = MATRIX_PERMISSIONS
+    template_name = "datamanagement/matrix.html"
 
     def get_context_data(self, **kwargs):
         form = CasebookFilterForm(self.request.GET)
         try:
-            filters = casebook_filters(self.request.GET)
+            filters = matrix_filters(self.request.GET)
         except DomainError:
             form.is_valid()  # its errors are shown; the matrix shows unfiltered
             filters = {"page": 1}
-        found = selectors.casebook_page(**filters)
+        found = selectors.matrix_page(**filters)
         if filters["page"] > 1 and not found["rows"]:
             raise Http404("No such page.")
         user = self.request.user
@@ -407,7 +407,7 @@ class CasebookView(Permission, TemplateView):
                 "cells": [
                     {
                         "state": cell.state,
-                        "label": casebook.STATES[cell.state],
+                        "label": matrix.STATES[cell.state],
                         "text": LOOKS[cell.state][0],
                         "look": LOOKS[cell.state][1],
                         "title": cell_title(cell, column),
@@ -422,11 +422,11 @@ class CasebookView(Permission, TemplateView):
             form=form,
             columns=columns,
             groups=[
-                (casebook.GROUPS[group], len(list(members)))
+                (matrix.GROUPS[group], len(list(members)))
                 for group, members in groupby(columns, key=lambda c: c.group)
             ],
             rows=rows,
-            legend=[(LOOKS[s][0], LOOKS[s][1], label) for s, label in casebook.STATES.items()],
+            legend=[(LOOKS[s][0], LOOKS[s][1], label) for s, label in matrix.STATES.items()],
             count=found["count"],
             page=found["page"],
             previous_url=self._page_url(found["page"] - 1) if found["page"] > 1 else None,

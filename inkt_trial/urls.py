@@ -120,7 +120,7 @@ urlpatterns = [
         "api/safety/tables/csv/", safety_api.SafetyTableCsvView.as_view(), name="safety-tables-csv"
     ),
     path("api/sdv/", datamanagement_api.VerifyView.as_view(), name="sdv-verify"),
-    path("api/casebook/", datamanagement_api.CasebookView.as_view(), name="casebook"),
+    path("api/casebook/", datamanagement_api.MatrixView.as_view(), name="casebook-matrix"),
     path("api/sdv/progress/", datamanagement_api.ProgressView.as_view(), name="sdv-progress"),
     path("api/auth/token/", account_views.ObtainTokenView.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

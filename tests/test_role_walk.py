@@ -81,8 +81,8 @@ EXPECTED = {
     "datamanagement:raise": {DM, MON},
     "datamanagement:sdv": {DM, MON},
     # the casebook matrix: its iNKT columns reveal the arm (never the statistician)
-    "datamanagement:casebook": CLINICAL_CARE,
-    "casebook": CLINICAL_CARE,
+    "datamanagement:matrix": CLINICAL_CARE,
+    "casebook-matrix": CLINICAL_CARE,
     "datamanagement:verify": {MON},
     "sdv-verify": {MON},
     "sdv-progress": {DM, MON},

@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from datamanagement import queries, selectors
 from datamanagement.targets import BY_MODEL
-from datamanagement.views import CASEBOOK_PERMISSIONS, query_links
+from datamanagement.views import MATRIX_PERMISSIONS, query_links
 
 register = template.Library()
 
@@ -38,7 +38,7 @@ def open_queries(context):
     user = context["request"].user
     if not user.has_perm("datamanagement.view_dataquery"):
         return {"visible": False}
-    return {"visible": True, "rows": selectors.open_by_age(), "casebook": casebook_url(context)}
+    return {"visible": True, "rows": selectors.open_by_age(), "casebook": matrix_url(context)}
 
 
 @register.inclusion_tag("datamanagement/_patient_queries.html", takes_context=True)
@@ -70,8 +70,8 @@ def source_verification(context, record):
 
 
 @register.simple_tag(takes_context=True)
-def casebook_url(context) -> str:
+def matrix_url(context) -> str:
     """The casebook matrix's address for a user who may open it, else nothing (the patient
     list and the dashboard link it)."""
     user = context["request"].user
-    return reverse("datamanagement:casebook") if user.has_perms(CASEBOOK_PERMISSIONS) else ""
+    return reverse("datamanagement:matrix") if user.has_perms(MATRIX_PERMISSIONS) else ""

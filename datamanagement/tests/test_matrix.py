@@ -1,11 +1,11 @@
-"""The casebook matrix's states, from worked examples (datamanagement/casebook.py, pure): each
+"""The casebook matrix's states, from worked examples (datamanagement/matrix.py, pure): each
 state, the precedence when several apply, the windows, the RP arm, a schedule stopped by a
 death or by progression."""
 
 from datetime import date, timedelta
 
-from datamanagement import casebook
-from datamanagement.casebook import (
+from datamanagement import matrix
+from datamanagement.matrix import (
     DUE,
     ENTERED,
     LOCKED,
@@ -55,9 +55,9 @@ def patient(drugs=RPI, changes=(), ends=(), randomized=DAY0, **records) -> Patie
     )
 
 
-def cells(records: PatientRecords, today: date, visits: int = 3) -> dict[str, casebook.Cell]:
-    found = casebook.row(records, today=today, visits=visits)
-    assert [c.column for c in found] == [c.key for c in casebook.columns(visits)]
+def cells(records: PatientRecords, today: date, visits: int = 3) -> dict[str, matrix.Cell]:
+    found = matrix.row(records, today=today, visits=visits)
+    assert [c.column for c in found] == [c.key for c in matrix.columns(visits)]
     return {c.column: c for c in found}
 
 
@@ -70,43 +70,43 @@ def states(records, today, visits=3) -> dict[str, str]:
 
 def test_a_record_is_entered_verified_queried_or_locked():
     frozen = day(10)
-    assert casebook.record_state(entry(20), frozen) == ENTERED
-    assert casebook.record_state(entry(20, verified=True), frozen) == VERIFIED
-    assert casebook.record_state(entry(20, queried=True), frozen) == QUERIED
-    assert casebook.record_state(entry(10), frozen) == LOCKED  # on the frozen date itself
-    assert casebook.record_state(entry(10), None) == ENTERED
+    assert matrix.record_state(entry(20), frozen) == ENTERED
+    assert matrix.record_state(entry(20, verified=True), frozen) == VERIFIED
+    assert matrix.record_state(entry(20, queried=True), frozen) == QUERIED
+    assert matrix.record_state(entry(10), frozen) == LOCKED  # on the frozen date itself
+    assert matrix.record_state(entry(10), None) == ENTERED
 
 
 def test_locked_before_queried_before_verified_before_entered():
     both = entry(5, queried=True, verified=True)
-    assert casebook.record_state(both, None) == QUERIED
-    assert casebook.record_state(both, day(5)) == LOCKED
-    assert casebook.record_state(entry(5, verified=True), day(5)) == LOCKED
+    assert matrix.record_state(both, None) == QUERIED
+    assert matrix.record_state(both, day(5)) == LOCKED
+    assert matrix.record_state(entry(5, verified=True), day(5)) == LOCKED
     # a query on the patient's visit makes its verified record queried, not a locked one
-    assert casebook.records_state([entry(5, verified=True)], None, queried=True) == QUERIED
-    assert casebook.records_state([entry(5, verified=True)], day(5), queried=True) == LOCKED
+    assert matrix.records_state([entry(5, verified=True)], None, queried=True) == QUERIED
+    assert matrix.records_state([entry(5, verified=True)], day(5), queried=True) == LOCKED
 
 
 def test_a_log_is_queried_if_any_record_is_locked_only_when_all_are():
     locked, queried, verified = entry(1), entry(20, queried=True), entry(21, verified=True)
     frozen = day(10)
-    assert casebook.records_state([locked, queried], frozen) == QUERIED
-    assert casebook.records_state([locked, entry(2)], frozen) == LOCKED
-    assert casebook.records_state([locked, verified], frozen) == VERIFIED
-    assert casebook.records_state([verified, entry(22)], frozen) == ENTERED
+    assert matrix.records_state([locked, queried], frozen) == QUERIED
+    assert matrix.records_state([locked, entry(2)], frozen) == LOCKED
+    assert matrix.records_state([locked, verified], frozen) == VERIFIED
+    assert matrix.records_state([verified, entry(22)], frozen) == ENTERED
 
 
 # Windows ---------------------------------------------------------------------------------------
 
 
 def test_a_missing_form_is_not_due_due_then_overdue_by_its_window():
-    window = casebook.Window(day(10), day(20))
-    assert casebook.pending_state(window, day(9)) == NOT_DUE
-    assert casebook.pending_state(window, day(10)) == DUE
-    assert casebook.pending_state(window, day(20)) == DUE
-    assert casebook.pending_state(window, day(21)) == OVERDUE
-    assert casebook.pending_state(casebook.Window(day(10), None), day(400)) == DUE
-    assert casebook.pending_state(None, day(400)) == NOT_DUE  # not scheduled yet
+    window = matrix.Window(day(10), day(20))
+    assert matrix.pending_state(window, day(9)) == NOT_DUE
+    assert matrix.pending_state(window, day(10)) == DUE
+    assert matrix.pending_state(window, day(20)) == DUE
+    assert matrix.pending_state(window, day(21)) == OVERDUE
+    assert matrix.pending_state(matrix.Window(day(10), None), day(400)) == DUE
+    assert matrix.pending_state(None, day(400)) == NOT_DUE  # not scheduled yet
 
 
 def test_courses_follow_the_schedule_from_the_first_course_given():
@@ -118,7 +118,7 @@ def test_courses_follow_the_schedule_from_the_first_course_given():
     )
     found = cells(records, today=day(32))
     assert found["course-1"].state == ENTERED
-    assert found["course-2"].window == casebook.Window(day(15), day(21))
+    assert found["course-2"].window == matrix.Window(day(15), day(21))
     assert found["course-2"].state == OVERDUE
     assert found["course-3"].state == DUE  # window day 29 to 35
     assert found["course-4"].state == NOT_DUE  # opens day 43
@@ -147,7 +147,7 @@ def test_imaging_and_questionnaire_visits_every_8_weeks_from_randomization():
     found = cells(records, today=day(110))
     assert found["scan-baseline"].state == ENTERED
     assert found["qlq-baseline"].state == OVERDUE  # closed at randomization, missing
-    assert found["scan-1"].window == casebook.Window(day(49), day(63))
+    assert found["scan-1"].window == matrix.Window(day(49), day(63))
     assert found["scan-1"].state == ENTERED  # a late scan still belongs to its visit
     assert found["qlq-1"].state == ENTERED
     assert found["scan-2"].state == DUE  # day 105 to 119
@@ -190,10 +190,10 @@ def test_the_adverse_event_log_is_none_or_its_records_state():
 
 
 def test_visits_shown_are_those_opened_for_the_first_randomized_patient():
-    assert casebook.visits_opened(None, day(0)) == 1
-    assert casebook.visits_opened(DAY0, day(48)) == 1
-    assert casebook.visits_opened(DAY0, day(105)) == 2  # visit 2 opens on day 105
-    assert casebook.visits_opened(DAY0, day(50_000)) == casebook.MAX_VISITS
+    assert matrix.visits_opened(None, day(0)) == 1
+    assert matrix.visits_opened(DAY0, day(48)) == 1
+    assert matrix.visits_opened(DAY0, day(105)) == 2  # visit 2 opens on day 105
+    assert matrix.visits_opened(DAY0, day(50_000)) == matrix.MAX_VISITS
 
 
 # The course stops the schedule -------------------------------------------------------------------
@@ -233,7 +233,7 @@ def test_progression_on_the_accepted_reads_stops_imaging_and_treatment():
     assert found["qlq-2"].state == NOT_APPLICABLE
     assert found["qlq-1"].state == OVERDUE
     assert found["qlq-eot"].state == DUE  # from the end of treatment, no closing
-    assert found["qlq-eot"].window == casebook.Window(day(56), None)
+    assert found["qlq-eot"].window == matrix.Window(day(56), None)
     assert found["follow-up"].state == DUE
     assert found["status"].state == ENTERED  # derived from the reads: nothing to enter
     assert "progression" in found["status"].why.lower()
@@ -245,7 +245,7 @@ def test_a_withdrawal_of_consent_to_treatment_keeps_the_visits():
     found = cells(records, today=day(60))
     # no schedule yet: course 1 was due from randomization, its window closed by the stop
     assert found["course-1"].state == OVERDUE
-    assert found["course-1"].window == casebook.Window(DAY0, day(20))
+    assert found["course-1"].window == matrix.Window(DAY0, day(20))
     assert found["course-2"].state == NOT_APPLICABLE
     found = {key: cell.state for key, cell in found.items()}
     assert found["scan-1"] == DUE  # follow-up goes on: the visits too
@@ -260,7 +260,7 @@ def test_off_study_before_randomization_leaves_nothing_due():
 
 
 def test_the_filter_finds_a_state_among_the_columns_shown():
-    found = casebook.row(patient(), today=day(100), visits=2)
-    assert casebook.any_state(found, {OVERDUE})
-    assert not casebook.any_state(found, {OVERDUE}, keys={"screening", "randomization"})
-    assert not casebook.any_state(found, {LOCKED})
+    found = matrix.row(patient(), today=day(100), visits=2)
+    assert matrix.any_state(found, {OVERDUE})
+    assert not matrix.any_state(found, {OVERDUE}, keys={"screening", "randomization"})
+    assert not matrix.any_state(found, {LOCKED})
