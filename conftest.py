@@ -155,6 +155,11 @@ def data_manager(make_user):
 
 
 @pytest.fixture
+def monitor(make_user):
+    return make_user(roles.MONITOR, "monitor")
+
+
+@pytest.fixture
 def randomized(statistician, coordinator, enrol, make_user):
     """randomized("RPI", days_ago=40, **screening_changes) -> a Patient randomized to that arm,
     dated `days_ago` days back (so that past courses can be recorded)."""

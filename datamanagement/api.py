@@ -1,19 +1,21 @@
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.filters import OrderingFilter
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from accounts.permissions import has_perms
-from datamanagement import queries, selectors, services
+from datamanagement import matrix, queries, selectors, services
 from datamanagement.models import DataLock, DataQuery, DataUnfreeze
 from datamanagement.targets import BY_MODEL
-from datamanagement.views import casebook_response
+from datamanagement.views import MATRIX_PERMISSIONS, casebook_response, matrix_filters
 from inkt_trial.api import HistorySerializer, PatientField
 from inkt_trial.audit import history_of
 from inkt_trial.errors import DomainError
@@ -467,3 +469,114 @@ class CasebookView(APIView):
     )
     def get(self, request, study_id):
         return casebook_response(study_id, request.user)
+
+
+# The casebook matrix ----------------------------------------------------------------------------
+
+
+class CasebookColumnSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    title = serializers.CharField()
+    group = serializers.ChoiceField(choices=list(matrix.GROUPS))
+
+
+class CasebookEntrySerializer(serializers.Serializer):
+    record = serializers.CharField(help_text="app_label.model, as data queries name records.")
+    id = serializers.IntegerField()
+    date = serializers.DateField(help_text="Its clinical date (what a database lock freezes).")
+
+
+class CasebookCellSerializer(serializers.Serializer):
+    column = serializers.CharField()
+    state = serializers.ChoiceField(choices=list(matrix.STATES))
+    label = serializers.CharField()
+    entries = CasebookEntrySerializer(many=True)
+    opens = serializers.DateField(allow_null=True, help_text="When the form's window opens.")
+    closes = serializers.DateField(
+        allow_null=True, help_text="When it closes (null: open-ended, or not scheduled yet)."
+    )
+    why = serializers.CharField(help_text="Why it is not applicable, or how treatment ended.")
+
+
+class CasebookRowSerializer(serializers.Serializer):
+    study_id = serializers.CharField()
+    screening_number = serializers.CharField()
+    cells = CasebookCellSerializer(many=True)
+
+
+class CasebookSerializer(serializers.Serializer):
+    count = serializers.IntegerField(
+        allow_null=True,
+        help_text="Patients matching; null when a `status` filter found the page before "
+        "reading every patient.",
+    )
+    page = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    columns = CasebookColumnSerializer(many=True)
+    results = CasebookRowSerializer(many=True)
+
+
+def _cell(cell: matrix.Cell) -> dict:
+    window = cell.window
+    return {
+        "column": cell.column,
+        "state": cell.state,
+        "label": matrix.STATES[cell.state],
+        "entries": [{"record": e.record, "id": e.id, "date": e.date} for e in cell.entries],
+        "opens": window.opens if window else None,
+        "closes": window.closes if window else None,
+        "why": cell.why,
+    }
+
+
+class MatrixView(APIView):
+    """The casebook matrix: each patient's scheduled forms (screening, randomization, iNKT
+    courses 1-6, imaging and QLQ-C30 visits, adverse events, follow-up, end of treatment and
+    status) with the state of each: not_due, due, overdue, entered, queried, verified, locked,
+    not_applicable, none. Filters: `search` (study ID or screening number), `status` (patients
+    with any cell of the shown columns in one of these states), `group` (the columns shown);
+    paged by 50 patients (`page`)."""
+
+    permission_classes = [has_perms(*MATRIX_PERMISSIONS)]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("search", str, description="Study ID or screening number."),
+            OpenApiParameter("status", str, many=True, enum=list(matrix.STATES)),
+            OpenApiParameter("group", str, many=True, enum=list(matrix.GROUPS)),
+            OpenApiParameter("page", int, description="From 1."),
+        ],
+        responses=CasebookSerializer,
+    )
+    def get(self, request):
+        filters = matrix_filters(request.query_params)
+        found = selectors.matrix_page(**filters)
+        page = found["page"]
+        if page > 1 and not found["rows"]:
+            raise NotFound("Invalid page.")
+
+        def link(number):
+            return replace_query_param(request.build_absolute_uri(), "page", number)
+
+        return Response(
+            {
+                "count": found["count"],
+                "page": page,
+                "next": link(page + 1) if found["has_next"] else None,
+                "previous": link(page - 1) if page > 1 else None,
+                "columns": [
+                    {"key": c.key, "label": c.label, "title": c.title, "group": c.group}
+                    for c in found["columns"]
+                ],
+                "results": [
+                    {
+                        "study_id": patient.study_id,
+                        "screening_number": patient.screening.screening_number,
+                        "cells": [_cell(cell) for cell in cells],
+                    }
+                    for patient, cells in found["rows"]
+                ],
+            }
+        )

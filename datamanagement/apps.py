@@ -8,8 +8,9 @@ class DataManagementConfig(AppConfig):
     verbose_name = "Data management (queries)"
 
     def ready(self):
-        from datamanagement import selectors
+        from datamanagement import selectors, views
         from datamanagement.checks import CHECKS
+        from enrollment import columns
         from inkt_trial import freezing
 
         # the database lock, for every clinical record's save and every endpoint run
@@ -18,6 +19,18 @@ class DataManagementConfig(AppConfig):
         models = {model for check in CHECKS for model in check.on_save_of}
         for model in models:
             post_save.connect(run_checks_on_save, sender=model, dispatch_uid=f"checks-{model}")
+        columns.register(
+            columns.Column(
+                key="open_queries",
+                label="Open queries",
+                order=30,
+                shown_to=lambda user: user.has_perm("datamanagement.view_dataquery"),
+                values=selectors.open_query_counts,
+                kind=int,
+                help="Data queries awaiting an answer (null for a role that sees no query).",
+                link=views.open_queries_link,
+            )
+        )
 
 
 def run_checks_on_save(sender, instance, raw=False, **kwargs):

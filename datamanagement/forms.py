@@ -2,6 +2,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 
+from datamanagement import matrix
 from inkt_trial.widgets import DateInput
 
 
@@ -91,3 +92,22 @@ def _patient(study_id: str):
     if found is None:
         raise forms.ValidationError("No patient has this study ID.")
     return found
+
+
+class CasebookFilterForm(forms.Form):
+    """The casebook matrix's filters, for the page and the API alike."""
+
+    search = forms.CharField(required=False, max_length=40, label="Study ID or screening number")
+    status = forms.MultipleChoiceField(
+        required=False,
+        choices=list(matrix.STATES.items()),
+        label="Patients with a cell",
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+    )
+    group = forms.MultipleChoiceField(
+        required=False,
+        choices=list(matrix.GROUPS.items()),
+        label="Columns",
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+    )
+    page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000)

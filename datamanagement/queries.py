@@ -13,6 +13,7 @@ from datetime import date
 OPEN, ANSWERED, CLOSED, CANCELLED = "open", "answered", "closed", "cancelled"
 STATES = {OPEN: "Open", ANSWERED: "Answered", CLOSED: "Closed", CANCELLED: "Cancelled"}
 STATE_CHOICES = list(STATES.items())
+UNRESOLVED = (OPEN, ANSWERED)  # awaiting an answer, or the raiser's close: the record is queried
 ANSWER, CLOSE, REOPEN, CANCEL = "answer", "close", "reopen", "cancel"
 
 # action -> (states it applies to, the state it leads to)

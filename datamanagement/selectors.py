@@ -5,13 +5,13 @@ from datetime import timedelta
 
 import django_filters
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Max, Prefetch, Q
+from django.db.models import Count, Max, Min, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
 from assessments import reads as read_rules
-from assessments.models import Adjudication, Read, ReaderAssignment, Scan
+from assessments.models import Adjudication, Questionnaire, Read, ReaderAssignment, Scan
 from assessments.services import signed_reads
-from datamanagement import locks, queries
+from datamanagement import locks, matrix, queries
 from datamanagement.models import (
     PSEUDO_VISIT,
     DataLock,
@@ -20,11 +20,16 @@ from datamanagement.models import (
     SourceVerification,
 )
 from datamanagement.targets import TARGETS
+from dosing.models import Infusion, InfusionSchedule
+from enrollment import course, status
 from enrollment.dates import shown
-from enrollment.models import Patient
+from enrollment.models import Patient, Screening, StatusChange, TreatmentEnd
+from enrollment.selectors import patient_search
 from inkt_trial.errors import DomainError
 from outcomes import snapshot
+from outcomes.models import FollowUp
 from randomization.models import Allocation
+from safety.models import AdverseEvent
 
 
 def query_list():
@@ -37,6 +42,19 @@ def queries_of(record):
     return query_list().filter(
         content_type=ContentType.objects.get_for_model(record), object_id=record.pk
     )
+
+
+def open_query_counts(patients, user=None) -> dict[int, int]:
+    """{patient id: open queries} of the patients, in one query (the patient list's column)."""
+    ids = [p.pk for p in patients]
+    counts = dict(
+        DataQuery.objects.filter(patient_id__in=ids, state=queries.OPEN)
+        .order_by()
+        .values("patient_id")
+        .annotate(n=Count("id"))
+        .values_list("patient_id", "n")
+    )
+    return {pid: counts.get(pid, 0) for pid in ids}
 
 
 def open_by_age(*, today=None) -> list[dict]:
@@ -363,3 +381,197 @@ def _imaging_blockers(study: dict, cutoff) -> list[str]:
         if awaiting:
             found.append(f"{study[patient_id]}: a discordance of the readers awaits adjudication.")
     return found
+
+
+# The casebook matrix ----------------------------------------------------------------------------
+
+CASEBOOK_PAGE = 50  # patients per page
+CASEBOOK_CHUNK = 200  # patients read at a time when a state filter has to look further
+
+
+def _records(model, patient_ids, *fields, patient="patient_id"):
+    """(patient id, record id, current version, *fields) of the patients' records, in one query;
+    the current version is the audit trail's id of the latest (what a verification names)."""
+    latest = (
+        model.history.model.objects.filter(id=OuterRef("pk"))
+        .order_by("-history_id")
+        .values("history_id")[:1]
+    )
+    return (
+        model.objects.filter(**{f"{patient}__in": patient_ids})
+        .annotate(latest_version=Subquery(latest))
+        .values_list(patient, "pk", "latest_version", *fields)
+    )
+
+
+def _flags(patients) -> tuple[set, dict, dict]:
+    """The records with an open or answered query ({(content type id, record id)}), each
+    patient's queried visits ("scan-visit-3"), and the latest verified version of each
+    verified record; a screening's from before its patient's enrolment included."""
+    ids = [p.pk for p in patients]
+    screening_ct = ContentType.objects.get_for_model(Screening).pk
+    patient_ct = ContentType.objects.get_for_model(Patient).pk
+    of_screenings = Q(
+        content_type_id=screening_ct, object_id__in=[p.screening_id for p in patients]
+    )
+    flagged, visits = set(), defaultdict(set)
+    for ct, pk, field in DataQuery.objects.filter(
+        Q(patient_id__in=ids) | of_screenings, state__in=queries.UNRESOLVED
+    ).values_list("content_type_id", "object_id", "field"):
+        flagged.add((ct, pk))
+        if ct == patient_ct and PSEUDO_VISIT.match(field):  # a query on the patient's visit
+            visits[pk].add(field)
+    verified = {
+        (ct, pk): version
+        for ct, pk, version in SourceVerification.objects.filter(
+            Q(patient_id__in=ids) | of_screenings
+        )
+        .order_by("verified_at", "id")
+        .values_list("content_type_id", "object_id", "version")
+    }  # the latest verification of each record wins
+    return flagged, visits, verified
+
+
+def matrix_records(patients) -> dict[int, matrix.PatientRecords]:
+    """What the matrix needs of each patient (Patient rows with their screening), in a fixed
+    number of queries whatever their number."""
+    patients = list(patients)
+    ids = [p.pk for p in patients]
+    courses = course.courses_of(patients)
+    frozen = frozen_until(ids)
+    flagged, visit_queries, verified = _flags(patients)
+
+    def entry(model, pk, version, day):
+        key = (ContentType.objects.get_for_model(model).pk, pk)
+        done = version is not None and verified.get(key) == version
+        return matrix.Entry(model._meta.label_lower, pk, day, key in flagged, done)
+
+    found = {}
+    for patient in patients:
+        plan = courses[patient.pk]
+        ends = plan.ends + plan.derived
+        stop = status.treatment_stop(plan.changes, ends, status.INKT)
+        progressions = [e.date for e in plan.derived if e.reason == status.PROGRESSION]
+        found[patient.pk] = matrix.PatientRecords(
+            enrolled=timezone.localdate(patient.enrolled_at),
+            randomized=plan.randomized,
+            inkt_arm=status.INKT in plan.drugs if plan.randomized else None,
+            path=plan.path,
+            inkt_stop=stop.day if stop else None,
+            progression=min(progressions, default=None),
+            visit_queries=visit_queries[patient.pk],
+            frozen_until=frozen.get(patient.pk),
+        )
+    for pid, pk, version, day in _records(Screening, ids, "screening_date", patient="patient"):
+        found[pid].screening = entry(Screening, pk, version, day)
+    for pid, pk, version, moment in _records(Allocation, ids, "randomized_at"):
+        found[pid].allocation = entry(Allocation, pk, version, timezone.localdate(moment))
+    for pid, planned, window in InfusionSchedule.objects.filter(patient_id__in=ids).values_list(
+        "patient_id", "first_planned_date", "window_days"
+    ):
+        found[pid].schedule_planned, found[pid].window_days = planned, window
+    for pid, pk, version, number, given, moment, planned in _records(
+        Infusion, ids, "course_number", "status", "infused_at", "planned_date"
+    ):
+        given = given == Infusion.GIVEN and moment is not None
+        day = timezone.localdate(moment) if given else planned
+        found[pid].courses[number] = entry(Infusion, pk, version, day)
+        if given and number == 1:
+            found[pid].first_course_given = day
+    for pid, pk, version, day, kind in _records(Scan, ids, "scan_date", "kind"):
+        if kind == Scan.BASELINE:
+            found[pid].baseline_scan = entry(Scan, pk, version, day)
+        else:
+            found[pid].scans.append(entry(Scan, pk, version, day))
+    for pid, pk, version, day, visit in _records(Questionnaire, ids, "completed_on", "visit"):
+        found[pid].questionnaires[visit] = entry(Questionnaire, pk, version, day)
+    logs = (
+        (AdverseEvent, "onset", "adverse_events"),
+        (FollowUp, "date", "follow_ups"),
+        (StatusChange, "date", "course_records"),
+        (TreatmentEnd, "date", "course_records"),
+    )
+    for model, dated, log in logs:
+        for pid, pk, version, day in _records(model, ids, dated).order_by(dated, "pk"):
+            getattr(found[pid], log).append(entry(model, pk, version, day))
+    return found
+
+
+def _may_show(states) -> Q | None:
+    """A condition in the database every patient with a cell in one of `states` meets, when
+    there is one (a query, a verification, a lock): the patients the matrix then reads."""
+    screenings = ContentType.objects.get_for_model(Screening).pk
+
+    def about(model, **filters):
+        rows = model.objects.filter(**filters)
+        return Q(pk__in=rows.values("patient_id")) | Q(
+            screening_id__in=rows.filter(content_type_id=screenings).values("object_id")
+        )
+
+    narrowing = {
+        matrix.QUERIED: lambda: about(DataQuery, state__in=queries.UNRESOLVED),
+        matrix.VERIFIED: lambda: about(SourceVerification),
+        matrix.LOCKED: lambda: Q(
+            pk__in=list(frozen_until(list(Patient.objects.values_list("pk", flat=True))))
+        ),
+    }
+    if not states or any(s not in narrowing for s in states):
+        return None
+    condition = Q(pk__in=[])
+    for state in states:
+        condition |= narrowing[state]()
+    return condition
+
+
+def matrix_page(*, search: str = "", states=(), groups=(), page: int = 1, today=None) -> dict:
+    """One page of the matrix: the columns (of `groups`, all when empty) and the rows of the
+    patients (by study ID; `search` in the study ID or screening number) with a cell in one of
+    `states` (any, when empty), in a fixed number of queries per page. With states, the rows
+    are derived chunk by chunk until the page is full: `count` is then None unless every
+    patient was read."""
+    today = today or timezone.localdate()
+    first = Allocation.objects.aggregate(first=Min("randomized_at"))["first"]
+    visits = matrix.visits_opened(first and timezone.localdate(first), today)
+    shown = [c for c in matrix.columns(visits) if not groups or c.group in groups]
+    keys = {c.key for c in shown}
+    patients = Patient.objects.select_related("screening").order_by("study_id")
+    if search:
+        patients = patient_search(patients, search)
+    start = (page - 1) * CASEBOOK_PAGE
+
+    def rows_of(chosen):
+        records = matrix_records(chosen)
+        for patient in chosen:
+            cells = matrix.row(records[patient.pk], today=today, visits=visits)
+            yield patient, [c for c in cells if c.column in keys]
+
+    if not states:
+        count = patients.count()
+        rows = list(rows_of(list(patients[start : start + CASEBOOK_PAGE])))
+        return {
+            "columns": shown,
+            "rows": rows,
+            "count": count,
+            "page": page,
+            "has_next": start + CASEBOOK_PAGE < count,
+        }
+    condition = _may_show(states)
+    if condition is not None:
+        patients = patients.filter(condition)
+    ids = list(patients.values_list("pk", flat=True))
+    rows, matched, read = [], 0, 0
+    while read < len(ids) and matched <= start + CASEBOOK_PAGE:
+        chunk = list(patients.filter(pk__in=ids[read : read + CASEBOOK_CHUNK]))
+        read += CASEBOOK_CHUNK
+        for patient, cells in rows_of(chunk):
+            if matrix.any_state(cells, states):
+                if start <= matched < start + CASEBOOK_PAGE:
+                    rows.append((patient, cells))
+                matched += 1
+    return {
+        "columns": shown,
+        "rows": rows,
+        "count": matched if read >= len(ids) else None,
+        "page": page,
+        "has_next": matched > start + CASEBOOK_PAGE,
+    }

@@ -10,6 +10,7 @@ urlpatterns = [
     path("queries/", views.QueryListView.as_view(), name="queries"),
     path("queries/new/", views.QueryRaiseView.as_view(), name="raise"),
     path("queries/<int:pk>/", views.QueryDetailView.as_view(), name="query"),
+    path("casebook/", views.MatrixView.as_view(), name="matrix"),
     path("source-verification/", views.ProgressView.as_view(), name="sdv"),
     path("source-verification/verify/", views.VerifyView.as_view(), name="verify"),
     path("data-lock/", views.LockListView.as_view(), name="locks"),

@@ -1,3 +1,5 @@
+from itertools import groupby
+
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
@@ -7,16 +9,24 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
-from datamanagement import selectors, services
+from datamanagement import matrix, selectors, services
 from datamanagement.casebook import TRIAL_ID
-from datamanagement.forms import AnswerForm, LockForm, RaiseForm, ReasonForm, UnfreezeForm
+from datamanagement.forms import (
+    AnswerForm,
+    CasebookFilterForm,
+    LockForm,
+    RaiseForm,
+    ReasonForm,
+    UnfreezeForm,
+)
 from datamanagement.models import concrete_field, field_label
 from datamanagement.pdf import casebook_pdf
 from datamanagement.targets import BY_MODEL
+from enrollment.dates import shown
 from inkt_trial.errors import DomainError
 from inkt_trial.views import Permission, add_domain_error, patient_model
 from inkt_trial.widgets import DateInput
@@ -202,6 +212,14 @@ class QueryDetailView(Permission, TemplateView):
         return redirect("datamanagement:query", pk=pk)
 
 
+def open_queries_link(patient, count: int) -> str | None:
+    """The patient's open queries on /queries/ (the patient list's column), when there are."""
+    if not count:
+        return None
+    query = urlencode({"study_id": patient.study_id, "state": "open"})
+    return f"{reverse('datamanagement:queries')}?{query}"
+
+
 def query_links(record):
     """For the templates: the record's queries and where to raise one."""
     return {
@@ -362,3 +380,162 @@ class CasebookView(Permission, View):
 
     def get(self, request, study_id):
         return casebook_response(study_id, request.user)
+
+
+# The casebook matrix ----------------------------------------------------------------------------
+
+# Who sees the matrix: the roles that see data queries and arms (coordinator, investigator, data
+# manager, monitor). Its iNKT columns reveal the arm: never the statistician (who may be
+# masked), nor the blinded readers.
+MATRIX_PERMISSIONS = ("datamanagement.view_dataquery", "randomization.view_arm")
+
+# Each state's text in the cell (the colour only repeats it) and its Bootstrap look.
+LOOKS = {
+    matrix.NOT_DUE: ("ND", "text-bg-light border"),
+    matrix.DUE: ("D", "text-bg-info"),
+    matrix.OVERDUE: ("OD", "text-bg-danger"),
+    matrix.ENTERED: ("E", "text-bg-primary"),
+    matrix.QUERIED: ("Q", "text-bg-warning"),
+    matrix.VERIFIED: ("V", "text-bg-success"),
+    matrix.LOCKED: ("L", "text-bg-dark"),
+    matrix.NOT_APPLICABLE: ("NA", "text-bg-light text-muted border"),
+    matrix.NONE: ("0", "text-bg-light border"),
+}
+
+# Column (its key before "-") -> the patient page's box, and the page that enters a missing
+# form with the permission it needs (None: entered in the box).
+PLACES = {
+    "screening": ("", None, None),
+    "randomization": ("randomization", "randomization:randomize", "randomization.add_allocation"),
+    "course": ("treatment", None, None),
+    "scan": ("imaging", None, None),
+    "qlq": ("quality-of-life", "assessments:questionnaire_create", "assessments.add_questionnaire"),
+    "adverse-events": ("adverse-events", "safety:event_create", "safety.add_adverseevent"),
+    "follow-up": ("follow-up", "outcomes:followup_create", "outcomes.add_followup"),
+    "status": ("course", "enrollment:status_change", "enrollment.add_statuschange"),
+}
+
+
+def matrix_filters(data) -> dict:
+    """The matrix's filters read from a query string; DomainError (400) when refused."""
+    form = CasebookFilterForm(data)
+    if not form.is_valid():
+        errors = {field: list(messages) for field, messages in form.errors.items()}
+        raise DomainError("The filters were refused.", field_errors=errors)
+    return {
+        "search": form.cleaned_data["search"],
+        "states": form.cleaned_data["status"],
+        "groups": form.cleaned_data["group"],
+        "page": form.cleaned_data["page"] or 1,
+    }
+
+
+def _place(column: str):
+    key = column if column in PLACES else column.split("-", 1)[0]
+    return PLACES[key]
+
+
+def cell_link(cell: matrix.Cell, patient, user) -> str | None:
+    """Where a cell leads: its record's audit trail (queries, SDV), the patient page's box of a
+    log, the page that enters a missing form (for a user who may), the patient's queries."""
+    box, entry_page, permission = _place(cell.column)
+    page = reverse("enrollment:patient_detail", args=[patient.study_id]) + (
+        f"#{box}" if box else ""
+    )
+    if len(cell.entries) == 1:
+        entry = cell.entries[0]
+        target = BY_MODEL.get(entry.record)
+        if target is not None and target.history is not None:
+            return reverse(target.history, args=[entry.id])
+        return page
+    if cell.entries:
+        return page
+    if cell.state == matrix.QUERIED:  # on the patient's visit
+        return reverse("datamanagement:queries") + "?" + urlencode({"study_id": patient.study_id})
+    if cell.state == matrix.NOT_APPLICABLE:
+        return None
+    missing = cell.state in (matrix.DUE, matrix.OVERDUE, matrix.NONE)
+    if missing and entry_page and user.has_perm(permission):
+        return reverse(entry_page, args=[patient.study_id])
+    return page
+
+
+def cell_title(cell: matrix.Cell, column: matrix.Column) -> str:
+    """The cell's state in words (the badge's title): the form, the state, the window or the
+    records, and why it is not applicable."""
+    words = [f"{column.title}: {matrix.STATES[cell.state]}"]
+    window = cell.window
+    if len(cell.entries) == 1:
+        words.append(f"dated {shown(cell.entries[0].date)}")
+    elif cell.entries:
+        words.append(f"{len(cell.entries)} records")
+    elif window is None and cell.state == matrix.NOT_DUE:
+        words.append("not scheduled yet")
+    elif window is not None and cell.state == matrix.NOT_DUE:
+        words.append(f"opens {shown(window.opens)}")
+    elif window is not None and cell.state == matrix.DUE:
+        closes = f" to {shown(window.closes)}" if window.closes else ""
+        words.append(f"from {shown(window.opens)}{closes}")
+    elif window is not None and cell.state == matrix.OVERDUE:
+        words.append(f"window closed {shown(window.closes)}")
+    if cell.why:
+        words.append(cell.why)
+    return "; ".join(words)
+
+
+class MatrixView(Permission, TemplateView):
+    """The casebook matrix: patients by their scheduled forms, each with its state; filtered
+    by patient, by state (patients with any cell in it) and by column group; paged."""
+
+    permission_required = MATRIX_PERMISSIONS
+    template_name = "datamanagement/matrix.html"
+
+    def get_context_data(self, **kwargs):
+        form = CasebookFilterForm(self.request.GET)
+        try:
+            filters = matrix_filters(self.request.GET)
+        except DomainError:
+            form.is_valid()  # its errors are shown; the matrix shows unfiltered
+            filters = {"page": 1}
+        found = selectors.matrix_page(**filters)
+        if filters["page"] > 1 and not found["rows"]:
+            raise Http404("No such page.")
+        user = self.request.user
+        columns = found["columns"]
+        rows = [
+            {
+                "patient": patient,
+                "cells": [
+                    {
+                        "state": cell.state,
+                        "label": matrix.STATES[cell.state],
+                        "text": LOOKS[cell.state][0],
+                        "look": LOOKS[cell.state][1],
+                        "title": cell_title(cell, column),
+                        "link": cell_link(cell, patient, user),
+                    }
+                    for cell, column in zip(cells, columns, strict=True)
+                ],
+            }
+            for patient, cells in found["rows"]
+        ]
+        return super().get_context_data(
+            form=form,
+            columns=columns,
+            groups=[
+                (matrix.GROUPS[group], len(list(members)))
+                for group, members in groupby(columns, key=lambda c: c.group)
+            ],
+            rows=rows,
+            legend=[(LOOKS[s][0], LOOKS[s][1], label) for s, label in matrix.STATES.items()],
+            count=found["count"],
+            page=found["page"],
+            previous_url=self._page_url(found["page"] - 1) if found["page"] > 1 else None,
+            next_url=self._page_url(found["page"] + 1) if found["has_next"] else None,
+            **kwargs,
+        )
+
+    def _page_url(self, number: int) -> str:
+        query = self.request.GET.copy()
+        query["page"] = number
+        return f"?{query.urlencode()}"

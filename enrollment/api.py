@@ -7,7 +7,7 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from accounts.permissions import has_perms
-from enrollment import course, selectors, services, status
+from enrollment import columns, course, selectors, services, status
 from enrollment import eligibility as el
 from enrollment.models import Patient, Screening, StatusChange, TreatmentEnd
 from enrollment.validation import check_screening
@@ -161,6 +161,10 @@ class PreviewSerializer(serializers.ModelSerializer):
 
 
 class PatientSerializer(serializers.ModelSerializer):
+    """An enrolled patient, with the registered columns (enrollment.columns) as the user may see
+    them: null where the role does not see a column (or the value does not exist yet). The
+    columns' values are read for the whole page at once, given in the context (`columns`)."""
+
     screening = serializers.PrimaryKeyRelatedField(read_only=True)
     screening_number = serializers.CharField(source="screening.screening_number", read_only=True)
     enrolled_by = serializers.CharField(source="enrolled_by.username", read_only=True)
@@ -168,6 +172,22 @@ class PatientSerializer(serializers.ModelSerializer):
     class Meta:
         model = Patient
         fields = ["id", "study_id", "screening", "screening_number", "enrolled_at", "enrolled_by"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for column in columns.every():
+            kind = serializers.IntegerField if column.kind is int else serializers.CharField
+            fields[column.key] = kind(
+                read_only=True, allow_null=True, default=None, help_text=column.help
+            )
+        return fields
+
+    def to_representation(self, patient):
+        data = super().to_representation(patient)
+        found = self.context.get("columns", {})
+        for column in columns.every():
+            data[column.key] = found.get(column.key, {}).get(patient.pk)
+        return data
 
 
 class ScreeningViewSet(
@@ -291,12 +311,37 @@ def status_body(patient) -> dict:
 
 
 class PatientViewSet(viewsets.ReadOnlyModelViewSet):
+    """Enrolled patients. Filters: `search` (study ID or screening number), `study_id`, and the
+    columns' own: `status` (the course) and `arm` (as the role sees it: a masked statistician
+    filters by code)."""
+
     serializer_class = PatientSerializer
     lookup_field = "study_id"
-    filterset_fields = ["study_id"]
+
+    @property
+    def filterset_class(self):
+        return selectors.patient_filter()
 
     def get_queryset(self):
         return selectors.patient_list()
+
+    def _with_columns(self, patients, **kwargs):
+        context = {
+            **self.get_serializer_context(),
+            "columns": columns.values(patients, self.request.user),
+        }
+        return self.get_serializer(patients, context=context, **kwargs)
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        serializer = self._with_columns(list(queryset if page is None else page), many=True)
+        if page is None:
+            return Response(serializer.data)
+        return self.get_paginated_response(serializer.data)
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self._with_columns([self.get_object()], many=True).data[0])
 
     @extend_schema(responses=HistorySerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])

@@ -7,6 +7,7 @@ Writes are keyword-only functions, one transaction each, under the patient's row
 two simultaneous records are checked in turn."""
 
 from datetime import date
+from typing import NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
@@ -83,6 +84,53 @@ def treatment_stops_of(patient_ids) -> dict[int, dict[str, tuple[date, str] | No
         pid: {d: status.treatment_stop(changes[pid], ends[pid], d) for d in status.DRUGS}
         for pid in ids
     }
+
+
+class Course(NamedTuple):
+    """One patient's course as the rules read it: day 0 and the drugs of the arm (none before
+    randomization), the status changes, the ends of treatment recorded and those the other
+    records imply (`derived`), and the transitions (the last is the current state)."""
+
+    randomized: date | None
+    drugs: tuple[str, ...]
+    changes: list[status.Change]
+    ends: list[status.DrugEnd]
+    derived: list[status.DrugEnd]
+    path: list[status.Transition]
+
+
+def courses_of(patients) -> dict[int, Course]:
+    """The course of each patient (Patient rows: their enrolment dates are read from them), in
+    a fixed number of queries whatever their number: the patient list, the casebook matrix."""
+    patients = list(patients)
+    ids = [p.pk for p in patients]
+    plans = evidence.plans_of(ids)
+    changes: dict[int, list] = {pid: [] for pid in ids}
+    for record in StatusChange.objects.filter(patient_id__in=ids):
+        changes[record.patient_id].append(record.as_rule())
+    ends: dict[int, list] = {pid: [] for pid in ids}
+    for record in TreatmentEnd.objects.filter(patient_id__in=ids):
+        ends[record.patient_id].append(record.as_rule())
+    derived = evidence.stops_of(ids)
+    found = {}
+    for patient in patients:
+        randomized, drugs = plans.get(patient.pk, (None, ()))
+        path = status.course(
+            enrolled=timezone.localdate(patient.enrolled_at),
+            randomized=randomized,
+            drugs=drugs,
+            ends=ends[patient.pk] + derived[patient.pk],
+            changes=changes[patient.pk],
+        )
+        found[patient.pk] = Course(
+            randomized,
+            tuple(drugs),
+            changes[patient.pk],
+            ends[patient.pk],
+            derived[patient.pk],
+            path,
+        )
+    return found
 
 
 def treatment_stop(patient_id: int, drug: str) -> tuple[date, str] | None:

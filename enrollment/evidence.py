@@ -8,8 +8,8 @@ each app registers, in its AppConfig.ready, functions that enrollment's status r
   (enrollment.status.DrugEnd: progression on the accepted reads, a drug withdrawn for an
   adverse event, the last iNKT course), derived each time, never stored; for any number of
   patients in a fixed number of queries.
-- the `plan` provider (one, randomization's): patient id -> (randomization date, drugs of the
-  arm), or None before randomization.
+- the `plan` provider (one, randomization's): patient ids -> {patient id: (randomization date,
+  drugs of the arm)} for those randomized, in a fixed number of queries.
 """
 
 from collections.abc import Callable, Iterable
@@ -20,7 +20,7 @@ from enrollment.status import DrugEnd, Evidence
 _EVIDENCE: list[Callable[[int], Iterable[Evidence]]] = []
 _FATAL: list[Callable[[int], Iterable[date]]] = []
 _STOPS: list[Callable[[list[int]], dict[int, list[DrugEnd]]]] = []
-_PLAN: list[Callable[[int], tuple[date, tuple[str, ...]] | None]] = []
+_PLAN: list[Callable[[list[int]], dict[int, tuple[date, tuple[str, ...]]]]] = []
 
 
 def _add(registry: list, provider: Callable) -> Callable:
@@ -68,6 +68,12 @@ def stops(patient_id: int) -> list[DrugEnd]:
     return stops_of([patient_id])[patient_id]
 
 
+def plans_of(patient_ids) -> dict[int, tuple[date, tuple[str, ...]]]:
+    """(day 0, drugs) of each randomized patient among them; the others are absent (all are
+    with no randomization app)."""
+    return _PLAN[0](list(patient_ids)) if _PLAN else {}
+
+
 def plan(patient_id: int) -> tuple[date, tuple[str, ...]] | None:
     """(day 0, drugs) once randomized; None before (or with no randomization app)."""
-    return _PLAN[0](patient_id) if _PLAN else None
+    return plans_of([patient_id]).get(patient_id)

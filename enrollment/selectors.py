@@ -1,8 +1,10 @@
 """Reads shared by the pages and the API."""
 
 import django_filters
+from django import forms
 from django.db.models import Q
 
+from enrollment import columns
 from enrollment.models import Outcome, Patient, Screening
 
 STATUS_CHOICES = [
@@ -19,6 +21,13 @@ def screening_list():
 
 def patient_list():
     return Patient.objects.select_related("screening", "enrolled_by")
+
+
+def patient_search(patients, text: str):
+    """The patients whose study ID or screening number contains `text`."""
+    return patients.filter(
+        Q(study_id__icontains=text) | Q(screening__screening_number__icontains=text)
+    )
 
 
 class ScreeningFilter(django_filters.FilterSet):
@@ -43,11 +52,7 @@ class ScreeningFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for field in self.form.fields.values():  # Bootstrap look for the screening log page
-            if field.widget.input_type == "select":
-                field.widget.attrs["class"] = "form-select form-select-sm"
-            else:
-                field.widget.attrs["class"] = "form-control form-control-sm"
+        _bootstrap(self.form)
         for name in ("screened_from", "screened_to"):
             self.form.fields[name].widget.input_type = "date"
 
@@ -66,3 +71,63 @@ class ScreeningFilter(django_filters.FilterSet):
         return queryset.filter(
             Q(screening_number__icontains=value) | Q(patient__study_id__icontains=value)
         )
+
+
+def _bootstrap(form) -> None:
+    """The filter forms' Bootstrap look."""
+    for field in form.fields.values():
+        if field.widget.input_type == "select":
+            field.widget.attrs["class"] = "form-select form-select-sm"
+        else:
+            field.widget.attrs["class"] = "form-control form-control-sm"
+
+
+class _PatientFilter(django_filters.FilterSet):
+    """Search by study ID or screening number, and by the registered columns that filter (the
+    arm, the status), each with the values the user may choose: a masked statistician chooses
+    among codes, and a user who does not see a column chooses nothing."""
+
+    search = django_filters.CharFilter(
+        method="filter_search", label="Study ID or screening number", max_length=40
+    )
+
+    class Meta:
+        model = Patient
+        fields = ["study_id", "search"]
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        user = getattr(request, "user", None)
+        hidden = {"study_id"}  # the API's exact match; the page searches
+        for name in list(self.filters):
+            column = columns.get(name)
+            if column is None or column.narrow is None:
+                continue
+            choices = column.choices(user) if user and column.shown_to(user) else []
+            chosen = django_filters.ChoiceFilter(
+                choices=choices, method="filter_column", label=column.label, field_name=name
+            )
+            chosen.parent, chosen.model = self, Patient
+            self.filters[name] = chosen
+            if not choices:  # a column the user does not see: refused, and not offered
+                hidden.add(name)
+        _bootstrap(self.form)
+        for name in hidden:
+            self.form.fields[name].widget = forms.HiddenInput()
+
+    def filter_search(self, queryset, name, value):
+        return patient_search(queryset, value)
+
+    def filter_column(self, queryset, name, value):
+        return columns.get(name).narrow(queryset, value, self.request.user)
+
+
+def patient_filter() -> type[django_filters.FilterSet]:
+    """The patient list's filter set, with one filter per registered column that filters
+    (known once every app has registered its columns)."""
+    filters = {
+        c.key: django_filters.CharFilter(label=c.label, help_text=c.help)
+        for c in columns.every()
+        if c.narrow is not None
+    }
+    return type("PatientFilter", (_PatientFilter,), filters)

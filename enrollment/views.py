@@ -3,7 +3,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.functional import cached_property
 from django.views.generic import DetailView, FormView, ListView
 
-from enrollment import course, evidence, selectors, services
+from enrollment import columns, course, evidence, selectors, services
 from enrollment.forms import (
     ConfirmEligibilityForm,
     ReopenScreeningForm,
@@ -194,12 +194,44 @@ class ScreeningReopenView(Permission, FormView):
 
 
 class PatientListView(Permission, ListView):
+    """Enrolled patients: search by study ID or screening number; the columns the apps register
+    (status, arm, open queries) as the user may see them, and their filters."""
+
     permission_required = "enrollment.view_patient"
     template_name = "enrollment/patient_list.html"
     paginate_by = 50
 
     def get_queryset(self):
-        return selectors.patient_list()
+        self.filterset = selectors.patient_filter()(
+            self.request.GET, queryset=selectors.patient_list(), request=self.request
+        )
+        return self.filterset.qs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(filterset=self.filterset, **kwargs)
+        user = self.request.user
+        shown = columns.shown(user)
+        page = list(context["object_list"])
+        values = columns.values(page, user)
+        context["columns"] = shown
+        context["rows"] = [
+            {
+                "patient": patient,
+                "cells": [
+                    _cell(column, patient, values[column.key].get(patient.pk)) for column in shown
+                ],
+            }
+            for patient in page
+        ]
+        return context
+
+
+def _cell(column, patient, value) -> dict:
+    return {
+        "key": column.key,
+        "text": "" if value is None else column.text(value),
+        "link": column.link(patient, value) if column.link and value is not None else None,
+    }
 
 
 class PatientDetailView(Permission, DetailView):

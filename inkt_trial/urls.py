@@ -133,6 +133,9 @@ urlpatterns = [
         datamanagement_api.CasebookView.as_view(),
         name="patient-casebook",
     ),
+
+
+    path("api/casebook/", datamanagement_api.MatrixView.as_view(), name="casebook-matrix"),
     path("api/sdv/progress/", datamanagement_api.ProgressView.as_view(), name="sdv-progress"),
     path("api/auth/token/", account_views.ObtainTokenView.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

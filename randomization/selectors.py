@@ -16,15 +16,16 @@ def day_zero(patient):
     return timezone.localdate(allocation.randomized_at) if allocation is not None else None
 
 
-def treatment_plan(patient_id: int):
-    """(day 0, the drugs of the arm) once randomized, else None: what the patient's course
-    (enrollment.course) needs from randomization, registered in RandomizationConfig."""
-    row = (
-        Allocation.objects.filter(patient_id=patient_id).values_list("randomized_at", "arm").first()
-    )
-    if row is None:
-        return None
-    return timezone.localdate(row[0]), status.drugs_of_arm(row[1] == protocol.RPI)
+def treatment_plans(patient_ids) -> dict:
+    """{patient id: (day 0, the drugs of the arm)} of those randomized, in one query: what the
+    patient's course (enrollment.course) needs from randomization, registered in
+    RandomizationConfig."""
+    return {
+        pid: (timezone.localdate(moment), status.drugs_of_arm(arm == protocol.RPI))
+        for pid, moment, arm in Allocation.objects.filter(
+            patient_id__in=list(patient_ids)
+        ).values_list("patient_id", "randomized_at", "arm")
+    }
 
 
 def can_see_arms(user) -> bool:
@@ -35,6 +36,35 @@ def arm_shown(user, allocation: Allocation) -> str:
     """The arm as this user may see it: the arm itself, or, for the masked statistician, the
     slot's content (a code A/B when the sequence is coded)."""
     return allocation.arm if can_see_arms(user) else allocation.slot.arm
+
+
+def arms_shown(patients, user) -> dict[int, str]:
+    """{patient id: the arm as this user may see it} of the randomized among the patients, in
+    one query (the patient list's arm column)."""
+    see = can_see_arms(user)
+    return {
+        pid: arm if see else code
+        for pid, arm, code in Allocation.objects.filter(
+            patient_id__in=[p.pk for p in patients]
+        ).values_list("patient_id", "arm", "slot__arm")
+    }
+
+
+def arm_choices(user) -> list[tuple[str, str]]:
+    """The arms a user may filter the patients by: the arms, or for a masked user the codes
+    the allocations carry (the arm names where a sequence holds them)."""
+    if can_see_arms(user):
+        return [(arm, f"{arm}: {label}") for arm, label in protocol.ARMS.items()]
+    codes = Allocation.objects.order_by().values_list("slot__arm", flat=True).distinct()
+    return [(code, code) for code in sorted(codes)]
+
+
+def with_arm(queryset, arm: str, user):
+    """The patients randomized to `arm` as the user sees arms: a masked user's value is a code,
+    matched against the slots' content, never against the arm itself."""
+    if can_see_arms(user):
+        return queryset.filter(allocation__arm=arm)
+    return queryset.filter(allocation__slot__arm=arm)
 
 
 def allocation_list():

@@ -1,5 +1,6 @@
 """No page whose number of SQL queries grows with the number of patients: the patient list, a
-patient's page and every role's dashboard cost the same for 5 and for 50 patients."""
+patient's page, the casebook matrix and every role's dashboard cost the same for 5 and for 50
+patients."""
 
 import pytest
 from django.db import connection
@@ -24,14 +25,25 @@ def test_query_counts_do_not_grow_with_patients(client_as, trial_users, data_man
     synthetic.generate(seed=21, patients=5, today=today)
     first = Patient.objects.order_by("pk").first()
     pages = {
-        "coordinator": ["/", "/patients/", f"/patients/{first.study_id}/", "/safety/tables/"],
+        "coordinator": [
+            "/",
+            "/patients/",
+            f"/patients/{first.study_id}/",
+            "/safety/tables/",
+            "/casebook/",
+            "/casebook/?status=overdue&status=entered&group=imaging",
+            "/api/casebook/",
+            "/api/patients/",
+        ],
         "investigator": ["/", "/outcomes/consort/", "/randomization/reports/"],
-        "datamanager": ["/", "/patients/"],
+        "datamanager": ["/", "/patients/", "/casebook/"],
+        "statistician": ["/patients/", "/api/patients/"],
     }
     users = {
         "coordinator": trial_users["coordinator"],
         "investigator": trial_users["investigator"],
         "datamanager": data_manager,
+        "statistician": trial_users["statistician"],
     }
 
     def measure():

@@ -82,6 +82,9 @@ EXPECTED = {
     "datamanagement:queries": CLINICAL_CARE,
     "datamanagement:raise": {DM, MON},
     "datamanagement:sdv": {DM, MON},
+    # the casebook matrix: its iNKT columns reveal the arm (never the statistician)
+    "datamanagement:matrix": CLINICAL_CARE,
+    "casebook-matrix": CLINICAL_CARE,
     "datamanagement:verify": {MON},
     "sdv-verify": {MON},
     "sdv-progress": {DM, MON},

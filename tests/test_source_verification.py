@@ -21,11 +21,6 @@ def days_ago(n):
 
 
 @pytest.fixture
-def monitor(make_user):
-    return make_user(roles.MONITOR, "monitor")
-
-
-@pytest.fixture
 def events(randomized, coordinator):
     patient = randomized("RP", days_ago=20, consent_date=days_ago(30), screening_date=days_ago(29))
     return [

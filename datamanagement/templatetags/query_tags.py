@@ -1,8 +1,9 @@
 from django import template
+from django.urls import reverse
 
-from datamanagement import locks, selectors
+from datamanagement import locks, queries, selectors
 from datamanagement.targets import BY_MODEL
-from datamanagement.views import query_links
+from datamanagement.views import MATRIX_PERMISSIONS, query_links
 
 register = template.Library()
 
@@ -37,7 +38,7 @@ def open_queries(context):
     user = context["request"].user
     if not user.has_perm("datamanagement.view_dataquery"):
         return {"visible": False}
-    return {"visible": True, "rows": selectors.open_by_age()}
+    return {"visible": True, "rows": selectors.open_by_age(), "casebook": matrix_url(context)}
 
 
 @register.inclusion_tag("datamanagement/_patient_queries.html", takes_context=True)
@@ -46,7 +47,7 @@ def patient_queries(context, patient):
     user = context["request"].user
     if not user.has_perm("datamanagement.view_dataquery"):
         return {"visible": False}
-    found = selectors.query_list().filter(patient=patient, state__in=("open", "answered"))
+    found = selectors.query_list().filter(patient=patient, state__in=queries.UNRESOLVED)
     return {"visible": True, "queries": list(found)}
 
 
@@ -85,3 +86,11 @@ def patient_lock(context, patient):
         "lock": selectors.lock_list().filter(number=lock.number).first() if lock else None,
         "can_lock": user.has_perm("datamanagement.lock_data"),
     }
+
+
+@register.simple_tag(takes_context=True)
+def matrix_url(context) -> str:
+    """The casebook matrix's address for a user who may open it, else nothing (the patient
+    list and the dashboard link it)."""
+    user = context["request"].user
+    return reverse("datamanagement:matrix") if user.has_perms(MATRIX_PERMISSIONS) else ""

@@ -1,0 +1,77 @@
+"""The patient list: search by study ID or screening number, and the columns the apps register
+(arm, status, open queries) with their filters, as each role may see them: arms for those who
+see arms, codes for the masked statistician, no status or query for her."""
+
+import pytest
+from django.utils import timezone
+
+from datamanagement import services
+from safety import services as safety
+from safety.models import CtcaeTerm
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def trial(randomized, coordinator):
+    """An RPI patient with an adverse event, and an RP patient."""
+    rpi, rp = randomized("RPI"), randomized("RP")
+    event = safety.ae_record(
+        patient=rpi,
+        by=coordinator,
+        term=CtcaeTerm.objects.get(term="Fatigue"),
+        grade=1,
+        onset=timezone.localdate(),
+    )
+    return rpi, rp, event
+
+
+def test_the_patient_list_searches_and_shows_columns_by_role(
+    trial, api_as, client_as, coordinator, statistician, data_manager
+):
+    rpi, rp, event = trial
+    services.query_raise(record=event, field="grade", question="Grade?", by=data_manager)
+    rows = {r["study_id"]: r for r in api_as(coordinator).get("/api/patients/").json()["results"]}
+    assert rows[rpi.study_id]["arm"] == "RPI" and rows[rp.study_id]["arm"] == "RP"
+    assert rows[rpi.study_id]["status"] == "on_treatment"
+    assert rows[rpi.study_id]["open_queries"] == 1 and rows[rp.study_id]["open_queries"] == 0
+    masked = {
+        r["study_id"]: r for r in api_as(statistician).get("/api/patients/").json()["results"]
+    }
+    assert {masked[rpi.study_id]["arm"], masked[rp.study_id]["arm"]} == {"A", "B"}
+    assert masked[rpi.study_id]["status"] is None and masked[rpi.study_id]["open_queries"] is None
+    page = client_as(statistician).get("/patients/").content.decode()
+    assert "RPI" not in page and "Open queries" not in page and "On treatment" not in page
+    page = client_as(data_manager).get("/patients/").content.decode()
+    assert f"/queries/?study_id={rpi.study_id}&amp;state=open" in page
+    for text in (rp.study_id, rp.screening.screening_number, rp.screening.screening_number[2:]):
+        found = api_as(coordinator).get("/api/patients/", {"search": text}).json()
+        assert [r["study_id"] for r in found["results"]] == [rp.study_id], text
+    page = client_as(coordinator).get("/patients/", {"search": rpi.study_id}).content.decode()
+    assert rpi.study_id in page and rp.study_id not in page
+    assert api_as(coordinator).get(f"/api/patients/{rp.study_id}/").json()["arm"] == "RP"
+
+
+def test_the_patient_list_filters_by_arm_and_status_without_unmasking(
+    trial, enrol, api_as, client_as, coordinator, statistician
+):
+    rpi, rp, event = trial
+    waiting = enrol()
+
+    def study_ids(user, **params):
+        response = api_as(user).get("/api/patients/", params)
+        assert response.status_code == 200, response.json()
+        return {r["study_id"] for r in response.json()["results"]}
+
+    assert study_ids(coordinator, arm="RP") == {rp.study_id}
+    assert study_ids(coordinator, status="on_study") == {waiting.study_id}
+    assert study_ids(coordinator, status="on_treatment") == {rpi.study_id, rp.study_id}
+    assert study_ids(coordinator, status="off_study") == set()
+    code = api_as(statistician).get(f"/api/patients/{rpi.study_id}/").json()["arm"]
+    assert study_ids(statistician, arm=code) == {rpi.study_id}
+    # the masked statistician filters by codes only, and not by status
+    assert api_as(statistician).get("/api/patients/", {"arm": "RPI"}).status_code == 400
+    assert api_as(statistician).get("/api/patients/", {"status": "on_study"}).status_code == 400
+    form = client_as(statistician).get("/patients/").content.decode()
+    assert '<select name="arm"' in form and 'value="RPI"' not in form
+    assert '<select name="status"' not in form
