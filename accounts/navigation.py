@@ -29,6 +29,7 @@ NAV_ITEMS = (
     NavItem("Reading worklist", "assessments:worklist", "assessments.read_images"),
     NavItem("Adjudication", "assessments:adjudication_list", "assessments.adjudicate"),
     NavItem("Agreement", "assessments:agreement", "assessments.view_agreement"),
+    NavItem("Casebook matrix", "datamanagement:matrix", "datamanagement.view_dataquery", DATA),
     NavItem("Data queries", "datamanagement:queries", "datamanagement.view_dataquery", DATA),
     NavItem(
         "Source-data verification",

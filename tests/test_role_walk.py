@@ -560,7 +560,13 @@ def test_navigation_shows_each_role_only_what_it_may_use(world, client):
     client.force_login(users[DM], backend="django.contrib.auth.backends.ModelBackend")
     page = client.get(reverse("dashboard")).content.decode()
     menu = page[page.index('id="menu-data"') : page.index("</ul>", page.index('id="menu-data"'))]
-    for entry in ("/queries/", "/source-verification/", "/data-lock/"):
+    for entry in (
+        "/casebook/",
+        "/queries/",
+        "/source-verification/",
+        "/deviations/",
+        "/data-lock/",
+    ):
         assert entry in menu
     client.force_login(users[STAT], backend="django.contrib.auth.backends.ModelBackend")
     page = client.get(reverse("dashboard")).content.decode()
