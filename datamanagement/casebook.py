@@ -17,8 +17,13 @@ from django.utils import timezone
 
 from assessments import qlqc30
 from assessments import selectors as imaging
-from datamanagement import locks, selectors
-from datamanagement.models import DataQuery, SourceVerification
+from datamanagement import deviation_selectors, locks, selectors
+from datamanagement.models import (
+    DataQuery,
+    DeviationReview,
+    ProtocolDeviation,
+    SourceVerification,
+)
 from datamanagement.selectors import query_list, sdv_state
 from datamanagement.targets import BY_MODEL
 from dosing import selectors as dosing
@@ -75,6 +80,8 @@ def casebook(study_id: str, *, user, now=None) -> dict:
         ("SAE report", reports),
         ("QLQ-C30 questionnaire", [q for q, _ in quality["questionnaires"]]),
         ("Follow-up", follow_ups),
+        ("Protocol deviation", list(ProtocolDeviation.objects.filter(patient=patient))),
+        ("Review of a derived deviation", list(DeviationReview.objects.filter(patient=patient))),
     ]
     records = [(form, record) for form, found in forms for record in found]
     for _, record in records:
@@ -111,6 +118,7 @@ def casebook(study_id: str, *, user, now=None) -> dict:
         "events": events,
         "quality": {**quality, "answers": answer_rows(quality["questionnaires"])},
         "follow_ups": follow_ups,
+        "deviations": deviation_selectors.log(Patient.objects.filter(pk=patient.pk)),
         "queries": found_queries,
         "records": [
             {"form": form, "record": record, **trails[key(record)]} for form, record in records

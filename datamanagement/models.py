@@ -168,7 +168,7 @@ class DataLock(models.Model):
     summary = models.JSONField(
         default=dict,
         editable=False,
-        help_text="The data as they were locked: records frozen, source-data verification.",
+        help_text="What the lock covered when it was made: the number of patients.",
     )
     history = HistoricalRecords()
 
@@ -250,8 +250,8 @@ class DeviationFollowUp(ClinicalRecord):
 
 class ProtocolDeviation(DeviationFollowUp):
     """A protocol deviation recorded by hand (those the records show are derived:
-    datamanagement/deviations.py). Audited, corrected with a reason, never deleted; its
-    clinical date is `occurred_on`, with the patient, for a database lock."""
+    datamanagement/deviations.py). Audited, corrected with a reason, never deleted; not frozen
+    by a database lock (DeviationFollowUp)."""
 
     number = models.CharField(max_length=12, unique=True, editable=False)
     patient = models.ForeignKey(

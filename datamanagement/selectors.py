@@ -23,7 +23,7 @@ from datamanagement.targets import TARGETS
 from dosing.models import Infusion, InfusionSchedule
 from enrollment import course, status
 from enrollment.dates import shown
-from enrollment.models import Patient, Screening, StatusChange, TreatmentEnd
+from enrollment.models import Outcome, Patient, Screening, StatusChange, TreatmentEnd
 from enrollment.selectors import patient_search
 from inkt_trial.errors import DomainError
 from outcomes import snapshot
@@ -289,9 +289,31 @@ def lock_blockers(*, cutoff, patient_ids=None) -> list[str]:
     study = dict(patients.values_list("pk", "study_id"))
     ids = list(study)
     found = []
-    pending = query_list().filter(state__in=(queries.OPEN, queries.ANSWERED))
+    screenings = Screening.objects.filter(screening_date__lte=cutoff)
     if patient_ids is not None:
-        pending = pending.filter(patient_id__in=ids)
+        screenings = screenings.filter(patient__in=ids)
+    for screening in screenings.filter(
+        Q(reopened_at__isnull=False)
+        | Q(outcome=Outcome.ELIGIBLE, confirmed_at__isnull=True, patient__isnull=True)
+    ).order_by("screening_number"):
+        what = (
+            "is reopened for correction"
+            if screening.is_reopened
+            else "awaits the investigator's signature"
+        )
+        found.append(
+            f"Screening {screening.screening_number} ({shown(screening.screening_date)}) "
+            f"{what}: sign it (or record it otherwise) first."
+        )
+    pending = query_list().filter(state__in=(queries.OPEN, queries.ANSWERED))
+    if patient_ids is not None:  # the patients' records, their screenings' from before enrolment
+        pending = pending.filter(
+            Q(patient_id__in=ids)
+            | Q(
+                content_type=ContentType.objects.get_for_model(Screening),
+                object_id__in=list(screenings.values_list("pk", flat=True)),
+            )
+        )
     pending = list(pending.prefetch_related("record"))
     day_zero = {
         pid: timezone.localdate(at)
@@ -300,7 +322,10 @@ def lock_blockers(*, cutoff, patient_ids=None) -> list[str]:
         ).values_list("patient_id", "randomized_at")
     }
     for query in pending:
-        day = queried_day(query.record, query.field, day_zero)
+        record = query.record
+        if record is not None and not isinstance(record, Patient) and not record.freeze_key():
+            continue  # a record no lock freezes (a plan, the deviation log)
+        day = queried_day(record, query.field, day_zero)
         if day is None or day <= cutoff:
             where = query.patient.study_id if query.patient else "a screening"
             found.append(

@@ -79,11 +79,25 @@ class HistorySerializer(serializers.Serializer):
     changes = ChangeSerializer(many=True)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """Text a spreadsheet would run as a formula (=, +, -, @, tab, carriage return first)
+    behind an apostrophe, shown as typed and never run (OWASP, CSV injection); numbers and
+    dates as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_response(rows: list[list], header: list[str], filename: str) -> HttpResponse:
+    """A CSV download whose free text (reasons, descriptions, answers) cannot run in a
+    spreadsheet."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([spreadsheet_safe(value) for value in row] for row in rows)
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -5,7 +5,7 @@ has frozen (inkt_trial/freezing.py)."""
 
 from datetime import date
 
-from django.db import models
+from django.db import models, transaction
 from simple_history.models import HistoricalRecords
 
 from inkt_trial import freezing
@@ -61,8 +61,10 @@ class ClinicalRecord(models.Model):
             raise AuditReasonRequired(
                 "A reason for the change is required.", field_errors={"reason": ["Required."]}
             )
-        freezing.refuse_frozen(self)  # a database lock: nothing dated up to its cut-off
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            freezing.hold_for_writing()  # until the transaction ends: no lock made meanwhile
+            freezing.refuse_frozen(self)  # a database lock: nothing dated up to its cut-off
+            super().save(*args, **kwargs)
 
     def freeze_key(self) -> tuple[int | None, date] | None:
         """(the patient's id, the record's clinical date) by which a database lock freezes it:

@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.db import connection
+
 
 @dataclass(frozen=True)
 class LockState:
@@ -41,6 +43,27 @@ def register(*, refuse_frozen, state) -> None:
     """The data-management app's lock: `refuse_frozen(record)` raises a DomainError for a
     change of a frozen record, `state(patient_ids, cutoff)` tells a run what is locked."""
     _PROVIDER[:] = [_Provider(refuse_frozen, state)]
+
+
+# One PostgreSQL advisory lock orders the writes of clinical records and the making of a lock:
+# every write holds it shared until its transaction ends, a new lock takes it alone, so a lock
+# waits for the writes in flight to commit (their history then predates it) and a write that
+# comes after sees the lock. SQLite serializes its writers by itself.
+_ADVISORY_KEY = 0x494E4B54  # "INKT"
+
+
+def hold_for_writing() -> None:
+    """In the writer's transaction (ClinicalRecord.save): wait while a lock is being made."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [_ADVISORY_KEY])
+
+
+def hold_for_locking() -> None:
+    """In the lock's transaction: wait for the writes in flight, and hold new ones back."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_KEY])
 
 
 def refuse_frozen(record) -> None:

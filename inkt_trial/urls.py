@@ -133,8 +133,6 @@ urlpatterns = [
         datamanagement_api.CasebookView.as_view(),
         name="patient-casebook",
     ),
-
-
     path("api/casebook/", datamanagement_api.MatrixView.as_view(), name="casebook-matrix"),
     path("api/sdv/progress/", datamanagement_api.ProgressView.as_view(), name="sdv-progress"),
     path("api/auth/token/", account_views.ObtainTokenView.as_view(), name="api-token"),

@@ -108,6 +108,19 @@ def pages_of(pdf: bytes) -> list[str]:
 
 
 def test_the_investigators_casebook_holds_every_form_signature_and_change(patient, people, api_as):
+    from datamanagement import deviation_services
+
+    today = timezone.localdate()
+    deviation_services.deviation_record(
+        patient=patient,
+        by=people["coordinator"],
+        occurred_on=today - timedelta(days=2),
+        identified_on=today - timedelta(days=1),
+        category="procedure",
+        description="Blood drawn at the wrong visit",
+        classification="minor",
+        corrective_action="Laboratory told",
+    )
     response = api_as(people["investigator"]).get(
         f"/api/patients/{patient.study_id}/casebook/", HTTP_ACCEPT="application/pdf"
     )
@@ -135,6 +148,7 @@ def test_the_investigators_casebook_holds_every_form_signature_and_change(patien
     assert CORRECTED_BECAUSE in whole
     assert f"Query Q-0001: {ANSWER}" in whole
     assert "Fatigue" in whole and "Anemia" in whole  # the adverse events
+    assert "Blood drawn at the wrong visit" in whole and "DV-0001" in whole  # the deviation log
     assert "iNKT cells: Possible" in whole  # the investigator's causality
     assert "Randomized to RPI" in whole
     assert "Withdrawal of consent to treatment" in whole  # the patient's course

@@ -12,8 +12,10 @@ from django.utils import timezone
 from accounts import roles
 from assessments import services as imaging
 from assessments.models import Read
+from conftest import PASSWORD
 from datamanagement import services
 from datamanagement.models import DataQuery
+from datamanagement.selectors import lock_blockers
 from enrollment import services as enrollment
 from enrollment.models import Patient
 from inkt_trial.audit import ClinicalRecord
@@ -312,3 +314,95 @@ def test_locks_in_the_pages(patient, coordinator, data_manager, client_as, make_
     assert "Records dated up to" not in page.get(f"/patients/{patient.study_id}/").content.decode()
     monitor = client_as(make_user(roles.MONITOR)).get("/data-lock/").content.decode()
     assert "L-0001" in monitor and 'id="lock-form"' not in monitor and "Unfreeze" not in monitor
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_in_flight_commits_before_a_lock_is_made(
+    patient, coordinator, data_manager, monkeypatch
+):
+    """The adverse event has passed the lock check but not committed when the data manager
+    locks: the lock waits for it, so its history predates the lock (a locked run reads it)."""
+    import threading
+
+    from django.db import connection
+
+    from inkt_trial import freezing
+    from safety.models import AdverseEvent
+
+    checked, go, locked = threading.Event(), threading.Event(), threading.Event()
+    check = freezing.refuse_frozen
+
+    def paused(record):
+        check(record)
+        if threading.current_thread().name == "writer":
+            checked.set()
+            go.wait(10)
+
+    monkeypatch.setattr(freezing, "refuse_frozen", paused)
+    made = {}
+
+    def write():
+        try:
+            fatigue(patient, coordinator, days_ago(30))
+        finally:
+            connection.close()
+
+    def lock():
+        try:
+            made["lock"] = services.data_lock(
+                by=data_manager, patient=patient, cutoff=days_ago(20), reason="Interim"
+            )
+            locked.set()
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=write, name="writer")
+    writer.start()
+    assert checked.wait(10)
+    locker = threading.Thread(target=lock, name="locker")
+    locker.start()
+    assert not locked.wait(1)  # the lock waits for the write in flight
+    go.set()
+    writer.join(10)
+    locker.join(10)
+    event = AdverseEvent.objects.get(patient=patient)
+    assert event.history.earliest().history_date < made["lock"].locked_at
+
+
+def test_a_query_on_a_record_no_lock_freezes_does_not_stop_a_lock(
+    randomized, coordinator, data_manager
+):
+    from dosing import services as dosing
+
+    rpi = randomized(
+        "RPI",
+        days_ago=40,
+        consent_date=days_ago(50),
+        screening_date=days_ago(49),
+        prior_progression_date=days_ago(60),
+    )
+    schedule = dosing.schedule_create(
+        patient=rpi, by=coordinator, first_planned_date=days_ago(1), target_cells_per_m2=5 * 10**8
+    )
+    services.query_raise(
+        record=schedule, field="target_cells_per_m2", question="Target?", by=data_manager
+    )
+    assert lock_blockers(cutoff=days_ago(20), patient_ids=[rpi.pk]) == []
+
+
+def test_a_screening_awaiting_its_signature_and_its_queries_stop_a_lock(
+    coordinator, investigator, data_manager, values
+):
+    pending = enrollment.screening_create(values=values(), by=coordinator)
+    query = services.query_raise(
+        record=pending, field="weight_kg", question="Weight per source?", by=data_manager
+    )
+    blockers = " ".join(lock_blockers(cutoff=timezone.localdate()))
+    assert f"Screening {pending.screening_number}" in blockers and "signature" in blockers
+    assert query.number in blockers
+    enrolled = enrollment.screening_confirm(
+        screening=pending, by=investigator, password=PASSWORD, version=pending.version
+    )
+    blockers = " ".join(lock_blockers(cutoff=timezone.localdate(), patient_ids=[enrolled.pk]))
+    assert query.number in blockers  # raised before enrolment: on the patient's screening
+    assert "signature" not in blockers

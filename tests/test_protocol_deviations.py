@@ -501,3 +501,11 @@ def test_the_api_lists_records_corrects_and_reviews(
         assert api_as(make_user(role, f"x-{role}")).get("/api/deviations/").status_code == 403
     schema = api_as(statistician).get("/api/schema/").content.decode()
     assert "/api/deviations/" not in schema
+
+
+def test_free_text_in_a_csv_never_runs_as_a_formula():
+    from inkt_trial.api import csv_response
+
+    rows = [['=HYPERLINK("http://x")', "+cmd", "-2", "@SUM(A1)", "\tx", "plain", -2, 3.5]]
+    body = csv_response(rows, list("abcdefgh"), "x.csv").content.decode().splitlines()[1]
+    assert body == '"\'=HYPERLINK(""http://x"")",\'+cmd,\'-2,\'@SUM(A1),\'\tx,plain,-2,3.5'
