@@ -426,11 +426,14 @@ class ConcomitantMedication(ClinicalRecord):
                 condition=models.Q(ongoing=True, stop_date__isnull=True)
                 | models.Q(ongoing=False, stop_date__isnull=False),
                 name="medication_ongoing_xor_stopped",
+                violation_error_message="Give the stop date, or mark the medication ongoing "
+                "(not both).",
             ),
             models.CheckConstraint(
                 condition=models.Q(stop_date__isnull=True)
                 | models.Q(stop_date__gte=models.F("start_date")),
                 name="medication_stops_after_start",
+                violation_error_message="The stop date is before the start date.",
             ),
         ]
 
