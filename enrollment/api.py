@@ -475,6 +475,7 @@ class WarningSerializer(serializers.Serializer):
             meds.STRONG_INDUCER,
             meds.HBV_NO_ANTIVIRAL,
             meds.HBV_ANTIVIRAL_STOPPED,
+            meds.CORTICOSTEROID,
         ]
     )
     message = serializers.CharField()

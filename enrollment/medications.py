@@ -9,7 +9,10 @@ Sources, each rule's own in its docstring:
 - Hwang JP et al., Hepatitis B Virus Screening and Management for Patients With Cancer Prior to
   Therapy: ASCO Provisional Clinical Opinion Update, J Clin Oncol 2020;38:3698-3715, with the
   AASLD 2018 (Terrault NA et al., Hepatology 2018;67:1560-99) and EASL 2017 HBV guidance;
-- CDISC SDTM Implementation Guide, ISO 8601 dates (a partial date keeps only what is known).
+- CDISC SDTM Implementation Guide, ISO 8601 dates (a partial date keeps only what is known);
+- systemic corticosteroids near the PD-1 antibody: the exclusion PD-1 antibody trials share
+  (above 10 mg/day prednisone equivalent within 14 days of the first dose), with the
+  equivalent doses of Liu D et al., Allergy Asthma Clin Immunol 2013;9:30, table 1.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ STRONG_INHIBITOR = "strong_cyp3a4_inhibitor"
 STRONG_INDUCER = "strong_cyp3a4_inducer"
 HBV_NO_ANTIVIRAL = "hbv_no_antiviral"
 HBV_ANTIVIRAL_STOPPED = "hbv_antiviral_stopped"
+CORTICOSTEROID = "corticosteroid_over_10_mg"
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,29 @@ HBV_ANTIVIRALS = (
     Drug("adefovir", ("J05AF08",), ("hepsera",)),
     Drug("telbivudine", ("J05AF11",), ("tyzeka", "sebivo")),
 )
+
+# Milligrams equivalent to 5 mg of prednisone (Liu et al. 2013, table 1).
+CORTICOSTEROIDS_MG_PER_5_MG_PREDNISONE = {
+    Drug("prednisone", ("H02AB07",)): 5.0,
+    Drug("prednisolone", ("H02AB06",)): 5.0,
+    Drug("methylprednisolone", ("H02AB04",), ("medrol", "solu medrol")): 4.0,
+    Drug("triamcinolone", ("H02AB08",)): 4.0,
+    Drug("hydrocortisone", ("H02AB09",), ("solu cortef",)): 20.0,
+    Drug("cortisone", ("H02AB10",)): 25.0,
+    Drug("dexamethasone", ("H02AB02",), ("decadron",)): 0.75,
+    Drug("betamethasone", ("H02AB01",), ("celestone",)): 0.6,
+}
+SYSTEMIC_ROUTES = frozenset({"oral", "intravenous", "intramuscular", "subcutaneous"})
+PREDNISONE_LIMIT_MG_DAY = 10.0
+STEROID_WINDOW_DAYS = 14  # before the first dose of the PD-1 antibody
+# Doses a day, from the frequency as written (standard prescription abbreviations).
+FREQUENCIES = {
+    1: ("once daily", "daily", "qd", "od", "once a day", "1x daily", "every 24 hours", "q24h"),
+    2: ("twice daily", "bid", "bd", "twice a day", "2x daily", "every 12 hours", "q12h"),
+    3: ("three times daily", "tid", "tds", "three times a day", "3x daily", "every 8 hours", "q8h"),
+    4: ("four times daily", "qid", "qds", "four times a day", "4x daily", "every 6 hours", "q6h"),
+}
+MG_PER_UNIT = {"mg": 1.0, "g": 1000.0, "ug": 0.001}
 
 # Salt and ester words a name may carry ("clarithromycin lactobionate", "phenytoin sodium").
 SALTS = frozenset(
@@ -181,6 +208,30 @@ def cyp3a4_interaction(name: str, atc: str = "", route: str = "") -> tuple[str, 
     return None
 
 
+def doses_a_day(frequency: str) -> int | None:
+    text = normalized(frequency)
+    for count, phrases in FREQUENCIES.items():
+        if any(text == normalized(p) for p in phrases):
+            return count
+    return None
+
+
+def prednisone_mg_day(
+    name: str, atc: str = "", *, dose: float | None, unit: str, frequency: str, route: str
+) -> float | None:
+    """The daily dose of a systemic corticosteroid in mg of prednisone (Liu et al. 2013,
+    table 1), or None: not a corticosteroid, not systemic, or a dose or frequency that cannot be
+    read (a frequency as "once daily", "BID", "q8h" ...)."""
+    if (route or "").lower() not in SYSTEMIC_ROUTES or dose is None or unit not in MG_PER_UNIT:
+        return None
+    drug = find(tuple(CORTICOSTEROIDS_MG_PER_5_MG_PREDNISONE), name, atc)
+    per_day = doses_a_day(frequency)
+    if drug is None or per_day is None:
+        return None
+    mg_day = float(dose) * MG_PER_UNIT[unit] * per_day
+    return mg_day * 5.0 / CORTICOSTEROIDS_MG_PER_5_MG_PREDNISONE[drug]
+
+
 def hbv_antiviral(name: str, atc: str = "") -> Drug | None:
     """The nucleos(t)ide analogue a medication is, if it is one (ASCO 2020; AASLD 2018)."""
     return find(HBV_ANTIVIRALS, name, atc)
@@ -208,6 +259,9 @@ class Medication:
     stop: date | None = None  # None while ongoing
     atc: str = ""
     route: str = ""
+    dose: float | None = None
+    unit: str = ""
+    frequency: str = ""
 
     def taken_on_or_after(self, day: date) -> bool:
         return self.stop is None or self.stop >= day
@@ -223,6 +277,10 @@ class Warning:
 
 LABEL = "Stivarga (regorafenib) prescribing information, section 7"
 HBV_SOURCE = "ASCO 2020 HBV provisional clinical opinion (Hwang et al.); AASLD 2018; EASL 2017"
+STEROID_SOURCE = (
+    "PD-1 antibody trials' exclusion (> 10 mg/day prednisone equivalent within 14 days); "
+    "equivalents of Liu et al. 2013"
+)
 
 
 def warnings(
@@ -238,9 +296,39 @@ def warnings(
       chronic HBV receiving systemic anticancer therapy, immunotherapy included, start antiviral
       therapy before or with it and continue it during and at least 12 months after; AASLD 2018
       and EASL 2017 recommend prophylaxis for HBsAg-positive patients on immunosuppressive or
-      cytotoxic therapy. Stopping it risks HBV reactivation and hepatitis flare.
+      cytotoxic therapy. Stopping it risks HBV reactivation and hepatitis flare;
+    - a systemic corticosteroid above 10 mg/day prednisone equivalent within 14 days before
+      treatment starts or during it (ongoing, before it starts): PD-1 antibody trials exclude
+      it, as it may blunt the immune response; a practice, not a label rule.
     """
     found: list[Warning] = []
+    for medication in medications:
+        prednisone = prednisone_mg_day(
+            medication.name,
+            medication.atc,
+            dose=medication.dose,
+            unit=medication.unit,
+            frequency=medication.frequency,
+            route=medication.route,
+        )
+        if prednisone is None or prednisone <= PREDNISONE_LIMIT_MG_DAY:
+            continue
+        near = (
+            medication.stop is None
+            if treatment_start is None
+            else medication.taken_on_or_after(treatment_start - timedelta(STEROID_WINDOW_DAYS))
+        )
+        if near:
+            found.append(
+                Warning(
+                    CORTICOSTEROID,
+                    f"{medication.name}: {round(prednisone, 1):g} mg/day prednisone equivalent, "
+                    f"above {PREDNISONE_LIMIT_MG_DAY:g} mg/day near the PD-1 antibody: confirm it "
+                    "with the investigator.",
+                    STEROID_SOURCE,
+                    medication.key,
+                )
+            )
     for medication in medications:
         interaction = cyp3a4_interaction(medication.name, medication.atc, medication.route)
         if interaction is None:

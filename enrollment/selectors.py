@@ -174,6 +174,9 @@ def medication_warnings(screening_ids) -> dict[int, list[medications.Warning]]:
                 stop=None if m.ongoing else m.stop_date,
                 atc=m.atc_code,
                 route=m.route,
+                dose=m.dose,
+                unit=m.dose_unit,
+                frequency=m.frequency,
             )
         )
     history: dict[int, list] = {sid: [] for sid in ids}

@@ -234,3 +234,55 @@ def test_medication_dates_stop_xor_ongoing_in_order():
     assert "atc_code" in m.medication_problems(
         start=date(2026, 1, 1), stop=None, ongoing=True, atc="J1", **ok
     )
+
+
+# Systemic corticosteroids near the PD-1 antibody (Liu et al. 2013, table 1 equivalents)
+@pytest.mark.parametrize(
+    "name, dose, unit, frequency, route, prednisone",
+    [
+        ("Prednisone", 20, "mg", "once daily", "oral", 20.0),
+        ("Dexamethasone", 4, "mg", "BID", "oral", 4 * 2 * 5 / 0.75),
+        ("Methylprednisolone", 40, "mg", "q24h", "intravenous", 50.0),
+        ("Hydrocortisone", 20, "mg", "TID", "oral", 15.0),
+        ("Prednisolone", 5, "mg", "daily", "oral", 5.0),
+        ("Betamethasone", 600, "ug", "daily", "intramuscular", 5.0),
+    ],
+)
+def test_prednisone_equivalent_daily_doses(name, dose, unit, frequency, route, prednisone):
+    found = m.prednisone_mg_day(name, dose=dose, unit=unit, frequency=frequency, route=route)
+    assert found == pytest.approx(prednisone)
+
+
+@pytest.mark.parametrize(
+    "name, frequency, route",
+    [
+        ("Budesonide", "BID", "inhaled"),  # not a systemic corticosteroid here
+        ("Prednisone", "BID", "topical"),
+        ("Prednisone", "as needed", "oral"),  # a frequency that cannot be read
+        ("Paracetamol", "QID", "oral"),
+    ],
+)
+def test_no_prednisone_equivalent(name, frequency, route):
+    assert m.prednisone_mg_day(name, dose=20, unit="mg", frequency=frequency, route=route) is None
+
+
+def test_more_than_10_mg_prednisone_within_14_days_of_treatment_is_warned():
+    def steroid(stop, dose=20):
+        return m.Medication(
+            key=3,
+            name="Prednisone",
+            start=date(2026, 1, 1),
+            stop=stop,
+            route="oral",
+            dose=dose,
+            unit="mg",
+            frequency="once daily",
+        )
+
+    def codes(medication, start=D0):
+        return [w.code for w in m.warnings([medication], hbv=False, treatment_start=start)]
+
+    assert codes(steroid(date(2026, 2, 20))) == [m.CORTICOSTEROID]  # 9 days before day 0
+    assert codes(steroid(date(2026, 2, 10))) == []  # 19 days before
+    assert codes(steroid(None, dose=10)) == []  # 10 mg/day is not above 10
+    assert codes(steroid(None), start=None) == [m.CORTICOSTEROID]  # ongoing before day 0
