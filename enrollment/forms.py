@@ -197,3 +197,18 @@ class MedicalHistoryForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["start"].widget.attrs["placeholder"] = "YYYY, YYYY-MM or YYYY-MM-DD"
         _with_reason(self, with_reason, "history-form", "Save medical history")
+
+
+class MedicationStopForm(forms.Form):
+    stop_date = forms.DateField(widget=DateInput())
+    reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Optional: why it was stopped (kept in the audit trail).",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_id = "stop-form"
+        self.helper.add_input(Submit("save", "Record the stop"))

@@ -76,6 +76,7 @@ urlpatterns = [
         name="medication_create",
     ),
     path("medications/<int:pk>/edit/", views.MedicationEditView.as_view(), name="medication_edit"),
+    path("medications/<int:pk>/stop/", views.MedicationStopView.as_view(), name="medication_stop"),
     path(
         "medications/<int:pk>/history/",
         HistoryView.as_view(model=ConcomitantMedication),

@@ -8,6 +8,7 @@ from enrollment.forms import (
     ConfirmEligibilityForm,
     MedicalHistoryForm,
     MedicationForm,
+    MedicationStopForm,
     ReopenScreeningForm,
     ScreeningForm,
     StatusChangeForm,
@@ -435,4 +436,32 @@ class MedicalHistoryEditView(_ScreeningRecordEditView):
     def correct(self, why, data):
         return medication_services.history_correct(
             entry=self.record, by=self.request.user, reason=why, **data
+        )
+
+
+class MedicationStopView(ServiceFormMixin, Permission, FormView):
+    """An ongoing medication stopped (the course of things, not a correction)."""
+
+    permission_required = "enrollment.change_concomitantmedication"
+    template_name = "enrollment/record_form.html"
+    form_class = MedicationStopForm
+    success_message = "Medication stopped."
+
+    @cached_property
+    def record(self):
+        return get_object_or_404(
+            ConcomitantMedication.objects.select_related("screening__patient"), pk=self.kwargs["pk"]
+        )
+
+    def save(self, data):
+        return medication_services.medication_stop(
+            medication=self.record, by=self.request.user, **data
+        )
+
+    def success_redirect(self, record):
+        return _back_to(self.record.screening)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            title=f"Stop: {self.record}", screening=self.record.screening, **kwargs
         )

@@ -64,6 +64,7 @@ EXPECTED = {
     # them, every clinical reader sees them (the statistician through the API)
     "enrollment:medication_create": {COORD, INV},
     "enrollment:medication_edit": {COORD, INV},
+    "enrollment:medication_stop": {COORD, INV},
     "enrollment:medication_history": CLINICAL_READERS,
     "enrollment:medical_history_create": {COORD, INV},
     "enrollment:medical_history_edit": {COORD, INV},
@@ -329,6 +330,7 @@ def world(make_user, coordinator, investigator, values, enrol):
         "concomitantmedication-": {"pk": medication.pk},
         "enrollment:medication_edit": {"pk": medication.pk},
         "enrollment:medication_history": {"pk": medication.pk},
+        "enrollment:medication_stop": {"pk": medication.pk},
         "medicalhistory-": {"pk": history.pk},
         "enrollment:medical_history_edit": {"pk": history.pk},
         "enrollment:medical_history_history": {"pk": history.pk},

@@ -96,3 +96,26 @@ def test_blinded_readers_reach_none_of_it(client_as, make_user, eligible_screeni
     client = client_as(make_user(role, username=f"u-{role}"))
     for name in ("enrollment:medication_create", "enrollment:medical_history_create"):
         assert client.get(reverse(name, args=[eligible_screening.pk])).status_code == 403
+
+
+def test_an_ongoing_medication_is_stopped_from_the_page(client_as, coordinator, enrol):
+    patient = enrol()
+    client = client_as(coordinator)
+    client.post(reverse("enrollment:medication_create", args=[patient.screening_id]), form())
+    medication = ConcomitantMedication.objects.get()
+    url = reverse("enrollment:medication_stop", args=[medication.pk])
+    assert (
+        url
+        in client.get(
+            reverse("enrollment:patient_detail", args=[patient.study_id])
+        ).content.decode()
+    )
+    before_start = (timezone.localdate() - timedelta(days=3)).isoformat()
+    assert client.post(url, {"stop_date": before_start}).status_code == 200  # refused
+    today = timezone.localdate().isoformat()
+    assert client.post(url, {"stop_date": today, "reason": "Course completed"}).status_code == 302
+    medication.refresh_from_db()
+    assert (medication.ongoing, medication.stop_date.isoformat()) == (False, today)
+    assert medication.history.order_by("-history_id").first().history_change_reason == (
+        "Stopped: Course completed"
+    )
