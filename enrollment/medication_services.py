@@ -77,6 +77,8 @@ def _check_medication(medication: ConcomitantMedication) -> None:
     if not medication.name:
         errors.setdefault("name", []).append("Name the medication.")
     _model_checks(medication, errors)
+    if "dose" not in errors and medication.dose is not None and medication.dose <= 0:
+        errors["dose"] = ["A dose above zero."]
     if errors:
         raise DomainError("The medication was not saved.", field_errors=errors)
 

@@ -62,6 +62,8 @@ def test_a_medication_is_recorded_at_screening_and_audited(eligible_screening, c
         ({"dose_unit": "bucket"}, "dose_unit"),
         ({"name": "  "}, "name"),
         ({"dose": Decimal("1e12")}, "dose"),
+        ({"dose": Decimal(0)}, "dose"),
+        ({"dose": "many"}, "dose"),
     ],
 )
 def test_what_a_medication_refuses(eligible_screening, coordinator, changes, field):
