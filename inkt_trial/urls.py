@@ -36,6 +36,8 @@ router.register("randomization/sequences", randomization_api.SequenceViewSet, ba
 router.register(
     "randomization/allocations", randomization_api.AllocationViewSet, basename="allocation"
 )
+router.register("medications", enrollment_api.MedicationViewSet, basename="concomitantmedication")
+router.register("medical-history", enrollment_api.MedicalHistoryViewSet, basename="medicalhistory")
 router.register("imaging/scans", assessments_api.ScanViewSet, basename="scan")
 router.register("imaging/readers", assessments_api.AssignmentViewSet, basename="readerassignment")
 router.register("safety/ctcae-terms", safety_api.CtcaeTermViewSet, basename="ctcaeterm")

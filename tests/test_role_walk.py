@@ -17,7 +17,7 @@ from datamanagement import deviation_services
 from datamanagement import services as datamanagement_services
 from datamanagement.models import DeviationReview
 from dosing import services as dosing_services
-from enrollment import course, services
+from enrollment import course, medication_services, services
 from enrollment.status import drugs_of_arm
 from outcomes import services as outcomes_services
 from outcomes.models import FollowUp
@@ -60,6 +60,22 @@ EXPECTED = {
     "enrollment:treatment_end": {COORD, DM},
     "enrollment:treatment_end_edit": {COORD, DM},
     "enrollment:treatment_end_history": CLINICAL_CARE,
+    # medical history and medications name no arm: the coordinator and the investigator enter
+    # them, every clinical reader sees them (the statistician through the API)
+    "enrollment:medication_create": {COORD, INV},
+    "enrollment:medication_edit": {COORD, INV},
+    "enrollment:medication_stop": {COORD, INV},
+    "enrollment:medication_history": CLINICAL_READERS,
+    "enrollment:medical_history_create": {COORD, INV},
+    "enrollment:medical_history_edit": {COORD, INV},
+    "enrollment:medical_history_history": CLINICAL_READERS,
+    "concomitantmedication-list": CLINICAL_READERS,
+    "concomitantmedication-detail": CLINICAL_READERS,
+    "concomitantmedication-history": CLINICAL_READERS,
+    "concomitantmedication-stop": {COORD, INV},
+    "medicalhistory-list": CLINICAL_READERS,
+    "medicalhistory-detail": CLINICAL_READERS,
+    "medicalhistory-history": CLINICAL_READERS,
     "api-root": EVERYONE,
     "screening-list": CLINICAL_READERS,
     "screening-detail": CLINICAL_READERS,
@@ -301,6 +317,7 @@ def world(make_user, coordinator, investigator, values, enrol):
         reason="Nothing before enrolment",
     )
     recorded, review = world_deviations(rpi, coordinator, users[DM])
+    medication, history = world_medications(rpi, coordinator)
     kwargs_by_prefix = {
         "datalock-": {"pk": lock.pk},
         "datamanagement:unfreeze": {"pk": lock.pk},
@@ -310,6 +327,13 @@ def world(make_user, coordinator, investigator, values, enrol):
         "dosing:infusion_history": {"pk": treatment["infusion"].pk},
         "enrollment:treatment_end_": {"pk": treatment["treatmentend"].pk},
         "statuschange-": {"pk": change.pk},
+        "concomitantmedication-": {"pk": medication.pk},
+        "enrollment:medication_edit": {"pk": medication.pk},
+        "enrollment:medication_history": {"pk": medication.pk},
+        "enrollment:medication_stop": {"pk": medication.pk},
+        "medicalhistory-": {"pk": history.pk},
+        "enrollment:medical_history_edit": {"pk": history.pk},
+        "enrollment:medical_history_history": {"pk": history.pk},
         "enrollment:status_change_": {"pk": change.pk},
         "scan-": {"pk": imaging["scan"].pk},
         "ctcaeterm-detail": {"pk": CtcaeTerm.objects.first().pk},
@@ -463,6 +487,25 @@ def world_deviations(patient, coordinator, data_manager):
         corrective_action="Site retrained on the 24-hour rule",
     )
     return recorded, DeviationReview.objects.get(key=entry.key)
+
+
+def world_medications(patient, coordinator):
+    medication = medication_services.medication_record(
+        screening=patient.screening,
+        by=coordinator,
+        name="Clarithromycin",
+        indication="Pneumonia",
+        dose=Decimal(500),
+        dose_unit="mg",
+        route="oral",
+        frequency="BID",
+        start_date=timezone.localdate(),
+        ongoing=True,
+    )
+    history = medication_services.history_record(
+        screening=patient.screening, by=coordinator, condition="Chronic hepatitis B", start="2010"
+    )
+    return medication, history
 
 
 def world_questionnaire(patient, coordinator):
