@@ -29,7 +29,12 @@ D = Decimal
 
 
 class LabError(ValueError):
-    """A value or unit the module refuses, with a message for the user."""
+    """A value or unit the module refuses, with a message for the user; `field` says which
+    ("value" or "unit")."""
+
+    def __init__(self, message: str, field: str = "value"):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,9 @@ class Test:
             factor = self.units[unit]
         except KeyError:
             accepted = ", ".join(self.units)
-            raise LabError(f"{self.name}: unit {unit!r} is not accepted ({accepted}).") from None
+            raise LabError(
+                f"{self.name}: unit {unit!r} is not accepted ({accepted}).", field="unit"
+            ) from None
         number = as_decimal(value, self.name)
         canonical = number * factor
         if canonical < self.lowest or canonical > self.highest:
