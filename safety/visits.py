@@ -58,7 +58,7 @@ PLACES = Decimal("0.0001")
 # Checks ----------------------------------------------------------------------------------------
 
 
-def _check_visit(visit: ClinicalVisit, patient: Patient) -> None:
+def _visit_errors(visit: ClinicalVisit, patient: Patient) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     day = visit.visit_date
     if not isinstance(day, date):
@@ -99,8 +99,21 @@ def _check_visit(visit: ClinicalVisit, patient: Patient) -> None:
         {f: getattr(visit, f) for f in (*labs.VITAL_RANGES, "ecog")}
     ).items():
         errors.setdefault(field, []).extend(problems)
+    return errors
+
+
+def _checked_labs(visit: ClinicalVisit, values, errors: dict) -> list[LabValue]:
+    """The visit's new values, checked; every refusal (the visit's and the values') at once."""
+    entered = []
+    for entry in _entries(values):
+        try:
+            entered.append(_lab_from(visit, entry))
+        except DomainError as refused:
+            for field, problems in refused.field_errors.items():
+                errors.setdefault(field, []).extend(problems)
     if errors:
         raise DomainError("The visit was not saved.", field_errors=errors)
+    return entered
 
 
 def _set_value(lab: LabValue) -> None:
@@ -271,8 +284,7 @@ def visit_record(
     if unknown:
         raise DomainError(field_errors={k: ["Not a field of a visit."] for k in unknown})
     visit = ClinicalVisit(patient=patient, recorded_by=by, **data)
-    _check_visit(visit, patient)
-    entered = [_lab_from(visit, entry) for entry in _entries(values)]
+    entered = _checked_labs(visit, values, _visit_errors(visit, patient))
     visit._history_user = by
     visit.save()
     for lab in entered:
@@ -296,18 +308,18 @@ def visit_correct(
     patient = _patient(visit.patient_id)
     visit = ClinicalVisit.objects.get(pk=visit.pk)
     apply_changes(visit, changes, VISIT_FIELDS)
-    _check_visit(visit, patient)
+    checked = _checked_labs(visit, values, _visit_errors(visit, patient))
     visit.save_with_reason(reason, by=by)
     stored = {lab.test: lab for lab in visit.labs.all()}
     corrected = {}
-    for entry in _entries(values):
-        lab = stored.get(entry.get("test"))
+    for fresh in checked:
+        lab = stored.get(fresh.test)
         if lab is None:
-            new = _lab_from(visit, entry)
-            new._history_user = by
-            new.save()
+            fresh._history_user = by
+            fresh.save()
             continue
-        _correct_lab(lab, entry)
+        for field in (*LAB_FIELDS, "value"):
+            setattr(lab, field, getattr(fresh, field))
         corrected[lab.pk] = (lab, reason)
     _regrade(patient.pk, by, timezone.now(), corrected)
     return ClinicalVisit.objects.get(pk=visit.pk)
@@ -334,8 +346,8 @@ def lab_correct(*, lab: LabValue, by, reason: str, **changes) -> LabValue:
     entry = {
         "value": lab.value_entered,
         "unit": lab.unit_entered,
-        "lln": _entered_bound(lab, "lln"),
-        "uln": _entered_bound(lab, "uln"),
+        "lln": entered_bound(lab, "lln"),
+        "uln": entered_bound(lab, "uln"),
         **changes,
     }
     _correct_lab(lab, entry)
@@ -343,7 +355,7 @@ def lab_correct(*, lab: LabValue, by, reason: str, **changes) -> LabValue:
     return LabValue.objects.get(pk=lab.pk)
 
 
-def _entered_bound(lab: LabValue, bound: str):
+def entered_bound(lab: LabValue, bound: str):
     """The stored local bound back in the unit the value was entered in."""
     value = getattr(lab, bound)
     if value is None:
