@@ -16,7 +16,7 @@ from randomization.selectors import can_see_arms
 from safety import visits
 from safety.api import AdverseEventSerializer
 from safety.models import ClinicalVisit, LabValue, ProposedAdverseEvent
-from safety.visit_models import COURSE, TEST_CHOICES
+from safety.visit_models import COURSE, TEST_CHOICES, VISIT_KINDS
 
 
 class LabEntrySerializer(serializers.Serializer):
@@ -77,6 +77,10 @@ class LabValueSerializer(serializers.ModelSerializer):
 
 class ClinicalVisitSerializer(serializers.ModelSerializer):
     study_id = PatientField(source="patient")
+    kind = serializers.ChoiceField(
+        choices=[*VISIT_KINDS, ("on_treatment", "On treatment (a course, masked)")],
+        help_text="A course visit reads `on_treatment` to a user who may not see arms.",
+    )
     label = serializers.SerializerMethodField()
     labs = LabValueSerializer(many=True, read_only=True)
     values = LabEntrySerializer(
@@ -200,9 +204,13 @@ class VisitFilter(django_filters.FilterSet):
 
 
 class HistoryMixin:
+    history_perms: tuple[str, ...] = ()
+
     @extend_schema(responses=HistorySerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request, pk=None):
+        if not request.user.has_perms(self.history_perms):
+            self.permission_denied(request, message="The audit trail names the treatment.")
         return Response(HistorySerializer(history_of(self.get_object()), many=True).data)
 
 
@@ -222,6 +230,7 @@ class ClinicalVisitViewSet(
 
     serializer_class = ClinicalVisitSerializer
     filterset_class = VisitFilter
+    history_perms = ("randomization.view_arm",)  # a course visit's trail names the course
 
     def get_queryset(self):
         return (
@@ -253,6 +262,7 @@ class LabValueViewSet(
 
     serializer_class = LabValueSerializer
     filterset_class = LabFilter
+    history_perms = ("randomization.view_arm",)
     http_method_names = ["get", "patch", "head", "options"]
 
     def get_queryset(self):

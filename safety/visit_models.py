@@ -14,7 +14,7 @@ from safety import labs
 SCREENING, COURSE, WEEK, UNSCHEDULED = "screening", "course", "week", "unscheduled"
 VISIT_KINDS = [
     (SCREENING, "Screening (baseline)"),
-    (COURSE, "iNKT course"),
+    (COURSE, "Treatment course"),
     (WEEK, "Study week"),
     (UNSCHEDULED, "Unscheduled"),
 ]

@@ -79,7 +79,7 @@ def _visit_errors(visit: ClinicalVisit, patient: Patient) -> dict[str, list[str]
         ):
             errors["visit_date"] = [f"This patient already has a visit on {shown(day)}."]
     if visit.kind not in dict(VISIT_KINDS):
-        errors["kind"] = ["Screening, iNKT course, study week or unscheduled."]
+        errors["kind"] = ["Screening, treatment course, study week or unscheduled."]
     elif visit.kind in NUMBERED:
         if not isinstance(visit.number, int) or isinstance(visit.number, bool) or visit.number < 1:
             errors["number"] = ["Give the course or week number (1 or more)."]

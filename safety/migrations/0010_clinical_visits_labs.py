@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('visit_date', models.DateField()),
-                ('kind', models.CharField(choices=[('screening', 'Screening (baseline)'), ('course', 'iNKT course'), ('week', 'Study week'), ('unscheduled', 'Unscheduled')], max_length=12)),
+                ('kind', models.CharField(choices=[('screening', 'Screening (baseline)'), ('course', 'Treatment course'), ('week', 'Study week'), ('unscheduled', 'Unscheduled')], max_length=12)),
                 ('number', models.PositiveSmallIntegerField(blank=True, help_text='The course or week number (course and week visits).', null=True)),
                 ('ecog', models.PositiveSmallIntegerField(blank=True, choices=[(0, '0 - Fully active'), (1, '1 - Restricted in strenuous activity'), (2, '2 - Ambulatory, capable of self-care, up > 50 % of waking hours'), (3, '3 - Limited self-care, confined to bed or chair > 50 % of waking hours'), (4, '4 - Completely disabled')], null=True, verbose_name='ECOG performance status')),
                 ('systolic_bp_mmhg', models.PositiveSmallIntegerField(blank=True, null=True)),
@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
                 ('visit_date', models.DateField()),
-                ('kind', models.CharField(choices=[('screening', 'Screening (baseline)'), ('course', 'iNKT course'), ('week', 'Study week'), ('unscheduled', 'Unscheduled')], max_length=12)),
+                ('kind', models.CharField(choices=[('screening', 'Screening (baseline)'), ('course', 'Treatment course'), ('week', 'Study week'), ('unscheduled', 'Unscheduled')], max_length=12)),
                 ('number', models.PositiveSmallIntegerField(blank=True, help_text='The course or week number (course and week visits).', null=True)),
                 ('ecog', models.PositiveSmallIntegerField(blank=True, choices=[(0, '0 - Fully active'), (1, '1 - Restricted in strenuous activity'), (2, '2 - Ambulatory, capable of self-care, up > 50 % of waking hours'), (3, '3 - Limited self-care, confined to bed or chair > 50 % of waking hours'), (4, '4 - Completely disabled')], null=True, verbose_name='ECOG performance status')),
                 ('systolic_bp_mmhg', models.PositiveSmallIntegerField(blank=True, null=True)),
