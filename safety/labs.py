@@ -374,9 +374,9 @@ class AfpResponse:
     @property
     def label(self) -> str:
         if self.decrease_50:
-            return "decrease >= 50 %"
+            return "decrease ≥ 50 %"
         if self.decrease_20:
-            return "decrease >= 20 %"
+            return "decrease ≥ 20 %"
         return "no response"
 
 

@@ -94,7 +94,7 @@ class ClinicalVisitSerializer(serializers.ModelSerializer):
         help_text="Change of AFP from the baseline (the latest earlier screening visit's AFP)."
     )
     afp_response = serializers.SerializerMethodField(
-        help_text="'decrease >= 50 %', 'decrease >= 20 %' or 'no response' (None: no baseline)."
+        help_text="'decrease ≥ 50 %', 'decrease ≥ 20 %' or 'no response' (None: no baseline)."
     )
     afp_baseline_date = serializers.SerializerMethodField()
     reason = serializers.CharField(write_only=True, required=False, help_text="For corrections.")

@@ -73,6 +73,14 @@ class VisitForm(forms.Form):
                 self.fields[f"{code}_{bound}"] = _number(
                     f"{test.name} {bound.upper()}", max_digits=14, decimal_places=4
                 )
+        for code in labs.TESTS:  # the lab table: compact inputs, labelled by their row
+            for part in ("value", "unit", "lln", "uln"):
+                field = self.fields[f"{code}_{part}"]
+                css = "form-select form-select-sm" if part == "unit" else "form-control-sm"
+                field.widget.attrs.update(
+                    {"class": css if part == "unit" else f"form-control {css}",
+                     "aria-label": field.label}
+                )  # fmt: skip
         if with_reason:
             self.fields["reason"] = forms.CharField(
                 widget=forms.Textarea(attrs={"rows": 2}), help_text="Why is this changed?"
@@ -82,9 +90,9 @@ class VisitForm(forms.Form):
 
     @property
     def lab_rows(self):
-        """(test, value, unit, lln, uln) bound fields, for the table of the template."""
+        """(test, [value, unit, lln, uln] bound fields), for the table of the template."""
         return [
-            (test, *(self[f"{code}_{part}"] for part in ("value", "unit", "lln", "uln")))
+            (test, [self[f"{code}_{part}"] for part in ("value", "unit", "lln", "uln")])
             for code, test in labs.TESTS.items()
         ]
 

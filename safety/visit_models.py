@@ -129,6 +129,16 @@ class LabValue(ClinicalRecord):
     def unit(self) -> str:
         return labs.TESTS[self.test].unit
 
+    @property
+    def range_shown(self) -> str:
+        """The range the value was graded by, in its canonical unit ("site" when the site's)."""
+        test = labs.TESTS[self.test]
+        low = test.lln if self.lln is None else self.lln
+        high = test.uln if self.uln is None else self.uln
+        shown_range = " – ".join(f"{b.normalize():f}" if b is not None else "" for b in (low, high))
+        site = self.lln is not None or self.uln is not None
+        return f"{shown_range} {test.unit}" + (" (site)" if site else "")
+
     def freeze_key(self):
         return (self.visit.patient_id, self.visit.visit_date)
 

@@ -59,7 +59,7 @@ def test_a_visit_with_alt_6x_uln_proposes_an_adverse_event_that_the_coordinator_
     latest = page.locator(".visit").first
     expect(latest).to_contain_text("Week 2")
     expect(latest.locator("tr[data-test=alt] .grade")).to_have_text("3")
-    expect(latest.locator(".afp-response")).to_contain_text("decrease >= 50 %")
+    expect(latest.locator(".afp-response")).to_contain_text("decrease ≥ 50 %")
     proposal = page.locator("#proposed-aes tr.proposal")
     expect(proposal).to_contain_text("Alanine aminotransferase increased")
     expect(proposal).to_contain_text("Proposed")

@@ -363,9 +363,9 @@ def test_child_pugh_at_a_visit_is_the_eligibility_rule():
     "value, change, d20, d50, label",
     [
         (81, "-19.0", False, False, "no response"),
-        (80, "-20.0", True, False, "decrease >= 20 %"),
-        (51, "-49.0", True, False, "decrease >= 20 %"),
-        (50, "-50.0", True, True, "decrease >= 50 %"),
+        (80, "-20.0", True, False, "decrease ≥ 20 %"),
+        (51, "-49.0", True, False, "decrease ≥ 20 %"),
+        (50, "-50.0", True, True, "decrease ≥ 50 %"),
         (150, "50.0", False, False, "no response"),
     ],
 )

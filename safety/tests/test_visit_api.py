@@ -62,7 +62,7 @@ def test_coordinator_enters_a_visit_and_accepts_the_proposed_event(api_as, coord
     visit = response.json()
     assert (visit["label"], visit["afp_response"], visit["afp_change_percent"]) == (
         "Course 2",
-        "decrease >= 50 %",
+        "decrease ≥ 50 %",
         -62.5,
     )
     listed = api.get(f"/api/safety/proposed-adverse-events/?study_id={rpi.study_id}").json()
