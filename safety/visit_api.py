@@ -3,13 +3,14 @@ statistician reads visits and values (an iNKT course visit shows as "on_treatmen
 blinded readers get nothing."""
 
 import django_filters
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.permissions import has_perms
-from inkt_trial.api import HistorySerializer, PatientField
+from inkt_trial.api import HistorySerializer, PatientField, csv_response
 from inkt_trial.audit import history_of
 from inkt_trial.errors import DomainError
 from randomization.selectors import can_see_arms
@@ -231,6 +232,15 @@ class ClinicalVisitViewSet(
     serializer_class = ClinicalVisitSerializer
     filterset_class = VisitFilter
     history_perms = ("randomization.view_arm",)  # a course visit's trail names the course
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    @action(detail=False, methods=["get"], url_path="csv", pagination_class=None)
+    def csv(self, request):
+        """The visits (filtered as the list) as CSV, one line per laboratory value: ECOG, vital
+        signs, Child-Pugh, ALBI and the AFP response (its baseline named) with each."""
+        found = self.filter_queryset(self.get_queryset())
+        rows = visits.export_rows(found, request.user)
+        return csv_response(rows, visits.EXPORT_HEADER, "clinical-visits.csv")
 
     def get_queryset(self):
         return (

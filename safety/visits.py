@@ -470,3 +470,56 @@ def patient_proposals(patient) -> list[ProposedAdverseEvent]:
         .select_related("term", "lab__visit", "adverse_event", "decided_by")
         .order_by("state", "-pk")
     )
+
+
+EXPORT_HEADER = [
+    "study_id", "visit_date", "visit", "ecog", "systolic_bp_mmhg", "diastolic_bp_mmhg",
+    "heart_rate_bpm", "temperature_c", "weight_kg", "respiratory_rate_per_min", "spo2_percent",
+    "child_pugh_class", "child_pugh_points", "albi_score", "albi_grade",
+    "afp_baseline_ng_ml", "afp_baseline_date", "afp_change_percent", "afp_response",
+    "test", "value_entered", "unit_entered", "value", "unit", "lln", "uln", "ctcae_term",
+    "grade", "baseline_value", "baseline_date", "baseline_grade",
+]  # fmt: skip
+
+
+def export_rows(visits_read, user) -> list[list]:
+    """One line per laboratory value (a visit without values: one line without a test), the
+    visit's ECOG, vital signs, Child-Pugh, ALBI and AFP response repeated on each."""
+    rows = []
+    for visit in visits_read:
+        s = summarise(visit, user)
+        head = [
+            visit.patient.study_id, visit.visit_date.isoformat(), s.label, visit.ecog,
+            visit.systolic_bp_mmhg, visit.diastolic_bp_mmhg, visit.heart_rate_bpm,
+            visit.temperature_c, visit.weight_kg, visit.respiratory_rate_per_min,
+            visit.spo2_percent,
+            s.child_pugh.child_pugh_class if s.child_pugh else None,
+            s.child_pugh.points if s.child_pugh else None,
+            s.albi.score if s.albi else None, s.albi.grade if s.albi else None,
+            s.afp.baseline_ng_ml if s.afp else None,
+            s.afp_baseline_date.isoformat() if s.afp_baseline_date else None,
+            s.afp.change_percent if s.afp else None, s.afp.label if s.afp else None,
+        ]  # fmt: skip
+        for lab in s.labs or [None]:
+            if lab is None:
+                rows.append([*head, *[None] * 12])
+                continue
+            lln, uln = _range(lab)
+            rows.append(
+                [
+                    *head,
+                    lab.test,
+                    lab.value_entered,
+                    lab.unit_entered,
+                    lab.value,
+                    lab.unit,
+                    lln,
+                    uln,
+                    lab.term,
+                    lab.grade,
+                    lab.baseline_value,
+                    lab.baseline_date.isoformat() if lab.baseline_date else None,
+                    lab.baseline_grade,
+                ]  # fmt: skip
+            )
+    return [["" if v is None else v for v in row] for row in rows]

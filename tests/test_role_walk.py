@@ -200,6 +200,7 @@ EXPECTED = {
     # they propose are decided by whoever records adverse events
     "clinicalvisit-list": CLINICAL_READERS,
     "clinicalvisit-detail": CLINICAL_READERS,
+    "clinicalvisit-csv": CLINICAL_READERS,
     "clinicalvisit-history": CLINICAL_CARE,
     "labvalue-list": CLINICAL_READERS,
     "labvalue-detail": CLINICAL_READERS,
