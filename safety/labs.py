@@ -16,6 +16,9 @@ lymphocyte count of 0.7 x 10e9/L is grade 2 whatever the LLN). A liver test's ba
 "abnormal" when it is above the ULN (these are terms of increase). Grades that CTCAE defines
 only clinically (anaemia and hypoalbuminaemia grade 4, "life-threatening consequences") are
 never given by a lab value.
+
+The default local ranges below are typical adult reference ranges (haemoglobin's LLN is the
+female one): a site gives its own LLN/ULN with each value where its laboratory's differ.
 """
 
 from __future__ import annotations
