@@ -23,6 +23,7 @@ from outcomes import services as outcomes_services
 from outcomes.models import FollowUp
 from randomization import services as randomization_services
 from safety import services as safety_services
+from safety import visits as safety_visits
 from safety.models import CtcaeTerm
 
 COORD, INV, RAD, ADJ, STAT, DM, MON = (
@@ -210,6 +211,28 @@ EXPECTED = {
     "safety:report_create": {COORD, INV, DM},
     "safety:event_history": CLINICAL_CARE,
     "safety:tables": CLINICAL_READERS,
+    # clinical visits and lab values: no arm (a course visit is masked), so the statistician
+    # reads them; their audit trails name a course (not the statistician); the adverse events
+    # they propose are decided by whoever records adverse events
+    "clinicalvisit-list": CLINICAL_READERS,
+    "clinicalvisit-detail": CLINICAL_READERS,
+    "clinicalvisit-csv": CLINICAL_READERS,
+    "clinicalvisit-history": CLINICAL_CARE,
+    "labvalue-list": CLINICAL_READERS,
+    "labvalue-detail": CLINICAL_READERS,
+    "labvalue-history": CLINICAL_CARE,
+    "proposedadverseevent-list": CLINICAL_CARE,
+    "proposedadverseevent-detail": CLINICAL_CARE,
+    "proposedadverseevent-history": CLINICAL_CARE,
+    "proposedadverseevent-accept": {COORD, INV, DM},
+    "proposedadverseevent-dismiss": {COORD, INV, DM},
+    "safety:visit_create": {COORD, INV, DM},
+    "safety:visit_edit": {COORD, INV, DM},
+    "safety:visit_history": CLINICAL_CARE,
+    "safety:lab_history": CLINICAL_CARE,
+    "safety:proposal_accept": {COORD, INV, DM},
+    "safety:proposal_dismiss": {COORD, INV, DM},
+    "safety:proposal_history": CLINICAL_CARE,
     "assessments:questionnaire_create": {COORD, DM},
     "assessments:questionnaire": CLINICAL_READERS,
     "assessments:questionnaire_edit": {COORD, DM},
@@ -307,6 +330,9 @@ def world(make_user, coordinator, investigator, values, enrol):
     questionnaire = world_questionnaire(rpi, coordinator)
     change = world_status_change(rpi, coordinator)
     event = world_adverse_event(rpi, coordinator)
+    visit = world_visit(rpi, coordinator)
+    lab = visit.labs.get()
+    proposal = lab.proposals.get()
     query = datamanagement_services.query_raise(
         record=event, field="grade", question="Grade per the source?", by=users[DM]
     )
@@ -338,6 +364,12 @@ def world(make_user, coordinator, investigator, values, enrol):
         "scan-": {"pk": imaging["scan"].pk},
         "ctcaeterm-detail": {"pk": CtcaeTerm.objects.first().pk},
         "adverseevent-": {"pk": event.pk},
+        "clinicalvisit-": {"pk": visit.pk},
+        "safety:visit_": {"pk": visit.pk},
+        "labvalue-": {"pk": lab.pk},
+        "safety:lab_": {"pk": lab.pk},
+        "proposedadverseevent-": {"pk": proposal.pk},
+        "safety:proposal_": {"pk": proposal.pk},
         "dataquery-": {"pk": query.pk},
         "datamanagement:deviation": {"key": recorded.number},
         "datamanagement:deviation_history": {"pk": recorded.pk},
@@ -437,6 +469,18 @@ def world_adverse_event(patient, coordinator):
         term=CtcaeTerm.objects.get(term="Fatigue"),
         grade=1,
         onset=timezone.localdate(),
+    )
+
+
+def world_visit(patient, coordinator):
+    """A visit today whose ALT (6 x ULN) proposes an adverse event."""
+    return safety_visits.visit_record(
+        patient=patient,
+        by=coordinator,
+        visit_date=timezone.localdate(),
+        kind="unscheduled",
+        ecog=1,
+        values=[{"test": "alt", "value": "240", "unit": "U/L"}],
     )
 
 
