@@ -53,6 +53,7 @@ class Dataset:
     variables: list[Variable]
     rows: list[dict] = field(default_factory=list)
     klass: str = "BASIC DATA STRUCTURE"
+    standard: str = "ADaM IG 1.3"
 
     def column(self, name: str) -> list:
         return [row.get(name) for row in self.rows]
@@ -72,7 +73,7 @@ def _datetime(text: str | None) -> datetime | None:
     return moment
 
 
-def _text(value) -> str:
+def transport_text(value) -> str:
     """A character value as SAS transport v5 holds it: ASCII, at most 200 characters."""
     text = "" if value is None else str(value)
     text = text.replace("\u2013", "-").replace("\u2014", "-").replace("\u2265", ">=")
@@ -198,7 +199,7 @@ def adsl(results: dict, *, masked: bool) -> Dataset:
                 if facts
                 else "",
                 "EOSDT": _date(facts.get("end_of_study")),
-                "DCSREAS": _text(status.CHANGES.get(reason, reason or "")).upper(),
+                "DCSREAS": transport_text(status.CHANGES.get(reason, reason or "")).upper(),
                 "DTHDT": _date(facts.get("death")),
                 "DTHFL": YES if facts.get("death") else "",
                 "LSTALVDT": _date(facts.get("last_alive")),
@@ -360,7 +361,7 @@ def adrs(results: dict, *, masked: bool) -> Dataset:
                 "PARAMCD": paramcd,
                 "PARAM": param,
                 "PARCAT1": row["CRITERION"],
-                "AVALC": _text(row["RESPONSE"]),
+                "AVALC": transport_text(row["RESPONSE"]),
                 "ADT": _date(row["ADT"]),
                 "ANL01FL": (YES if not row.get("OUTSIDE_BOR") else "") if timepoint else "",
                 "DCUTDT": cutoff,

@@ -12,7 +12,7 @@ from accounts.permissions import has_perms
 from inkt_trial.api import HistorySerializer, PatientField
 from inkt_trial.audit import history_of
 from inkt_trial.errors import DomainError
-from outcomes import cdisc, exports, services
+from outcomes import cdisc, exports, sdtm, selectors, services
 from outcomes.models import EndpointRun, FollowUp
 from randomization.selectors import can_see_arms
 
@@ -136,9 +136,9 @@ class RunViewSet(
     """Endpoint runs. POST a `cutoff` (and `death_is_ttd_event` for the sensitivity analysis):
     a Celery worker computes the run from one consistent snapshot; poll the run for its
     `state` and `progress`. Then `.../results/` (JSON), `.../export/<adtte|responses|
-    summary>/<csv|json>/` and `.../cdisc/` (the CDISC ADaM package: ZIP of SAS transport v5
-    and CSV files with define.json); `?arms=codes` gives arm codes (always, for a masked
-    statistician).
+    summary>/<csv|json>/` and `.../cdisc/` (the CDISC package, ADaM and SDTM: a ZIP of SAS
+    transport v5 and CSV files with define.json); `?arms=codes` gives arm codes (always, for a
+    masked statistician).
     A failed or stalled run is retried with POST `.../retry/`; `compare/?a=&b=` compares two."""
 
     serializer_class = RunSerializer
@@ -249,7 +249,9 @@ class RunViewSet(
     @extend_schema(
         responses={(200, "application/zip"): OpenApiTypes.BINARY},
         description="The run's CDISC package, a ZIP: the ADaM datasets ADSL, ADTTE and ADRS "
-        "(ADaM IG 1.3) as SAS transport v5 files (`adsl.xpt` ...) and CSV (`adsl.csv` ...), "
+        "(ADaM IG 1.3) and the SDTM domains DM, AE and EX (SDTM IG 3.4; AE and EX from the "
+        "records dated up to the cut-off) as SAS transport v5 files (`adsl.xpt` ...) and CSV "
+        "(`adsl.csv` ...), "
         "`define.json` (datasets, keys, variables with label, type, length, format and "
         "derivation) and `README.txt`. Arm codes for a masked statistician (or `?arms=codes`). "
         "ADTTE holds the same rows and values as `export/adtte/`. A run not done is a 400.",
@@ -267,7 +269,14 @@ class RunViewSet(
             **run_conventions(run, masked),
             "arms": [view.labels[a] for a in view.arms],
         }
-        body = cdisc.package(run.results, masked=masked, meta=meta, context=context)
+        events, doses = selectors.sdtm_records(run.cutoff)
+        body = cdisc.package(
+            run.results,
+            masked=masked,
+            meta=meta,
+            context=context,
+            tabulations=sdtm.datasets(run.results, events, doses, masked=masked),
+        )
         response = HttpResponse(body, content_type="application/zip")
         name = f"nct05962450-run{run.pk}-cdisc-cutoff{run.cutoff}.zip"
         response["Content-Disposition"] = f'attachment; filename="{name}"'

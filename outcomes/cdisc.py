@@ -22,11 +22,11 @@ import pyreadstat
 from outcomes import adam
 
 PACKAGE_README = """CDISC package of endpoint run {run} (study {study}, data cut-off {cutoff}).
-Datasets (ADaM IG 1.3): {names}; each as SAS transport v5 (.xpt) and CSV (.csv, dates as
-ISO 8601). define.json lists the datasets, their keys, and every variable with its label, type,
-length, format and derivation. Arms: {arms}.
-Not yet in the package: ADAE and ADQS (a run's results hold neither the adverse events nor the
-questionnaire scores).
+Datasets: {names}; each as SAS transport v5 (.xpt) and CSV (.csv, dates as ISO 8601).
+ADaM (IG 1.3) from the run's stored results; SDTM (IG 3.4): DM from the run's subject
+facts, AE and EX from the records dated up to the cut-off. define.json lists the datasets,
+their keys, and every variable with its label, type, length, format and derivation.
+Arms: {arms}. Not yet in the package: ADAE, ADQS and the other SDTM domains.
 """
 
 
@@ -105,11 +105,12 @@ def define(datasets: list[adam.Dataset], *, context: dict) -> dict:
     """Define-style metadata (after CDISC Define-XML 2.1's dataset and variable attributes)."""
     return {
         **context,
-        "standard": "CDISC ADaM IG 1.3",
+        "standards": sorted({d.standard for d in datasets}),
         "file_format": "SAS transport v5 (XPT), and CSV",
         "datasets": [
             {
                 "name": d.name,
+                "standard": d.standard,
                 "label": d.label,
                 "class": d.klass,
                 "structure": d.structure,
@@ -134,11 +135,19 @@ def define(datasets: list[adam.Dataset], *, context: dict) -> dict:
     }
 
 
-def package(results: dict, *, masked: bool, meta: dict, context: dict) -> bytes:
+def package(
+    results: dict,
+    *,
+    masked: bool,
+    meta: dict,
+    context: dict,
+    tabulations: list[adam.Dataset] = (),
+) -> bytes:
     """The ZIP: `<dataset>.xpt` and `.csv` per dataset, `define.json` and `README.txt`.
     `meta`: computed_at and software_version (as the exports); `context`: what the metadata
-    says of the run (study, run, cut-off, data fingerprint, lock, the arms shown)."""
-    datasets = adam.datasets(results, masked=masked, meta=meta)
+    says of the run (study, run, cut-off, data fingerprint, lock, the arms shown);
+    `tabulations`: SDTM domains (outcomes/sdtm.py) to add."""
+    datasets = [*adam.datasets(results, masked=masked, meta=meta), *tabulations]
     for dataset in datasets:
         broken = adam.problems(dataset)
         if broken:

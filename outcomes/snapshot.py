@@ -225,6 +225,7 @@ def subject_facts(patient: ep.Patient, screening, doses: Exposure, changes) -> d
     return {
         "age": age,
         "sex": screening.sex,
+        "consent": _iso(screening.consent_date),
         "randomized": _iso(start),
         "first_dose": _iso(doses.first),
         "last_dose": _iso(last),

@@ -187,7 +187,9 @@ def test_problems_names_a_duplicate_key_and_a_long_value(results):
 
 def test_subject_facts_age_in_completed_years_and_an_open_period_has_no_last_dose():
     patient = ep.Patient("P-009", "RP", date(2026, 3, 10), True, {}, last_alive=date(2026, 5, 1))
-    screening = SimpleNamespace(date_of_birth=date(1960, 3, 11), sex="F")
+    screening = SimpleNamespace(
+        date_of_birth=date(1960, 3, 11), sex="F", consent_date=date(2026, 2, 20)
+    )
     doses = Exposure()
     doses.infusions(date(2026, 3, 12), date(2026, 4, 9))
     doses.drug("period", date(2026, 3, 14), None, date(2026, 6, 1))

@@ -17,7 +17,14 @@ from outcomes.models import EndpointRun
 from outcomes.selectors import consort_flow
 
 SAS_EPOCH = date(1960, 1, 1)
-KEYS = {"ADSL": ["USUBJID"], "ADTTE": ["USUBJID", "PARAMCD"], "ADRS": ["USUBJID", "PARAMCD", "ADT"]}
+KEYS = {
+    "ADSL": ["USUBJID"],
+    "ADTTE": ["USUBJID", "PARAMCD"],
+    "ADRS": ["USUBJID", "PARAMCD", "ADT"],
+    "DM": ["STUDYID", "USUBJID"],
+    "AE": ["STUDYID", "USUBJID", "AESEQ"],
+    "EX": ["STUDYID", "USUBJID", "EXSEQ"],
+}
 
 
 def read_xpt(data: bytes) -> tuple[pd.DataFrame, list[dict]]:
@@ -66,13 +73,7 @@ def test_the_package_reads_back_within_the_transport_v5_limits(
     trial_run, api_as, trial_users, data_manager
 ):
     files = package(api_as(data_manager), trial_run)
-    assert set(files) == {
-        "adsl.xpt",
-        "adsl.csv",
-        "adtte.xpt",
-        "adtte.csv",
-        "adrs.xpt",
-        "adrs.csv",
+    assert set(files) == {f"{name.lower()}.{kind}" for name in KEYS for kind in ("xpt", "csv")} | {
         "define.json",
         "README.txt",
     }
@@ -107,6 +108,18 @@ def test_the_package_reads_back_within_the_transport_v5_limits(
     treated = adsl[adsl["SAFFL"] == "Y"]
     assert treated["TRTSDT"].notna().all() and (treated["TRT01A"] == treated["TRT01P"]).all()
     assert (treated["TRTSDT"] >= treated["RANDDT"]).all()
+    dm, _ = read_xpt(files["dm.xpt"])
+    assert list(dm["USUBJID"]) == list(adsl["USUBJID"]) and list(dm["ARM"]) == list(adsl["ARM"])
+    assert list(dm["RFSTDTC"]) == [sas_date(d) for d in adsl["RANDDT"]]
+    ex, _ = read_xpt(files["ex.xpt"])
+    assert "INKT CELLS" in set(ex["EXTRT"]) and set(ex["USUBJID"]) <= set(adsl["USUBJID"])
+    first = ex.groupby("USUBJID")["EXSTDTC"].min().str[:10].to_dict()
+    assert first == {
+        row.USUBJID: sas_date(row.TRTSDT) for row in treated.itertuples()
+    }  # ADSL's first exposure is EX's first record
+    ae, _ = read_xpt(files["ae.xpt"])
+    assert len(ae) > 0 and set(ae["AESER"]) <= {"Y", "N"}
+    assert set(ae["AETOXGR"]) <= {"1", "2", "3", "4", "5"}
 
 
 def test_adtte_is_the_products_own_adtte_export(trial_run, api_as, trial_users, data_manager):
@@ -149,10 +162,13 @@ def test_a_masked_statistician_sees_no_arm_in_any_file(trial_run, api_as, trial_
             assert set(frame[column]) == {"A", "B"}, (name, column)
         csv = pd.read_csv(io.BytesIO(files[f"{name}.csv"]), keep_default_na=False)
         assert set(csv["ARM"]) == {"A", "B"}
+    dm, _ = read_xpt(files["dm.xpt"])
+    assert set(dm["ARMCD"]) == {"A", "B"} and set(dm["ACTARMCD"]) <= {"A", "B", ""}
+    ex, _ = read_xpt(files["ex.xpt"])  # the iNKT cells are the RPI arm's alone
+    assert "INKT CELLS" not in set(ex["EXTRT"]) and len(ex) > 0
     assert json.loads(files["define.json"])["arms"] == ["A", "B"]
-    # the unmasked reader's codes on request, too
+    # an unmasked reader sees the arms, and the codes when asking for them (?arms=codes)
     coded = package(api_as(trial_users["datamanager"]), trial_run)
-    # ?arms=codes is honoured: the data manager asks for codes
     api = api_as(trial_users["datamanager"])
     response = api.get(f"/api/outcomes/runs/{trial_run}/cdisc/?arms=codes")
     archive = zipfile.ZipFile(io.BytesIO(response.content))
