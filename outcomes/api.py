@@ -1,5 +1,6 @@
 import django_filters
 from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
@@ -268,6 +269,10 @@ class RunViewSet(
         context = {
             **run_conventions(run, masked),
             "arms": [view.labels[a] for a in view.arms],
+            "package_made_at": timezone.now().isoformat(),
+            "tabulations_source": "ADaM and SDTM DM: the run's stored results. SDTM AE and EX: "
+            "the records dated up to the cut-off as they stood when the package was made (the "
+            "same as at the run when its data were locked).",
         }
         events, doses = selectors.sdtm_records(run.cutoff)
         body = cdisc.package(
