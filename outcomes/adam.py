@@ -171,9 +171,9 @@ def adsl(results: dict, *, masked: bool) -> Dataset:
     arms = {row["USUBJID"]: row["ARM"] for row in results["adtte"]}
     subjects = results.get("subjects") or _subjects_from_adtte(results)
     rows = []
-    for key in sorted(set(arms) | set(subjects)):
+    for key in sorted(arms):  # every randomized patient has an OS row
         facts = subjects.get(key, {})
-        arm = arms.get(key) or results["arms"][0]
+        arm = arms[key]
         shown = _arm_code(arm, labels, masked)
         first = facts.get("first_shared_dose" if masked else "first_dose")
         last = facts.get("last_shared_dose" if masked else "last_dose")
@@ -196,7 +196,7 @@ def adsl(results: dict, *, masked: bool) -> Dataset:
                 "TRTSDT": _date(first),
                 "TRTEDT": _date(last),
                 "EOSSTT": (EOS_STATUS.get(reason, "DISCONTINUED") if reason else "ONGOING")
-                if facts
+                if "end_of_study_reason" in facts
                 else "",
                 "EOSDT": _date(facts.get("end_of_study")),
                 "DCSREAS": transport_text(status.CHANGES.get(reason, reason or "")).upper(),

@@ -160,7 +160,7 @@ def dm(results: dict, *, masked: bool) -> Dataset:
                 "ARM": shown,
                 "ACTARMCD": shown if treated else "",
                 "ACTARM": shown if treated else "",
-                "ARMNRS": "" if treated or not facts else "ASSIGNED, NOT TREATED",
+                "ARMNRS": "" if treated or "first_dose" not in facts else "ASSIGNED, NOT TREATED",
             }
         )
     return Dataset(

@@ -143,6 +143,7 @@ def test_a_run_stored_before_the_subject_facts_still_gives_adsl(results):
     assert adsl[("P-001",)]["DTHDT"] == date(2026, 5, 31)  # the OS event
     assert adsl[("P-002",)]["RANDDT"] == date(2026, 2, 1) and adsl[("P-002",)]["DTHFL"] == ""
     assert adsl[("P-002",)]["ITTFL"] == "Y" and adsl[("P-002",)]["SAFFL"] == ""
+    assert adsl[("P-001",)]["EOSSTT"] == "" and adsl[("P-001",)]["AGE"] is None  # not known
     assert adam.problems(adam.adsl(results, masked=False)) == []
 
 

@@ -60,6 +60,9 @@ def test_dm_from_the_runs_subject_facts(results):  # noqa: F811
     assert (rows["P-003"]["ACTARM"], rows["P-003"]["ARMNRS"]) == ("", "ASSIGNED, NOT TREATED")
     masked = {r["USUBJID"]: r for r in sdtm.dm(results, masked=True).rows}
     assert (masked["P-001"]["ARMCD"], masked["P-001"]["RFXSTDTC"]) == ("A", "2026-01-05")
+    del results["subjects"]  # a run stored before its subject facts
+    older = {r["USUBJID"]: r for r in sdtm.dm(results, masked=False).rows}
+    assert (older["P-003"]["ARMNRS"], older["P-003"]["ARM"]) == ("", "RP")
 
 
 def test_ae_terms_causality_action_and_outcome():
