@@ -11,16 +11,17 @@ censored, STARTDT, EVNTDESC, CNSDTDSC; ADaM conventions for SAS transport v5: va
 
 ADTTE is the product's own ADTTE export (outcomes/exports.rows, table "adtte") for the same
 run and reader, with the ADSL treatment variables (ARMCD, TRT01P) added: the same rows, the
-same values, the dates as dates. ADAE and ADQS are not built yet: a run's results hold neither
-the adverse events nor the questionnaire scores.
+same values, the dates as dates. ADQS holds the QLQ-C30 scale scores a run stores (baseline:
+the last score on or before randomization, as the time to deterioration). ADAE is not built
+yet: a run's results do not hold the adverse events (SDTM AE is in the package).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from assessments import qlqc30
 from enrollment import status
 from outcomes import exports
 from outcomes.analysis import STUDY_ID
@@ -377,17 +378,116 @@ def adrs(results: dict, *, masked: bool) -> Dataset:
     )
 
 
+# ADQS ------------------------------------------------------------------------------------------
+
+ADQS_VARIABLES = [
+    Variable("STUDYID", "Study Identifier"),
+    Variable("USUBJID", "Unique Subject Identifier"),
+    Variable("ARM", "Description of Planned Arm", derivation="As ADSL.ARM."),
+    Variable("ARMCD", "Planned Arm Code", derivation="As ADSL.ARMCD."),
+    Variable("TRT01P", "Planned Treatment for Period 01", derivation="As ADSL.TRT01P."),
+    Variable("PARAMCD", "Parameter Code", derivation="The QLQ-C30 scale (SUM: summary)."),
+    Variable("PARAM", "Parameter"),
+    Variable("PARCAT1", "Parameter Category 1"),
+    Variable(
+        "AVAL",
+        "Analysis Value",
+        NUM,
+        derivation="The scale score 0-100 (EORTC QLQ-C30 scoring manual, assessments/qlqc30.py).",
+    ),
+    Variable("ADT", "Analysis Date", NUM, DATE9, "Date the questionnaire was completed."),
+    Variable(
+        "ABLFL",
+        "Baseline Record Flag",
+        derivation="Y: the last score on or before randomization (the product's baseline).",
+    ),
+    Variable("BASE", "Baseline Value", NUM, derivation="AVAL of the baseline record."),
+    Variable("CHG", "Change from Baseline", NUM, derivation="AVAL - BASE, after baseline."),
+    Variable("DCUTDT", "Data Cutoff Date", NUM, DATE9),
+]
+
+
+def adqs(results: dict, *, masked: bool) -> Dataset | None:
+    """The QLQ-C30 scale scores up to the cut-off with baseline and change from baseline; None
+    for a run stored before its results held the scores."""
+    if "qol" not in results:
+        return None
+    labels = exports.arm_labels(results, masked)
+    cutoff = _date(results["cutoff"])
+    arms, starts = {}, {}
+    for row in results["adtte"]:
+        arms[row["USUBJID"]] = row["ARM"]
+        if row["PARAMCD"] == "OS":  # its origin is randomization (day 0)
+            starts[row["USUBJID"]] = _date(row["STARTDT"])
+    order = [*(s.code for s in qlqc30.SCALES), "SUM"]
+    rows = []
+    for key in sorted(results["qol"]):
+        arm = arms[key]
+        for code in sorted(results["qol"][key], key=lambda c: order.index(c) if c in order else 99):
+            scored = sorted(
+                (_date(day), value) for day, value in results["qol"][key][code] if value is not None
+            )
+            before = [pair for pair in scored if pair[0] <= starts[key]]
+            base_day, base = before[-1] if before else (None, None)
+            name = qlqc30.SCALE_BY_CODE[code].name if code in qlqc30.SCALE_BY_CODE else "Summary"
+            for day, value in scored:
+                rows.append(
+                    {
+                        "STUDYID": STUDY_ID,
+                        "USUBJID": key,
+                        "ARM": labels[arm],
+                        "ARMCD": _arm_code(arm, labels, masked),
+                        "TRT01P": labels[arm],
+                        "PARAMCD": code,
+                        "PARAM": f"QLQ-C30 {name}",
+                        "PARCAT1": "EORTC QLQ-C30",
+                        "AVAL": value,
+                        "ADT": day,
+                        "ABLFL": YES if day == base_day else "",
+                        "BASE": base,
+                        "CHG": round(value - base, 6)
+                        if base is not None and day > base_day
+                        else None,
+                        "DCUTDT": cutoff,
+                    }
+                )
+    return Dataset(
+        "ADQS",
+        "Questionnaire Analysis Dataset",
+        "One record per subject per parameter per analysis date",
+        ("USUBJID", "PARAMCD", "ADT"),
+        ADQS_VARIABLES,
+        rows,
+    )
+
+
+def qol_results(patients) -> dict[str, dict[str, list]]:
+    """What a run stores of the QLQ-C30 scores (endpoints.Patient.qol), JSON-ready, for ADQS."""
+    return {
+        p.key: {
+            code: [[day.isoformat(), value] for day, value in values]
+            for code, values in p.qol.items()
+        }
+        for p in patients
+        if p.qol
+    }
+
+
 # The package -----------------------------------------------------------------------------------
 
-BUILDERS: dict[str, Callable[..., Dataset]] = {"ADSL": adsl, "ADTTE": adtte, "ADRS": adrs}
+
+class PackageError(ValueError):
+    """A dataset breaks the transport v5 or ADaM conventions (a duplicate key, a long value)."""
 
 
 def datasets(results: dict, *, masked: bool, meta: dict) -> list[Dataset]:
-    return [
+    found = [
         adsl(results, masked=masked),
         adtte(results, masked=masked, meta=meta),
         adrs(results, masked=masked),
+        adqs(results, masked=masked),
     ]
+    return [d for d in found if d is not None]
 
 
 def problems(dataset: Dataset) -> list[str]:

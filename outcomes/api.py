@@ -13,7 +13,7 @@ from accounts.permissions import has_perms
 from inkt_trial.api import HistorySerializer, PatientField
 from inkt_trial.audit import history_of
 from inkt_trial.errors import DomainError
-from outcomes import cdisc, exports, sdtm, selectors, services
+from outcomes import adam, cdisc, exports, sdtm, selectors, services
 from outcomes.models import EndpointRun, FollowUp
 from randomization.selectors import can_see_arms
 
@@ -249,7 +249,7 @@ class RunViewSet(
 
     @extend_schema(
         responses={(200, "application/zip"): OpenApiTypes.BINARY},
-        description="The run's CDISC package, a ZIP: the ADaM datasets ADSL, ADTTE and ADRS "
+        description="The run's CDISC package, a ZIP: the ADaM datasets ADSL, ADTTE, ADRS, ADQS "
         "(ADaM IG 1.3) and the SDTM domains DM, AE and EX (SDTM IG 3.4; AE and EX from the "
         "records dated up to the cut-off) as SAS transport v5 files (`adsl.xpt` ...) and CSV "
         "(`adsl.csv` ...), "
@@ -275,13 +275,16 @@ class RunViewSet(
             "same as at the run when its data were locked).",
         }
         events, doses = selectors.sdtm_records(run.cutoff)
-        body = cdisc.package(
-            run.results,
-            masked=masked,
-            meta=meta,
-            context=context,
-            tabulations=sdtm.datasets(run.results, events, doses, masked=masked),
-        )
+        try:
+            body = cdisc.package(
+                run.results,
+                masked=masked,
+                meta=meta,
+                context=context,
+                tabulations=sdtm.datasets(run.results, events, doses, masked=masked),
+            )
+        except adam.PackageError as error:
+            raise DomainError(f"Run {run.pk}: the CDISC package cannot be made: {error}") from None
         response = HttpResponse(body, content_type="application/zip")
         name = f"nct05962450-run{run.pk}-cdisc-cutoff{run.cutoff}.zip"
         response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -26,7 +26,7 @@ Datasets: {names}; each as SAS transport v5 (.xpt) and CSV (.csv, dates as ISO 8
 ADaM (IG 1.3) from the run's stored results; SDTM (IG 3.4): DM from the run's subject
 facts, AE and EX from the records dated up to the cut-off. define.json lists the datasets,
 their keys, and every variable with its label, type, length, format and derivation.
-Arms: {arms}. Not yet in the package: ADAE, ADQS and the other SDTM domains.
+Arms: {arms}. Not yet in the package: ADAE and the other SDTM domains.
 """
 
 
@@ -151,7 +151,7 @@ def package(
     for dataset in datasets:
         broken = adam.problems(dataset)
         if broken:
-            raise ValueError("; ".join(broken))
+            raise adam.PackageError("; ".join(broken))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for dataset in datasets:

@@ -59,6 +59,7 @@ def results():
         "arm_codes": {"P-001": "A", "P-002": "B", "P-003": "B"},
         "adtte": [
             tte("P-001", "RPI", "OS", 150, True),
+            tte("P-001", "RPI", "PFS", 56, False, start="2026-01-01", end="2026-02-26"),
             tte("P-002", "RP", "OS", 100, False, start="2026-02-01", end="2026-05-12"),
             tte("P-003", "RP", "OS", 20, False, start="2026-05-01", end="2026-05-21"),
         ],
@@ -76,6 +77,12 @@ def results():
             {"USUBJID": "P-001", "ARM": "RPI", "CRITERION": "mRECIST", "ADT": "",
              "RESPONSE": "SD", "BEST": True},
         ],
+        "qol": {
+            "P-001": {
+                "QL2": [["2025-12-30", 50.0], ["2026-01-01", 58.3], ["2026-02-26", 41.7]],
+                "FA": [["2026-01-01", None], ["2026-02-26", 33.3]],
+            },
+        },
         "subjects": {
             "P-001": subject(
                 death="2026-05-31", end_of_study="2026-05-31", end_of_study_reason="death"
@@ -204,3 +211,31 @@ def test_subject_facts_age_in_completed_years_and_an_open_period_has_no_last_dos
     closed.drug("period", date(2026, 3, 20), date(2026, 4, 17), date(2026, 6, 1))
     facts = subject_facts(patient, screening, closed, [(date(2026, 5, 2), "lost")])
     assert (facts["last_dose"], facts["end_of_study_reason"]) == ("2026-04-17", "lost")
+
+
+def test_adqs_baseline_the_last_score_on_or_before_randomization_and_the_change(results):
+    adqs = adam.adqs(results, masked=True)
+    assert adam.problems(adqs) == []
+    rows = by_key(adqs)
+    earlier = rows[("P-001", "QL2", date(2025, 12, 30))]
+    baseline = rows[("P-001", "QL2", date(2026, 1, 1))]  # the day of randomization
+    after = rows[("P-001", "QL2", date(2026, 2, 26))]
+    assert (earlier["ABLFL"], baseline["ABLFL"], after["ABLFL"]) == ("", "Y", "")
+    assert (earlier["CHG"], baseline["CHG"], after["CHG"]) == (None, None, pytest.approx(-16.6))
+    assert after["BASE"] == 58.3 and after["ARM"] == "A" and after["PARAM"].startswith("QLQ-C30")
+    fatigue = rows[("P-001", "FA", date(2026, 2, 26))]  # unscored at baseline: no baseline
+    assert (fatigue["BASE"], fatigue["CHG"]) == (None, None) and len(adqs.rows) == 4
+    del results["qol"]  # a run stored before the scores: no ADQS
+    assert adam.adqs(results, masked=False) is None
+    assert [d.name for d in adam.datasets(results, masked=False, meta=META)] == [
+        "ADSL",
+        "ADTTE",
+        "ADRS",
+    ]
+
+
+def test_qol_results_are_json_ready():
+    patient = ep.Patient(
+        "P-009", "RP", date(2026, 3, 10), True, {}, qol={"QL2": ((date(2026, 3, 9), 50.0),)}
+    )
+    assert adam.qol_results([patient]) == {"P-009": {"QL2": [["2026-03-09", 50.0]]}}

@@ -21,6 +21,7 @@ KEYS = {
     "ADSL": ["USUBJID"],
     "ADTTE": ["USUBJID", "PARAMCD"],
     "ADRS": ["USUBJID", "PARAMCD", "ADT"],
+    "ADQS": ["USUBJID", "PARAMCD", "ADT"],
     "DM": ["STUDYID", "USUBJID"],
     "AE": ["STUDYID", "USUBJID", "AESEQ"],
     "EX": ["STUDYID", "USUBJID", "EXSEQ"],
@@ -117,6 +118,13 @@ def test_the_package_reads_back_within_the_transport_v5_limits(
     assert first == {
         row.USUBJID: sas_date(row.TRTSDT) for row in treated.itertuples()
     }  # ADSL's first exposure is EX's first record
+    adqs, _ = read_xpt(files["adqs.xpt"])
+    assert adqs["AVAL"].between(0, 100).all() and "QL2" in set(adqs["PARAMCD"])
+    after = adqs[adqs["CHG"].notna()]
+    assert (after["CHG"] - (after["AVAL"] - after["BASE"])).abs().max() < 1e-6
+    assert (
+        adqs.groupby(["USUBJID", "PARAMCD"])["ABLFL"].apply(lambda f: (f == "Y").sum()) <= 1
+    ).all()
     ae, _ = read_xpt(files["ae.xpt"])
     assert len(ae) > 0 and set(ae["AESER"]) <= {"Y", "N"}
     assert set(ae["AETOXGR"]) <= {"1", "2", "3", "4", "5"}
@@ -156,7 +164,7 @@ def test_a_masked_statistician_sees_no_arm_in_any_file(trial_run, api_as, trial_
     for name, data in files.items():
         text = data.decode("latin-1")
         assert "RPI" not in text and "iNKT" not in text, name
-    for name in ("adsl", "adtte", "adrs"):
+    for name in ("adsl", "adtte", "adrs", "adqs"):
         frame, _ = read_xpt(files[f"{name}.xpt"])
         for column in ("ARM", "ARMCD", "TRT01P"):
             assert set(frame[column]) == {"A", "B"}, (name, column)
