@@ -1,5 +1,5 @@
-"""The CDISC ADaM datasets of an endpoint run (pure, no Django): ADSL, ADTTE and ADRS from the
-run's stored results, as one reader may see them (arm codes for a masked reader).
+"""The CDISC ADaM datasets of an endpoint run (pure, no Django): ADSL, ADTTE, ADRS and ADQS from
+the run's stored results, as one reader may see them (arm codes for a masked reader).
 
 Sources: CDISC ADaM Implementation Guide 1.3 (2021) — ADSL (section 3.2: one record per
 subject; TRT01P/TRT01A, TRTSDT/TRTEDT, population flags ITTFL/SAFFL/EFFFL), the Basic Data

@@ -1,7 +1,7 @@
 """The CDISC package of an endpoint run (pure, no Django): the ADaM datasets (outcomes/adam.py)
-as SAS transport v5 files (pyreadstat) and CSV, with a define-style metadata file
-(`define.json`: datasets, keys, variables with label, type, length, format and derivation),
-all in one ZIP.
+and SDTM domains (outcomes/sdtm.py) as SAS transport v5 files (pyreadstat) and CSV, with a
+define-style metadata file (`define.json`: datasets, keys, variables with label, type, length,
+format and derivation), all in one ZIP.
 
 SAS transport v5: the FDA's "Study Data Technical Conformance Guide" asks for it; names <= 8
 characters, labels <= 40, character values <= 200 bytes; dates are numbers of days since
