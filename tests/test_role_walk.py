@@ -249,6 +249,7 @@ EXPECTED = {
     "endpointrun-results": ANALYSTS,
     "endpointrun-export": ANALYSTS,
     "endpointrun-conventions": ANALYSTS,
+    "endpointrun-cdisc": ANALYSTS,
     "endpointrun-compare": ANALYSTS,
     "outcomes:runs": ANALYSTS,
     "outcomes:run": ANALYSTS,
