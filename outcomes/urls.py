@@ -37,9 +37,4 @@ urlpatterns = [
         dsmb_views.DsmbPdfView.as_view(session=dsmb.CLOSED),
         name="dsmb_closed",
     ),
-    path(
-        "api/outcomes/runs/<int:pk>/dsmb/",
-        dsmb_views.DsmbReportView.as_view(),
-        name="run_dsmb",
-    ),
 ]
