@@ -126,9 +126,18 @@ def exposure(
             if drug == INKT:
                 cells = [d.cells for d in given]
                 cell["median_cells"] = statistics.median(cells) if cells else None
+                cell["median_cells_shown"] = cells_shown(cell["median_cells"])
             by_arm[arm] = cell
         out.append(ExposureRow(drug, DRUGS[drug], by_arm))
     return out
+
+
+def cells_shown(cells: float | None) -> str:
+    """A number of cells as the protocol writes doses: 4.6 × 10^9."""
+    if not cells:
+        return ""
+    mantissa, exponent = f"{cells:.1e}".split("e")
+    return f"{mantissa} × 10^{int(exponent)}"
 
 
 # Deaths ----------------------------------------------------------------------------------------

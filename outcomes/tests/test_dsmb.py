@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from enrollment.dates import shown
 from outcomes import dsmb, synthetic
 from outcomes.dsmb_selectors import OpenSessionReader, report
-from outcomes.dsmb_views import dsmb_html
+from outcomes.dsmb_views import dsmb_html, dsmb_pdf
 from outcomes.models import EndpointRun
 from outcomes.selectors import consort_flow
 from randomization.protocol import ARMS
@@ -64,6 +64,15 @@ def test_every_page_names_the_run_the_cut_off_and_the_lock(trial, trial_users, a
         assert dsmb.lock_status(trial.data_lock) in text, number
         assert f"Page {number} of {len(pages)}" in text
         assert "Open session" in text
+    # a run that read locked data says so on every page (its stored lock state)
+    EndpointRun.objects.filter(pk=trial.pk).update(
+        data_lock={"locked": True, "as_of": "2026-12-01T10:00:00+00:00", "locks": [7, 8]}
+    )
+    trial.refresh_from_db()
+    pages = pages_of(dsmb_pdf(trial, session=dsmb.CLOSED, user=trial_users["datamanager"]))
+    for text in pages:
+        assert f"Run {trial.pk} · data cut-off {shown(trial.cutoff)}" in text
+        assert "Data locked (database lock 7, 8)" in text and "Closed session" in text
 
 
 def test_the_open_session_names_no_arm_the_closed_one_does(trial, trial_users, api_as):
@@ -205,6 +214,9 @@ def test_exposure_counts_once_per_patient_and_drug():
     }
     assert pd1.by_arm["B"]["exposed"] == 0 and pd1.by_arm["B"]["median"] is None
     assert rego.by_arm["B"]["records"] == 2 and rego.by_arm["A"]["exposed"] == 0
+    (inkt,) = dsmb.exposure(population, doses, arms=("A", "B"), drugs=(dsmb.INKT,))
+    assert inkt.by_arm["A"]["median_cells_shown"] == "1.0 × 10^9"
+    assert dsmb.cells_shown(4_609_759_942) == "4.6 × 10^9" and dsmb.cells_shown(None) == ""
 
 
 def test_deaths_are_the_runs_os_events_and_hide_what_names_the_arm():
