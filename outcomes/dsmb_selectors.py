@@ -65,7 +65,9 @@ def report(run: EndpointRun, *, session: str, user, now=None) -> dict:
             "arms. Map the codes (A/B) to the arms first."
         )
     arms = [labels[a] for a in view.arms]
-    study_ids = sorted({row["USUBJID"] for row in results["adtte"]} | set(results["arm_codes"]))
+    study_ids = sorted(
+        {row["USUBJID"] for row in results["adtte"]} | set(results.get("arm_codes", {}))
+    )
     allocations = list(
         Allocation.objects.filter(patient__study_id__in=study_ids).values_list(
             "patient_id", "patient__study_id", "arm"

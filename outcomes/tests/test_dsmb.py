@@ -6,6 +6,7 @@ to the CONSORT flow's; a run not done refused clearly."""
 
 import io
 import re
+import socket
 from datetime import date, timedelta
 
 import pytest
@@ -51,7 +52,7 @@ def trial(trial_users, data_manager, api_as):
     return EndpointRun.objects.get(pk=run["id"])
 
 
-def test_every_page_names_the_run_the_cut_off_and_the_lock(trial, trial_users, api_as):
+def test_every_page_names_the_run_the_cut_off_and_the_lock(trial, trial_users, api_as, monkeypatch):
     response = api_as(trial_users["statistician"]).get(
         f"/api/outcomes/runs/{trial.pk}/dsmb/?session=open", HTTP_ACCEPT="application/pdf"
     )
@@ -69,7 +70,14 @@ def test_every_page_names_the_run_the_cut_off_and_the_lock(trial, trial_users, a
         data_lock={"locked": True, "as_of": "2026-12-01T10:00:00+00:00", "locks": [7, 8]}
     )
     trial.refresh_from_db()
+    # nothing is fetched while it is made: the plots are data URIs, the styles in the page
+    html = dsmb_html(trial, session=dsmb.CLOSED, user=trial_users["datamanager"])
+    for external in ("<link", "url(", "@import", "http://", "https://"):
+        assert external not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    connections = []
+    monkeypatch.setattr(socket.socket, "connect", lambda self, address: connections.append(address))
     pages = pages_of(dsmb_pdf(trial, session=dsmb.CLOSED, user=trial_users["datamanager"]))
+    assert connections == []
     for text in pages:
         assert f"Run {trial.pk} · data cut-off {shown(trial.cutoff)}" in text
         assert "Data locked (database lock 7, 8)" in text and "Closed session" in text
@@ -149,6 +157,15 @@ def test_the_report_shows_the_counts_it_was_given(trial, trial_users, api_as):
     assert "Deaths up to the cut-off" in text
     for death in built["deaths"]:
         assert death.patient in text
+    # a run whose slots carried the arm names (an uncoded sequence): no open session
+    uncoded = {row["USUBJID"]: row["ARM"] for row in trial.results["adtte"]}
+    trial.results["arm_codes"] = uncoded
+    with pytest.raises(dsmb.ReportRefused, match="no arm codes"):
+        report(trial, session=dsmb.OPEN, user=manager)
+    trial.save(update_fields=["results"])
+    refused = api_as(manager).get(f"/api/outcomes/runs/{trial.pk}/dsmb/?session=open")
+    assert refused.status_code == 400 and "no arm codes" in refused.json()["detail"]
+    assert report(trial, session=dsmb.CLOSED, user=manager)["arm_labels"] == ["RPI", "RP"]
 
 
 def test_an_adverse_event_after_the_cut_off_is_not_in_a_report_of_it(trial_users, api_as):
@@ -188,6 +205,9 @@ def test_lock_status_and_css_strings():
         "Data NOT locked: 2 of 5 patients' records not frozen"
     )
     assert dsmb.css_string('a "b" \\ c\nd') == '"a \\"b\\" \\\\ c d"'
+    # an uncoded sequence's slots carry the arm names: no open session can be made from them
+    assert dsmb.masking_holds({"RPI": "B", "RP": "A"}, ARMS)
+    assert not dsmb.masking_holds({"RPI": "RPI", "RP": "RP"}, ARMS)
     with pytest.raises(dsmb.ReportRefused):
         dsmb.session_of("sideways")
     assert dsmb.session_of(None) == dsmb.OPEN and dsmb.session_of(" Closed ") == dsmb.CLOSED
