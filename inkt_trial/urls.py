@@ -14,6 +14,7 @@ from datamanagement import deviation_api
 from dosing import api as dosing_api
 from enrollment import api as enrollment_api
 from outcomes import api as outcomes_api
+from outcomes import dsmb_views
 from outcomes import views as outcomes_views
 from randomization import api as randomization_api
 from safety import api as safety_api
@@ -144,6 +145,11 @@ urlpatterns = [
     path("api/casebook/", datamanagement_api.MatrixView.as_view(), name="casebook-matrix"),
     path("api/sdv/progress/", datamanagement_api.ProgressView.as_view(), name="sdv-progress"),
     path("api/auth/token/", account_views.ObtainTokenView.as_view(), name="api-token"),
+    path(
+        "api/outcomes/runs/<int:pk>/dsmb/",
+        dsmb_views.DsmbReportView.as_view(),
+        name="endpointrun-dsmb",
+    ),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from inkt_trial.views import HistoryView
-from outcomes import views
+from outcomes import dsmb, dsmb_views, views
 from outcomes.models import FollowUp
 
 app_name = "outcomes"
@@ -25,5 +25,16 @@ urlpatterns = [
         "follow-up/<int:pk>/history/",
         HistoryView.as_view(model=FollowUp),
         name="followup_history",
+    ),
+    # The DSMB report (outcomes/dsmb_views.py)
+    path(
+        "outcomes/runs/<int:pk>/dsmb-open.pdf",
+        dsmb_views.DsmbPdfView.as_view(session=dsmb.OPEN),
+        name="dsmb_open",
+    ),
+    path(
+        "outcomes/runs/<int:pk>/dsmb-closed.pdf",
+        dsmb_views.DsmbPdfView.as_view(session=dsmb.CLOSED),
+        name="dsmb_closed",
     ),
 ]

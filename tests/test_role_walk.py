@@ -251,9 +251,13 @@ EXPECTED = {
     "endpointrun-conventions": ANALYSTS,
     "endpointrun-cdisc": ANALYSTS,
     "endpointrun-compare": ANALYSTS,
+    "endpointrun-dsmb": ANALYSTS,  # ?session=open by default
     "outcomes:runs": ANALYSTS,
     "outcomes:run": ANALYSTS,
     "outcomes:km_plot": ANALYSTS,
+    # the DSMB report: the open session in arm codes; the closed one names the arms
+    "outcomes:dsmb_open": ANALYSTS,
+    "outcomes:dsmb_closed": ANALYSTS - {STAT},
     "outcomes:consort": CLINICAL_READERS,
     "ctcaeterm-list": CLINICAL_CARE,
     "ctcaeterm-detail": CLINICAL_CARE,
@@ -386,6 +390,7 @@ def world(make_user, coordinator, investigator, values, enrol):
         "endpointrun-": {"pk": run.pk, "table": "summary", "kind": "csv"},
         "outcomes:run": {"pk": run.pk, "param": "PFS", "fmt": "png"},
         "outcomes:km_plot": {"pk": run.pk, "param": "OS", "fmt": "svg"},
+        "outcomes:dsmb_": {"pk": run.pk},
         "outcomes:followup_": {"pk": FollowUp.objects.get(patient=rpi).pk},
         "assessments:questionnaire": {"pk": questionnaire.pk},
         "reading-": {"scan_id": imaging["scan"].pk},
