@@ -95,6 +95,11 @@ class InfusionSerializer(serializers.ModelSerializer):
     target_cells_per_m2 = CellsField(required=False, allow_null=True)
     cells_infused = CellsField(required=False, allow_null=True)
     deviations = serializers.SerializerMethodField()
+    bedside_check = serializers.SerializerMethodField(
+        help_text="passed: the bag's label matched the patient and a released batch of theirs "
+        "(a course given is refused otherwise); not_done: recorded before the check existed; "
+        "none for a missed course."
+    )
     recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
     reason = serializers.CharField(write_only=True, required=False, help_text="For corrections.")
 
@@ -115,6 +120,9 @@ class InfusionSerializer(serializers.ModelSerializer):
             "computed_dose_cells",
             "cells_infused",
             "batch_number",
+            "bag_study_id",
+            "bag_date_of_birth",
+            "bedside_check",
             "infusion_reaction",
             "reaction_description",
             "deviations",
@@ -130,6 +138,11 @@ class InfusionSerializer(serializers.ModelSerializer):
             "computed_dose_cells",
         ]
         extra_kwargs = {"bsa_formula": {"required": False}, "status": {"required": False}}
+
+    def get_bedside_check(self, obj) -> str:
+        if obj.status != Infusion.GIVEN:
+            return "none"
+        return "passed" if obj.batch_id else "not_done"
 
     def get_deviations(self, obj) -> list[dict]:
         return [{"code": code, "text": rules.DEVIATION_TEXT[code]} for code in obj.deviations]
