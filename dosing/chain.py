@@ -50,6 +50,13 @@ ASSAY_LABELS = {
     Assay.VIABILITY: "Viability (%)",
     Assay.PURITY: "iNKT purity (% of CD3+)",
 }
+CRITERIA = {
+    Assay.STERILITY: "no growth",
+    Assay.MYCOPLASMA: "negative",
+    Assay.ENDOTOXIN: f"≤ {ENDOTOXIN_K_EU_PER_KG} EU/kg (EU/mL × bag mL / body weight)",
+    Assay.VIABILITY: f"≥ {VIABILITY_MIN_PERCENT} %",
+    Assay.PURITY: f"≥ {protocol.INKT_PURITY_MIN_PERCENT} % (trial setting)",
+}
 PASS_FAIL_ASSAYS = (Assay.STERILITY, Assay.MYCOPLASMA)  # entered as pass/fail
 UNITS = {Assay.ENDOTOXIN: "EU/mL", Assay.VIABILITY: "%", Assay.PURITY: "%"}
 

@@ -1,7 +1,8 @@
 """A released bag for a course that tests, the demo data and the synthetic trial record: the
 patient's apheresis (the first, made on the day of randomization if none), a batch passing
 every release test, released by `by` at randomization (or the day of its manufacture) and
-expiring 30 days after the infusion. Returns the bedside-check fields to pass to services.infusion_record."""
+expiring 30 days after the infusion. Returns the bedside-check fields to pass to
+services.infusion_record."""
 
 from datetime import datetime, time, timedelta
 from decimal import Decimal
