@@ -866,7 +866,9 @@ def batch_release(*, batch: ManufacturingBatch, by, released_at=None) -> Manufac
             f"Batch {batch.batch_number} was released on "
             f"{timezone.localtime(batch.released_at):%Y-%m-%d %H:%M}."
         )
-    at = released_at or timezone.now()
+    # to the minute, as the times of a course are typed: a bag released at 10:30:40 may be
+    # infused at 10:30
+    at = released_at or timezone.now().replace(second=0, microsecond=0)
     if at > timezone.now():
         raise DomainError(field_errors={"released_at": ["Cannot be in the future."]})
     if timezone.localdate(at) < batch.manufactured_on:
