@@ -52,7 +52,7 @@ def make_batch(apheresis, by, number="INKT-B-0042", **changes):
     )
 
 
-def test_all(batch, by, skip=(), **overrides):
+def record_release_tests(batch, by, skip=(), **overrides):
     for assay, result in PASSING.items():
         if assay in skip:
             continue
@@ -65,13 +65,10 @@ def test_all(batch, by, skip=(), **overrides):
         )
 
 
-test_all.__test__ = False  # a helper, not a test
-
-
 @pytest.fixture
 def released(apheresis, coordinator, investigator):
     batch = make_batch(apheresis, coordinator)
-    test_all(batch, coordinator)
+    record_release_tests(batch, coordinator)
     return services.batch_release(batch=batch, by=investigator, released_at=at(16))
 
 
@@ -198,7 +195,9 @@ def test_a_retest_is_a_correction_with_its_reason(apheresis, coordinator):
 
 def test_release_needs_every_test_passing(apheresis, coordinator, investigator):
     batch = make_batch(apheresis, coordinator)
-    test_all(batch, coordinator, skip={"mycoplasma"}, viability={"value": Decimal("60")})
+    record_release_tests(
+        batch, coordinator, skip={"mycoplasma"}, viability={"value": Decimal("60")}
+    )
     with pytest.raises(DomainError) as refused:
         services.batch_release(batch=batch, by=investigator)
     assert str(refused.value) == (
@@ -211,7 +210,7 @@ def test_release_needs_every_test_passing(apheresis, coordinator, investigator):
 
 def test_an_expired_batch_is_not_released(apheresis, coordinator, investigator):
     batch = make_batch(apheresis, coordinator, expires_at=at(15))
-    test_all(batch, coordinator)
+    record_release_tests(batch, coordinator)
     with pytest.raises(DomainError, match="expired"):
         services.batch_release(batch=batch, by=investigator)
 
@@ -225,7 +224,7 @@ def test_the_release_is_recorded_once_and_audited(released, investigator):
 
 def test_endotoxin_judged_per_kg_of_the_patient(apheresis, coordinator, investigator):
     batch = make_batch(apheresis, coordinator)  # 100 mL bag; the patient weighs 64 kg
-    test_all(batch, coordinator, endotoxin={"value": Decimal("3.3")})  # 5.16 EU/kg
+    record_release_tests(batch, coordinator, endotoxin={"value": Decimal("3.3")})  # 5.16 EU/kg
     with pytest.raises(DomainError, match="above the limit of 5 EU/kg"):
         services.batch_release(batch=batch, by=investigator)
 
@@ -271,14 +270,14 @@ def test_a_bag_of_another_patient_is_refused(rpi, randomized, coordinator, inves
 
 
 def test_an_unreleased_batch_is_refused(rpi, apheresis, coordinator):
-    test_all(make_batch(apheresis, coordinator), coordinator)
+    record_release_tests(make_batch(apheresis, coordinator), coordinator)
     with pytest.raises(DomainError, match="INKT-B-0042 is not released"):
         give(rpi, coordinator)
 
 
 def test_a_batch_released_after_the_infusion_is_refused(rpi, apheresis, coordinator, investigator):
     batch = make_batch(apheresis, coordinator)
-    test_all(batch, coordinator)
+    record_release_tests(batch, coordinator)
     services.batch_release(batch=batch, by=investigator, released_at=at(10))
     with pytest.raises(DomainError, match="after the infusion"):
         give(rpi, coordinator, days_ago=14)
@@ -286,7 +285,7 @@ def test_a_batch_released_after_the_infusion_is_refused(rpi, apheresis, coordina
 
 def test_expiry_is_checked_at_the_infusion_time(rpi, apheresis, coordinator, investigator):
     batch = make_batch(apheresis, coordinator, expires_at=at(13))
-    test_all(batch, coordinator)
+    record_release_tests(batch, coordinator)
     services.batch_release(batch=batch, by=investigator, released_at=at(16))
     with pytest.raises(DomainError, match="expired on"):
         give(rpi, coordinator, days_ago=12, deviation_reason="Late")
@@ -361,6 +360,6 @@ def test_a_lock_freezes_the_chain_up_to_its_cutoff(
     with pytest.raises(DomainError, match="locked|can be added"):
         services.apheresis_record(patient=rpi, by=coordinator, date=at(25).date(), volume_ml=1)
     # the batch is dated after the cut-off: its tests and release go on
-    test_all(batch, coordinator)
+    record_release_tests(batch, coordinator)
     assert services.batch_release(batch=batch, by=investigator).released_at is not None
     assert timezone.localdate(batch.expires_at) > at(0).date()
