@@ -11,9 +11,12 @@ from accounts.permissions import has_perms
 from dosing import rules, selectors, services
 from dosing.models import (
     FORMULA_CHOICES,
+    Apheresis,
     DrugExposure,
     Infusion,
     InfusionSchedule,
+    ManufacturingBatch,
+    ReleaseTest,
 )
 from enrollment.models import Patient
 from inkt_trial.api import HistorySerializer, PatientField
@@ -95,6 +98,11 @@ class InfusionSerializer(serializers.ModelSerializer):
     target_cells_per_m2 = CellsField(required=False, allow_null=True)
     cells_infused = CellsField(required=False, allow_null=True)
     deviations = serializers.SerializerMethodField()
+    bedside_check = serializers.SerializerMethodField(
+        help_text="passed: the bag's label matched the patient and a released batch of theirs "
+        "(a course given is refused otherwise); not_done: recorded before the check existed; "
+        "none for a missed course."
+    )
     recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
     reason = serializers.CharField(write_only=True, required=False, help_text="For corrections.")
 
@@ -115,6 +123,9 @@ class InfusionSerializer(serializers.ModelSerializer):
             "computed_dose_cells",
             "cells_infused",
             "batch_number",
+            "bag_study_id",
+            "bag_date_of_birth",
+            "bedside_check",
             "infusion_reaction",
             "reaction_description",
             "deviations",
@@ -130,6 +141,11 @@ class InfusionSerializer(serializers.ModelSerializer):
             "computed_dose_cells",
         ]
         extra_kwargs = {"bsa_formula": {"required": False}, "status": {"required": False}}
+
+    def get_bedside_check(self, obj) -> str:
+        if obj.status != Infusion.GIVEN:
+            return "none"
+        return "passed" if obj.batch_id else "not_done"
 
     def get_deviations(self, obj) -> list[dict]:
         return [{"code": code, "text": rules.DEVIATION_TEXT[code]} for code in obj.deviations]
@@ -282,3 +298,193 @@ class PreviewView(APIView):
         body.is_valid(raise_exception=True)
         result = selectors.dose_preview(**body.validated_data)
         return Response(result, status=400 if "errors" in result else 200)
+
+
+# -- the cell product's chain of identity (RPI arm only: no role that may be masked sees it) --
+
+
+class ApheresisSerializer(serializers.ModelSerializer):
+    study_id = PatientField(source="patient")
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+    reason = serializers.CharField(write_only=True, required=False, help_text="For corrections.")
+
+    class Meta:
+        model = Apheresis
+        fields = ["id", "study_id", "date", "volume_ml", "site", "notes", "recorded_by", "reason"]
+
+    def create(self, data):
+        data.pop("reason", None)
+        return services.apheresis_record(by=self.context["request"].user, **data)
+
+    def update(self, instance, data):
+        if "patient" in data and data.pop("patient") != instance.patient:
+            raise DomainError(field_errors={"study_id": ["The patient does not change."]})
+        return services.apheresis_correct(
+            apheresis=instance,
+            by=self.context["request"].user,
+            reason=data.pop("reason", ""),
+            **data,
+        )
+
+
+class ReleaseTestSerializer(serializers.ModelSerializer):
+    batch = serializers.PrimaryKeyRelatedField(queryset=ManufacturingBatch.objects.all())
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+    reason = serializers.CharField(write_only=True, required=False, help_text="For corrections.")
+
+    class Meta:
+        model = ReleaseTest
+        fields = [
+            "id",
+            "batch",
+            "assay",
+            "result_passed",
+            "value",
+            "unit",
+            "method",
+            "tested_on",
+            "passed",
+            "recorded_by",
+            "reason",
+        ]
+        read_only_fields = ["unit", "passed"]
+        extra_kwargs = {
+            "result_passed": {
+                "help_text": "Sterility and mycoplasma: true (no growth / negative) or false."
+            },
+            "value": {"help_text": "Endotoxin in EU/mL; viability and iNKT purity in %."},
+        }
+
+    def create(self, data):
+        data.pop("reason", None)
+        return services.release_test_record(by=self.context["request"].user, **data)
+
+    def update(self, instance, data):
+        for fixed in ("batch", "assay"):
+            if fixed in data and data.pop(fixed) != getattr(instance, fixed):
+                raise DomainError(field_errors={fixed: ["Does not change; record another."]})
+        return services.release_test_correct(
+            release_test=instance,
+            by=self.context["request"].user,
+            reason=data.pop("reason", ""),
+            **data,
+        )
+
+
+class BatchStatusSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(
+        choices=["infused", "released", "expired", "withdrawn", "not_released"]
+    )
+    text = serializers.CharField()
+    problems = serializers.ListField(child=serializers.CharField())
+
+
+class BatchSerializer(serializers.ModelSerializer):
+    apheresis = serializers.PrimaryKeyRelatedField(queryset=Apheresis.objects.all())
+    study_id = serializers.CharField(source="patient.study_id", read_only=True)
+    cells_total = CellsField()
+    released_by = serializers.CharField(
+        source="released_by.username", read_only=True, allow_null=True
+    )
+    release_status = serializers.SerializerMethodField()
+    release_tests = ReleaseTestSerializer(many=True, read_only=True)
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+    reason = serializers.CharField(write_only=True, required=False, help_text="For corrections.")
+
+    class Meta:
+        model = ManufacturingBatch
+        fields = [
+            "id",
+            "apheresis",
+            "study_id",
+            "batch_number",
+            "manufactured_on",
+            "expires_at",
+            "cells_total",
+            "volume_ml",
+            "released_at",
+            "released_by",
+            "release_status",
+            "release_tests",
+            "recorded_by",
+            "reason",
+        ]
+        read_only_fields = ["released_at"]
+        extra_kwargs = {"batch_number": {"validators": []}}  # the service says it clearly
+
+    @extend_schema_field(BatchStatusSerializer)
+    def get_release_status(self, obj):
+        return selectors.batch_status(obj)
+
+    def create(self, data):
+        data.pop("reason", None)
+        return services.batch_record(by=self.context["request"].user, **data)
+
+    def update(self, instance, data):
+        if "apheresis" in data and data.pop("apheresis") != instance.apheresis:
+            raise DomainError(field_errors={"apheresis": ["The apheresis does not change."]})
+        return services.batch_correct(
+            batch=instance, by=self.context["request"].user, reason=data.pop("reason", ""), **data
+        )
+
+
+class ReleaseSerializer(serializers.Serializer):
+    released_at = serializers.DateTimeField(
+        required=False, help_text="When the investigator released it (default: now)."
+    )
+
+
+class ApheresisViewSet(mixins.UpdateModelMixin, _Base):
+    """Apheresis of RPI patients. PATCH corrects one, with a `reason`."""
+
+    serializer_class = ApheresisSerializer
+
+    def get_queryset(self):
+        return Apheresis.objects.select_related("patient", "recorded_by")
+
+
+class BatchFilter(django_filters.FilterSet):
+    study_id = django_filters.CharFilter(field_name="patient__study_id")
+    batch_number = django_filters.CharFilter(lookup_expr="iexact")
+
+
+class BatchViewSet(mixins.UpdateModelMixin, _Base):
+    """Manufacturing batches (one bag each) with their release tests and status. PATCH
+    corrects one, with a `reason`; POST .../release/ is the investigator's release."""
+
+    serializer_class = BatchSerializer
+    filterset_class = BatchFilter
+
+    def get_queryset(self):
+        return ManufacturingBatch.objects.select_related(
+            "patient", "released_by", "recorded_by"
+        ).prefetch_related("release_tests__recorded_by", "infusions")
+
+    @extend_schema(request=ReleaseSerializer, responses=BatchSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[has_perms("dosing.release_manufacturingbatch")],
+    )
+    def release(self, request, pk=None):
+        body = ReleaseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        batch = services.batch_release(
+            batch=self.get_object(), by=request.user, **body.validated_data
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=batch.pk)).data)
+
+
+class ReleaseTestFilter(django_filters.FilterSet):
+    study_id = django_filters.CharFilter(field_name="batch__patient__study_id")
+    batch = django_filters.NumberFilter(field_name="batch_id")
+
+
+class ReleaseTestViewSet(mixins.UpdateModelMixin, _Base):
+    """Release tests of the batches. PATCH corrects one (a retest), with a `reason`."""
+
+    serializer_class = ReleaseTestSerializer
+    filterset_class = ReleaseTestFilter
+
+    def get_queryset(self):
+        return ReleaseTest.objects.select_related("batch", "recorded_by")

@@ -3,7 +3,7 @@ from crispy_forms.layout import Submit
 from django import forms
 
 from dosing import rules
-from dosing.models import FORMULA_CHOICES, DrugExposure, Infusion
+from dosing.models import FORMULA_CHOICES, Apheresis, DrugExposure, Infusion, ReleaseTest
 from inkt_trial.widgets import DateInput, DateTimeInput
 
 
@@ -68,7 +68,16 @@ class InfusionForm(forms.Form):
     bsa_formula = forms.ChoiceField(choices=FORMULA_CHOICES, label="BSA formula")
     target_cells_per_m2 = CellsFormField(label="Target cells per m²", required=False)
     cells_infused = CellsFormField(label="Cells infused", required=False)
-    batch_number = forms.CharField(label="Cell-product batch", max_length=40, required=False)
+    bag_study_id = forms.CharField(
+        label="Study ID on the bag",
+        max_length=16,
+        required=False,
+        help_text="Bedside check: scan or type the bag's label.",
+    )
+    bag_date_of_birth = forms.DateField(
+        label="Date of birth on the bag", required=False, widget=DateInput()
+    )
+    batch_number = forms.CharField(label="Batch number on the bag", max_length=40, required=False)
     infusion_reaction = forms.BooleanField(required=False)
     reaction_description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     deviation_reason = forms.CharField(
@@ -105,3 +114,80 @@ class DrugExposureForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = _helper("drug-form", "Save")
+
+
+def _with_reason(form: forms.Form, with_reason: bool) -> None:
+    if with_reason:
+        form.fields["reason"] = forms.CharField(
+            label="Reason for the correction", widget=forms.Textarea(attrs={"rows": 2})
+        )
+
+
+class ApheresisForm(forms.ModelForm):
+    class Meta:
+        model = Apheresis
+        fields = ["date", "volume_ml", "site", "notes"]
+        widgets = {"date": DateInput(), "notes": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, with_reason=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        _with_reason(self, with_reason)
+        self.helper = _helper("apheresis-form", "Save apheresis")
+
+
+class BatchForm(forms.Form):
+    apheresis = forms.ModelChoiceField(queryset=Apheresis.objects.none(), empty_label=None)
+    batch_number = forms.CharField(label="Batch number (as on the bag)", max_length=40)
+    manufactured_on = forms.DateField(widget=DateInput())
+    expires_at = forms.DateTimeField(label="Expiry", widget=DateTimeInput())
+    cells_total = CellsFormField(label="Cells in the bag")
+    volume_ml = forms.DecimalField(label="Bag volume (mL)", max_digits=6, decimal_places=1)
+
+    def __init__(self, *args, patient, with_reason=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if with_reason:
+            del self.fields["apheresis"]  # the apheresis of a batch does not change
+        else:
+            self.fields["apheresis"].queryset = Apheresis.objects.filter(patient=patient)
+        _with_reason(self, with_reason)
+        self.helper = _helper("batch-form", "Save batch")
+
+
+class PassFailSelect(forms.NullBooleanSelect):
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = [("unknown", "—"), ("true", "Pass: no growth / negative"), ("false", "Fail")]
+
+
+class ReleaseTestForm(forms.Form):
+    assay = forms.ChoiceField(label="Test", choices=ReleaseTest.ASSAYS)
+    result_passed = forms.NullBooleanField(
+        label="Result (sterility, mycoplasma)",
+        required=False,
+        widget=PassFailSelect(),
+    )
+    value = forms.DecimalField(
+        label="Value (endotoxin EU/mL; viability, iNKT purity %)",
+        max_digits=8,
+        decimal_places=2,
+        required=False,
+    )
+    method = forms.CharField(max_length=120, required=False)
+    tested_on = forms.DateField(widget=DateInput())
+
+    def __init__(self, *args, with_reason=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if with_reason:
+            del self.fields["assay"]  # a retest corrects the same test
+        _with_reason(self, with_reason)
+        self.helper = _helper("release-test-form", "Save result")
+
+
+class ReleaseForm(forms.Form):
+    released_at = forms.DateTimeField(
+        label="Released at", required=False, widget=DateTimeInput(), help_text="Default: now."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("release-form", "Release the batch for infusion")

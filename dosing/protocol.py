@@ -17,3 +17,8 @@ HEIGHT_CM_RANGE = (Decimal(100), Decimal(230))
 WEIGHT_KG_RANGE = (Decimal(25), Decimal(250))
 BSA_M2_RANGE = (Decimal("0.8"), Decimal("3.0"))
 DUE_SOON_DAYS = 3  # the daily reminder flags courses due within this many days
+
+# The cell product's release (dosing.chain). NCT05962450 does not state an iNKT purity
+# criterion: this is a product-owner setting, to be confirmed against the trial's product
+# specification (IMPD) before use. Purity = % of CD3+ cells that are Va24+ Vb11+ (or 6B11+).
+INKT_PURITY_MIN_PERCENT = 90

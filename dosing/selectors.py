@@ -1,10 +1,18 @@
 """Reads shared by the pages and the API."""
 
-from django.db.models import Max, Min
+from django.db.models import Max, Min, Prefetch
 from django.utils import timezone
 
+from dosing import chain as rules_chain
 from dosing import protocol, rules, services
-from dosing.models import DrugExposure, Infusion, InfusionReminder, InfusionSchedule
+from dosing.models import (
+    Apheresis,
+    DrugExposure,
+    Infusion,
+    InfusionReminder,
+    InfusionSchedule,
+    ManufacturingBatch,
+)
 from enrollment import course as course_state
 from enrollment import status
 from enrollment.models import Patient
@@ -152,3 +160,57 @@ def first_doses(patient_ids=None) -> dict:
         day = row["first"]
         found[row["patient_id"]] = min(found.get(row["patient_id"], day), day)
     return found
+
+
+def batch_status(batch, *, now=None) -> dict:
+    """A batch's release as a page or the API shows it: "infused" (course n), "released",
+    "expired", "withdrawn" (a test failing since the release) or "not released", with the
+    tests missing or failed as judged when recorded. Reads the batch's release tests and
+    infusions as prefetched (patient_chain)."""
+    now = now or timezone.now()
+    infused = [i.course_number for i in batch.infusions.all()]
+    tests = {t.assay: t for t in batch.release_tests.all()}
+    problems = []
+    for assay, label in rules_chain.ASSAY_LABELS.items():
+        name = label.split(" (")[0]
+        if assay.value not in tests:
+            problems.append(f"{name}: not tested.")
+        elif not tests[assay.value].passed:  # as judged when recorded
+            problems.append(f"{name}: failed.")
+    if infused:
+        state, text = "infused", f"Infused (course {infused[0]})"
+    elif batch.released_at is not None and not problems:
+        state, text = "released", "Released"
+    elif now >= batch.expires_at:
+        state, text = "expired", "Expired"
+    elif batch.released_at is not None:
+        state, text = "withdrawn", "Release no longer holds"
+    else:
+        state, text = "not_released", "Not released"
+    return {"state": state, "text": text, "problems": problems}
+
+
+def patient_chain(patient: Patient) -> list[dict]:
+    """The cell product of a patient's page: each apheresis with its batches, their release
+    tests and status, in a fixed number of queries."""
+    aphereses = list(
+        Apheresis.objects.filter(patient=patient).prefetch_related(
+            Prefetch(
+                "batches",
+                ManufacturingBatch.objects.select_related("released_by").prefetch_related(
+                    "release_tests", "infusions"
+                ),
+            )
+        )
+    )
+    now = timezone.now()
+    return [
+        {
+            "apheresis": apheresis,
+            "batches": [
+                {"batch": batch, "status": batch_status(batch, now=now)}
+                for batch in apheresis.batches.all()
+            ],
+        }
+        for apheresis in aphereses
+    ]

@@ -9,13 +9,22 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.roles import COORDINATOR
-from dosing import protocol, rules
-from dosing.models import DrugExposure, Infusion, InfusionReminder, InfusionSchedule
+from dosing import chain, protocol, rules
+from dosing.models import (
+    Apheresis,
+    DrugExposure,
+    Infusion,
+    InfusionReminder,
+    InfusionSchedule,
+    ManufacturingBatch,
+    ReleaseTest,
+)
 from enrollment import course
 from enrollment import status as course_rules
 from enrollment.course import treatment_stops_of
 from enrollment.dates import shown
 from enrollment.models import Patient
+from inkt_trial.audit import apply_changes
 from inkt_trial.errors import DomainError
 from randomization.protocol import RPI
 
@@ -194,12 +203,23 @@ def _derive(infusion: Infusion, *, course: rules.PlannedCourse, screening_height
     return problems
 
 
-def _validate_given(data: dict, *, allocation, previous: Infusion | None) -> dict:
+BEDSIDE_FIELDS = ("bag_study_id", "bag_date_of_birth", "batch_number")
+
+
+def _validate_given(
+    data: dict, *, allocation, previous: Infusion | None, bedside: bool = True
+) -> dict:
     errors: dict[str, list[str]] = {}
     required = ("infused_at", "weight_kg", "target_cells_per_m2", "cells_infused", "batch_number")
+    if bedside:
+        required += ("bag_study_id", "bag_date_of_birth")
     for field in required:
         if data.get(field) in (None, ""):
-            errors.setdefault(field, []).append("Required for a course given.")
+            errors.setdefault(field, []).append(
+                "Required for a course given (the bedside check of the bag's label)."
+                if field in BEDSIDE_FIELDS
+                else "Required for a course given."
+            )
     infused_at = data.get("infused_at")
     if infused_at:
         if infused_at > timezone.now():
@@ -270,14 +290,91 @@ def infusion_record(*, patient: Patient, by, status: str = Infusion.GIVEN, **dat
     problems = _derive(
         infusion, course=courses[number - 1], screening_height=patient.screening.height_cm
     )
-    if problems:
-        raise DomainError(" ".join(problems), field_errors={"deviation_reason": problems})
+    mismatches = _bedside_check(infusion, patient) if status == Infusion.GIVEN else []
+    _refuse(problems, mismatches)
     infusion._history_user = by
     try:
         infusion.save()
     except IntegrityError:
-        raise DomainError(f"Course {number} of {patient} was recorded meanwhile; reload.") from None
+        raise DomainError(
+            f"Course {number} of {patient}, or a course from batch {infusion.batch_number}, was "
+            "recorded meanwhile; reload."
+        ) from None
     return infusion
+
+
+def _refuse(problems: list[str], mismatches: list[chain.Mismatch]) -> None:
+    """One refusal for the course: the bedside check's mismatches first, then the deviations
+    that need their reason."""
+    if not problems and not mismatches:
+        return
+    field_errors: dict[str, list[str]] = {}
+    for mismatch in mismatches:
+        field_errors.setdefault(mismatch.field, []).append(mismatch.text)
+    if problems:
+        field_errors.setdefault("deviation_reason", []).extend(problems)
+    message = " ".join(problems)
+    if mismatches:
+        texts = " ".join(m.text for m in mismatches)
+        message = f"Bedside check failed, do not infuse this bag: {texts} {message}".strip()
+    raise DomainError(message, field_errors=field_errors)
+
+
+def _bedside_check(infusion: Infusion, patient: Patient) -> list[chain.Mismatch]:
+    """The bag's label against the patient and the batch (dosing.chain.bedside_mismatches);
+    links the course to its batch when they match. The batch row stays locked until the
+    course is saved: a bag is infused once."""
+    number = (infusion.batch_number or "").strip()
+    infusion.batch_number = number
+    batch = (
+        ManufacturingBatch.objects.select_for_update(of=("self",))
+        .select_related("patient")
+        .filter(batch_number__iexact=number)
+        .first()
+        if number
+        else None
+    )
+    state = None
+    if batch is not None:
+        results = [t.as_result() for t in batch.release_tests.all()]
+        used = (
+            Infusion.objects.filter(batch=batch, status=Infusion.GIVEN)
+            .exclude(pk=infusion.pk)
+            .values_list("course_number", flat=True)
+            .first()
+        )
+        state = chain.BatchState(
+            batch_number=batch.batch_number,
+            study_id=batch.patient.study_id,
+            released_at=batch.released_at,
+            expires_at=batch.expires_at,
+            cells_total=batch.cells_total,
+            release_problems=tuple(
+                chain.release_problems(
+                    results,
+                    expires_at=batch.expires_at,
+                    at=infusion.infused_at,
+                    volume_ml=batch.volume_ml,
+                    weight_kg=infusion.weight_kg,
+                )
+            ),
+            infused_in_course=used,
+        )
+    mismatches = chain.bedside_mismatches(
+        label=chain.BagLabel(
+            study_id=infusion.bag_study_id or "",
+            date_of_birth=infusion.bag_date_of_birth,
+            batch_number=number,
+        ),
+        study_id=patient.study_id,
+        date_of_birth=patient.screening.date_of_birth,
+        batch=state,
+        infused_at=infusion.infused_at,
+        computed_dose_cells=infusion.computed_dose_cells,
+        cells_infused=infusion.cells_infused,
+    )
+    infusion.batch = None if mismatches else batch
+    return mismatches
 
 
 _GIVEN_FIELDS = (
@@ -286,6 +383,8 @@ _GIVEN_FIELDS = (
     "target_cells_per_m2",
     "cells_infused",
     "batch_number",
+    "bag_study_id",
+    "bag_date_of_birth",
     "infusion_reaction",
     "reaction_description",
 )
@@ -324,7 +423,11 @@ def infusion_correct(*, infusion: Infusion, by, reason: str, **changes) -> Infus
         .order_by("-course_number")
         .first()
     )
-    errors = _validate_given(data, allocation=infusion.patient.allocation, previous=previous)
+    # a course recorded before the bedside check existed is checked once its bag is corrected
+    bedside = infusion.batch_id is not None or bool(set(changes) & set(BEDSIDE_FIELDS))
+    errors = _validate_given(
+        data, allocation=infusion.patient.allocation, previous=previous, bedside=bedside
+    )
     if errors:
         raise DomainError("The correction was refused.", field_errors=errors)
     for field, value in data.items():
@@ -342,9 +445,15 @@ def infusion_correct(*, infusion: Infusion, by, reason: str, **changes) -> Infus
         course=courses[infusion.course_number - 1],
         screening_height=infusion.patient.screening.height_cm,
     )
-    if problems:
-        raise DomainError(" ".join(problems), field_errors={"deviation_reason": problems})
-    infusion.save_with_reason(reason, by=by)
+    mismatches = _bedside_check(infusion, infusion.patient) if bedside else []
+    _refuse(problems, mismatches)
+    try:
+        with transaction.atomic():
+            infusion.save_with_reason(reason, by=by)
+    except IntegrityError:
+        raise DomainError(
+            f"Batch {infusion.batch_number} was infused in another course meanwhile; reload."
+        ) from None
     return infusion
 
 
@@ -492,3 +601,286 @@ def exposure_summary(patient: Patient) -> rules.Exposure:
         else None
     )
     return rules.exposure(records, reference_dose=reference)
+
+
+# -- the cell product's chain of identity (RPI arm): apheresis, batches, release -------------
+
+
+def _apheresis_errors(data: dict, *, allocation) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    day, volume = data.get("date"), data.get("volume_ml")
+    randomized_on = timezone.localdate(allocation.randomized_at)
+    if day is None:
+        errors["date"] = ["Required."]
+    elif day > timezone.localdate():
+        errors["date"] = ["Cannot be in the future."]
+    elif day < randomized_on:
+        errors["date"] = [
+            f"Cannot be before randomization ({shown(randomized_on)}): the apheresis is for "
+            "the iNKT cells of the RPI arm."
+        ]
+    if volume is None:
+        errors["volume_ml"] = ["Required."]
+    elif volume <= 0:
+        errors["volume_ml"] = ["Must be positive."]
+    return errors
+
+
+APHERESIS_FIELDS = ("date", "volume_ml", "site", "notes")
+
+
+@transaction.atomic
+def apheresis_record(*, patient: Patient, by, **data) -> Apheresis:
+    """The leukapheresis of an RPI patient (the RP arm receives no iNKT cells)."""
+    patient = (
+        Patient.objects.select_for_update(of=("self",))
+        .select_related("allocation")
+        .get(pk=patient.pk)
+    )
+    allocation = _require_rpi(patient)
+    unknown = sorted(set(data) - set(APHERESIS_FIELDS))
+    if unknown:
+        raise DomainError(field_errors={f: ["Unknown field."] for f in unknown})
+    errors = _apheresis_errors(data, allocation=allocation)
+    if errors:
+        raise DomainError("The apheresis was not recorded.", field_errors=errors)
+    record = Apheresis(patient=patient, recorded_by=by, **data)
+    record._history_user = by
+    record.save()
+    return record
+
+
+@transaction.atomic
+def apheresis_correct(*, apheresis: Apheresis, by, reason: str, **changes) -> Apheresis:
+    apheresis = (
+        Apheresis.objects.select_for_update(of=("self",))
+        .select_related("patient__allocation")
+        .get(pk=apheresis.pk)
+    )
+    apply_changes(apheresis, changes, APHERESIS_FIELDS)
+    errors = _apheresis_errors(
+        {f: getattr(apheresis, f) for f in APHERESIS_FIELDS},
+        allocation=apheresis.patient.allocation,
+    )
+    earliest = apheresis.batches.order_by("manufactured_on").first()
+    if earliest is not None and apheresis.date > earliest.manufactured_on:
+        errors.setdefault("date", []).append(
+            f"Batch {earliest.batch_number} was manufactured from it on "
+            f"{shown(earliest.manufactured_on)}."
+        )
+    if errors:
+        raise DomainError("The correction was refused.", field_errors=errors)
+    apheresis.save_with_reason(reason, by=by)
+    return apheresis
+
+
+BATCH_FIELDS = ("batch_number", "manufactured_on", "expires_at", "cells_total", "volume_ml")
+
+
+def _batch_errors(data: dict, *, apheresis: Apheresis, pk=None) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for field in BATCH_FIELDS:
+        if data.get(field) in (None, ""):
+            errors[field] = ["Required."]
+    number = (data.get("batch_number") or "").strip()
+    if number and (
+        ManufacturingBatch.objects.filter(batch_number__iexact=number).exclude(pk=pk).exists()
+    ):
+        errors["batch_number"] = [f"Batch {number} is already recorded."]
+    made = data.get("manufactured_on")
+    if made is not None:
+        if made < apheresis.date:
+            errors["manufactured_on"] = [
+                f"Cannot be before the apheresis ({shown(apheresis.date)})."
+            ]
+        elif made > timezone.localdate():
+            errors["manufactured_on"] = ["Cannot be in the future."]
+    expires = data.get("expires_at")
+    if made is not None and expires is not None and timezone.localdate(expires) <= made:
+        errors.setdefault("expires_at", []).append("Must be after the day of manufacture.")
+    for field in ("cells_total", "volume_ml"):
+        if data.get(field) is not None and data[field] <= 0:
+            errors.setdefault(field, []).append("Must be positive.")
+    return errors
+
+
+@transaction.atomic
+def batch_record(*, apheresis: Apheresis, by, **data) -> ManufacturingBatch:
+    """A bag manufactured from the apheresis, under its batch number (as on the label)."""
+    apheresis = Apheresis.objects.select_related("patient").get(pk=apheresis.pk)
+    unknown = sorted(set(data) - set(BATCH_FIELDS))
+    if unknown:
+        raise DomainError(field_errors={f: ["Unknown field."] for f in unknown})
+    data["batch_number"] = (data.get("batch_number") or "").strip()
+    errors = _batch_errors(data, apheresis=apheresis)
+    if errors:
+        raise DomainError("The batch was not recorded.", field_errors=errors)
+    batch = ManufacturingBatch(
+        apheresis=apheresis, patient=apheresis.patient, recorded_by=by, **data
+    )
+    batch._history_user = by
+    try:
+        with transaction.atomic():
+            batch.save()
+    except IntegrityError:
+        raise DomainError(
+            field_errors={"batch_number": [f"Batch {data['batch_number']} is already recorded."]}
+        ) from None
+    return batch
+
+
+@transaction.atomic
+def batch_correct(*, batch: ManufacturingBatch, by, reason: str, **changes) -> ManufacturingBatch:
+    """Correct a batch. Its release stays; the bedside check judges the corrected values."""
+    batch = (
+        ManufacturingBatch.objects.select_for_update(of=("self",))
+        .select_related("apheresis")
+        .get(pk=batch.pk)
+    )
+    if "batch_number" in changes:
+        changes["batch_number"] = (changes["batch_number"] or "").strip()
+        infused = batch.infusions.exists()
+        if infused and changes["batch_number"] != batch.batch_number:
+            raise DomainError(
+                field_errors={"batch_number": ["The bag was infused under this number."]}
+            )
+    apply_changes(batch, changes, BATCH_FIELDS)
+    errors = _batch_errors(
+        {f: getattr(batch, f) for f in BATCH_FIELDS}, apheresis=batch.apheresis, pk=batch.pk
+    )
+    if errors:
+        raise DomainError("The correction was refused.", field_errors=errors)
+    batch.save_with_reason(reason, by=by)
+    return batch
+
+
+def latest_weight_kg(patient: Patient):
+    """The patient's latest weight: of the last course given, else of the screening."""
+    weight = (
+        Infusion.objects.filter(patient=patient, status=Infusion.GIVEN)
+        .order_by("-course_number")
+        .values_list("weight_kg", flat=True)
+        .first()
+    )
+    return weight if weight is not None else patient.screening.weight_kg
+
+
+def release_problems(batch: ManufacturingBatch, *, at) -> list[str]:
+    """Why the batch may not be released at `at` (dosing.chain), the endotoxin dose judged at
+    the patient's latest weight."""
+    return chain.release_problems(
+        [t.as_result() for t in batch.release_tests.all()],
+        expires_at=batch.expires_at,
+        at=at,
+        volume_ml=batch.volume_ml,
+        weight_kg=latest_weight_kg(batch.patient),
+    )
+
+
+RELEASE_TEST_FIELDS = ("assay", "result_passed", "value", "method", "tested_on")
+
+
+def _judge_release_test(test: ReleaseTest) -> None:
+    """Check one release test's entry and derive its unit and pass."""
+    errors: dict[str, list[str]] = {}
+    try:
+        assay = chain.Assay(test.assay)
+    except ValueError:
+        raise DomainError(field_errors={"assay": ["Unknown test."]}) from None
+    if assay in chain.PASS_FAIL_ASSAYS:
+        if test.result_passed is None:
+            errors["result_passed"] = ["Pass (no growth / negative) or fail."]
+        test.value = None
+    else:
+        test.result_passed = None
+        if test.value is None:
+            errors["value"] = [f"The measured value ({chain.UNITS[assay]})."]
+        elif test.value < 0 or (chain.UNITS[assay] == "%" and test.value > 100):
+            errors["value"] = ["Between 0 and 100 %." if chain.UNITS[assay] == "%" else "≥ 0."]
+    if test.tested_on is None:
+        errors["tested_on"] = ["Required."]
+    elif test.tested_on > timezone.localdate():
+        errors["tested_on"] = ["Cannot be in the future."]
+    elif test.tested_on < test.batch.apheresis.date:
+        errors["tested_on"] = [
+            f"Cannot be before the apheresis ({shown(test.batch.apheresis.date)})."
+        ]
+    if errors:
+        raise DomainError("The release test was refused.", field_errors=errors)
+    test.unit = chain.UNITS.get(assay, "")
+    test.passed = chain.passes(
+        test.as_result(),
+        volume_ml=test.batch.volume_ml,
+        weight_kg=latest_weight_kg(test.batch.patient),
+    )
+
+
+@transaction.atomic
+def release_test_record(*, batch: ManufacturingBatch, by, **data) -> ReleaseTest:
+    """One release test of a batch; a retest corrects it (with the reason)."""
+    batch = (
+        ManufacturingBatch.objects.select_for_update(of=("self",))
+        .select_related("apheresis", "patient__screening")
+        .get(pk=batch.pk)
+    )
+    unknown = sorted(set(data) - set(RELEASE_TEST_FIELDS))
+    if unknown:
+        raise DomainError(field_errors={f: ["Unknown field."] for f in unknown})
+    if batch.release_tests.filter(assay=data.get("assay")).exists():
+        raise DomainError(
+            field_errors={
+                "assay": ["Already recorded for this batch: correct it, with the reason."]
+            }
+        )
+    test = ReleaseTest(batch=batch, recorded_by=by, method=data.pop("method", "") or "", **data)
+    _judge_release_test(test)
+    test._history_user = by
+    test.save()
+    return test
+
+
+@transaction.atomic
+def release_test_correct(*, release_test: ReleaseTest, by, reason: str, **changes) -> ReleaseTest:
+    test = (
+        ReleaseTest.objects.select_for_update(of=("self",))
+        .select_related("batch__apheresis", "batch__patient__screening")
+        .get(pk=release_test.pk)
+    )
+    apply_changes(test, changes, ("result_passed", "value", "method", "tested_on"))
+    _judge_release_test(test)
+    test.save_with_reason(reason, by=by)
+    return test
+
+
+@transaction.atomic
+def batch_release(*, batch: ManufacturingBatch, by, released_at=None) -> ManufacturingBatch:
+    """The investigator releases a batch for infusion: every release test recorded and
+    passing, not expired (dosing.chain.release_problems)."""
+    batch = (
+        ManufacturingBatch.objects.select_for_update(of=("self",))
+        .select_related("patient__screening")
+        .get(pk=batch.pk)
+    )
+    if batch.released_at is not None:
+        raise DomainError(
+            f"Batch {batch.batch_number} was released on "
+            f"{timezone.localtime(batch.released_at):%Y-%m-%d %H:%M}."
+        )
+    # to the minute, as the times of a course are typed: a bag released at 10:30:40 may be
+    # infused at 10:30
+    at = released_at or timezone.now().replace(second=0, microsecond=0)
+    if at > timezone.now():
+        raise DomainError(field_errors={"released_at": ["Cannot be in the future."]})
+    if timezone.localdate(at) < batch.manufactured_on:
+        raise DomainError(
+            field_errors={"released_at": ["Cannot be before the day of manufacture."]}
+        )
+    problems = release_problems(batch, at=at)
+    if problems:
+        raise DomainError(
+            f"Batch {batch.batch_number} cannot be released: {' '.join(problems)}",
+            field_errors={"released_at": problems},
+        )
+    batch.released_at, batch.released_by = at, by
+    batch.save_with_reason("Released for infusion", by=by)
+    return batch

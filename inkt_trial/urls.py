@@ -61,6 +61,9 @@ router.register("deviations", deviation_api.DeviationViewSet, basename="deviatio
 router.register("dosing/schedules", dosing_api.ScheduleViewSet, basename="schedule")
 router.register("dosing/infusions", dosing_api.InfusionViewSet, basename="infusion")
 router.register("dosing/drug-exposures", dosing_api.DrugExposureViewSet, basename="drugexposure")
+router.register("dosing/aphereses", dosing_api.ApheresisViewSet, basename="apheresis")
+router.register("dosing/batches", dosing_api.BatchViewSet, basename="manufacturingbatch")
+router.register("dosing/release-tests", dosing_api.ReleaseTestViewSet, basename="releasetest")
 router.register(
     "patient-status/changes", enrollment_api.StatusChangeViewSet, basename="statuschange"
 )

@@ -22,6 +22,7 @@ from django.utils import timezone
 from assessments import services as imaging
 from assessments.models import Read, Scan
 from dosing import services as dosing
+from dosing.fixtures import released_bag
 from dosing.selectors import dose_preview
 from enrollment import course as patient_course
 from enrollment import services as enrollment
@@ -266,6 +267,12 @@ class Generator:
                     study_id=patient.study_id, weight_kg=weight, target_cells_per_m2=5 * 10**8
                 )["computed_dose_cells"]
                 with self.at(day, 14):
+                    bag = released_bag(
+                        patient=patient,
+                        by=self.u["coordinator"],
+                        infused_at=timezone.now(),
+                        batch_number=f"SYN-{patient.study_id}-{course + 1}",
+                    )
                     given = dosing.infusion_record(
                         patient=patient,
                         by=self.u["coordinator"],
@@ -273,7 +280,7 @@ class Generator:
                         weight_kg=weight,
                         target_cells_per_m2=5 * 10**8,
                         cells_infused=int(dose * rng.uniform(0.95, 1.05)),
-                        batch_number=f"SYN-{patient.study_id}-{course + 1}",
+                        **bag,
                     )
                 if course == 0 and rng.random() < 0.2:
                     self.adverse_event(

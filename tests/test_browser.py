@@ -211,9 +211,48 @@ def test_statistician_prepares_a_sequence_and_the_coordinator_randomizes(
 
 
 def test_coordinator_schedules_and_records_a_course_with_its_dose_and_a_deviation(
-    page, randomized, coordinator
+    page, randomized, coordinator, investigator
 ):
+    from dosing import services as dosing
+    from dosing.fixtures import PASSING
+    from dosing.models import ManufacturingBatch
+
     patient = randomized("RPI", days_ago=1)
+    today = timezone.localdate()
+    log_in(page, "coordinator")
+    page.goto(f"/patients/{patient.study_id}/")
+    # the cell product: the apheresis and the bag made from it
+    page.click("text=Record an apheresis")
+    page.fill("#id_date", str(today))
+    page.fill("#id_volume_ml", "180")
+    page.click("text=Save apheresis")
+    expect(page.locator("#cell-product .apheresis")).to_contain_text("180.0 mL")
+    page.click("text=Record a batch")
+    page.fill("#id_batch_number", "INKT-B-0042")
+    page.fill("#id_manufactured_on", str(today))
+    tomorrow = timezone.localtime() + timedelta(days=2)
+    page.fill("#id_expires_at", tomorrow.strftime("%Y-%m-%dT%H:%M"))
+    page.fill("#id_cells_total", "1.5e9")
+    page.fill("#id_volume_ml", "100")
+    page.click("text=Save batch")
+    batch = ManufacturingBatch.objects.get(batch_number="INKT-B-0042")
+    for assay, result in PASSING.items():  # the laboratory's certificates
+        dosing.release_test_record(
+            batch=batch, by=coordinator, assay=assay.value, tested_on=today, **result
+        )
+    page.reload()
+    row = page.locator("#cell-product tr.batch")
+    expect(row.locator(".release-status")).to_have_text("Not released")
+    release = row.get_by_role("link", name="Release", exact=True)
+    expect(release).to_have_count(0)  # the investigator releases
+    log_out(page)
+    log_in(page, "investigator")
+    page.goto(f"/patients/{patient.study_id}/")
+    page.locator("#cell-product tr.batch").get_by_role("link", name="Release", exact=True).click()
+    page.click("text=Release the batch for infusion")
+    expect(page.locator("#cell-product tr.batch .release-status")).to_contain_text("Released")
+    log_out(page)
+
     log_in(page, "coordinator")
     page.goto(f"/patients/{patient.study_id}/")
     page.click("text=Set up the infusion schedule")
@@ -228,7 +267,13 @@ def test_coordinator_schedules_and_records_a_course_with_its_dose_and_a_deviatio
     expect(page.locator('[data-derived="bsa_m2"]')).to_have_text("1.7282 m²")
     expect(page.locator('[data-derived="computed_dose_cells"]')).to_have_text("8.641 × 10⁸ cells")
     page.fill("#id_cells_infused", "6e8")
+    # the bedside check: the bag's label, here first misread
+    page.fill("#id_bag_study_id", "INKT-099")
+    page.fill("#id_bag_date_of_birth", str(patient.screening.date_of_birth))
     page.fill("#id_batch_number", "INKT-B-0042")
+    page.click("text=Record course")
+    expect(page.locator("main form")).to_contain_text("The bag is labelled for INKT-099")
+    page.fill("#id_bag_study_id", patient.study_id)
     page.click("text=Record course")
     expect(page.locator("main form")).to_contain_text("give the reason")
     page.fill("#id_deviation_reason", "Low expansion of the cell product")
@@ -236,6 +281,8 @@ def test_coordinator_schedules_and_records_a_course_with_its_dose_and_a_deviatio
     row = page.locator("#courses tbody tr").first
     expect(row.locator(".computed-dose")).to_have_text("8.641 × 10⁸")
     expect(row.locator(".deviations")).to_contain_text("Reduced dose")
+    expect(row.locator(".bedside")).to_contain_text(f"✓ bag {patient.study_id}, batch INKT-B-0042")
+    expect(page.locator("#cell-product tr.batch .release-status")).to_contain_text("Infused")
     expect(page.locator("#exposure")).to_contain_text("1 course given")
 
 

@@ -12,6 +12,7 @@ from assessments import services as imaging
 from datamanagement import services, tasks
 from datamanagement.models import DataQuery
 from dosing import services as dosing
+from dosing.fixtures import released_bag
 from enrollment import services as enrollment
 from safety import services as safety
 from safety.models import CtcaeTerm
@@ -100,7 +101,11 @@ def test_a_weight_change_of_more_than_ten_percent(
                     weight_kg=Decimal(weight),
                     target_cells_per_m2=5 * 10**8,
                     cells_infused=9 * 10**8,
-                    batch_number=f"B{k}",
+                    **released_bag(
+                        patient=patient,
+                        by=coordinator,
+                        infused_at=at(first + timedelta(days=14 * k)),
+                    ),
                 )
             )
     [query] = queries("weight-change")
@@ -121,7 +126,7 @@ def test_a_course_deviation_without_its_reason(patient_of, coordinator):
         weight_kg=Decimal(70),
         target_cells_per_m2=5 * 10**8,
         cells_infused=9 * 10**8,
-        batch_number="B1",
+        **released_bag(patient=patient, by=coordinator, infused_at=at(first + timedelta(days=6))),
         deviation_reason="Bed availability",
     )
     assert late.deviations  # outside its window: recorded with the reason

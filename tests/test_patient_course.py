@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from assessments import services as imaging
 from dosing import services as dosing
+from dosing.fixtures import released_bag
 from enrollment import course, status
 from enrollment.dates import shown
 from enrollment.models import StatusChange, TreatmentEnd
@@ -317,7 +318,9 @@ def test_the_sixth_course_ends_the_inkt_treatment(randomized, coordinator):
             weight_kg=Decimal(70),
             target_cells_per_m2=5 * 10**8,
             cells_infused=9 * 10**8,
-            batch_number=f"B{k}",
+            **released_bag(
+                patient=patient, by=coordinator, infused_at=at(first + timedelta(days=14 * k))
+            ),
         )
     stop = course.treatment_stop(patient.pk, "inkt")
     assert stop[0] == first + timedelta(days=70) and "completed the 6 courses" in stop[1]

@@ -17,6 +17,7 @@ from accounts import roles
 from datamanagement import deviation_selectors, deviation_services, selectors, services
 from datamanagement.models import DataQuery, DeviationReview, ProtocolDeviation
 from dosing import services as dosing
+from dosing.fixtures import released_bag
 from enrollment import services as enrollment
 from inkt_trial.audit import history_of
 from inkt_trial.errors import DomainError
@@ -59,7 +60,7 @@ def course(patient, by, day, **extra):
         weight_kg=Decimal(70),
         target_cells_per_m2=5 * 10**8,
         cells_infused=9 * 10**8,
-        batch_number="B1",
+        **released_bag(patient=patient, by=by, infused_at=at(day)),
         **extra,
     )
 

@@ -17,6 +17,7 @@ from datamanagement import deviation_services
 from datamanagement import services as datamanagement_services
 from datamanagement.models import DeviationReview
 from dosing import services as dosing_services
+from dosing.fixtures import released_bag
 from enrollment import course, medication_services, services
 from enrollment.status import drugs_of_arm
 from outcomes import services as outcomes_services
@@ -161,6 +162,27 @@ EXPECTED = {
     "dosing:infusion": {COORD, DM},
     "dosing:drug": {COORD, DM},
     "dosing:infusion_history": CLINICAL_CARE,
+    # the cell product exists only for the RPI arm: never the (maybe masked) statistician
+    "dosing:apheresis": {COORD, DM},
+    "dosing:apheresis_edit": {COORD, DM},
+    "dosing:apheresis_history": CLINICAL_CARE,
+    "dosing:batch": {COORD, DM},
+    "dosing:batch_edit": {COORD, DM},
+    "dosing:batch_history": CLINICAL_CARE,
+    "dosing:batch_release": {INV},
+    "dosing:release_test": {COORD, DM},
+    "dosing:release_test_edit": {COORD, DM},
+    "dosing:release_test_history": CLINICAL_CARE,
+    "apheresis-list": CLINICAL_CARE,
+    "apheresis-detail": CLINICAL_CARE,
+    "apheresis-history": CLINICAL_CARE,
+    "manufacturingbatch-list": CLINICAL_CARE,
+    "manufacturingbatch-detail": CLINICAL_CARE,
+    "manufacturingbatch-history": CLINICAL_CARE,
+    "manufacturingbatch-release": {INV},
+    "releasetest-list": CLINICAL_CARE,
+    "releasetest-detail": CLINICAL_CARE,
+    "releasetest-history": CLINICAL_CARE,
     "schedule-list": CLINICAL_CARE,
     "schedule-detail": CLINICAL_CARE,
     "schedule-history": CLINICAL_CARE,
@@ -356,6 +378,10 @@ def world(make_user, coordinator, investigator, values, enrol):
         "randomization:codes": {"pk": sequence.pk},
         **{f"{name}-": {"pk": record.pk} for name, record in treatment.items()},
         "dosing:infusion_history": {"pk": treatment["infusion"].pk},
+        "dosing:apheresis_": {"pk": treatment["apheresis"].pk},
+        "dosing:batch_": {"pk": treatment["manufacturingbatch"].pk},
+        "dosing:release_test": {"pk": treatment["manufacturingbatch"].pk},
+        "dosing:release_test_": {"pk": treatment["releasetest"].pk},
         "enrollment:treatment_end_": {"pk": treatment["treatmentend"].pk},
         "statuschange-": {"pk": change.pk},
         "concomitantmedication-": {"pk": medication.pk},
@@ -420,7 +446,7 @@ def world_treatment(patient, coordinator) -> dict:
         weight_kg=Decimal("64.0"),
         target_cells_per_m2=5 * 10**8,
         cells_infused=8 * 10**8,
-        batch_number="B-1",
+        **released_bag(patient=patient, by=coordinator, infused_at=now),
     )
     drug = world_pd1(patient, coordinator, today)
     ends = [
@@ -432,6 +458,9 @@ def world_treatment(patient, coordinator) -> dict:
     return {
         "schedule": schedule,
         "infusion": infusion,
+        "apheresis": infusion.batch.apheresis,
+        "manufacturingbatch": infusion.batch,
+        "releasetest": infusion.batch.release_tests.first(),
         "drugexposure": drug,
         "treatmentend": ends[0],
     }

@@ -22,6 +22,9 @@ def dosing_panel(context, patient):
     allocation = getattr(patient, "allocation", None)
     dosing = selectors.patient_dosing(patient)
     drugs = [d for d in dosing["stops"] if d != "inkt" or (allocation and allocation.arm == RPI)]
+    rpi = allocation is not None and allocation.arm == RPI
+    # the cell product exists only for the RPI arm: shown to those who may see the arm's records
+    show_chain = rpi and user.has_perm("dosing.view_manufacturingbatch")
     return {
         "visible": True,
         "all_stopped": all(dosing["stops"][d] for d in drugs),
@@ -32,7 +35,9 @@ def dosing_panel(context, patient):
         ],
         "patient": patient,
         "randomized": allocation is not None,
-        "rpi": allocation is not None and allocation.arm == RPI,
+        "rpi": rpi,
+        "chain": selectors.patient_chain(patient) if show_chain else None,
+        "show_chain": show_chain,
         "perms": context["perms"],
         **dosing,
     }

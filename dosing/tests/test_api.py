@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from dosing import services
+from dosing.fixtures import released_bag
 from dosing.models import Infusion
 
 pytestmark = pytest.mark.django_db
@@ -23,13 +24,16 @@ def rpi(randomized, coordinator):
 
 
 def course_body(patient, **changes):
+    infused_at = timezone.now() - timedelta(days=14)
+    bag = released_bag(patient=patient, by=patient.allocation.randomized_by, infused_at=infused_at)
     return {
         "study_id": patient.study_id,
-        "infused_at": (timezone.now() - timedelta(days=14)).isoformat(),
+        "infused_at": infused_at.isoformat(),
         "weight_kg": "64.0",
         "target_cells_per_m2": "5e8",
         "cells_infused": "8.7e8",
-        "batch_number": "B-1",
+        **bag,
+        "bag_date_of_birth": bag["bag_date_of_birth"].isoformat(),
         **changes,
     }
 

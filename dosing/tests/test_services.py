@@ -7,6 +7,7 @@ from django.core import mail
 from django.utils import timezone
 
 from dosing import services
+from dosing.fixtures import released_bag
 from dosing.models import Infusion, InfusionReminder
 from inkt_trial.audit import history_of
 from inkt_trial.errors import DomainError
@@ -38,6 +39,7 @@ def rpi(randomized, coordinator):
 
 
 def give(patient, by, days_ago, weight="64.0", cells=None, **extra):
+    bag = released_bag(patient=patient, by=by, infused_at=at(days_ago))
     return services.infusion_record(
         patient=patient,
         by=by,
@@ -45,8 +47,7 @@ def give(patient, by, days_ago, weight="64.0", cells=None, **extra):
         weight_kg=Decimal(weight),
         target_cells_per_m2=extra.pop("target", TARGET),
         cells_infused=cells if cells is not None else 8 * 10**8,
-        batch_number="B-7",
-        **extra,
+        **{**bag, **extra},
     )
 
 

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from dosing import services as dosing
+from dosing.fixtures import released_bag
 from inkt_trial.errors import DomainError
 from safety import services
 from safety.models import CtcaeTerm
@@ -38,7 +39,7 @@ def give_inkt(patient, by, days):
         weight_kg=Decimal("64.0"),
         target_cells_per_m2=5 * 10**8,
         cells_infused=8 * 10**8,
-        batch_number="B-1",
+        **released_bag(patient=patient, by=by, infused_at=timezone.now() - timedelta(days=days)),
     )
 
 

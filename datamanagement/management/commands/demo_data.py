@@ -17,6 +17,7 @@ from datamanagement.selectors import lock_blockers
 from datamanagement.services import data_lock
 from datamanagement.tasks import run_edit_checks
 from dosing import services as dosing_services
+from dosing.fixtures import released_bag
 from enrollment import services
 from enrollment.demo import demo_values
 from enrollment.models import Patient, Screening
@@ -302,7 +303,12 @@ class Command(BaseCommand):
                 weight_kg=Decimal("64.0"),
                 target_cells_per_m2=5 * 10**8,
                 cells_infused=870_000_000,
-                batch_number="DEMO-B-001",
+                **released_bag(
+                    patient=allocation.patient,
+                    by=coordinator,
+                    infused_at=now,
+                    batch_number=f"DEMO-{allocation.patient.study_id}-1",
+                ),
             )
             safety_services.ae_record(
                 patient=allocation.patient,
