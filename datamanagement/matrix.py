@@ -13,7 +13,9 @@ The columns, in the order of the patient's course (NCT05962450; the specs in ../
 - QLQ-C30: the baseline (until randomization), visits 1..n (the imaging visits' windows), end
   of treatment (from the end of treatment; the protocol sets no closing, so it closes only when
   the patient goes off study);
-- adverse events (a log: its entries, or none), follow-up (a log, due once treatment ended),
+- the cell product (apheresis, batches, release tests: a log, RPI only) after the courses;
+- adverse events (a log: its entries, or none), clinical visits with their lab values,
+  medications and medical history (logs), follow-up (a log, due once treatment ended),
   the end of treatment and status changes (a log; an end derived from the records, progression
   on the accepted reads or the 6th course, counts as entered).
 
@@ -82,7 +84,7 @@ GROUPS = {
     TREATMENT: "iNKT courses",
     IMAGING: "Imaging",
     QOL: "QLQ-C30",
-    SAFETY: "Adverse events",
+    SAFETY: "Safety, medications and history",
     COURSE: "Follow-up and status",
 }
 
@@ -105,6 +107,9 @@ def columns(visits: int) -> list[Column]:
         Column(f"course-{k}", f"C{k}", f"iNKT course {k}", TREATMENT)
         for k in range(1, dosing_protocol.MAX_COURSES + 1)
     ]
+    found.append(
+        Column("cell-product", "Cells", "Cell product: apheresis, batches, release", TREATMENT)
+    )
     for prefix, group, what in (("scan", IMAGING, "Imaging"), ("qlq", QOL, "QLQ-C30")):
         found.append(Column(f"{prefix}-baseline", "BL", f"{what}: baseline", group))
         found += [
@@ -114,6 +119,9 @@ def columns(visits: int) -> list[Column]:
     found += [
         Column("qlq-eot", "EoT", "QLQ-C30: end of treatment", QOL),
         Column("adverse-events", "AEs", "Adverse events", SAFETY),
+        Column("visits", "Visits", "Clinical visits: ECOG, vital signs, lab values", SAFETY),
+        Column("medications", "Meds", "Concomitant medications", SAFETY),
+        Column("history", "Hx", "Medical history", SAFETY),
         Column("follow-up", "FU", "Follow-up", COURSE),
         Column("status", "EoT/status", "End of treatment and status changes", COURSE),
     ]
@@ -175,6 +183,10 @@ class PatientRecords:
     scans: list[Entry] = field(default_factory=list)  # the others, filed by date
     questionnaires: dict[str, Entry] = field(default_factory=dict)  # by visit
     adverse_events: list[Entry] = field(default_factory=list)
+    cell_product: list[Entry] = field(default_factory=list)  # aphereses, batches, release tests
+    clinical_visits: list[Entry] = field(default_factory=list)  # with their lab values
+    medications: list[Entry] = field(default_factory=list)
+    medical_history: list[Entry] = field(default_factory=list)
     follow_ups: list[Entry] = field(default_factory=list)
     course_records: list[Entry] = field(default_factory=list)  # status changes, recorded ends
     visit_queries: set[str] = field(default_factory=set)  # "scan-visit-3", "qlq-visit-2"
@@ -271,6 +283,7 @@ def _courses(row: _Row) -> None:
     if patient.inkt_arm is False:
         for k in numbers:
             row.form(f"course-{k}", [patient.courses.get(k)], None, stopped="RP arm: no iNKT cells")
+        row.form("cell-product", patient.cell_product, None, stopped="RP arm: no iNKT cells")
         return
     anchor = patient.first_course_given or patient.schedule_planned
     planned = {}
@@ -293,6 +306,7 @@ def _courses(row: _Row) -> None:
             Window(*owed) if owed else None,
             stopped=stopped,
         )
+    _log(row, "cell-product", patient.cell_product)
 
 
 def visit_windows(randomized: date | None, visits: int) -> list[tuple[int, Window | None]]:
@@ -355,12 +369,23 @@ def _assessments(row: _Row, visits: int) -> None:
         row.form("qlq-eot", eot, Window(ended.date, row.off.date if row.off else None))
 
 
+def _log(row: _Row, column: str, entries) -> None:
+    """A log: the state of its records, or NONE while it has none."""
+    entries = tuple(entries)
+    state = records_state(entries, row.patient.frozen_until) if entries else NONE
+    row.cells.append(Cell(column, state, entries))
+
+
 def _course_records(row: _Row) -> None:
     patient = row.patient
     frozen = patient.frozen_until
-    events = tuple(patient.adverse_events)
-    state = records_state(events, frozen) if events else NONE
-    row.cells.append(Cell("adverse-events", state, events))
+    for column, log in (
+        ("adverse-events", patient.adverse_events),
+        ("visits", patient.clinical_visits),
+        ("medications", patient.medications),
+        ("history", patient.medical_history),
+    ):
+        _log(row, column, log)
     ended = treatment_ended(patient.path)
     row.form("follow-up", patient.follow_ups, Window(ended.date, None) if ended else None)
     records = tuple(patient.course_records)

@@ -20,16 +20,30 @@ from datamanagement.models import (
     SourceVerification,
 )
 from datamanagement.targets import TARGETS
-from dosing.models import Infusion, InfusionSchedule
+from dosing.models import (
+    Apheresis,
+    Infusion,
+    InfusionSchedule,
+    ManufacturingBatch,
+    ReleaseTest,
+)
 from enrollment import course, status
 from enrollment.dates import shown
-from enrollment.models import Outcome, Patient, Screening, StatusChange, TreatmentEnd
+from enrollment.models import (
+    ConcomitantMedication,
+    MedicalHistory,
+    Outcome,
+    Patient,
+    Screening,
+    StatusChange,
+    TreatmentEnd,
+)
 from enrollment.selectors import patient_search
 from inkt_trial.errors import DomainError
 from outcomes import snapshot
 from outcomes.models import FollowUp
 from randomization.models import Allocation
-from safety.models import AdverseEvent
+from safety.models import AdverseEvent, ClinicalVisit, LabValue
 
 
 def query_list():
@@ -457,6 +471,19 @@ def _flags(patients) -> tuple[set, dict, dict]:
     return flagged, visits, verified
 
 
+# The logs of the casebook matrix whose records are not the patient's own rows, or are new:
+# (model, the path to its patient, the date a lock freezes it by, the log).
+MATRIX_LOGS = (
+    (Apheresis, "patient_id", "date", "cell_product"),
+    (ManufacturingBatch, "patient_id", "manufactured_on", "cell_product"),
+    (ReleaseTest, "batch__patient_id", "tested_on", "cell_product"),
+    (ClinicalVisit, "patient_id", "visit_date", "clinical_visits"),
+    (LabValue, "visit__patient_id", "visit__visit_date", "clinical_visits"),
+    (ConcomitantMedication, "screening__patient", "start_date", "medications"),
+    (MedicalHistory, "screening__patient", "screening__screening_date", "medical_history"),
+)
+
+
 def matrix_records(patients) -> dict[int, matrix.PatientRecords]:
     """What the matrix needs of each patient (Patient rows with their screening), in a fixed
     number of queries whatever their number."""
@@ -518,6 +545,11 @@ def matrix_records(patients) -> dict[int, matrix.PatientRecords]:
     )
     for model, dated, log in logs:
         for pid, pk, version, day in _records(model, ids, dated).order_by(dated, "pk"):
+            getattr(found[pid], log).append(entry(model, pk, version, day))
+    for model, patient, dated, log in MATRIX_LOGS:
+        for pid, pk, version, day in _records(model, ids, dated, patient=patient).order_by(
+            dated, "pk"
+        ):
             getattr(found[pid], log).append(entry(model, pk, version, day))
     return found
 

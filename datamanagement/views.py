@@ -411,6 +411,10 @@ PLACES = {
     "scan": ("imaging", None, None),
     "qlq": ("quality-of-life", "assessments:questionnaire_create", "assessments.add_questionnaire"),
     "adverse-events": ("adverse-events", "safety:event_create", "safety.add_adverseevent"),
+    "cell-product": ("cell-product", "dosing:apheresis", "dosing.add_apheresis"),
+    "visits": ("labs", "safety:visit_create", "safety.add_clinicalvisit"),
+    "medications": ("medications-panel", None, None),
+    "history": ("medications-panel", None, None),
     "follow-up": ("follow-up", "outcomes:followup_create", "outcomes.add_followup"),
     "status": ("course", "enrollment:status_change", "enrollment.add_statuschange"),
 }

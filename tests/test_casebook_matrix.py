@@ -150,3 +150,37 @@ def test_no_matrix_for_the_statistician_or_the_blinded(trial, make_user, api_as,
     assert api_as(user).get("/api/casebook/").status_code == 403
     assert client_as(user).get("/casebook/").status_code == 403
     assert "/casebook/" not in client_as(user).get("/patients/").content.decode()
+
+
+def test_visits_medications_and_the_cell_product_show_in_their_logs(trial, api_as, coordinator):
+    from decimal import Decimal
+
+    from enrollment import medication_services
+    from safety import visits
+
+    rpi, rp, _ = trial
+    visits.visit_record(
+        patient=rpi,
+        by=coordinator,
+        visit_date=days_ago(60),
+        kind="screening",
+        ecog=1,
+        values=[{"test": "alt", "value": "30", "unit": "U/L"}],
+    )
+    medication_services.medication_record(
+        screening=rp.screening,
+        by=coordinator,
+        name="Entecavir",
+        indication="Hepatitis B",
+        dose=Decimal("0.5"),
+        dose_unit="mg",
+        route="oral",
+        frequency="once daily",
+        start_date=days_ago(200),
+        ongoing=True,
+    )
+    body = api_as(coordinator).get("/api/casebook/").json()
+    first, second = cells_of(body, rpi.study_id), cells_of(body, rp.study_id)
+    assert (first["visits"], first["medications"], first["history"]) == ("entered", "none", "none")
+    assert (second["visits"], second["medications"]) == ("none", "entered")
+    assert first["cell-product"] == "none" and second["cell-product"] == "not_applicable"

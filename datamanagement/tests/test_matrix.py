@@ -264,3 +264,25 @@ def test_the_filter_finds_a_state_among_the_columns_shown():
     assert matrix.any_state(found, {OVERDUE})
     assert not matrix.any_state(found, {OVERDUE}, keys={"screening", "randomization"})
     assert not matrix.any_state(found, {LOCKED})
+
+
+def test_the_cell_product_visits_medications_and_history_are_logs_the_cell_product_rpi_only():
+    medication = entry(-10, "enrollment.concomitantmedication")
+    visit = entry(14, "safety.clinicalvisit", verified=True)
+    lab = entry(14, "safety.labvalue", pk=2)
+    batch = entry(3, "dosing.manufacturingbatch")
+    rpi = states(
+        patient(
+            medications=[medication],
+            clinical_visits=[visit, lab],
+            cell_product=[batch],
+            frozen_until=day(5),
+        ),
+        day(30),
+    )
+    assert (rpi["medications"], rpi["history"]) == (LOCKED, NONE)
+    assert rpi["visits"] == ENTERED  # the lab value is not verified yet
+    assert rpi["cell-product"] == LOCKED
+    rp = cells(patient(drugs=RP), day(30))
+    assert rp["cell-product"].state == NOT_APPLICABLE
+    assert rp["cell-product"].why == "RP arm: no iNKT cells"
