@@ -308,3 +308,22 @@ def icans_inputs(inputs: dict) -> IcansInputs:
         motor=inputs.get("motor") or "none",
         icp=inputs.get("icp") or "none",
     )
+
+
+# How the syndromes are recorded as CTCAE v5.0 adverse events (safety/data/ctcae_v5.csv).
+CRS_TERM = "Cytokine release syndrome"
+# CTCAE v5.0 has no ICANS term. "Encephalopathy" would mix ICANS with the hepatic encephalopathy
+# of a liver-cancer trial, so ICANS is recorded under "Nervous system disorders - Other,
+# specify" with the syndrome named in the specification, graded by ASTCT as the paper advises.
+ICANS_TERM = "Nervous system disorders - Other, specify"
+ICANS_SPECIFICATION = "Immune effector cell-associated neurotoxicity syndrome (ICANS)"
+
+
+def syndrome_of(term: str, specification: str = "") -> str | None:
+    """CRS, ICANS or None for an adverse event's CTCAE term and specification."""
+    if term == CRS_TERM:
+        return CRS
+    text = specification.lower()
+    if term == ICANS_TERM and ("icans" in text or "immune effector cell" in text):
+        return ICANS
+    return None

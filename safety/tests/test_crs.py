@@ -182,3 +182,15 @@ def test_grade_of_reads_the_stored_inputs():
         grade_of("crs", {"max_temperature_c": "hot"})
     with pytest.raises(NotGradable):
         grade_of("crs", {"max_temperature_c": 39.0, "ferritin": 900})
+
+
+def test_the_ctcae_terms_the_syndromes_are_recorded_under():
+    from safety import ctcae
+    from safety.crs import CRS_TERM, ICANS_SPECIFICATION, ICANS_TERM, syndrome_of
+
+    names = {t.term for t in ctcae.read_terms()}
+    assert {CRS_TERM, ICANS_TERM} <= names
+    assert syndrome_of(CRS_TERM) == "crs"
+    assert syndrome_of(ICANS_TERM, ICANS_SPECIFICATION) == "icans"
+    assert syndrome_of(ICANS_TERM, "Peripheral neuropathy, other") is None
+    assert syndrome_of("Encephalopathy") is None  # hepatic encephalopathy stays CTCAE-graded
