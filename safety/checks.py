@@ -48,7 +48,9 @@ def withdrawn_for_toxicity(patient_ids) -> dict[int, list[status.DrugEnd]]:
             if getattr(event, f"action_{drug}") != "withdrawn" or drug in stops:
                 continue
             given = [
-                d.date for d in doses[event.patient_id] if d.drug == drug and d.date >= event.onset
+                d.date
+                for d in doses[event.patient_id]
+                if d.drug == drug and d.date >= event.onset
             ]
             stops[drug] = status.DrugEnd(
                 drug,
