@@ -113,8 +113,10 @@ class AdverseEvent(ClinicalRecord):
     )
     # Cell-therapy toxicities (safety/crs.py): the ASTCT inputs of a CRS or ICANS event, and the
     # ASTCT grade they give, which is the event's grade (grade 5 aside: a death).
-    astct_inputs = models.JSONField(default=dict, blank=True)
-    astct_grade = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    astct_inputs = models.JSONField("ASTCT inputs", default=dict, blank=True)
+    astct_grade = models.PositiveSmallIntegerField(
+        "ASTCT grade", null=True, blank=True, editable=False
+    )
     # Serious events (safety/susar.py): the narrative, the investigator's expectedness per
     # drug, the derived SUSAR status and the expedited report's dates.
     narrative = models.TextField(blank=True, help_text="The SAE narrative.")
@@ -126,7 +128,11 @@ class AdverseEvent(ClinicalRecord):
         max_length=14, choices=EXPECTEDNESS, default="not_assessed"
     )
     susar_status = models.CharField(
-        max_length=14, choices=SUSAR_STATUS, default=susar.NOT_SERIOUS, editable=False
+        "SUSAR status",
+        max_length=14,
+        choices=SUSAR_STATUS,
+        default=susar.NOT_SERIOUS,
+        editable=False,
     )
     susar_report_at = models.DateTimeField(
         null=True, blank=True, help_text="Expedited SUSAR report sent (authority, ethics)."

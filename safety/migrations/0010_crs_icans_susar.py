@@ -49,12 +49,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='adverseevent',
             name='astct_grade',
-            field=models.PositiveSmallIntegerField(blank=True, editable=False, null=True),
+            field=models.PositiveSmallIntegerField(blank=True, editable=False, null=True, verbose_name='ASTCT grade'),
         ),
         migrations.AddField(
             model_name='adverseevent',
             name='astct_inputs',
-            field=models.JSONField(blank=True, default=dict),
+            field=models.JSONField(blank=True, default=dict, verbose_name='ASTCT inputs'),
         ),
         migrations.AddField(
             model_name='adverseevent',
@@ -89,17 +89,17 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='adverseevent',
             name='susar_status',
-            field=models.CharField(choices=[('not_serious', 'Not serious'), ('not_suspected', 'Serious, not suspected of a study drug'), ('pending', 'Serious: causality or expectedness not yet assessed'), ('expected', 'Serious, suspected and expected (not a SUSAR)'), ('susar', 'SUSAR')], default='not_serious', editable=False, max_length=14),
+            field=models.CharField(choices=[('not_serious', 'Not serious'), ('not_suspected', 'Serious, not suspected of a study drug'), ('pending', 'Serious: causality or expectedness not yet assessed'), ('expected', 'Serious, suspected and expected (not a SUSAR)'), ('susar', 'SUSAR')], default='not_serious', editable=False, max_length=14, verbose_name='SUSAR status'),
         ),
         migrations.AddField(
             model_name='historicaladverseevent',
             name='astct_grade',
-            field=models.PositiveSmallIntegerField(blank=True, editable=False, null=True),
+            field=models.PositiveSmallIntegerField(blank=True, editable=False, null=True, verbose_name='ASTCT grade'),
         ),
         migrations.AddField(
             model_name='historicaladverseevent',
             name='astct_inputs',
-            field=models.JSONField(blank=True, default=dict),
+            field=models.JSONField(blank=True, default=dict, verbose_name='ASTCT inputs'),
         ),
         migrations.AddField(
             model_name='historicaladverseevent',
@@ -134,7 +134,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicaladverseevent',
             name='susar_status',
-            field=models.CharField(choices=[('not_serious', 'Not serious'), ('not_suspected', 'Serious, not suspected of a study drug'), ('pending', 'Serious: causality or expectedness not yet assessed'), ('expected', 'Serious, suspected and expected (not a SUSAR)'), ('susar', 'SUSAR')], default='not_serious', editable=False, max_length=14),
+            field=models.CharField(choices=[('not_serious', 'Not serious'), ('not_suspected', 'Serious, not suspected of a study drug'), ('pending', 'Serious: causality or expectedness not yet assessed'), ('expected', 'Serious, suspected and expected (not a SUSAR)'), ('susar', 'SUSAR')], default='not_serious', editable=False, max_length=14, verbose_name='SUSAR status'),
         ),
         migrations.RunPython(derive_susar_status, migrations.RunPython.noop),
         migrations.RunPython(grant, migrations.RunPython.noop),
