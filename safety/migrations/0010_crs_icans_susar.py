@@ -6,20 +6,20 @@ from accounts import roles
 from safety import susar
 
 
-def derive_susar_status(apps, schema_editor):
+def move_to_derived_susar_status(apps, schema_editor):
     """Events recorded before: the expectedness of a drug not given is not applicable, and the
     SUSAR status of each serious event is derived (pending until the investigator assesses)."""
     AdverseEvent = apps.get_model("safety", "AdverseEvent")
-    AdverseEvent.objects.filter(relationship_inkt="not_applicable").update(
+    AdverseEvent._base_manager.filter(relationship_inkt="not_applicable").update(
         expectedness_inkt="not_applicable"
     )
-    for event in AdverseEvent.objects.filter(serious=True):
+    for event in AdverseEvent._base_manager.filter(serious=True):
         status = susar.susar_status(
             serious=True,
             relationships={d: getattr(event, f"relationship_{d}") for d in susar.DRUGS},
             expectedness={d: getattr(event, f"expectedness_{d}") for d in susar.DRUGS},
         )
-        AdverseEvent.objects.filter(pk=event.pk).update(susar_status=status)
+        AdverseEvent._base_manager.filter(pk=event.pk).update(susar_status=status)
 
 
 def grant(apps, schema_editor):
@@ -136,6 +136,6 @@ class Migration(migrations.Migration):
             name='susar_status',
             field=models.CharField(choices=[('not_serious', 'Not serious'), ('not_suspected', 'Serious, not suspected of a study drug'), ('pending', 'Serious: causality or expectedness not yet assessed'), ('expected', 'Serious, suspected and expected (not a SUSAR)'), ('susar', 'SUSAR')], default='not_serious', editable=False, max_length=14, verbose_name='SUSAR status'),
         ),
-        migrations.RunPython(derive_susar_status, migrations.RunPython.noop),
+        migrations.RunPython(move_to_derived_susar_status, migrations.RunPython.noop),
         migrations.RunPython(grant, migrations.RunPython.noop),
     ]
