@@ -170,6 +170,8 @@ class AdverseEventForm(forms.Form):
         if self.term is not None:
             grade.choices = [(g, f"Grade {g}: {text}") for g, text in self.term.grades.items()]
             grade.error_messages["invalid_choice"] = rules.grade_message(tuple(self.term.grades))
+        if not self.is_bound and self.syndrome and self.initial.get("grade") != 5:
+            self.initial.pop("grade", None)  # computed again from the inputs on saving
         if rpi:
             self.fields["infusion"].queryset = Infusion.objects.filter(
                 patient=patient, status=Infusion.GIVEN

@@ -363,6 +363,8 @@ def test_crs_on_one_vasopressor_is_graded_3_by_astct(page, randomized):
     page.locator(".term-option", has_text="Cytokine release syndrome").first.click()
     expect(page.locator("#astct-crs")).to_be_visible()  # the ASTCT inputs, not a typed grade
     expect(page.locator("#astct-icans")).to_be_hidden()
+    expect(page.locator("input[name=grade][value='3']")).to_be_hidden()  # computed
+    expect(page.locator("input[name=grade][value='5']")).to_be_visible()  # a death: by hand
     page.fill("#id_astct_max_temperature_c", "39.4")
     page.select_option("#id_astct_hypotension", "one_vasopressor")
     page.fill("#id_onset", str(timezone.localdate() - timedelta(days=1)))

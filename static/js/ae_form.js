@@ -20,12 +20,21 @@
   const icansBox = document.getElementById("astct-icans");
   const specification = document.querySelector("input[name=specification]");
   let termName = "";
+  const gradeNote = document.getElementById("astct-grade-note");
   function showAstct() {
     if (!crsBox || !icansBox) return;
-    crsBox.classList.toggle("d-none", termName !== crsBox.dataset.term);
+    const crs = termName === crsBox.dataset.term;
+    crsBox.classList.toggle("d-none", !crs);
     const spec = (specification && specification.value || "").toLowerCase();
     const icans = termName === icansBox.dataset.term && (spec.includes("icans") || spec.includes("immune effector cell"));
     icansBox.classList.toggle("d-none", !icans);
+    // the ASTCT grade is computed from the inputs: only grade 5 (a death) is chosen by hand
+    grades.querySelectorAll("input[name=grade]").forEach((input) => {
+      const hide = (crs || icans) && input.value !== "5";
+      input.closest(".form-check").classList.toggle("d-none", hide);
+      if (hide) input.checked = false;
+    });
+    if (gradeNote) gradeNote.classList.toggle("d-none", !(crs || icans));
   }
   if (specification) specification.addEventListener("input", showAstct);
   function choose(term) {
@@ -49,6 +58,7 @@
     showAstct();
   }
   termName = (chosen.querySelector('[data-term="name"]') || {}).textContent || "";
+  showAstct();
   let timer = null;
   let asked = 0;
   async function find() {
