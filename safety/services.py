@@ -84,8 +84,15 @@ def _susar(event: AdverseEvent) -> dict[str, list[str]]:
         relationships={d: getattr(event, f"relationship_{d}") for d in DRUGS},
         expectedness={d: getattr(event, f"expectedness_{d}") for d in DRUGS},
     )
+    is_susar = event.susar_status == susar.SUSAR
+    reported_before = bool(
+        event.pk
+        and not is_susar
+        and AdverseEvent.objects.filter(pk=event.pk, susar_report_at__isnull=False).exists()
+    )
     return susar.check_reports(
-        susar=event.susar_status == susar.SUSAR,
+        susar=is_susar,
+        reported_before=reported_before,
         aware=_day(event.awareness_at),
         reported=_day(event.susar_report_at),
         followed_up=_day(event.susar_follow_up_at),

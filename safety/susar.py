@@ -256,17 +256,20 @@ def check_reports(
     fatal_or_life_threatening: bool,
     narrative: str,
     today: date,
+    reported_before: bool = False,
 ) -> dict[str, list[str]]:
     """The expedited report's dates: only for a SUSAR, not before awareness nor in the future,
     the follow-up after the initial report and only for a fatal or life-threatening one; a
-    report carries the SAE narrative."""
+    report carries the SAE narrative. `reported_before`: the event was already reported as a
+    SUSAR; a later assessment may downgrade it (the authority is told by a follow-up), and the
+    dates of what was sent stay."""
     errors: dict[str, list[str]] = {}
 
     def add(field, message):
         errors.setdefault(field, []).append(message)
 
     for field, day in (("susar_report_at", reported), ("susar_follow_up_at", followed_up)):
-        if day is None:
+        if day is None or (reported_before and not susar):
             continue
         if not susar:
             add(field, "Only for a SUSAR (serious, suspected and unexpected).")

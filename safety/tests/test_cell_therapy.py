@@ -350,3 +350,27 @@ def test_the_susar_listing_masks_drugs_and_terms_for_the_masked_statistician(
         assert api_as(blinded).get("/api/safety/susars/").status_code == 403
     monitor = make_user("monitor", username="cra")
     assert api_as(monitor).get("/api/safety/susars/").status_code == 200
+
+
+def test_a_reported_susar_may_be_downgraded_and_keeps_its_report_date(
+    rp, coordinator, investigator
+):
+    event = serious_pneumonitis(rp, coordinator)
+    event = services.ae_assess_causality(
+        event=event,
+        by=investigator,
+        relationship_pd1="possible",
+        expectedness_pd1="unexpected",
+        relationship_regorafenib="not_related",
+    )
+    event = services.ae_correct(
+        event=event,
+        by=coordinator,
+        reason="Reported",
+        narrative="Pneumonitis on day 15.",
+        susar_report_at=timezone.now(),
+    )
+    event = services.ae_assess_causality(
+        event=event, by=investigator, relationship_pd1="unlikely", reason="Viral PCR positive"
+    )
+    assert event.susar_status == susar.NOT_SUSPECTED and event.susar_report_at is not None

@@ -144,3 +144,17 @@ def test_report_dates_refused_where_they_do_not_belong():
         today=D0,
     )
     assert set(errors) == {"susar_report_at", "susar_follow_up_at", "narrative"}
+
+
+def test_a_susar_downgraded_after_its_report_keeps_the_dates_sent():
+    kept = dict(
+        susar=False,
+        aware=D0,
+        reported=D0,
+        followed_up=None,
+        fatal_or_life_threatening=False,
+        narrative="x",
+        today=D0,
+    )
+    assert check_reports(**kept, reported_before=True) == {}
+    assert "susar_report_at" in check_reports(**kept)
