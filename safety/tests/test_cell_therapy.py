@@ -374,3 +374,20 @@ def test_a_reported_susar_may_be_downgraded_and_keeps_its_report_date(
         event=event, by=investigator, relationship_pd1="unlikely", reason="Viral PCR positive"
     )
     assert event.susar_status == susar.NOT_SUSPECTED and event.susar_report_at is not None
+
+
+def test_the_migration_derives_the_status_of_events_recorded_before(rp, coordinator):
+    import importlib
+
+    from django.apps import apps
+
+    from safety.models import AdverseEvent
+
+    migration = importlib.import_module("safety.migrations.0010_crs_icans_susar")
+    event = serious_pneumonitis(rp, coordinator)
+    AdverseEvent._base_manager.filter(pk=event.pk).update(  # as the new columns' defaults left it
+        susar_status=susar.NOT_SERIOUS, expectedness_inkt="not_assessed"
+    )
+    migration.move_to_derived_susar_status(apps, None)
+    event.refresh_from_db()
+    assert (event.susar_status, event.expectedness_inkt) == (susar.PENDING, "not_applicable")
