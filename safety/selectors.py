@@ -120,3 +120,13 @@ def susar_listing(user) -> list[SusarRow]:
             )
         )
     return rows
+
+
+def overdue_susars(user) -> list[SusarRow]:
+    """SUSARs whose expedited report (or complete report) is due and not sent."""
+    return [
+        row
+        for row in susar_listing(user)
+        if (row.overdue and row.reported is None)
+        or (row.follow_up_overdue and row.followed_up is None)
+    ]

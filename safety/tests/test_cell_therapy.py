@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from inkt_trial.audit import history_of
 from inkt_trial.errors import DomainError
-from safety import crs, services, susar
+from safety import crs, selectors, services, susar
 from safety.models import CtcaeTerm
 
 pytestmark = pytest.mark.django_db
@@ -205,6 +205,7 @@ def test_the_expedited_report_needs_the_narrative_and_is_late_after_7_days_if_fa
     )
     clock = event.susar_clock
     assert clock.overdue and clock.due == timezone.localdate(event.awareness_at) + timedelta(7)
+    assert [r.event for r in selectors.overdue_susars(coordinator)] == [event.pk]
     with pytest.raises(DomainError) as refused:
         services.ae_correct(
             event=event, by=coordinator, reason="Reported", susar_report_at=timezone.now()
