@@ -79,6 +79,10 @@ class SusarRow:
     followed_up: date | None
     follow_up_overdue: bool
 
+    @property
+    def suspected_shown(self) -> str:
+        return ", ".join(susar.DRUG_NAMES[d] for d in self.suspected)
+
 
 WITHHELD = "(withheld while masked)"
 

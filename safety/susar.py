@@ -193,7 +193,7 @@ STATUS_LABELS = {
     NOT_SUSPECTED: "Serious, not suspected of a study drug",
     PENDING: "Serious: causality or expectedness not yet assessed",
     EXPECTED: "Serious, suspected and expected (not a SUSAR)",
-    SUSAR: "SUSAR",
+    SUSAR: "Suspected unexpected serious adverse reaction",
 }
 
 

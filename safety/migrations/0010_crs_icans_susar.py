@@ -89,7 +89,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='adverseevent',
             name='susar_status',
-            field=models.CharField(choices=[('not_serious', 'Not serious'), ('not_suspected', 'Serious, not suspected of a study drug'), ('pending', 'Serious: causality or expectedness not yet assessed'), ('expected', 'Serious, suspected and expected (not a SUSAR)'), ('susar', 'SUSAR')], default='not_serious', editable=False, max_length=14, verbose_name='SUSAR status'),
+            field=models.CharField(choices=[('not_serious', 'Not serious'), ('not_suspected', 'Serious, not suspected of a study drug'), ('pending', 'Serious: causality or expectedness not yet assessed'), ('expected', 'Serious, suspected and expected (not a SUSAR)'), ('susar', 'Suspected unexpected serious adverse reaction')], default='not_serious', editable=False, max_length=14, verbose_name='SUSAR status'),
         ),
         migrations.AddField(
             model_name='historicaladverseevent',
@@ -134,7 +134,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicaladverseevent',
             name='susar_status',
-            field=models.CharField(choices=[('not_serious', 'Not serious'), ('not_suspected', 'Serious, not suspected of a study drug'), ('pending', 'Serious: causality or expectedness not yet assessed'), ('expected', 'Serious, suspected and expected (not a SUSAR)'), ('susar', 'SUSAR')], default='not_serious', editable=False, max_length=14, verbose_name='SUSAR status'),
+            field=models.CharField(choices=[('not_serious', 'Not serious'), ('not_suspected', 'Serious, not suspected of a study drug'), ('pending', 'Serious: causality or expectedness not yet assessed'), ('expected', 'Serious, suspected and expected (not a SUSAR)'), ('susar', 'Suspected unexpected serious adverse reaction')], default='not_serious', editable=False, max_length=14, verbose_name='SUSAR status'),
         ),
         migrations.RunPython(move_to_derived_susar_status, migrations.RunPython.noop),
         migrations.RunPython(grant, migrations.RunPython.noop),
