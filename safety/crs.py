@@ -147,7 +147,7 @@ class IcansInputs:
 
 
 def _choice(errors, field, value, table) -> int:
-    if value not in table:
+    if not isinstance(value, str) or value not in table:
         errors.setdefault(field, []).append(f"Choose one of: {', '.join(table)}.")
         return 0
     return table[value][1]

@@ -194,3 +194,16 @@ def test_the_ctcae_terms_the_syndromes_are_recorded_under():
     assert syndrome_of(ICANS_TERM, ICANS_SPECIFICATION) == "icans"
     assert syndrome_of(ICANS_TERM, "Peripheral neuropathy, other") is None
     assert syndrome_of("Encephalopathy") is None  # hepatic encephalopathy stays CTCAE-graded
+
+
+def test_odd_stored_inputs_are_refused_not_failed():
+    for odd in (
+        {"max_temperature_c": 39.0, "hypotension": ["one_vasopressor"]},
+        {"max_temperature_c": 1e308},
+        {"max_temperature_c": True},
+    ):
+        with pytest.raises(NotGradable):
+            grade_of("crs", odd)
+    for odd in ({"ice_orientation": 2.5}, {"seizure": {"x": 1}, "ice_unarousable": True}):
+        with pytest.raises(NotGradable):
+            grade_of("icans", odd)
