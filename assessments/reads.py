@@ -29,6 +29,10 @@ from assessments.recist import (
 VISIT_INTERVAL_DAYS = 56
 BASELINE_WINDOW_DAYS = 28  # baseline imaging within the 28 days before randomization
 VISIT_WINDOW_DAYS = 7
+# "Evaluation was performed every 8 weeks after the start of the treatment, up to 24 months"
+# (NCT05962450, ORR and DCR): the schedule ends at 730 days, its last visit the 13th (day 728).
+IMAGING_HORIZON_DAYS = 730
+MAX_VISITS = IMAGING_HORIZON_DAYS // VISIT_INTERVAL_DAYS  # 13
 BASELINE_MAX_DAYS_BEFORE_RANDOMIZATION = 28
 
 
@@ -240,12 +244,14 @@ def cohen_kappa(pairs: Iterable[tuple[str, str]]) -> float | None:
 
 
 def visit_schedule(enrolled: date, *, until: date) -> list[tuple[int, date, date, date]]:
-    """Imaging visits every 56 days (+/- 7) from enrolment, up to `until`:
-    (number, planned, window start, window end)."""
+    """Imaging visits every 56 days (+/- 7) from enrolment, up to `until` and at most 24 months
+    (IMAGING_HORIZON_DAYS): (number, planned, window start, window end)."""
     visits, k = [], 1
     while True:
         planned = enrolled + timedelta(days=VISIT_INTERVAL_DAYS * k)
-        if planned - timedelta(days=VISIT_WINDOW_DAYS) > until:
+        if planned - timedelta(days=VISIT_WINDOW_DAYS) > until or (
+            (planned - enrolled).days > IMAGING_HORIZON_DAYS
+        ):
             return visits
         visits.append(
             (
@@ -256,6 +262,13 @@ def visit_schedule(enrolled: date, *, until: date) -> list[tuple[int, date, date
             )
         )
         k += 1
+
+
+def files_to_visit(window_start: date, scan_day: date) -> bool:
+    """Whether a scan belongs to the visit whose window opens on `window_start`: from the
+    window's opening until the next visit's window opens, so that a late scan still counts for
+    its visit (and is then late), never for the next one."""
+    return window_start <= scan_day < window_start + timedelta(days=VISIT_INTERVAL_DAYS)
 
 
 @dataclass(frozen=True)

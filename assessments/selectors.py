@@ -17,10 +17,10 @@ from randomization.selectors import day_zero
 
 
 def imaging_schedule(patient, *, today) -> list[dict]:
-    """The 8-weekly visits from randomization (day 0) with their scan, or flagged overdue when
-    the window has passed without one; they stop after progression (accepted mRECIST PD and
-    iCPD), and after the death, a withdrawal of consent to further data, a loss to follow-up or
-    any other end of study."""
+    """The 8-weekly visits from randomization (day 0) for 24 months with their scan (the first
+    filed to the visit), or flagged overdue when the window has passed without one; they stop
+    after progression (accepted mRECIST PD and iCPD), and after the death, a withdrawal of
+    consent to further data, a loss to follow-up or any other end of study."""
     return imaging_schedules([patient], today=today).get(patient.pk, [])
 
 
@@ -30,7 +30,11 @@ def imaging_schedules(patients, *, today) -> dict[int, list[dict]]:
     (checks.progression), the ends of study."""
     day0 = {p.pk: day for p in patients if (day := day_zero(p)) is not None}
     scans = defaultdict(list)
-    for scan in Scan.objects.filter(patient_id__in=list(day0)).exclude(kind=Scan.BASELINE):
+    for scan in (
+        Scan.objects.filter(patient_id__in=list(day0))
+        .exclude(kind=Scan.BASELINE)
+        .order_by("scan_date", "pk")
+    ):
         scans[scan.patient_id].append(scan)
     stops = {pid: ends[0].date for pid, ends in checks.progression(list(day0)).items() if ends}
     for pid, ended in (
@@ -45,11 +49,9 @@ def imaging_schedules(patients, *, today) -> dict[int, list[dict]]:
 def _visits(day0, scans, stop, *, today) -> list[dict]:
     rows = []
     for number, planned, start, end in reads.visit_schedule(day0, until=today + timedelta(56)):
-        if stop is not None and start > stop:
+        if not status.still_owed(start, stop):
             break
-        # a late scan still belongs to its visit until the next visit's window opens
-        next_start = start + timedelta(days=reads.VISIT_INTERVAL_DAYS)
-        scan = next((s for s in scans if start <= s.scan_date < next_start), None)
+        scan = next((s for s in scans if reads.files_to_visit(start, s.scan_date)), None)
         if scan is not None:
             state = "Done" if scan.scan_date <= end else "Done (late)"
         else:

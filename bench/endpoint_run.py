@@ -87,6 +87,8 @@ def generate(n: int) -> dict:
         ("radiologist2", roles.RADIOLOGIST),
         ("adjudicator", roles.ADJUDICATOR),
         ("statistician", roles.STATISTICIAN),
+        ("datamanager", roles.DATA_MANAGER),
+        ("monitor", roles.MONITOR),
     ):
         user, _ = get_user_model().objects.get_or_create(username=name)
         user.groups.add(Group.objects.get(name=role))

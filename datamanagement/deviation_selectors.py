@@ -12,7 +12,9 @@ from assessments.reads import VISIT_INTERVAL_DAYS, VISIT_WINDOW_DAYS
 from assessments.selectors import imaging_schedules
 from datamanagement import deviation_log, deviations
 from datamanagement.models import DeviationReview, ProtocolDeviation
+from dosing import rules as dosing_rules
 from dosing.models import DrugExposure, Infusion
+from enrollment import course, status
 from enrollment.models import EligibilityViolation, Patient, Screening
 from randomization.selectors import day_zero
 from safety.models import AdverseEvent
@@ -86,6 +88,12 @@ def patient_facts(patients, *, today: date, now) -> list[deviations.PatientFacts
     }
     consent_entered = _consent_entered([p.screening_id for p in patients])
     schedules = imaging_schedules(patients, today=today)
+    inkt_stops = {
+        pid: stops[status.INKT]
+        for pid, stops in course.treatment_stops_of(
+            [p.pk for p in patients if hasattr(p, "infusion_schedule")]
+        ).items()
+    }
     return [
         _facts(
             patient,
@@ -100,6 +108,7 @@ def patient_facts(patients, *, today: date, now) -> list[deviations.PatientFacts
             serious=serious[patient.pk],
             entered=entered,
             visit_rows=schedules.get(patient.pk, []),
+            inkt_stop=inkt_stops.get(patient.pk),
         )
         for patient in patients
     ]
@@ -119,6 +128,7 @@ def _facts(
     serious,
     entered,
     visit_rows,
+    inkt_stop=None,
 ) -> deviations.PatientFacts:
     day0 = day_zero(patient)
     schedule = getattr(patient, "infusion_schedule", None)
@@ -205,6 +215,7 @@ def _facts(
         consent_entered_on=consent_entered,
         window_days=schedule.window_days if schedule else 3,
         courses=tuple(courses),
+        owed_courses=_owed_courses(schedule, courses, inkt_stop),
         visits=tuple(visits),
         first_window_opens=(
             None if day0 is None else day0 + timedelta(days=VISIT_INTERVAL_DAYS - VISIT_WINDOW_DAYS)
@@ -230,6 +241,22 @@ def _facts(
             )
             for e in serious
         ),
+    )
+
+
+def _owed_courses(schedule, courses, stop) -> tuple[tuple[int, date], ...]:
+    """The courses the patient's infusion schedule still owes (RPI only: only it has one),
+    from course 1's date once given, else its planned date, until the iNKT cells stopped."""
+    if schedule is None:
+        return ()
+    first = next((c.given_on for c in courses if c.number == 1 and c.given_on), None)
+    return tuple(
+        (c.number, c.window_end)
+        for c in dosing_rules.planned_courses(
+            anchor=first or schedule.first_planned_date,
+            window_days=schedule.window_days,
+            stop=stop[0] if stop else None,
+        )
     )
 
 

@@ -134,6 +134,15 @@ RULES = {
             "intensity); one course does not make the data unreliable.",
         ),
         Rule(
+            "inkt-not-recorded",
+            Category.INKT,
+            MINOR,
+            "An iNKT course whose window closed with nothing recorded: neither given nor "
+            "recorded as missed.",
+            "Either a missed course (exposure, as inkt-missed) or a course given and not yet "
+            "entered: the review says which, the course's record settles it.",
+        ),
+        Rule(
             "scan-missed",
             Category.IMAGING,
             MAJOR,
@@ -260,6 +269,8 @@ class PatientFacts:
     consent_entered_on: date | None = None  # when the consent date now on file was entered
     window_days: int = 3  # the infusion schedule's
     courses: tuple[Course, ...] = ()
+    # the courses the schedule still owes (dosing.rules.planned_courses): (number, window end)
+    owed_courses: tuple[tuple[int, date], ...] = ()
     visits: tuple[Visit, ...] = ()
     first_window_opens: date | None = None  # visit 1's window
     scheduled_scans: tuple[Procedure, ...] = ()
@@ -345,6 +356,19 @@ def derive(facts: PatientFacts) -> list[Derived]:
     ]
     for course in facts.courses:
         found += _course(facts, course)
+    recorded = {course.number for course in facts.courses}
+    found += [
+        _found(
+            facts,
+            "inkt-not-recorded",
+            f"course-{number}",
+            end,
+            end + timedelta(days=1),
+            f"iNKT course {number}: nothing recorded, its window closed {shown(end)}.",
+        )
+        for number, end in facts.owed_courses
+        if number not in recorded and facts.today > end
+    ]
     found += _imaging(facts) + _questionnaires(facts) + _safety_reports(facts)
     return sorted(found, key=lambda d: (d.occurred_on, d.key))
 
@@ -360,6 +384,8 @@ def _course(facts: PatientFacts, course: Course) -> list[Derived]:
         rule = COURSE_RULES.get(code)
         if rule is not None:
             by_rule[rule].append(DEVIATION_TEXT[Deviation(code)])
+    if "inkt-dose-range" in by_rule:  # one dose, one deviation: the major one says it
+        by_rule.pop("inkt-dose", None)
     out = []
     for rule, texts in by_rule.items():
         if rule == "inkt-window" and course.given_on is not None:

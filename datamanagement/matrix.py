@@ -42,7 +42,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from assessments import qlqc30
-from assessments.reads import VISIT_INTERVAL_DAYS, VISIT_WINDOW_DAYS, visit_schedule
+from assessments.reads import (
+    MAX_VISITS,
+    VISIT_INTERVAL_DAYS,
+    VISIT_WINDOW_DAYS,
+    files_to_visit,
+    visit_schedule,
+)
 from dosing import protocol as dosing_protocol
 from dosing import rules as dosing_rules
 from enrollment import status
@@ -79,7 +85,6 @@ GROUPS = {
     SAFETY: "Adverse events",
     COURSE: "Follow-up and status",
 }
-MAX_VISITS = qlqc30.MAX_VISIT
 
 
 @dataclass(frozen=True)
@@ -252,7 +257,7 @@ class _Row:
         elif stopped:
             state = NOT_APPLICABLE
         elif off is not None and (
-            window is None or window.opens > off.date or window.closes is None
+            window is None or not status.still_owed(window.opens, off.date) or window.closes is None
         ):
             state, stopped = NOT_APPLICABLE, f"off study since {shown(off.date)}: {off.reason}"
         else:
@@ -280,12 +285,14 @@ def _courses(row: _Row) -> None:
     stop = patient.inkt_stop
     for k in numbers:
         window = planned.get(k)
-        stopped = ""
-        if stop is not None and (window is None or window.opens > stop):
-            stopped = f"iNKT cells stopped after {shown(stop)}"
-        elif stop is not None and (window.closes is None or window.closes > stop):
-            window = Window(window.opens, stop)  # no longer given after the stop
-        row.form(f"course-{k}", [patient.courses.get(k)], window, stopped=stopped)
+        owed = window and dosing_rules.owed_window(window.opens, window.closes, stop)
+        stopped = f"iNKT cells stopped after {shown(stop)}" if stop and not owed else ""
+        row.form(
+            f"course-{k}",
+            [patient.courses.get(k)],
+            Window(*owed) if owed else None,
+            stopped=stopped,
+        )
 
 
 def visit_windows(randomized: date | None, visits: int) -> list[tuple[int, Window | None]]:
@@ -304,8 +311,7 @@ def _scans_of_visit(scans: list[Entry], window: Window | None) -> list[Entry]:
     """A scan belongs to a visit from its window's opening until the next visit's opens."""
     if window is None:
         return []
-    until = window.opens + timedelta(days=VISIT_INTERVAL_DAYS)
-    return [s for s in scans if window.opens <= s.date < until]
+    return [s for s in scans if files_to_visit(window.opens, s.date)]
 
 
 def _assessments(row: _Row, visits: int) -> None:
@@ -315,7 +321,7 @@ def _assessments(row: _Row, visits: int) -> None:
     windows = visit_windows(patient.randomized, visits)
 
     def stopped(window):
-        if stop is not None and (window is None or window.opens > stop):
+        if stop is not None and (window is None or not status.still_owed(window.opens, stop)):
             return f"assessments stopped after {shown(stop)}"
         return ""
 

@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from dosing import protocol
 from enrollment.dates import shown
+from enrollment.status import still_owed
 
 
 class Formula(StrEnum):
@@ -93,6 +94,27 @@ def schedule(
             )
         )
     return out
+
+
+def owed_window(start: date, end: date, stop: date | None) -> tuple[date, date] | None:
+    """A course's window once the iNKT cells stopped on `stop` (the last day they may be
+    given): None when it opens later (not applicable), closing on the stop when open then."""
+    if not still_owed(start, stop):
+        return None
+    return start, end if stop is None else min(end, stop)
+
+
+def planned_courses(
+    *, anchor: date, window_days: int, stop: date | None = None
+) -> list[PlannedCourse]:
+    """The courses of the schedule still owed when the iNKT cells stopped on `stop`, each
+    window cut by the stop (owed_window); every course when nothing stopped them."""
+    found = []
+    for course in schedule(anchor=anchor, window_days=window_days):
+        owed = owed_window(course.window_start, course.window_end, stop)
+        if owed is not None:
+            found.append(PlannedCourse(course.number, course.planned, *owed))
+    return found
 
 
 def pending_state(course: PlannedCourse, today: date) -> str:

@@ -1,15 +1,23 @@
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from accounts.permissions import has_perms
-from enrollment import columns, course, selectors, services, status
+from enrollment import columns, course, medication_services, selectors, services, status
 from enrollment import eligibility as el
-from enrollment.models import Patient, Screening, StatusChange, TreatmentEnd
+from enrollment import medications as meds
+from enrollment.models import (
+    ConcomitantMedication,
+    MedicalHistory,
+    Patient,
+    Screening,
+    StatusChange,
+    TreatmentEnd,
+)
 from enrollment.validation import check_screening
 from inkt_trial.api import HistorySerializer, PatientField
 from inkt_trial.audit import history_of
@@ -455,3 +463,207 @@ class TreatmentEndViewSet(_CourseViewSet):
 
     def get_queryset(self):
         return TreatmentEnd.objects.select_related("patient", "recorded_by")
+
+
+# Medical history and concomitant medications -------------------------------------------------
+
+
+class WarningSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(
+        choices=[
+            meds.STRONG_INHIBITOR,
+            meds.STRONG_INDUCER,
+            meds.HBV_NO_ANTIVIRAL,
+            meds.HBV_ANTIVIRAL_STOPPED,
+            meds.CORTICOSTEROID,
+        ]
+    )
+    message = serializers.CharField()
+    source = serializers.CharField(help_text="The published source of the rule.")
+
+
+def _warnings_of(serializer, screening_id: int) -> list:
+    """The warnings of a screening's records: read for the whole page at once by the list
+    (context `warnings`), else for this one."""
+    found = serializer.context.setdefault("warnings", {})
+    if screening_id not in found:
+        found.update(selectors.medication_warnings([screening_id]))
+    return found[screening_id]
+
+
+def _shown_warnings(warnings) -> list[dict]:
+    return [{"code": w.code, "message": w.message, "source": w.source} for w in warnings]
+
+
+class _ScreeningRecordSerializer(serializers.ModelSerializer):
+    screening = serializers.PrimaryKeyRelatedField(
+        queryset=Screening.objects.all(),
+        help_text="The screening the record belongs to (recorded before enrolment too).",
+    )
+    study_id = serializers.CharField(
+        source="screening.patient.study_id",
+        read_only=True,
+        default=None,
+        allow_null=True,
+        help_text="The patient's study ID once enrolled.",
+    )
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+    reason = serializers.CharField(
+        write_only=True, required=False, help_text="Required on a correction (PATCH)."
+    )
+
+    def _unmoved(self, instance, data):
+        if data.pop("screening", instance.screening) != instance.screening:
+            raise DomainError(field_errors={"screening": ["The screening does not change."]})
+
+
+class MedicationSerializer(_ScreeningRecordSerializer):
+    """A concomitant medication, with its warnings (strong CYP3A4 inhibitor or inducer with
+    regorafenib; an HBV antiviral stopped during treatment)."""
+
+    prior_to_study = serializers.BooleanField(
+        read_only=True, help_text="Started before the informed consent."
+    )
+    warnings = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ConcomitantMedication
+        fields = [
+            "id",
+            "screening",
+            "study_id",
+            *medication_services.MEDICATION_FIELDS,
+            "prior_to_study",
+            "warnings",
+            "recorded_by",
+            "reason",
+        ]
+
+    @extend_schema_field(WarningSerializer(many=True))
+    def get_warnings(self, obj) -> list[dict]:
+        return _shown_warnings(
+            w for w in _warnings_of(self, obj.screening_id) if w.medication == obj.pk
+        )
+
+    def create(self, data):
+        data.pop("reason", None)
+        return medication_services.medication_record(by=self.context["request"].user, **data)
+
+    def update(self, instance, data):
+        self._unmoved(instance, data)
+        return medication_services.medication_correct(
+            medication=instance,
+            by=self.context["request"].user,
+            reason=data.pop("reason", ""),
+            **data,
+        )
+
+
+class MedicalHistorySerializer(_ScreeningRecordSerializer):
+    """A medical history entry; `start` is a partial ISO 8601 date (YYYY, YYYY-MM,
+    YYYY-MM-DD). `warnings`: those about the patient as a whole (hepatitis B without an ongoing
+    antiviral), on the entry that raises them."""
+
+    warnings = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MedicalHistory
+        fields = [
+            "id",
+            "screening",
+            "study_id",
+            *medication_services.HISTORY_FIELDS,
+            "warnings",
+            "recorded_by",
+            "reason",
+        ]
+
+    @extend_schema_field(WarningSerializer(many=True))
+    def get_warnings(self, obj) -> list[dict]:
+        if not (obj.ongoing and meds.is_hbv(obj.condition)):
+            return []
+        return _shown_warnings(
+            w for w in _warnings_of(self, obj.screening_id) if w.medication is None
+        )
+
+    def create(self, data):
+        data.pop("reason", None)
+        return medication_services.history_record(by=self.context["request"].user, **data)
+
+    def update(self, instance, data):
+        self._unmoved(instance, data)
+        return medication_services.history_correct(
+            entry=instance, by=self.context["request"].user, reason=data.pop("reason", ""), **data
+        )
+
+
+class StopSerializer(serializers.Serializer):
+    stop_date = serializers.DateField()
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class _ScreeningRecordViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    filterset_fields = {"screening": ["exact"], "screening__patient__study_id": ["exact"]}
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        rows = list(queryset if page is None else page)
+        context = {
+            **self.get_serializer_context(),
+            "warnings": selectors.medication_warnings({r.screening_id for r in rows}),
+        }
+        data = self.get_serializer(rows, many=True, context=context).data
+        return Response(data) if page is None else self.get_paginated_response(data)
+
+    @extend_schema(responses=HistorySerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def history(self, request, pk=None):
+        """Every version of the record: who, when, what changed and why."""
+        return Response(HistorySerializer(history_of(self.get_object()), many=True).data)
+
+
+class MedicationViewSet(_ScreeningRecordViewSet):
+    """Concomitant medications (prior ones too), recorded against the screening from the
+    screening visit on; filter by `screening` or `screening__patient__study_id`. Each comes with
+    its `warnings`: a strong CYP3A4 inhibitor or inducer during regorafenib treatment (Stivarga
+    label, section 7), an HBV antiviral stopped during treatment (ASCO 2020). PATCH corrects
+    with a `reason`; `stop` records the end of an ongoing one."""
+
+    serializer_class = MedicationSerializer
+
+    def get_queryset(self):
+        return selectors.medication_list()
+
+    @extend_schema(request=StopSerializer, responses=MedicationSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[has_perms("enrollment.change_concomitantmedication")],
+    )
+    def stop(self, request, pk=None):
+        """An ongoing medication stopped on `stop_date` (a `reason` is optional)."""
+        body = StopSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        medication = medication_services.medication_stop(
+            medication=self.get_object(), by=request.user, **body.validated_data
+        )
+        return Response(MedicationSerializer(medication, context={"request": request}).data)
+
+
+class MedicalHistoryViewSet(_ScreeningRecordViewSet):
+    """The medical history taken at screening (condition, partial start date, ongoing); an
+    ongoing hepatitis B entry carries the warning when no antiviral goes on. PATCH corrects
+    with a `reason`."""
+
+    serializer_class = MedicalHistorySerializer
+
+    def get_queryset(self):
+        return selectors.history_list()

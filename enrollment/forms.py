@@ -5,7 +5,14 @@ from django import forms
 from enrollment import eligibility as el
 from enrollment import status
 from enrollment.course import CHANGE_FIELDS, END_FIELDS
-from enrollment.models import Screening, StatusChange, TreatmentEnd
+from enrollment.medication_services import HISTORY_FIELDS, MEDICATION_FIELDS
+from enrollment.models import (
+    ConcomitantMedication,
+    MedicalHistory,
+    Screening,
+    StatusChange,
+    TreatmentEnd,
+)
 from enrollment.services import ENTERED_FIELDS
 from inkt_trial.widgets import DateInput
 
@@ -166,3 +173,42 @@ class ReopenScreeningForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_id = "reopen-form"
         self.helper.add_input(Submit("reopen", "Reopen for correction"))
+
+
+class MedicationForm(forms.ModelForm):
+    class Meta:
+        model = ConcomitantMedication
+        fields = list(MEDICATION_FIELDS)
+        widgets = {"start_date": DateInput(), "stop_date": DateInput()}
+        help_texts = {"ongoing": "Ongoing: no stop date. Otherwise give the stop date."}
+
+    def __init__(self, *args, with_reason=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        _with_reason(self, with_reason, "medication-form", "Save medication")
+
+
+class MedicalHistoryForm(forms.ModelForm):
+    class Meta:
+        model = MedicalHistory
+        fields = list(HISTORY_FIELDS)
+        widgets = {"details": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, with_reason=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["start"].widget.attrs["placeholder"] = "YYYY, YYYY-MM or YYYY-MM-DD"
+        _with_reason(self, with_reason, "history-form", "Save medical history")
+
+
+class MedicationStopForm(forms.Form):
+    stop_date = forms.DateField(widget=DateInput())
+    reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Optional: why it was stopped (kept in the audit trail).",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_id = "stop-form"
+        self.helper.add_input(Submit("save", "Record the stop"))

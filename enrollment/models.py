@@ -355,3 +355,129 @@ class EligibilityViolation(ClinicalRecord):
         return [
             el.CRITERIA[c].failure_text if c in el.CRITERIA else c for c in self.failed_criteria
         ]
+
+
+ROUTES = [
+    ("oral", "Oral"),
+    ("intravenous", "Intravenous"),
+    ("subcutaneous", "Subcutaneous"),
+    ("intramuscular", "Intramuscular"),
+    ("topical", "Topical"),
+    ("transdermal", "Transdermal"),
+    ("inhaled", "Inhaled"),
+    ("nasal", "Nasal"),
+    ("ophthalmic", "Ophthalmic"),
+    ("otic", "Otic"),
+    ("rectal", "Rectal"),
+    ("vaginal", "Vaginal"),
+    ("sublingual", "Sublingual"),
+    ("other", "Other"),
+]
+DOSE_UNITS = [
+    ("mg", "mg"),
+    ("g", "g"),
+    ("ug", "µg"),
+    ("IU", "IU"),
+    ("mL", "mL"),
+    ("mg/kg", "mg/kg"),
+    ("mg/m2", "mg/m²"),
+    ("tablet", "tablet(s)"),
+    ("capsule", "capsule(s)"),
+    ("puff", "puff(s)"),
+    ("drop", "drop(s)"),
+    ("application", "application(s)"),
+    ("other", "other"),
+]
+
+
+class ConcomitantMedication(ClinicalRecord):
+    """A medication the person takes, from screening on (prior medications too: a start before
+    the consent makes it one). Recorded against the screening, so that it can be entered before
+    enrolment; the patient is the screening's. Warnings (enrollment.medications) are derived on
+    read, never stored."""
+
+    screening = models.ForeignKey(Screening, on_delete=models.PROTECT, related_name="medications")
+    name = models.CharField(
+        max_length=200, help_text="Generic or brand name, as on the prescription."
+    )
+    indication = models.CharField(max_length=200)
+    dose = models.DecimalField(max_digits=10, decimal_places=3)
+    dose_unit = models.CharField(max_length=12, choices=DOSE_UNITS)
+    route = models.CharField(max_length=16, choices=ROUTES)
+    frequency = models.CharField(max_length=60, help_text="e.g. once daily, BID, every 3 weeks")
+    start_date = models.DateField()
+    stop_date = models.DateField(null=True, blank=True)
+    ongoing = models.BooleanField(default=False)
+    atc_code = models.CharField(
+        "ATC code",
+        max_length=7,
+        blank=True,
+        help_text="WHO ATC code, at any level (J01FA09, J01FA, J01 ...), where known.",
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["screening", "-ongoing", "-start_date", "id"]
+        verbose_name = "concomitant medication"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ongoing=True, stop_date__isnull=True)
+                | models.Q(ongoing=False, stop_date__isnull=False),
+                name="medication_ongoing_xor_stopped",
+                violation_error_message="Give the stop date, or mark the medication ongoing "
+                "(not both).",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(stop_date__isnull=True)
+                | models.Q(stop_date__gte=models.F("start_date")),
+                name="medication_stops_after_start",
+                violation_error_message="The stop date is before the start date.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} from {shown(self.start_date)}"
+
+    def freeze_key(self):
+        patient = getattr(self.screening, "patient", None)
+        return (patient.pk if patient else None, self.start_date)
+
+    @property
+    def prior_to_study(self) -> bool:
+        """Started before the informed consent: a prior medication (still concomitant if it
+        goes on)."""
+        return self.start_date < self.screening.consent_date
+
+
+class MedicalHistory(ClinicalRecord):
+    """A past or ongoing condition, taken at screening (recorded against the screening, before
+    or after enrolment). Its start is a partial ISO 8601 date (YYYY, YYYY-MM or YYYY-MM-DD), as
+    people remember it. A lock freezes it by the screening date: the history is what was known
+    at the screening visit."""
+
+    screening = models.ForeignKey(
+        Screening, on_delete=models.PROTECT, related_name="medical_history"
+    )
+    condition = models.CharField(
+        max_length=200, help_text="The diagnosis as a MedDRA-like term, e.g. Chronic hepatitis B."
+    )
+    start = models.CharField("start (YYYY, YYYY-MM or YYYY-MM-DD)", max_length=10, blank=True)
+    ongoing = models.BooleanField(default=True)
+    details = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["screening", "-ongoing", "start", "id"]
+        verbose_name = "medical history entry"
+        verbose_name_plural = "medical history"
+
+    def __str__(self):
+        return self.condition
+
+    def freeze_key(self):
+        patient = getattr(self.screening, "patient", None)
+        return (patient.pk if patient else None, self.screening.screening_date)

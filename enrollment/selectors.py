@@ -4,8 +4,14 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from enrollment import columns
-from enrollment.models import Outcome, Patient, Screening
+from enrollment import columns, evidence, medications
+from enrollment.models import (
+    ConcomitantMedication,
+    MedicalHistory,
+    Outcome,
+    Patient,
+    Screening,
+)
 
 STATUS_CHOICES = [
     ("screen_failure", "Screen failure"),
@@ -131,3 +137,80 @@ def patient_filter() -> type[django_filters.FilterSet]:
         if c.narrow is not None
     }
     return type("PatientFilter", (_PatientFilter,), filters)
+
+
+# Medical history and concomitant medications ---------------------------------------------------
+
+
+def medication_list():
+    return ConcomitantMedication.objects.select_related(
+        "screening__patient", "recorded_by"
+    ).order_by("screening", "-ongoing", "-start_date", "id")
+
+
+def history_list():
+    return MedicalHistory.objects.select_related("screening__patient", "recorded_by").order_by(
+        "screening", "-ongoing", "start", "id"
+    )
+
+
+def hbv_in(history) -> bool:
+    """Hepatitis B in the medical history, still present (an ongoing entry)."""
+    return any(entry.ongoing and medications.is_hbv(entry.condition) for entry in history)
+
+
+def medication_warnings(screening_ids) -> dict[int, list[medications.Warning]]:
+    """The warnings of each screening's medications and history (enrollment.medications), in
+    a fixed number of queries whatever their number. Treatment starts on the patient's day 0
+    (randomization); none before."""
+    ids = list(screening_ids)
+    meds: dict[int, list] = {sid: [] for sid in ids}
+    for m in ConcomitantMedication.objects.filter(screening_id__in=ids):
+        meds[m.screening_id].append(
+            medications.Medication(
+                key=m.pk,
+                name=m.name,
+                start=m.start_date,
+                stop=None if m.ongoing else m.stop_date,
+                atc=m.atc_code,
+                route=m.route,
+                dose=m.dose,
+                unit=m.dose_unit,
+                frequency=m.frequency,
+            )
+        )
+    history: dict[int, list] = {sid: [] for sid in ids}
+    for entry in MedicalHistory.objects.filter(screening_id__in=ids):
+        history[entry.screening_id].append(entry)
+    patients = dict(Patient.objects.filter(screening_id__in=ids).values_list("screening_id", "pk"))
+    plans = evidence.plans_of(patients.values())
+    return {
+        sid: medications.warnings(
+            meds[sid],
+            hbv=hbv_in(history[sid]),
+            treatment_start=(plans.get(patients.get(sid)) or (None,))[0],
+        )
+        for sid in ids
+    }
+
+
+def medication_panel(screening) -> dict:
+    """The medical history and medications of one screening (ongoing first), each medication
+    with its warnings, and the warnings about the patient as a whole."""
+    found = medication_warnings([screening.pk])[screening.pk]
+    meds = list(
+        ConcomitantMedication.objects.filter(screening=screening).order_by(
+            "-ongoing", "-start_date", "id"
+        )
+    )
+    for medication in meds:
+        medication.screening = screening
+        medication.warnings = [w for w in found if w.medication == medication.pk]
+    return {
+        "history": list(
+            MedicalHistory.objects.filter(screening=screening).order_by("-ongoing", "start", "id")
+        ),
+        "medications": meds,
+        "patient_warnings": [w for w in found if w.medication is None],
+        "warnings": found,
+    }

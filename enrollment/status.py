@@ -311,6 +311,13 @@ def treatment_stop(changes: Iterable[Change], ends: Iterable[DrugEnd], drug: str
     return min(stops, key=lambda s: s.day) if stops else None
 
 
+def still_owed(opens: date, stop: date | None) -> bool:
+    """Whether a scheduled form (a course, a visit) is still owed once the patient's course
+    stopped it on `stop` (progression, the end of a drug, going off study): only if its window
+    had opened by then; one opening later is not applicable. None: nothing stopped it."""
+    return stop is None or opens <= stop
+
+
 BACKBONE = (PD1, REGORAFENIB)  # given in both arms
 
 

@@ -1,7 +1,14 @@
 from django.urls import path
 
 from enrollment import views
-from enrollment.models import Patient, Screening, StatusChange, TreatmentEnd
+from enrollment.models import (
+    ConcomitantMedication,
+    MedicalHistory,
+    Patient,
+    Screening,
+    StatusChange,
+    TreatmentEnd,
+)
 from inkt_trial.views import HistoryView
 
 app_name = "enrollment"
@@ -62,5 +69,32 @@ urlpatterns = [
         "patients/<str:study_id>/history/",
         HistoryView.as_view(model=Patient, lookup="study_id"),
         name="patient_history",
+    ),
+    path(
+        "screenings/<int:pk>/medications/new/",
+        views.MedicationCreateView.as_view(),
+        name="medication_create",
+    ),
+    path("medications/<int:pk>/edit/", views.MedicationEditView.as_view(), name="medication_edit"),
+    path("medications/<int:pk>/stop/", views.MedicationStopView.as_view(), name="medication_stop"),
+    path(
+        "medications/<int:pk>/history/",
+        HistoryView.as_view(model=ConcomitantMedication),
+        name="medication_history",
+    ),
+    path(
+        "screenings/<int:pk>/medical-history/new/",
+        views.MedicalHistoryCreateView.as_view(),
+        name="medical_history_create",
+    ),
+    path(
+        "medical-history/<int:pk>/edit/",
+        views.MedicalHistoryEditView.as_view(),
+        name="medical_history_edit",
+    ),
+    path(
+        "medical-history/<int:pk>/history/",
+        HistoryView.as_view(model=MedicalHistory),
+        name="medical_history_history",
     ),
 ]

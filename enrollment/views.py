@@ -3,15 +3,25 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.functional import cached_property
 from django.views.generic import DetailView, FormView, ListView
 
-from enrollment import columns, course, evidence, selectors, services
+from enrollment import columns, course, evidence, medication_services, selectors, services
 from enrollment.forms import (
     ConfirmEligibilityForm,
+    MedicalHistoryForm,
+    MedicationForm,
+    MedicationStopForm,
     ReopenScreeningForm,
     ScreeningForm,
     StatusChangeForm,
     TreatmentEndForm,
 )
-from enrollment.models import Outcome, Screening, StatusChange, TreatmentEnd
+from enrollment.models import (
+    ConcomitantMedication,
+    MedicalHistory,
+    Outcome,
+    Screening,
+    StatusChange,
+    TreatmentEnd,
+)
 from inkt_trial import signature
 from inkt_trial.errors import DomainError
 from inkt_trial.views import PatientFormView, Permission, ServiceFormMixin, add_domain_error
@@ -324,4 +334,134 @@ class TreatmentEndEditView(_CourseEditView):
     def correct(self, why, data):
         return course.treatment_end_correct(
             record=self.record, by=self.request.user, correction_reason=why, **data
+        )
+
+
+# Medical history and concomitant medications ---------------------------------------------------
+
+
+def _back_to(screening):
+    """The patient's page once enrolled, else the screening's."""
+    patient = getattr(screening, "patient", None)
+    if patient is not None:
+        return redirect("enrollment:patient_detail", study_id=patient.study_id)
+    return redirect("enrollment:screening_detail", pk=screening.pk)
+
+
+class _ScreeningRecordCreateView(ServiceFormMixin, Permission, FormView):
+    """Record a medication or a history entry against a screening (before enrolment too)."""
+
+    template_name = "enrollment/record_form.html"
+    title = ""
+
+    @cached_property
+    def screening(self):  # looked up after the permission check: no probing for records
+        return get_object_or_404(Screening.objects.select_related("patient"), pk=self.kwargs["pk"])
+
+    def success_redirect(self, record):
+        return _back_to(self.screening)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title=self.title, screening=self.screening, **kwargs)
+
+
+class MedicationCreateView(_ScreeningRecordCreateView):
+    permission_required = "enrollment.add_concomitantmedication"
+    form_class = MedicationForm
+    title = "Concomitant medication"
+    success_message = "Medication recorded."
+
+    def save(self, data):
+        return medication_services.medication_record(
+            screening=self.screening, by=self.request.user, **data
+        )
+
+
+class MedicalHistoryCreateView(_ScreeningRecordCreateView):
+    permission_required = "enrollment.add_medicalhistory"
+    form_class = MedicalHistoryForm
+    title = "Medical history"
+    success_message = "Medical history recorded."
+
+    def save(self, data):
+        return medication_services.history_record(
+            screening=self.screening, by=self.request.user, **data
+        )
+
+
+class _ScreeningRecordEditView(ServiceFormMixin, Permission, FormView):
+    """Correct a medication or a history entry, with the reason."""
+
+    template_name = "enrollment/record_form.html"
+    success_message = "Corrected."
+    model = form_class = None
+
+    @cached_property
+    def record(self):
+        return get_object_or_404(
+            self.model.objects.select_related("screening__patient"), pk=self.kwargs["pk"]
+        )
+
+    def get_form(self, form_class=None):
+        kwargs = self.get_form_kwargs()
+        kwargs["instance"] = self.model.objects.get(pk=self.record.pk)  # a copy: the form edits it
+        return self.form_class(with_reason=True, **kwargs)
+
+    def save(self, data):
+        return self.correct(data.pop("correction_reason"), data)
+
+    def success_redirect(self, record):
+        return _back_to(self.record.screening)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            title=f"Correct: {self.record}", screening=self.record.screening, **kwargs
+        )
+
+
+class MedicationEditView(_ScreeningRecordEditView):
+    permission_required = "enrollment.change_concomitantmedication"
+    model, form_class = ConcomitantMedication, MedicationForm
+
+    def correct(self, why, data):
+        return medication_services.medication_correct(
+            medication=self.record, by=self.request.user, reason=why, **data
+        )
+
+
+class MedicalHistoryEditView(_ScreeningRecordEditView):
+    permission_required = "enrollment.change_medicalhistory"
+    model, form_class = MedicalHistory, MedicalHistoryForm
+
+    def correct(self, why, data):
+        return medication_services.history_correct(
+            entry=self.record, by=self.request.user, reason=why, **data
+        )
+
+
+class MedicationStopView(ServiceFormMixin, Permission, FormView):
+    """An ongoing medication stopped (the course of things, not a correction)."""
+
+    permission_required = "enrollment.change_concomitantmedication"
+    template_name = "enrollment/record_form.html"
+    form_class = MedicationStopForm
+    success_message = "Medication stopped."
+
+    @cached_property
+    def record(self):
+        return get_object_or_404(
+            ConcomitantMedication.objects.select_related("screening__patient"), pk=self.kwargs["pk"]
+        )
+
+    def save(self, data):
+        return medication_services.medication_stop(
+            medication=self.record, by=self.request.user, **data
+        )
+
+    def success_redirect(self, record):
+        return _back_to(self.record.screening)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            title=f"Stop: {self.record}", screening=self.record.screening, **kwargs
         )

@@ -17,6 +17,7 @@ from outcomes import api as outcomes_api
 from outcomes import views as outcomes_views
 from randomization import api as randomization_api
 from safety import api as safety_api
+from safety import visit_api
 
 handler400 = "inkt_trial.hardening.bad_request"
 handler403 = "inkt_trial.hardening.permission_denied"
@@ -36,11 +37,18 @@ router.register("randomization/sequences", randomization_api.SequenceViewSet, ba
 router.register(
     "randomization/allocations", randomization_api.AllocationViewSet, basename="allocation"
 )
+router.register("medications", enrollment_api.MedicationViewSet, basename="concomitantmedication")
+router.register("medical-history", enrollment_api.MedicalHistoryViewSet, basename="medicalhistory")
 router.register("imaging/scans", assessments_api.ScanViewSet, basename="scan")
 router.register("imaging/readers", assessments_api.AssignmentViewSet, basename="readerassignment")
 router.register("safety/ctcae-terms", safety_api.CtcaeTermViewSet, basename="ctcaeterm")
 router.register("safety/adverse-events", safety_api.AdverseEventViewSet, basename="adverseevent")
 router.register("safety/sae-reports", safety_api.SaeReportViewSet, basename="saereport")
+router.register("safety/visits", visit_api.ClinicalVisitViewSet, basename="clinicalvisit")
+router.register("safety/lab-values", visit_api.LabValueViewSet, basename="labvalue")
+router.register(
+    "safety/proposed-adverse-events", visit_api.ProposalViewSet, basename="proposedadverseevent"
+)
 router.register(
     "quality-of-life/questionnaires", assessments_api.QuestionnaireViewSet, basename="questionnaire"
 )

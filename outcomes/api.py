@@ -1,5 +1,6 @@
 import django_filters
 from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
@@ -12,7 +13,7 @@ from accounts.permissions import has_perms
 from inkt_trial.api import HistorySerializer, PatientField
 from inkt_trial.audit import history_of
 from inkt_trial.errors import DomainError
-from outcomes import exports, services
+from outcomes import adam, cdisc, exports, sdtm, selectors, services
 from outcomes.models import EndpointRun, FollowUp
 from randomization.selectors import can_see_arms
 
@@ -135,8 +136,10 @@ class RunViewSet(
 ):
     """Endpoint runs. POST a `cutoff` (and `death_is_ttd_event` for the sensitivity analysis):
     a Celery worker computes the run from one consistent snapshot; poll the run for its
-    `state` and `progress`. Then `.../results/` (JSON) and `.../export/<adtte|responses|
-    summary>/<csv|json>/`; `?arms=codes` gives arm codes (always, for a masked statistician).
+    `state` and `progress`. Then `.../results/` (JSON), `.../export/<adtte|responses|
+    summary>/<csv|json>/` and `.../cdisc/` (the CDISC package, ADaM and SDTM: a ZIP of SAS
+    transport v5 and CSV files with define.json); `?arms=codes` gives arm codes (always, for a
+    masked statistician).
     A failed or stalled run is retried with POST `.../retry/`; `compare/?a=&b=` compares two."""
 
     serializer_class = RunSerializer
@@ -241,6 +244,49 @@ class RunViewSet(
             response["Link"] = f'<{companion}>; rel="describedby"; type="application/json"'
         else:
             response = JsonResponse({**run_conventions(run, masked_for(request)), "rows": found})
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+    @extend_schema(
+        responses={(200, "application/zip"): OpenApiTypes.BINARY},
+        description="The run's CDISC package, a ZIP: the ADaM datasets ADSL, ADTTE, ADRS, ADQS "
+        "(ADaM IG 1.3) and the SDTM domains DM, AE and EX (SDTM IG 3.4; AE and EX from the "
+        "records dated up to the cut-off) as SAS transport v5 files (`adsl.xpt` ...) and CSV "
+        "(`adsl.csv` ...), "
+        "`define.json` (datasets, keys, variables with label, type, length, format and "
+        "derivation) and `README.txt`. Arm codes for a masked statistician (or `?arms=codes`). "
+        "ADTTE holds the same rows and values as `export/adtte/`. A run not done is a 400.",
+    )
+    @action(detail=True, methods=["get"])
+    def cdisc(self, request, pk=None):
+        run = self.done()
+        masked = masked_for(request)
+        view = exports.presentation(run.results, masked)
+        meta = {
+            "computed_at": run.finished_at.isoformat(),
+            "software_version": run.software_version,
+        }
+        context = {
+            **run_conventions(run, masked),
+            "arms": [view.labels[a] for a in view.arms],
+            "package_made_at": timezone.now().isoformat(),
+            "tabulations_source": "ADaM and SDTM DM: the run's stored results. SDTM AE and EX: "
+            "the records dated up to the cut-off as they stood when the package was made (the "
+            "same as at the run when its data were locked).",
+        }
+        events, doses = selectors.sdtm_records(run.cutoff)
+        try:
+            body = cdisc.package(
+                run.results,
+                masked=masked,
+                meta=meta,
+                context=context,
+                tabulations=sdtm.datasets(run.results, events, doses, masked=masked),
+            )
+        except adam.PackageError as error:
+            raise DomainError(f"Run {run.pk}: the CDISC package cannot be made: {error}") from None
+        response = HttpResponse(body, content_type="application/zip")
+        name = f"nct05962450-run{run.pk}-cdisc-cutoff{run.cutoff}.zip"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 

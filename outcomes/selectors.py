@@ -1,15 +1,21 @@
 """What the outcome pages read: the CONSORT flow drawn from the data."""
 
 from collections import Counter
+from datetime import datetime, time, timedelta
 
+from django.utils import timezone
+
+from dosing.models import DrugExposure, Infusion
 from dosing.selectors import first_doses
 from enrollment import course, status
 from enrollment import eligibility as el
 from enrollment.models import EligibilityViolation, StatusChange
+from outcomes import sdtm
 from randomization import selectors as randomization_selectors
 from randomization.models import Allocation
 from randomization.protocol import RPI
 from randomization.selectors import arm_shown
+from safety.models import AdverseEvent
 
 
 def consort_flow(user) -> dict:
@@ -21,9 +27,7 @@ def consort_flow(user) -> dict:
     allocations = list(Allocation.objects.select_related("slot"))
     treated = first_doses()
     ended = _discontinued(allocations)
-    dead = set(
-        StatusChange.objects.filter(kind=status.DEATH).values_list("patient_id", flat=True)
-    )
+    dead = set(StatusChange.objects.filter(kind=status.DEATH).values_list("patient_id", flat=True))
     lost = set(
         StatusChange.objects.filter(
             kind__in=(status.LOST, status.WITHDRAWAL_ALL, status.WITHDRAWAL_TREATMENT)
@@ -83,3 +87,61 @@ def _discontinued(allocations) -> dict:
         if reason is not None:
             out[allocation.patient_id] = reason
     return out
+
+
+def sdtm_records(cutoff) -> tuple[list[sdtm.Event], list[sdtm.Dose]]:
+    """The adverse events (onset) and study drug doses (given or started) up to a cut-off, for
+    the SDTM AE and EX domains (outcomes/sdtm.py). Three queries, whatever the number of
+    patients."""
+    events = [
+        sdtm.Event(
+            key=e.patient.study_id,
+            term=e.term.term,
+            soc=e.term.soc,
+            grade=e.grade,
+            onset=e.onset,
+            specification=e.specification,
+            resolution=e.resolution if e.resolution and e.resolution <= cutoff else None,
+            outcome=e.outcome,
+            serious=e.serious,
+            death_date=e.death_date if e.death_date and e.death_date <= cutoff else None,
+            relationships={d: getattr(e, f"relationship_{d}") for d in sdtm.DRUG_NAMES},
+            actions={d: getattr(e, f"action_{d}") for d in sdtm.DRUG_NAMES},
+        )
+        for e in AdverseEvent.objects.filter(onset__lte=cutoff).select_related("patient", "term")
+    ]
+    end = timezone.make_aware(datetime.combine(cutoff + timedelta(days=1), time.min))
+    doses = [
+        sdtm.Dose(
+            key=i.patient.study_id,
+            drug=sdtm.INKT,
+            start=timezone.localtime(i.infused_at).replace(tzinfo=None),
+            dose=i.cells_infused,
+            unit="CELLS" if i.cells_infused is not None else "",
+            route="iv",
+            lot=i.batch_number,
+        )
+        for i in Infusion.objects.filter(status=Infusion.GIVEN, infused_at__lt=end).select_related(
+            "patient"
+        )
+    ]
+    doses += [
+        sdtm.Dose(
+            key=d.patient.study_id,
+            drug=d.drug,
+            start=d.start_date,
+            end=d.start_date
+            if d.event == "administration"
+            else d.end_date
+            if d.end_date and d.end_date <= cutoff
+            else None,
+            dose=float(d.dose) if d.dose is not None else None,
+            unit=d.unit,
+            route=d.route,
+            product=d.product,
+        )
+        for d in DrugExposure.objects.filter(start_date__lte=cutoff)
+        .exclude(event="interruption")
+        .select_related("patient")
+    ]
+    return events, doses

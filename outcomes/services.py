@@ -15,7 +15,7 @@ from enrollment import course
 from enrollment.models import Patient
 from inkt_trial.audit import apply_changes
 from inkt_trial.errors import DomainError
-from outcomes import analysis, endpoints, followup, snapshot
+from outcomes import adam, analysis, endpoints, followup, snapshot
 from outcomes.models import EndpointRun, FollowUp
 from randomization.models import Allocation
 
@@ -217,11 +217,13 @@ def run_compute(run_id: int) -> str:
         )
 
     try:
-        facts, codes, lock = snapshot.read(run.cutoff)
+        facts, codes, lock, subjects = snapshot.read(run.cutoff)
         params = endpoints.Params(death_is_ttd_event=run.death_is_ttd_event)
         fingerprint = analysis.digest(facts, run.cutoff, params)
         results = analysis.analyse(facts, run.cutoff, params, progress=progress)
         results["arm_codes"] = codes
+        results["subjects"] = subjects  # for the CDISC ADSL (outcomes/adam.py)
+        results["qol"] = adam.qol_results(facts)  # for the CDISC ADQS
     except Exception as error:  # the run says why; the task itself ends normally
         log.exception("endpoint run %s failed", run.pk)
         reason = f"{type(error).__name__}: {error}"

@@ -40,12 +40,13 @@ def _series(result) -> ep.Series:
 def read_facts(cutoff) -> tuple[list[ep.Patient], dict[str, str]]:
     """(facts of each randomized patient, study id -> the arm's code as a masked reader sees
     it), all as of the end of the cut-off day."""
-    facts, codes, _ = read(cutoff)
+    facts, codes, _, _ = read(cutoff)
     return facts, codes
 
 
-def read(cutoff) -> tuple[list[ep.Patient], dict[str, str], freezing.LockState]:
-    """The facts and codes, with whether the data up to the cut-off are locked. Locked, what
+def read(cutoff) -> tuple[list[ep.Patient], dict[str, str], freezing.LockState, dict[str, dict]]:
+    """The facts and codes, with whether the data up to the cut-off are locked, and the
+    subject-level facts the CDISC ADSL needs (`subject_facts`). Locked, what
     lies after the cut-off (a sign of life) is read as it stood when the data were locked, so
     that the run is the same however the trial goes on (datamanagement/locks.py)."""
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
@@ -59,7 +60,9 @@ def read(cutoff) -> tuple[list[ep.Patient], dict[str, str], freezing.LockState]:
 def _read(cutoff):
     end = timezone.make_aware(datetime.combine(cutoff + timedelta(days=1), time.min))
     allocations = list(
-        Allocation.objects.filter(randomized_at__lt=end).select_related("patient", "slot")
+        Allocation.objects.filter(randomized_at__lt=end).select_related(
+            "patient__screening", "slot"
+        )
     )
     ids = [a.patient_id for a in allocations]
     lock = freezing.state(ids, cutoff)
@@ -86,10 +89,13 @@ def _read(cutoff):
     ):
         adjudications[patient_id].append((covers_until, slot))
     deaths, therapies, alive = {}, {}, defaultdict(list)
-    for patient_id, day in StatusChange.objects.filter(
-        patient_id__in=ids, kind=status.DEATH, date__lte=cutoff
-    ).values_list("patient_id", "date"):
-        deaths[patient_id] = day
+    changes = defaultdict(list)
+    for patient_id, kind, day in StatusChange.objects.filter(
+        patient_id__in=ids, date__lte=cutoff
+    ).values_list("patient_id", "kind", "date"):
+        changes[patient_id].append((day, kind))
+        if kind == status.DEATH:
+            deaths[patient_id] = day
     for patient_id, kind, day, is_alive in FollowUp.objects.filter(
         patient_id__in=ids, date__lte=cutoff
     ).values_list("patient_id", "kind", "date", "alive"):
@@ -114,12 +120,22 @@ def _read(cutoff):
             .annotate(last=Max(field))
         ):
             alive[row["patient_id"]].append(row["last"])
+    doses = defaultdict(Exposure)
     for row in (
         Infusion.objects.filter(patient_id__in=ids, status=Infusion.GIVEN, infused_at__lt=end)
         .values("patient_id")
         .annotate(last=Max("infused_at"), first=Min("infused_at"))
     ):
         alive[row["patient_id"]].append(timezone.localdate(row["last"]))
+        doses[row["patient_id"]].infusions(
+            timezone.localdate(row["first"]), timezone.localdate(row["last"])
+        )
+    for patient_id, event, start, stop in (
+        DrugExposure.objects.filter(patient_id__in=ids, start_date__lte=cutoff)
+        .exclude(event="interruption")
+        .values_list("patient_id", "event", "start_date", "end_date")
+    ):
+        doses[patient_id].drug(event, start, stop, cutoff)
     qol = defaultdict(lambda: defaultdict(list))
     for patient_id, day, scores in (
         Questionnaire.objects.filter(patient_id__in=ids, completed_on__lte=cutoff)
@@ -128,7 +144,7 @@ def _read(cutoff):
     ):
         for code, value in scores.items():
             qol[patient_id][code].append((day, value))
-    facts, codes = [], {}
+    facts, codes, subjects = [], {}, {}
     for allocation in allocations:
         patient = allocation.patient
         pid = patient.pk
@@ -158,7 +174,74 @@ def _read(cutoff):
             )
         )
         codes[patient.study_id] = allocation.slot.arm
-    return facts, codes, lock
+        subjects[patient.study_id] = subject_facts(
+            facts[-1], patient.screening, doses.get(pid, Exposure()), changes[pid]
+        )
+    return facts, codes, lock, subjects
+
+
+class Exposure:
+    """A patient's study treatment up to the cut-off: the first and last day of any drug, and
+    of the drugs both arms receive (PD-1 antibody, regorafenib), which is what a masked reader
+    is shown (the iNKT infusions are the RPI arm's alone)."""
+
+    def __init__(self):
+        self.first = self.last = self.first_shared = self.last_shared = None
+        self.open_at_cutoff = False
+
+    def infusions(self, first, last):
+        self.first = _earliest(self.first, first)
+        self.last = _latest(self.last, last)
+
+    def drug(self, event, start, stop, cutoff):
+        self.first = _earliest(self.first, start)
+        self.first_shared = _earliest(self.first_shared, start)
+        for day in (start, stop if stop is not None and stop <= cutoff else None):
+            self.last = _latest(self.last, day)
+            self.last_shared = _latest(self.last_shared, day)
+        if event == "period" and (stop is None or stop > cutoff):
+            self.open_at_cutoff = True  # prescribed and still running at the cut-off
+
+
+def _earliest(a, b):
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _latest(a, b):
+    return b if a is None else a if b is None else max(a, b)
+
+
+def subject_facts(patient: ep.Patient, screening, doses: Exposure, changes) -> dict:
+    """One patient's subject-level facts at the cut-off, JSON-ready (ISO dates), for ADSL
+    (outcomes/adam.py): age at randomization in completed years, sex, first and last dose
+    (the last unknown while a prescribed period is open at the cut-off), the end of study
+    (the first status change that ends it, enrollment.status.OFF_STUDY), the death, the last
+    day known alive, the start of a new anticancer therapy and the baseline scan."""
+    born, start = screening.date_of_birth, patient.start
+    age = start.year - born.year - ((start.month, start.day) < (born.month, born.day))
+    ended = sorted(change for change in changes if change[1] in status.OFF_STUDY)
+    last = None if doses.open_at_cutoff else doses.last
+    last_shared = None if doses.open_at_cutoff else doses.last_shared
+    return {
+        "age": age,
+        "sex": screening.sex,
+        "consent": _iso(screening.consent_date),
+        "randomized": _iso(start),
+        "first_dose": _iso(doses.first),
+        "last_dose": _iso(last),
+        "first_shared_dose": _iso(doses.first_shared),
+        "last_shared_dose": _iso(last_shared),
+        "end_of_study": _iso(ended[0][0]) if ended else None,
+        "end_of_study_reason": ended[0][1] if ended else None,
+        "death": _iso(patient.death),
+        "last_alive": _iso(patient.last_alive),
+        "new_therapy": _iso(patient.new_therapy),
+        "baseline_scan": patient.baseline_scan,
+    }
+
+
+def _iso(day):
+    return None if day is None else day.isoformat()
 
 
 def settled_series(reads_1, reads_2, adjudications, *, start, cutoff):

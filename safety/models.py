@@ -216,3 +216,19 @@ class SaeReport(ClinicalRecord):
 
     def freeze_key(self):
         return (self.event.patient_id, timezone.localdate(self.sent_at))
+
+
+from safety.visit_models import (  # noqa: E402  the clinical visits and their lab values
+    ClinicalVisit,
+    LabValue,
+    ProposedAdverseEvent,
+)
+
+__all__ = [
+    "AdverseEvent",
+    "ClinicalVisit",
+    "CtcaeTerm",
+    "LabValue",
+    "ProposedAdverseEvent",
+    "SaeReport",
+]

@@ -1,8 +1,8 @@
 from django.urls import path
 
 from inkt_trial.views import HistoryView
-from safety import views
-from safety.models import AdverseEvent
+from safety import views, visit_views
+from safety.models import AdverseEvent, ClinicalVisit, LabValue, ProposedAdverseEvent
 
 app_name = "safety"
 
@@ -24,4 +24,36 @@ urlpatterns = [
         name="event_history",
     ),
     path("safety/tables/", views.SafetyTablesView.as_view(), name="tables"),
+    # clinical visits, their lab values and the adverse events they propose
+    path(
+        "patients/<str:study_id>/visits/new/",
+        visit_views.VisitCreateView.as_view(),
+        name="visit_create",
+    ),
+    path("visits/<int:pk>/edit/", visit_views.VisitEditView.as_view(), name="visit_edit"),
+    path(
+        "visits/<int:pk>/history/",
+        visit_views.ArmHistoryView.as_view(model=ClinicalVisit),
+        name="visit_history",
+    ),
+    path(
+        "lab-values/<int:pk>/history/",
+        visit_views.ArmHistoryView.as_view(model=LabValue),
+        name="lab_history",
+    ),
+    path(
+        "proposed-adverse-events/<int:pk>/accept/",
+        visit_views.ProposalAcceptView.as_view(),
+        name="proposal_accept",
+    ),
+    path(
+        "proposed-adverse-events/<int:pk>/dismiss/",
+        visit_views.ProposalDismissView.as_view(),
+        name="proposal_dismiss",
+    ),
+    path(
+        "proposed-adverse-events/<int:pk>/history/",
+        HistoryView.as_view(model=ProposedAdverseEvent),
+        name="proposal_history",
+    ),
 ]

@@ -17,12 +17,13 @@ from datamanagement import deviation_services
 from datamanagement import services as datamanagement_services
 from datamanagement.models import DeviationReview
 from dosing import services as dosing_services
-from enrollment import course, services
+from enrollment import course, medication_services, services
 from enrollment.status import drugs_of_arm
 from outcomes import services as outcomes_services
 from outcomes.models import FollowUp
 from randomization import services as randomization_services
 from safety import services as safety_services
+from safety import visits as safety_visits
 from safety.models import CtcaeTerm
 
 COORD, INV, RAD, ADJ, STAT, DM, MON = (
@@ -60,6 +61,22 @@ EXPECTED = {
     "enrollment:treatment_end": {COORD, DM},
     "enrollment:treatment_end_edit": {COORD, DM},
     "enrollment:treatment_end_history": CLINICAL_CARE,
+    # medical history and medications name no arm: the coordinator and the investigator enter
+    # them, every clinical reader sees them (the statistician through the API)
+    "enrollment:medication_create": {COORD, INV},
+    "enrollment:medication_edit": {COORD, INV},
+    "enrollment:medication_stop": {COORD, INV},
+    "enrollment:medication_history": CLINICAL_READERS,
+    "enrollment:medical_history_create": {COORD, INV},
+    "enrollment:medical_history_edit": {COORD, INV},
+    "enrollment:medical_history_history": CLINICAL_READERS,
+    "concomitantmedication-list": CLINICAL_READERS,
+    "concomitantmedication-detail": CLINICAL_READERS,
+    "concomitantmedication-history": CLINICAL_READERS,
+    "concomitantmedication-stop": {COORD, INV},
+    "medicalhistory-list": CLINICAL_READERS,
+    "medicalhistory-detail": CLINICAL_READERS,
+    "medicalhistory-history": CLINICAL_READERS,
     "api-root": EVERYONE,
     "screening-list": CLINICAL_READERS,
     "screening-detail": CLINICAL_READERS,
@@ -196,6 +213,28 @@ EXPECTED = {
     "safety:report_create": {COORD, INV, DM},
     "safety:event_history": CLINICAL_CARE,
     "safety:tables": CLINICAL_READERS,
+    # clinical visits and lab values: no arm (a course visit is masked), so the statistician
+    # reads them; their audit trails name a course (not the statistician); the adverse events
+    # they propose are decided by whoever records adverse events
+    "clinicalvisit-list": CLINICAL_READERS,
+    "clinicalvisit-detail": CLINICAL_READERS,
+    "clinicalvisit-csv": CLINICAL_READERS,
+    "clinicalvisit-history": CLINICAL_CARE,
+    "labvalue-list": CLINICAL_READERS,
+    "labvalue-detail": CLINICAL_READERS,
+    "labvalue-history": CLINICAL_CARE,
+    "proposedadverseevent-list": CLINICAL_CARE,
+    "proposedadverseevent-detail": CLINICAL_CARE,
+    "proposedadverseevent-history": CLINICAL_CARE,
+    "proposedadverseevent-accept": {COORD, INV, DM},
+    "proposedadverseevent-dismiss": {COORD, INV, DM},
+    "safety:visit_create": {COORD, INV, DM},
+    "safety:visit_edit": {COORD, INV, DM},
+    "safety:visit_history": CLINICAL_CARE,
+    "safety:lab_history": CLINICAL_CARE,
+    "safety:proposal_accept": {COORD, INV, DM},
+    "safety:proposal_dismiss": {COORD, INV, DM},
+    "safety:proposal_history": CLINICAL_CARE,
     "assessments:questionnaire_create": {COORD, DM},
     "assessments:questionnaire": CLINICAL_READERS,
     "assessments:questionnaire_edit": {COORD, DM},
@@ -212,6 +251,7 @@ EXPECTED = {
     "endpointrun-results": ANALYSTS,
     "endpointrun-export": ANALYSTS,
     "endpointrun-conventions": ANALYSTS,
+    "endpointrun-cdisc": ANALYSTS,
     "endpointrun-compare": ANALYSTS,
     "outcomes:runs": ANALYSTS,
     "outcomes:run": ANALYSTS,
@@ -293,6 +333,9 @@ def world(make_user, coordinator, investigator, values, enrol):
     questionnaire = world_questionnaire(rpi, coordinator)
     change = world_status_change(rpi, coordinator)
     event = world_adverse_event(rpi, coordinator)
+    visit = world_visit(rpi, coordinator)
+    lab = visit.labs.get()
+    proposal = lab.proposals.get()
     query = datamanagement_services.query_raise(
         record=event, field="grade", question="Grade per the source?", by=users[DM]
     )
@@ -303,6 +346,7 @@ def world(make_user, coordinator, investigator, values, enrol):
         reason="Nothing before enrolment",
     )
     recorded, review = world_deviations(rpi, coordinator, users[DM])
+    medication, history = world_medications(rpi, coordinator)
     kwargs_by_prefix = {
         "datalock-": {"pk": lock.pk},
         "datamanagement:unfreeze": {"pk": lock.pk},
@@ -312,10 +356,23 @@ def world(make_user, coordinator, investigator, values, enrol):
         "dosing:infusion_history": {"pk": treatment["infusion"].pk},
         "enrollment:treatment_end_": {"pk": treatment["treatmentend"].pk},
         "statuschange-": {"pk": change.pk},
+        "concomitantmedication-": {"pk": medication.pk},
+        "enrollment:medication_edit": {"pk": medication.pk},
+        "enrollment:medication_history": {"pk": medication.pk},
+        "enrollment:medication_stop": {"pk": medication.pk},
+        "medicalhistory-": {"pk": history.pk},
+        "enrollment:medical_history_edit": {"pk": history.pk},
+        "enrollment:medical_history_history": {"pk": history.pk},
         "enrollment:status_change_": {"pk": change.pk},
         "scan-": {"pk": imaging["scan"].pk},
         "ctcaeterm-detail": {"pk": CtcaeTerm.objects.first().pk},
         "adverseevent-": {"pk": event.pk},
+        "clinicalvisit-": {"pk": visit.pk},
+        "safety:visit_": {"pk": visit.pk},
+        "labvalue-": {"pk": lab.pk},
+        "safety:lab_": {"pk": lab.pk},
+        "proposedadverseevent-": {"pk": proposal.pk},
+        "safety:proposal_": {"pk": proposal.pk},
         "dataquery-": {"pk": query.pk},
         "datamanagement:deviation": {"key": recorded.number},
         "datamanagement:deviation_history": {"pk": recorded.pk},
@@ -418,6 +475,18 @@ def world_adverse_event(patient, coordinator):
     )
 
 
+def world_visit(patient, coordinator):
+    """A visit today whose ALT (6 x ULN) proposes an adverse event."""
+    return safety_visits.visit_record(
+        patient=patient,
+        by=coordinator,
+        visit_date=timezone.localdate(),
+        kind="unscheduled",
+        ecog=1,
+        values=[{"test": "alt", "value": "240", "unit": "U/L"}],
+    )
+
+
 def world_sae_report(patient, coordinator):
     now = timezone.now()
     event = safety_services.ae_record(
@@ -465,6 +534,25 @@ def world_deviations(patient, coordinator, data_manager):
         corrective_action="Site retrained on the 24-hour rule",
     )
     return recorded, DeviationReview.objects.get(key=entry.key)
+
+
+def world_medications(patient, coordinator):
+    medication = medication_services.medication_record(
+        screening=patient.screening,
+        by=coordinator,
+        name="Clarithromycin",
+        indication="Pneumonia",
+        dose=Decimal(500),
+        dose_unit="mg",
+        route="oral",
+        frequency="BID",
+        start_date=timezone.localdate(),
+        ongoing=True,
+    )
+    history = medication_services.history_record(
+        screening=patient.screening, by=coordinator, condition="Chronic hepatitis B", start="2010"
+    )
+    return medication, history
 
 
 def world_questionnaire(patient, coordinator):

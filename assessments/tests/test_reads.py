@@ -104,6 +104,21 @@ def test_visit_schedule_every_56_days_with_a_7_day_window():
     assert visits[0][2:] == (date(2026, 2, 19), date(2026, 3, 5))
 
 
+def test_visit_schedule_stops_at_24_months_after_its_13th_visit():
+    start = date(2026, 1, 1)
+    visits = reads.visit_schedule(start, until=date(2030, 1, 1))
+    assert len(visits) == 13  # day 728; a 14th (day 784) is past 730 days
+    assert (visits[-1][1] - start).days == 728
+
+
+def test_a_scan_files_to_its_visit_until_the_next_window_opens():
+    opens = date(2026, 2, 19)  # visit 1 of a patient randomized on 1 Jan 2026
+    assert not reads.files_to_visit(opens, date(2026, 2, 18))
+    assert reads.files_to_visit(opens, opens)
+    assert reads.files_to_visit(opens, date(2026, 4, 15))  # late, still visit 1
+    assert not reads.files_to_visit(opens, date(2026, 4, 16))  # visit 2's window opens
+
+
 def test_new_lesion_porta_hepatis_flag_is_parsed_strictly_and_stored():
     node = {"id": "P1", "organ": "porta hepatis", "kind": "lymph_node", "diameter_mm": 15}
     read = reads.parse_follow_up(

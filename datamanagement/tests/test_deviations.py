@@ -107,13 +107,29 @@ def test_a_dose_off_the_computed_one_is_minor_and_outside_the_range_major():
 
 
 def test_a_course_that_breaks_two_rules_gives_two_deviations():
+    codes = ("delayed", "outside_window", "increased_dose")
+    course = Course(9, 2, DAY0 + timedelta(14), DAY0 + timedelta(20), codes)
+    assert sorted(r for r, _, _ in derived(courses=(course,))) == ["inkt-dose", "inkt-window"]
+
+
+def test_a_dose_outside_the_range_is_listed_once_as_the_major_deviation():
     codes = ("delayed", "outside_window", "increased_dose", "dose_out_of_range")
     course = Course(9, 2, DAY0 + timedelta(14), DAY0 + timedelta(20), codes)
-    assert sorted(r for r, _, _ in derived(courses=(course,))) == [
-        "inkt-dose",
-        "inkt-dose-range",
-        "inkt-window",
-    ]
+    assert sorted(r for r, _, _ in derived(courses=(course,))) == ["inkt-dose-range", "inkt-window"]
+
+
+def test_a_course_owed_with_nothing_recorded_once_its_window_closed_is_minor():
+    owed = ((1, DAY0 + timedelta(3)), (2, DAY0 + timedelta(17)), (3, DAY0 + timedelta(31)))
+    given = Course(9, 1, DAY0, DAY0, ())
+    on_day_31 = derived(courses=(given,), owed_courses=owed, today=DAY0 + timedelta(31))
+    assert on_day_31 == [("inkt-not-recorded", "minor", "inkt-not-recorded:INKT-007:course-2")]
+    (found,) = dv.derive(facts(courses=(given,), owed_courses=owed, today=DAY0 + timedelta(31)))
+    assert found.occurred_on == DAY0 + timedelta(17)
+    # a course recorded as missed is the missed course's deviation, not this one
+    missed = Course(10, 2, DAY0 + timedelta(14), None, ("missed",))
+    later = derived(courses=(given, missed), owed_courses=owed, today=DAY0 + timedelta(32))
+    assert [r for r, _, _ in later] == ["inkt-missed", "inkt-not-recorded"]
+    assert later[1][2].endswith("course-3")
 
 
 def test_a_scan_missing_14_days_after_its_window_is_major():

@@ -196,3 +196,16 @@ def test_a_course_is_missed_only_once_its_window_opened():
 )
 def test_cell_counts_are_shown_as_powers_of_ten(cells, shown):
     assert rules.cell_count(cells) == shown
+
+
+def test_courses_owed_stop_where_the_inkt_cells_stopped_and_a_window_open_then_closes_there():
+    anchor = date(2026, 3, 2)
+    every = rules.planned_courses(anchor=anchor, window_days=3)
+    assert [c.number for c in every] == [1, 2, 3, 4, 5, 6]
+    # stopped on day 15: course 2's window (days 11-17) was open, it closes on the stop
+    owed = rules.planned_courses(anchor=anchor, window_days=3, stop=anchor + timedelta(15))
+    assert [(c.number, c.window_end) for c in owed] == [
+        (1, anchor + timedelta(3)),
+        (2, anchor + timedelta(15)),
+    ]
+    assert rules.owed_window(anchor + timedelta(25), anchor + timedelta(31), anchor) is None

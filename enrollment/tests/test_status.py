@@ -565,3 +565,10 @@ def test_discontinued_by_the_backbone_reason_only():
     assert status.discontinued({INKT: None, PD1: pd1, REGORAFENIB: rego}, RPI) is None
     assert status.discontinued({PD1: pd1, REGORAFENIB: rego}, RP) == "Disease progression"
     assert status.discontinued({PD1: pd1, REGORAFENIB: None}, RP) is None
+
+
+def test_a_form_is_still_owed_after_a_stop_only_if_its_window_had_opened():
+    stop = date(2026, 5, 10)
+    assert status.still_owed(date(2026, 5, 10), stop)
+    assert not status.still_owed(date(2026, 5, 11), stop)
+    assert status.still_owed(date(2027, 1, 1), None)
