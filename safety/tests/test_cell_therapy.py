@@ -384,7 +384,7 @@ def test_the_migration_derives_the_status_of_events_recorded_before(rp, coordina
 
     from safety.models import AdverseEvent
 
-    migration = importlib.import_module("safety.migrations.0010_crs_icans_susar")
+    migration = importlib.import_module("safety.migrations.0012_crs_icans_susar")
     event = serious_pneumonitis(rp, coordinator)
     AdverseEvent._base_manager.filter(pk=event.pk).update(  # as the new columns' defaults left it
         susar_status=susar.NOT_SERIOUS, expectedness_inkt="not_assessed"

@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("accounts", "0001_roles"),
-        ('safety', '0009_history_reason_as_text'),
+        ('safety', '0011_clinical_visits_labs_permissions'),
     ]
 
     operations = [
