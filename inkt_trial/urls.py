@@ -136,6 +136,7 @@ urlpatterns = [
         "api/imaging/agreement/", assessments_api.AgreementView.as_view(), name="imaging-agreement"
     ),
     path("api/safety/tables/", safety_api.SafetyTableView.as_view(), name="safety-tables"),
+    path("api/safety/susars/", safety_api.SusarListView.as_view(), name="safety-susars"),
     path(
         "api/safety/tables/csv/", safety_api.SafetyTableCsvView.as_view(), name="safety-tables-csv"
     ),

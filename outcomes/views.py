@@ -21,6 +21,7 @@ from outcomes.forms import FollowUpForm
 from outcomes.models import EndpointRun, FollowUp
 from randomization import selectors as randomization_selectors
 from randomization.selectors import can_see_arms
+from safety import selectors as safety_selectors
 from safety import services as safety_services
 
 
@@ -57,6 +58,7 @@ class DashboardView(LoginRequiredMixin, TemplateView):
             context["infusion_reminders"] = dosing_selectors.open_reminders()
         if user.has_perm("safety.view_adverseevent"):
             context["overdue_saes"] = safety_services.overdue_saes(now=timezone.now())
+            context["overdue_susars"] = safety_selectors.overdue_susars(user)
         if user.has_perm("randomization.replace_sequence"):
             context["sequence_alerts"] = randomization_selectors.open_alerts()
         return context

@@ -1,3 +1,5 @@
+from datetime import date
+
 import django_filters
 from django.db.models import Q
 from django.utils import timezone
@@ -15,7 +17,7 @@ from inkt_trial.api import HistorySerializer, PatientField, csv_response
 from inkt_trial.audit import history_of
 from inkt_trial.errors import DomainError
 from safety import rules, selectors, services, tables
-from safety.models import AdverseEvent, CtcaeTerm, SaeReport
+from safety.models import SUSAR_STATUS, AdverseEvent, CtcaeTerm, SaeReport
 
 
 class CtcaeTermSerializer(serializers.ModelSerializer):
@@ -63,6 +65,34 @@ class AdverseEventSerializer(serializers.ModelSerializer):
         "days (30 unless configured) after the last dose (derived when read)."
     )
     reason = serializers.CharField(write_only=True, required=False, help_text="For corrections.")
+    grade = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=5,
+        help_text="CTCAE grade. For cytokine release syndrome and ICANS leave it out: the ASTCT "
+        "grade of astct_inputs is taken (a different grade is refused).",
+    )
+    astct_inputs = serializers.DictField(
+        required=False,
+        help_text="CRS: max_temperature_c, antipyretic_or_anticytokine, hypotension (none, "
+        "no_vasopressor, one_vasopressor, multiple_vasopressors), oxygen (none, low_flow, "
+        "high_flow_or_mask, positive_pressure). ICANS (term 'Nervous system disorders - Other, "
+        "specify', specification naming ICANS): ice_orientation (0-4), ice_naming (0-3), "
+        "ice_commands, ice_writing, ice_attention (0-1) or ice_unarousable, consciousness, "
+        "seizure, motor, icp (safety/crs.py).",
+    )
+    susar = serializers.BooleanField(source="is_susar", read_only=True)
+    susar_due = serializers.SerializerMethodField(
+        help_text="The expedited report's due date (7 days from awareness if fatal or "
+        "life-threatening, else 15); null unless a SUSAR."
+    )
+    susar_follow_up_due = serializers.SerializerMethodField(
+        help_text="Fatal or life-threatening SUSAR: the complete report's due date."
+    )
+    susar_overdue = serializers.SerializerMethodField()
+    expectedness_proposed = serializers.SerializerMethodField(
+        help_text="Per drug: 'expected' when its reference safety information lists the term."
+    )
 
     class Meta:
         model = AdverseEvent
@@ -89,6 +119,20 @@ class AdverseEventSerializer(serializers.ModelSerializer):
             "action_pd1",
             "action_regorafenib",
             "infusion",
+            "astct_inputs",
+            "astct_grade",
+            "narrative",
+            "expectedness_inkt",
+            "expectedness_pd1",
+            "expectedness_regorafenib",
+            "expectedness_proposed",
+            "susar_status",
+            "susar",
+            "susar_report_at",
+            "susar_follow_up_at",
+            "susar_due",
+            "susar_follow_up_due",
+            "susar_overdue",
             "reason",
         ]
         read_only_fields = [
@@ -96,7 +140,27 @@ class AdverseEventSerializer(serializers.ModelSerializer):
             "relationship_inkt",
             "relationship_pd1",
             "relationship_regorafenib",
+            "expectedness_inkt",
+            "expectedness_pd1",
+            "expectedness_regorafenib",
+            "astct_grade",
+            "susar_status",
         ]
+
+    def get_susar_due(self, event) -> date | None:
+        clock = event.susar_clock
+        return clock and clock.due
+
+    def get_susar_follow_up_due(self, event) -> date | None:
+        clock = event.susar_clock
+        return clock and clock.follow_up_due
+
+    def get_susar_overdue(self, event) -> bool:
+        clock = event.susar_clock
+        return bool(clock and (clock.overdue or clock.follow_up_overdue))
+
+    def get_expectedness_proposed(self, event) -> dict[str, str]:
+        return services.proposed_expectedness(event)
 
     def get_treatment_emergent(self, event) -> bool:
         spans = self.context.setdefault("dose_spans", {})
@@ -124,12 +188,16 @@ class CausalitySerializer(serializers.Serializer):
     relationship_inkt = serializers.CharField(required=False)
     relationship_pd1 = serializers.CharField(required=False)
     relationship_regorafenib = serializers.CharField(required=False)
+    expectedness_inkt = serializers.CharField(required=False, help_text="expected, unexpected")
+    expectedness_pd1 = serializers.CharField(required=False)
+    expectedness_regorafenib = serializers.CharField(required=False)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class AdverseEventFilter(django_filters.FilterSet):
     study_id = django_filters.CharFilter(field_name="patient__study_id")
     serious = django_filters.BooleanFilter()
+    susar_status = django_filters.ChoiceFilter(choices=SUSAR_STATUS)
 
 
 class AdverseEventViewSet(
@@ -139,8 +207,10 @@ class AdverseEventViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Adverse events (CTCAE v5.0). PATCH corrects with a `reason`; POST .../causality/ is the
-    investigator's assessment; GET .../overdue/ lists SAEs whose 24-hour report is late."""
+    """Adverse events (CTCAE v5.0; CRS and ICANS graded by ASTCT from `astct_inputs`). PATCH
+    corrects with a `reason`; POST .../causality/ is the investigator's assessment of
+    relationship and expectedness per drug (the SUSAR status follows); GET .../overdue/ lists
+    SAEs whose 24-hour report is late. Filter SUSARs with `?susar_status=susar`."""
 
     serializer_class = AdverseEventSerializer
     filterset_class = AdverseEventFilter
@@ -293,3 +363,36 @@ class SafetyTableCsvView(SafetyTableView):
     def get(self, request):
         header, *rows = tables.csv_rows(selectors.safety_table(request.user))
         return csv_response(rows, header, "safety-tables.csv")
+
+
+class SusarRowSerializer(serializers.Serializer):
+    event = serializers.IntegerField()
+    study_id = serializers.CharField()
+    arm = serializers.CharField(help_text="The arm, or its code for a masked reader.")
+    term = serializers.CharField(help_text="Withheld for a masked reader.")
+    onset = serializers.DateField()
+    fatal_or_life_threatening = serializers.BooleanField()
+    suspected = serializers.ListField(
+        child=serializers.CharField(), help_text="The suspected drugs; empty for a masked reader."
+    )
+    day0 = serializers.DateField(help_text="Awareness of the serious event.")
+    due = serializers.DateField()
+    reported = serializers.DateField(allow_null=True)
+    overdue = serializers.BooleanField()
+    follow_up_due = serializers.DateField(allow_null=True)
+    followed_up = serializers.DateField(allow_null=True)
+    follow_up_overdue = serializers.BooleanField()
+
+
+class SusarListView(APIView):
+    """Suspected unexpected serious adverse reactions and their expedited-report clocks (ICH
+    E2A; EU 536/2014 art. 42; 21 CFR 312.32): due 7 calendar days from awareness when fatal or
+    life-threatening (the complete report 8 days later), 15 otherwise. A masked statistician
+    gets arm codes, and neither the terms nor the suspected drugs."""
+
+    permission_classes = [has_perms("safety.view_susar_listing")]
+
+    @extend_schema(responses=SusarRowSerializer(many=True))
+    def get(self, request):
+        rows = selectors.susar_listing(request.user)
+        return Response(SusarRowSerializer([vars(r) for r in rows], many=True).data)

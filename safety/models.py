@@ -6,6 +6,11 @@ from dosing.models import Infusion
 from enrollment.dates import shown
 from enrollment.models import Patient
 from inkt_trial.audit import ClinicalRecord
+from safety import susar
+
+
+def _day(moment):
+    return moment and timezone.localdate(moment)
 
 
 class CtcaeTerm(models.Model):
@@ -58,6 +63,13 @@ OUTCOME = [
     ("unknown", "Unknown"),
 ]
 DRUGS = ("inkt", "pd1", "regorafenib")
+EXPECTEDNESS = [
+    ("not_assessed", "Not yet assessed"),
+    ("expected", "Expected (listed in the reference safety information)"),
+    ("unexpected", "Unexpected"),
+    ("not_applicable", "Not applicable (not given)"),
+]
+SUSAR_STATUS = list(susar.STATUS_LABELS.items())
 
 
 class AdverseEvent(ClinicalRecord):
@@ -99,12 +111,44 @@ class AdverseEvent(ClinicalRecord):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # Cell-therapy toxicities (safety/crs.py): the ASTCT inputs of a CRS or ICANS event, and the
+    # ASTCT grade they give, which is the event's grade (grade 5 aside: a death).
+    astct_inputs = models.JSONField("ASTCT inputs", default=dict, blank=True)
+    astct_grade = models.PositiveSmallIntegerField(
+        "ASTCT grade", null=True, blank=True, editable=False
+    )
+    # Serious events (safety/susar.py): the narrative, the investigator's expectedness per
+    # drug, the derived SUSAR status and the expedited report's dates.
+    narrative = models.TextField(blank=True, help_text="The SAE narrative.")
+    expectedness_inkt = models.CharField(
+        max_length=14, choices=EXPECTEDNESS, default="not_assessed"
+    )
+    expectedness_pd1 = models.CharField(max_length=14, choices=EXPECTEDNESS, default="not_assessed")
+    expectedness_regorafenib = models.CharField(
+        max_length=14, choices=EXPECTEDNESS, default="not_assessed"
+    )
+    susar_status = models.CharField(
+        "SUSAR status",
+        max_length=14,
+        choices=SUSAR_STATUS,
+        default=susar.NOT_SERIOUS,
+        editable=False,
+    )
+    susar_report_at = models.DateTimeField(
+        null=True, blank=True, help_text="Expedited SUSAR report sent (authority, ethics)."
+    )
+    susar_follow_up_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Fatal or life-threatening SUSAR: the complete report, 8 days later at most.",
+    )
 
     class Meta:
         ordering = ["patient", "onset"]
         permissions = [
             ("assess_causality", "Can assess the relationship to study treatment"),
             ("view_safety_tables", "Can view the safety tables by arm"),
+            ("view_susar_listing", "Can view the SUSAR listing and its report clocks"),
         ]
 
     def __str__(self):
@@ -125,6 +169,27 @@ class AdverseEvent(ClinicalRecord):
         if not hasattr(self, "_dose_span"):
             self._dose_span = dose_spans([self.patient_id]).get(self.patient_id)
         return emergent(self, self._dose_span)
+
+    @property
+    def is_susar(self) -> bool:
+        return self.susar_status == susar.SUSAR
+
+    @property
+    def fatal_or_life_threatening(self) -> bool:
+        return bool({"death", "life_threatening"} & set(self.serious_criteria or ()))
+
+    @property
+    def susar_clock(self) -> susar.Clock | None:
+        """The expedited-report clock of a SUSAR (None otherwise)."""
+        if not self.is_susar or self.awareness_at is None:
+            return None
+        return susar.report_clock(
+            aware=_day(self.awareness_at),
+            fatal_or_life_threatening=self.fatal_or_life_threatening,
+            reported=_day(self.susar_report_at),
+            followed_up=_day(self.susar_follow_up_at),
+            today=timezone.localdate(),
+        )
 
 
 class SaeReport(ClinicalRecord):

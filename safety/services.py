@@ -9,8 +9,8 @@ from enrollment.models import Patient
 from inkt_trial.audit import apply_changes
 from inkt_trial.errors import DomainError
 from randomization.protocol import RPI
-from safety import ctcae, rules
-from safety.models import DRUGS, RELATIONSHIP, AdverseEvent, SaeReport
+from safety import crs, ctcae, rules, susar
+from safety.models import DRUGS, EXPECTEDNESS, RELATIONSHIP, AdverseEvent, SaeReport
 
 ENTERED = (
     "term",
@@ -27,6 +27,10 @@ ENTERED = (
     "action_pd1",
     "action_regorafenib",
     "infusion",
+    "astct_inputs",
+    "narrative",
+    "susar_report_at",
+    "susar_follow_up_at",
 )
 
 
@@ -35,8 +39,75 @@ def _local(moment):
     return moment and timezone.localtime(moment).replace(tzinfo=None)
 
 
-def _check(event: AdverseEvent, patient: Patient) -> None:
+def _day(moment):
+    return moment and timezone.localdate(moment)
+
+
+def _astct(event: AdverseEvent, *, grade_given: bool) -> dict[str, list[str]]:
+    """CRS and ICANS take the ASTCT grade of their inputs (safety/crs.py): a grade left out
+    is the computed one; a different grade given is refused, never changed (grade 5 aside, the
+    CTCAE grade of a death). Field errors are named astct_<input>."""
+    inputs = event.astct_inputs
+    if inputs in (None, ""):
+        inputs = event.astct_inputs = {}
+    syndrome = crs.syndrome_of(event.term.term, event.specification or "")
+    if syndrome is None:
+        event.astct_grade = None
+        if inputs:
+            return {"astct_inputs": ["ASTCT inputs are for cytokine release syndrome or ICANS."]}
+        return {}
+    if not isinstance(inputs, dict):
+        return {"astct_inputs": ["The ASTCT inputs, by name."]}
+    try:
+        computed = crs.grade_of(syndrome, inputs)
+    except crs.NotGradable as problem:
+        return {f"astct_{key}": messages for key, messages in problem.errors.items()}
+    event.astct_grade = computed
+    if not grade_given or event.grade is None:
+        event.grade = computed
+    elif event.grade not in (computed, 5):
+        name = "CRS" if syndrome == crs.CRS else "ICANS"
+        return {
+            "grade": [
+                f"The ASTCT {name} grade of these inputs is {computed}, not {event.grade}: "
+                f"choose grade {computed} (or leave the grade out), or correct the inputs."
+            ]
+        }
+    return {}
+
+
+def _susar(event: AdverseEvent) -> dict[str, list[str]]:
+    """The SUSAR status derived from seriousness, causality and expectedness; the expedited
+    report's dates checked against it."""
+    event.susar_status = susar.susar_status(
+        serious=event.serious,
+        relationships={d: getattr(event, f"relationship_{d}") for d in DRUGS},
+        expectedness={d: getattr(event, f"expectedness_{d}") for d in DRUGS},
+    )
+    is_susar = event.susar_status == susar.SUSAR
+    reported_before = bool(
+        event.pk
+        and not is_susar
+        and AdverseEvent.objects.filter(pk=event.pk, susar_report_at__isnull=False).exists()
+    )
+    return susar.check_reports(
+        susar=is_susar,
+        reported_before=reported_before,
+        aware=_day(event.awareness_at),
+        reported=_day(event.susar_report_at),
+        followed_up=_day(event.susar_follow_up_at),
+        fatal_or_life_threatening=event.fatal_or_life_threatening,
+        narrative=event.narrative or "",
+        today=timezone.localdate(),
+    )
+
+
+def _check(event: AdverseEvent, patient: Patient, *, grade_given: bool = True) -> None:
     term = event.term
+    astct_errors = _astct(event, grade_given=grade_given)
+    if event.grade is None:  # no grade, and none computed from ASTCT inputs
+        errors = astct_errors or {"grade": ["Required."]}
+        raise DomainError("The adverse event was not saved.", field_errors=errors)
     facts = rules.Event(
         grade=event.grade,
         grades_defined=tuple(term.grades),
@@ -94,12 +165,17 @@ def _check(event: AdverseEvent, patient: Patient) -> None:
         "not_applicable",
     ):
         errors.setdefault("action_inkt", []).append("This patient receives no iNKT cells.")
-    if errors:
-        raise DomainError("The adverse event was not saved.", field_errors=errors)
+    for field, problems in astct_errors.items():
+        errors.setdefault(field, []).extend(problems)
     event.serious = serious
     if allocation is None or allocation.arm != RPI:
         event.relationship_inkt = "not_applicable"
         event.action_inkt = "not_applicable"
+        event.expectedness_inkt = "not_applicable"
+    for field, problems in _susar(event).items():
+        errors.setdefault(field, []).extend(problems)
+    if errors:
+        raise DomainError("The adverse event was not saved.", field_errors=errors)
 
 
 @transaction.atomic
@@ -108,7 +184,7 @@ def ae_record(*, patient: Patient, by, **data) -> AdverseEvent:
     event = AdverseEvent(
         patient=patient, recorded_by=by, **{k: v for k, v in data.items() if k in ENTERED}
     )
-    _check(event, patient)
+    _check(event, patient, grade_given=data.get("grade") is not None)
     event._history_user = by
     event.save()
     return event
@@ -119,21 +195,48 @@ def ae_correct(*, event: AdverseEvent, by, reason: str, **changes) -> AdverseEve
     event = AdverseEvent.objects.select_for_update().get(pk=event.pk)
     apply_changes(event, changes, ENTERED)
     _check(
-        event, Patient.objects.select_related("screening", "allocation").get(pk=event.patient_id)
+        event,
+        Patient.objects.select_related("screening", "allocation").get(pk=event.patient_id),
+        grade_given=changes.get("grade") is not None,
     )
     event.save_with_reason(reason, by=by)
     return event
 
 
+def proposed_expectedness(event: AdverseEvent) -> dict[str, str]:
+    """What the system proposes per drug: expected when the drug's reference safety
+    information lists the term (safety/susar.py); the investigator decides."""
+    return {
+        d: susar.proposed_expectedness(d, event.term.term, event.specification)
+        for d in DRUGS
+        if getattr(event, f"relationship_{d}") != "not_applicable"
+    }
+
+
 @transaction.atomic
 def ae_assess_causality(*, event: AdverseEvent, by, reason: str = "", **relationships):
-    """The investigator's assessment of the relationship to each study treatment."""
+    """The investigator's assessment of the relationship to each study treatment and of the
+    event's expectedness for each (against the reference safety information); the SUSAR status
+    follows."""
     event = AdverseEvent.objects.select_for_update().get(pk=event.pk)
     allowed = set(dict(RELATIONSHIP)) - {"not_assessed", "not_applicable"}
     errors = {}
-    unknown = sorted(set(relationships) - {f"relationship_{d}" for d in DRUGS})
+    keys = {f"{kind}_{d}" for d in DRUGS for kind in ("relationship", "expectedness")}
+    unknown = sorted(set(relationships) - keys)
     for key in unknown:
         errors[key] = ["Not a study treatment."]
+    for drug in DRUGS:
+        key = f"expectedness_{drug}"
+        value = relationships.get(key)
+        if value is None:
+            continue
+        if getattr(event, key) == "not_applicable":
+            if value != "not_applicable":
+                errors[key] = ["This patient receives no iNKT cells."]
+        elif value not in set(dict(EXPECTEDNESS)) - {"not_applicable"}:
+            errors[key] = ["Expected, unexpected or not yet assessed."]
+        else:
+            setattr(event, key, value)
     for drug in DRUGS:
         key = f"relationship_{drug}"
         value = relationships.get(key)
@@ -146,6 +249,8 @@ def ae_assess_causality(*, event: AdverseEvent, by, reason: str = "", **relation
             errors[key] = ["Choose the relationship."]
         else:
             setattr(event, key, value)
+    for field, problems in _susar(event).items():
+        errors.setdefault(field, []).extend(problems)
     if errors:
         raise DomainError(field_errors=errors)
     event.save_with_reason(reason or "Causality assessed by the investigator", by=by)

@@ -1,3 +1,5 @@
+import contextlib
+
 from django.conf import settings
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
@@ -7,9 +9,15 @@ from django.views.generic import DetailView, FormView, TemplateView
 from inkt_trial.views import PatientFormView, Permission, ServiceFormMixin
 from randomization.protocol import ARMS, RPI
 from randomization.selectors import can_see_arms
-from safety import rules, selectors, services, tables
+from safety import crs, rules, selectors, services, susar, tables
 from safety.forms import AdverseEventForm, CausalityForm, SaeReportForm
 from safety.models import DRUGS, AdverseEvent
+
+ASTCT = {  # what the AE form's script needs to show the ASTCT inputs of CRS and ICANS
+    "crs_term": crs.CRS_TERM,
+    "icans_term": crs.ICANS_TERM,
+    "icans_specification": crs.ICANS_SPECIFICATION,
+}
 
 
 def is_rpi(patient) -> bool:
@@ -33,7 +41,7 @@ class AdverseEventCreateView(PatientFormView):
         )
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(title="Record an adverse event", **kwargs)
+        return super().get_context_data(title="Record an adverse event", astct=ASTCT, **kwargs)
 
 
 class EventMixin(Permission):
@@ -85,7 +93,7 @@ class AdverseEventEditView(EventFormView):
         return services.ae_correct(event=self.event, by=self.request.user, **data)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(title=f"Correct {self.event}", **kwargs)
+        return super().get_context_data(title=f"Correct {self.event}", astct=ASTCT, **kwargs)
 
 
 class CausalityView(EventFormView):
@@ -95,10 +103,19 @@ class CausalityView(EventFormView):
 
     def get_form(self, form_class=None):
         kwargs = self.get_form_kwargs()
+        proposed = services.proposed_expectedness(self.event)
         kwargs["initial"] = {
-            f"relationship_{d}": getattr(self.event, f"relationship_{d}") for d in DRUGS
+            **{f"relationship_{d}": getattr(self.event, f"relationship_{d}") for d in DRUGS},
+            **{
+                f"expectedness_{d}": (
+                    proposed.get(d, "not_assessed")
+                    if getattr(self.event, f"expectedness_{d}") == "not_assessed"
+                    else getattr(self.event, f"expectedness_{d}")
+                )
+                for d in DRUGS
+            },
         }
-        return CausalityForm(rpi=is_rpi(self.event.patient), **kwargs)
+        return CausalityForm(rpi=is_rpi(self.event.patient), proposed=proposed, **kwargs)
 
     def save(self, data):
         return services.ae_assess_causality(event=self.event, by=self.request.user, **data)
@@ -136,8 +153,49 @@ class AdverseEventDetailView(EventMixin, DetailView):
             and rules.sae_overdue(event.awareness_at, event.initial_report_at, timezone.now()),
             reports=event.reports.select_related("recorded_by"),
             rpi=is_rpi(event.patient),
+            susar_label=susar.STATUS_LABELS[event.susar_status],
+            susar_clock=event.susar_clock,
+            syndrome=crs.syndrome_of(event.term.term, event.specification),
+            astct_shown=astct_shown(event),
             **kwargs,
         )
+
+
+def astct_shown(event) -> list[tuple[str, str]]:
+    """The stored ASTCT inputs as a person reads them."""
+    inputs = event.astct_inputs or {}
+    tables = {
+        "hypotension": crs.HYPOTENSION,
+        "oxygen": crs.OXYGEN,
+        "consciousness": crs.CONSCIOUSNESS,
+        "seizure": crs.SEIZURE,
+        "motor": crs.MOTOR,
+        "icp": crs.ICP,
+    }
+    labels = {
+        "max_temperature_c": "Maximum temperature (C)",
+        "antipyretic_or_anticytokine": "Fever treated (antipyretic/anticytokine)",
+        "ice_unarousable": "Unarousable, ICE not possible",
+        **{f"ice_{k}": f"ICE {label.lower()}" for k, (label, _) in crs.ICE_ITEMS.items()},
+        "consciousness": "Level of consciousness",
+        "seizure": "Seizure",
+        "motor": "Motor findings",
+        "icp": "Elevated ICP / cerebral oedema",
+        "hypotension": "Hypotension",
+        "oxygen": "Hypoxia",
+    }
+    shown = []
+    for key, value in inputs.items():
+        if key in tables:
+            value = tables[key].get(value, (value, 0))[0]
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        shown.append((labels.get(key, key), str(value)))
+    ice = {item: inputs.get(f"ice_{item}") for item in crs.ICE_ITEMS}
+    if all(isinstance(points, int) for points in ice.values()):
+        with contextlib.suppress(crs.NotGradable):
+            shown.append(("ICE score", f"{crs.ice_score(ice)}/{crs.ICE_MAX}"))
+    return shown
 
 
 class SafetyTablesView(Permission, TemplateView):
@@ -176,5 +234,8 @@ class SafetyTablesView(Permission, TemplateView):
             rows=[(row, cells(row.counts)) for row in table.rows],
             infusion=[(row, cells(row.counts)) for row in table.infusion],
             grades=tables.GRADES,
+            susars=selectors.susar_listing(self.request.user)
+            if self.request.user.has_perm("safety.view_susar_listing")
+            else None,
             **kwargs,
         )

@@ -401,6 +401,30 @@ def test_adverse_event_by_term_and_grade_and_the_overdue_sae_list(page, randomiz
     expect(page.locator("#sae-clock")).to_contain_text("overdue")
 
 
+def test_crs_on_one_vasopressor_is_graded_3_by_astct(page, randomized):
+    patient = randomized("RPI", days_ago=2)
+    log_in(page, "coordinator")
+    page.goto(f"/patients/{patient.study_id}/adverse-events/new/")
+    expect(page.locator("#astct-crs")).to_be_hidden()
+    page.fill("#term-search", "cytokine")
+    page.locator(".term-option", has_text="Cytokine release syndrome").first.click()
+    expect(page.locator("#astct-crs")).to_be_visible()  # the ASTCT inputs, not a typed grade
+    expect(page.locator("#astct-icans")).to_be_hidden()
+    expect(page.locator("input[name=grade][value='3']")).to_be_hidden()  # computed
+    expect(page.locator("input[name=grade][value='5']")).to_be_visible()  # a death: by hand
+    page.fill("#id_astct_max_temperature_c", "39.4")
+    page.select_option("#id_astct_hypotension", "one_vasopressor")
+    page.fill("#id_onset", str(timezone.localdate() - timedelta(days=1)))
+    page.click("text=Save adverse event")
+    expect(page.locator(".alert-success")).to_contain_text("Cytokine release syndrome grade 3")
+    row = page.locator("#adverse-events tbody tr").first
+    expect(row).to_contain_text("3 (ASTCT)")
+    row.locator("a").first.click()
+    expect(page.locator("#event-grade")).to_have_text("3")
+    expect(page.locator("#astct-grade")).to_contain_text("CRS grade 3")
+    expect(page.locator("#astct-inputs")).to_contain_text("Requiring one vasopressor")
+
+
 def test_questionnaire_with_blank_items_shows_the_right_scores(page, randomized):
     patient = randomized("RP", days_ago=1)
     log_in(page, "coordinator")

@@ -222,6 +222,8 @@ EXPECTED = {
     "saereport-history": CLINICAL_CARE,
     "safety-tables": CLINICAL_READERS,
     "safety-tables-csv": CLINICAL_READERS,
+    # SUSARs and their report clocks: a masked statistician gets neither terms nor drugs
+    "safety-susars": CLINICAL_READERS,
     "questionnaire-list": CLINICAL_READERS,
     "questionnaire-detail": CLINICAL_READERS,
     "questionnaire-history": CLINICAL_READERS,

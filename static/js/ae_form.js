@@ -15,7 +15,33 @@
     node.textContent = text;
     return node;
   };
+  // CRS and ICANS: their ASTCT inputs are shown (the server grades them, safety/crs.py).
+  const crsBox = document.getElementById("astct-crs");
+  const icansBox = document.getElementById("astct-icans");
+  const specification = document.querySelector("input[name=specification]");
+  let termName = "";
+  const gradeNote = document.getElementById("astct-grade-note");
+  function showAstct() {
+    if (!crsBox || !icansBox) return;
+    const crs = termName === crsBox.dataset.term;
+    crsBox.classList.toggle("d-none", !crs);
+    const spec = (specification && specification.value || "").toLowerCase();
+    const icans = termName === icansBox.dataset.term && (spec.includes("icans") || spec.includes("immune effector cell"));
+    icansBox.classList.toggle("d-none", !icans);
+    // the ASTCT grade is computed from the inputs: only grade 5 (a death) is chosen by hand
+    grades.querySelectorAll("input[name=grade]").forEach((input) => {
+      const hide = (crs || icans) && input.value !== "5";
+      input.closest(".form-check").classList.toggle("d-none", hide);
+      if (hide) input.checked = false;
+    });
+    if (gradeNote) gradeNote.classList.toggle("d-none", !(crs || icans));
+  }
+  if (specification) specification.addEventListener("input", showAstct);
   function choose(term) {
+    termName = term.term;
+    if (termName === (icansBox && icansBox.dataset.term) && specification && !specification.value) {
+      specification.placeholder = icansBox.dataset.specification;
+    }
     code.value = term.meddra_code;
     chosen.classList.remove("d-none");
     chosen.querySelector('[data-term="name"]').textContent = term.term;
@@ -29,7 +55,10 @@
       box.append(input, el("label", { class: "form-check-label", for: `grade-${grade}` }, `Grade ${grade}: ${text}`));
       return box;
     }));
+    showAstct();
   }
+  termName = (chosen.querySelector('[data-term="name"]') || {}).textContent || "";
+  showAstct();
   let timer = null;
   let asked = 0;
   async function find() {
