@@ -33,7 +33,7 @@ WEEKS = (2, 4, 8, 12, 16, 24, 32, 40, 48)
 D = Decimal
 # Patients by rank (their order of randomization): whose values show what a demo must show.
 HEPATOTOXICITY = 1  # rank % 10: ALT > 5 x ULN under regorafenib (grade 3), accepted
-PLATELET_ARTEFACT = 3  # rank % 10: platelets < 50 from a clumped sample, dismissed
+PLATELET_ARTEFACT = 3  # this rank only: platelets < 50 from a clumped sample, dismissed
 THROMBOCYTOPENIA = 6  # rank % 10: platelets < 50, accepted
 ARTEFACT_REASON = (
     "Platelet clumping in the EDTA sample (laboratory comment); the repeat count in a citrate "
@@ -282,11 +282,9 @@ def clinic(generator, *, patient, rank, arm, randomized_on, end_day, death, resp
     with generator.at(randomized_on - timedelta(days=3), 13):
         record.hbv_antiviral = history(rng, screening=patient.screening, by=by, rank=rank)
         base = baseline_visit(rng, patient=patient, by=by, day=patient.screening.screening_date)
-    special = {
-        HEPATOTOXICITY: "hepatotoxicity",
-        PLATELET_ARTEFACT: "artefact",
-        THROMBOCYTOPENIA: "thrombocytopenia",
-    }.get(rank % 10, "")
+    special = {HEPATOTOXICITY: "hepatotoxicity", THROMBOCYTOPENIA: "thrombocytopenia"}.get(
+        rank % 10, "artefact" if rank == PLATELET_ARTEFACT else ""
+    )
     days = [(week, randomized_on + timedelta(days=7 * week + rng.randint(-2, 2))) for week in WEEKS]
     days = [(w, d) for w, d in days if d < end_day and d < death and d < generator.today]
     shown_at = {"hepatotoxicity": 1, "artefact": 0, "thrombocytopenia": 2}.get(special)
@@ -323,7 +321,7 @@ def decide_proposals(generator) -> None:
         day = proposal.lab.visit.visit_date + timedelta(days=1)
         with generator.at(day, 9):
             rank = ranks.get(proposal.patient_id, -1)
-            if proposal.lab.test == "platelets" and rank % 10 == PLATELET_ARTEFACT:
+            if proposal.lab.test == "platelets" and rank == PLATELET_ARTEFACT:
                 visits.proposal_dismiss(proposal=proposal, by=by, reason=ARTEFACT_REASON)
             else:
                 visits.proposal_accept(proposal=proposal, by=by)
