@@ -492,9 +492,7 @@ def _flags(patients) -> tuple[set, dict, dict]:
             visits[pk].add(field)
     verified = {
         (ct, pk): version
-        for ct, pk, version in SourceVerification.objects.filter(
-            Q(patient_id__in=ids) | screenings
-        )
+        for ct, pk, version in SourceVerification.objects.filter(Q(patient_id__in=ids) | screenings)
         .order_by("verified_at", "id")
         .values_list("content_type_id", "object_id", "version")
     }  # the latest verification of each record wins
@@ -587,13 +585,20 @@ def matrix_records(patients) -> dict[int, matrix.PatientRecords]:
 def _may_show(states) -> Q | None:
     """A condition in the database every patient with a cell in one of `states` meets, when
     there is one (a query, a verification, a lock): the patients the matrix then reads."""
-    screenings = ContentType.objects.get_for_model(Screening).pk
 
     def about(model, **filters):
         rows = model.objects.filter(**filters)
-        return Q(pk__in=rows.values("patient_id")) | Q(
-            screening_id__in=rows.filter(content_type_id=screenings).values("object_id")
-        )
+        condition = Q(pk__in=rows.values("patient_id"))
+        for record in SCREENING_RECORDS:  # a screening's own records, before enrolment too
+            ids = rows.filter(content_type_id=ContentType.objects.get_for_model(record).pk).values(
+                "object_id"
+            )
+            if record is Screening:
+                condition |= Q(screening_id__in=ids)
+            else:
+                found = record.objects.filter(pk__in=ids).values("screening_id")
+                condition |= Q(screening_id__in=found)
+        return condition
 
     narrowing = {
         matrix.QUERIED: lambda: about(DataQuery, state__in=queries.UNRESOLVED),

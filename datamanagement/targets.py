@@ -46,6 +46,8 @@ class Target:
     # Fields a query may be raised on that are corrected on the record's own page only (the
     # investigator's own assessment), never through a query's answer.
     elsewhere: tuple[str, ...] = ()
+    # (record, field) -> the field's value as the correction takes it, where it is not stored so
+    value_of: Callable | None = None
 
     def accepts(self, field: str) -> bool:
         if field in self.fields or field in self.elsewhere:
@@ -67,8 +69,16 @@ def _screening_patient(record):
 
 
 # A laboratory value is corrected as the visit's form enters it (safety.visits.lab_correct):
-# the value and its unit as entered, the local range in the unit the value was entered in.
+# the value and its unit as entered, the local range in the unit the value was entered in (as
+# a query shows it: value_of).
 LAB_ARGUMENTS = {"value_entered": "value", "unit_entered": "unit", "lln": "lln", "uln": "uln"}
+
+
+def _lab_value(record, field):
+    """A local bound in the unit the value was entered in (stored in the canonical unit)."""
+    if field in ("lln", "uln"):
+        return visits.entered_bound(record, field)
+    return getattr(record, field)
 
 
 def _lab_correct(record, by, why, changes):
@@ -169,6 +179,7 @@ TARGETS = [
         lambda r: r.visit.patient,
         _lab_correct,
         history="safety:lab_history",
+        value_of=_lab_value,
         patient_path="visit__patient_id",
     ),
     Target(
@@ -210,9 +221,7 @@ TARGETS = [
         ReleaseTest,
         tuple(f for f in dosing.RELEASE_TEST_FIELDS if f != "assay"),  # the test is kept
         lambda r: r.batch.patient,
-        lambda r, by, why, ch: dosing.release_test_correct(
-            release_test=r, by=by, reason=why, **ch
-        ),
+        lambda r, by, why, ch: dosing.release_test_correct(release_test=r, by=by, reason=why, **ch),
         history="dosing:release_test_history",
         patient_path="batch__patient_id",
     ),

@@ -49,6 +49,9 @@ def field_value(record, field: str):
     """The queried field's value (none for the patient's pseudo-fields)."""
     if record is None or concrete_field(type(record), field) is None:
         return None
+    target = BY_MODEL.get(type(record)._meta.label_lower)
+    if target is not None and target.value_of is not None:
+        return target.value_of(record, field)  # as the correction takes it
     return getattr(record, field, None)
 
 

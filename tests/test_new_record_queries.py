@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts import roles
 from conftest import PASSWORD
-from datamanagement import selectors, services
+from datamanagement import matrix, selectors, services
 from datamanagement.models import DataQuery
 from datamanagement.targets import target_of
 from dosing import services as dosing
@@ -201,6 +201,30 @@ def test_a_lab_value_is_corrected_through_the_api_and_graded_again(
     assert refused.status_code == 400  # answered already: never a 500
 
 
+def test_a_local_range_is_shown_and_corrected_in_the_unit_entered(
+    records, coordinator, data_manager, client_as
+):
+    visit = records["visit"]
+    visits.visit_correct(
+        visit=visit,
+        by=coordinator,
+        reason="Bilirubin added from the report",
+        values=[{"test": "bilirubin", "value": "1.5", "unit": "mg/dL", "uln": "1.2"}],
+    )
+    lab = visit.labs.get(test="bilirubin")
+    assert lab.uln == Decimal("20.52")  # stored in umol/L
+    query = services.query_raise(record=lab, field="uln", question="ULN?", by=data_manager)
+    page = client_as(coordinator).get(f"/queries/{query.pk}/").content.decode()
+    assert 'value="1.2000"' in page or 'value="1.2"' in page  # as entered: mg/dL
+    answered = client_as(coordinator).post(
+        f"/queries/{query.pk}/",
+        {"answer": "The site's ULN is 1.3 mg/dL", "correct": "on", "value": "1.3"},
+    )
+    assert answered.status_code == 302, answered.content.decode()[-3000:]
+    lab.refresh_from_db()
+    assert (lab.uln, lab.unit_entered) == (Decimal("22.23"), "mg/dL")
+
+
 def test_a_refused_lab_correction_names_the_value_and_leaves_the_query_open(
     records, coordinator, data_manager
 ):
@@ -237,7 +261,7 @@ def test_expectedness_is_queried_but_corrected_by_the_investigator_on_its_page(
     assert 'value="expectedness_pd1"' in raise_page.content.decode()
 
 
-def test_a_medication_queried_before_enrolment_blocks_the_patients_lock(
+def test_a_medication_queried_before_enrolment_flags_the_patient_and_blocks_their_lock(
     eligible_screening, coordinator, investigator, data_manager
 ):
     entry = medication(eligible_screening, coordinator, start_date=days_ago(3))
@@ -253,6 +277,9 @@ def test_a_medication_queried_before_enrolment_blocks_the_patients_lock(
     )
     blockers = selectors.lock_blockers(cutoff=timezone.localdate(), patient_ids=[patient.pk])
     assert any(query.number in b for b in blockers), blockers
+    page = selectors.matrix_page(states=[matrix.QUERIED])  # flagged in the casebook matrix
+    cells = {p.pk: {c.column: c.state for c in row} for p, row in page["rows"]}
+    assert cells[patient.pk]["medications"] == matrix.QUERIED
     with pytest.raises(DomainError, match=query.number):
         services.data_lock(
             by=data_manager, patient=patient, cutoff=timezone.localdate(), reason="Interim"
