@@ -287,6 +287,13 @@ ASTCT_CHOICES = {
     "icp": crs.ICP,
 }
 
+ASTCT_LABELS = {
+    "max_temperature_c": "Maximum temperature (°C)",
+    "antipyretic_or_anticytokine": "Fever masked by antipyretic or anticytokine treatment",
+    "ice_unarousable": "Unarousable (no ICE score)",
+    "icp": "Elevated ICP / cerebral oedema",
+}
+
 
 def astct_rows(event) -> list[tuple[str, str]]:
     """The event's ASTCT inputs (safety.crs) as read: each input with its choice's wording,
@@ -301,8 +308,13 @@ def astct_rows(event) -> list[tuple[str, str]]:
         elif isinstance(value, bool):
             value = "yes" if value else "no"
         item = crs.ICE_ITEMS.get(name.removeprefix("ice_"))
-        label = f"ICE: {item[0]}" if name.startswith("ice_") and item else name
-        rows.append((label.replace("_", " ").capitalize(), str(value)))
+        if name in ASTCT_LABELS:
+            label = ASTCT_LABELS[name]
+        elif name.startswith("ice_") and item:
+            label = f"ICE: {item[0]}"
+        else:
+            label = name.replace("_", " ").capitalize()
+        rows.append((label, str(value)))
     ice = {item: inputs.get(f"ice_{item}") for item in crs.ICE_ITEMS}
     if all(isinstance(points, int) for points in ice.values()):
         with contextlib.suppress(crs.NotGradable):

@@ -109,6 +109,7 @@ def test_the_casebook_holds_the_visits_labs_medications_cell_product_and_ae_deta
     assert "Bedside check of each course" in whole and "Matched" in whole
     # the adverse events' ASTCT grade and inputs, narrative, expectedness, SUSAR status
     assert "ASTCT grade 3" in whole and "Requiring one vasopressor" in whole
+    assert "Maximum temperature (°C): 39.2" in whole
     assert NARRATIVE in whole
     assert "regorafenib: Unexpected" in whole
     assert "Suspected unexpected serious adverse reaction" in whole
