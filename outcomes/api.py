@@ -13,7 +13,7 @@ from accounts.permissions import has_perms
 from inkt_trial.api import HistorySerializer, PatientField
 from inkt_trial.audit import history_of
 from inkt_trial.errors import DomainError
-from outcomes import adam, cdisc, exports, sdtm, selectors, services
+from outcomes import adae, adam, cdisc, exports, sdtm, selectors, services
 from outcomes.models import EndpointRun, FollowUp
 from randomization.selectors import can_see_arms
 
@@ -270,9 +270,10 @@ class RunViewSet(
             **run_conventions(run, masked),
             "arms": [view.labels[a] for a in view.arms],
             "package_made_at": timezone.now().isoformat(),
-            "tabulations_source": "ADaM and SDTM DM: the run's stored results. SDTM AE and EX: "
-            "the records dated up to the cut-off as they stood when the package was made (the "
-            "same as at the run when its data were locked).",
+            "tabulations_source": "ADaM ADSL, ADTTE, ADRS, ADQS and SDTM DM: the run's stored "
+            "results. ADaM ADAE and the other SDTM domains: the records dated up to the cut-off "
+            "as they stood when the package was made (the same as at the run when its data were "
+            "locked).",
         }
         events, doses = selectors.sdtm_records(run.cutoff)
         try:
@@ -281,7 +282,10 @@ class RunViewSet(
                 masked=masked,
                 meta=meta,
                 context=context,
-                tabulations=sdtm.datasets(run.results, events, doses, masked=masked),
+                tabulations=[
+                    adae.adae(run.results, events, masked=masked),
+                    *sdtm.datasets(run.results, events, doses, masked=masked),
+                ],
             )
         except adam.PackageError as error:
             raise DomainError(f"Run {run.pk}: the CDISC package cannot be made: {error}") from None

@@ -79,6 +79,13 @@ class Event:
     death_date: date | None = None
     relationships: dict[str, str] = field(default_factory=dict)  # drug -> RELATIONSHIP code
     actions: dict[str, str] = field(default_factory=dict)  # drug -> ACTION code
+    # for ADaM ADAE (outcomes/adae.py): treatment emergence as the safety tables decide it
+    # (safety.selectors.emergent, at the cut-off), the ASTCT grade of a CRS or ICANS, the SUSAR
+    # status' suspected-and-unexpected drugs, and the SAE narrative
+    emergent: bool = False
+    astct_grade: int | None = None
+    susar_drugs: tuple[str, ...] = ()
+    narrative: str = ""
 
 
 def _dtc(value) -> str:
@@ -217,19 +224,31 @@ def _action(event: Event, drugs) -> str:
     return values.pop() if len(values) == 1 else "MULTIPLE"
 
 
-def ae(events: list[Event], *, masked: bool) -> Dataset:
-    drugs = SHARED_DRUGS if masked else (INKT, *SHARED_DRUGS)
+def drugs_shown(masked: bool) -> tuple[str, ...]:
+    return SHARED_DRUGS if masked else (INKT, *SHARED_DRUGS)
+
+
+def numbered(events: list[Event], *, masked: bool) -> list[tuple[int, Event]]:
+    """(AESEQ, event) of the events a reader sees, in AE's order: ADAE and SUPPAE share it."""
     shown = [e for e in events if not (masked and e.term in INFUSION_TERMS)]
-    rows, seq = [], {}
+    out, seq = [], {}
     for event in sorted(shown, key=lambda e: (e.key, e.onset, e.term, e.grade)):
         seq[event.key] = seq.get(event.key, 0) + 1
+        out.append((seq[event.key], event))
+    return out
+
+
+def ae(events: list[Event], *, masked: bool) -> Dataset:
+    drugs = drugs_shown(masked)
+    rows = []
+    for number, event in numbered(events, masked=masked):
         reported = f"{event.term}: {event.specification}" if event.specification else event.term
         rows.append(
             {
                 "STUDYID": STUDY_ID,
                 "DOMAIN": "AE",
                 "USUBJID": event.key,
-                "AESEQ": seq[event.key],
+                "AESEQ": number,
                 "AETERM": transport_text(reported),
                 "AEDECOD": transport_text(event.term),
                 "AEBODSYS": transport_text(event.soc),

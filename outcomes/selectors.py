@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 from django.utils import timezone
 
 from dosing.models import DrugExposure, Infusion
-from dosing.selectors import first_doses
+from dosing.selectors import dose_spans, first_doses
 from enrollment import course, status
 from enrollment import eligibility as el
 from enrollment.models import EligibilityViolation, StatusChange
@@ -15,7 +15,9 @@ from randomization import selectors as randomization_selectors
 from randomization.models import Allocation
 from randomization.protocol import RPI
 from randomization.selectors import arm_shown
+from safety import susar
 from safety.models import AdverseEvent
+from safety.selectors import emergent
 
 
 def consort_flow(user) -> dict:
@@ -91,8 +93,10 @@ def _discontinued(allocations) -> dict:
 
 def sdtm_records(cutoff) -> tuple[list[sdtm.Event], list[sdtm.Dose]]:
     """The adverse events (onset) and study drug doses (given or started) up to a cut-off, for
-    the SDTM AE and EX domains (outcomes/sdtm.py). Three queries, whatever the number of
-    patients."""
+    the SDTM AE and EX domains (outcomes/sdtm.py) and ADaM ADAE (outcomes/adae.py: treatment
+    emergence as the safety tables at a cut-off decide it, outcomes/dsmb_selectors
+    .safety_tables). A fixed number of queries, whatever the number of patients."""
+    spans = dose_spans()
     events = [
         sdtm.Event(
             key=e.patient.study_id,
@@ -107,6 +111,11 @@ def sdtm_records(cutoff) -> tuple[list[sdtm.Event], list[sdtm.Dose]]:
             death_date=e.death_date if e.death_date and e.death_date <= cutoff else None,
             relationships={d: getattr(e, f"relationship_{d}") for d in sdtm.DRUG_NAMES},
             actions={d: getattr(e, f"action_{d}") for d in sdtm.DRUG_NAMES},
+            emergent=_dosed_by(spans.get(e.patient_id), cutoff)
+            and emergent(e, spans.get(e.patient_id)),
+            astct_grade=e.astct_grade,
+            susar_drugs=_susar_drugs(e),
+            narrative=e.narrative,
         )
         for e in AdverseEvent.objects.filter(onset__lte=cutoff).select_related("patient", "term")
     ]
@@ -145,3 +154,15 @@ def sdtm_records(cutoff) -> tuple[list[sdtm.Event], list[sdtm.Dose]]:
         .select_related("patient")
     ]
     return events, doses
+
+
+def _dosed_by(span, cutoff) -> bool:
+    return span is not None and span[0] is not None and span[0] <= cutoff
+
+
+def _susar_drugs(event) -> tuple[str, ...]:
+    """The drugs a SUSAR is suspected of and unexpected for (safety/susar.py)."""
+    if event.susar_status != susar.SUSAR:
+        return ()
+    suspects = susar.suspected_drugs({d: getattr(event, f"relationship_{d}") for d in susar.DRUGS})
+    return tuple(d for d in suspects if getattr(event, f"expectedness_{d}") == "unexpected")

@@ -22,6 +22,7 @@ KEYS = {
     "ADTTE": ["USUBJID", "PARAMCD"],
     "ADRS": ["USUBJID", "PARAMCD", "ADT"],
     "ADQS": ["USUBJID", "PARAMCD", "ADT"],
+    "ADAE": ["USUBJID", "AESEQ"],
     "DM": ["STUDYID", "USUBJID"],
     "AE": ["STUDYID", "USUBJID", "AESEQ"],
     "EX": ["STUDYID", "USUBJID", "EXSEQ"],
@@ -164,9 +165,9 @@ def test_a_masked_statistician_sees_no_arm_in_any_file(trial_run, api_as, trial_
     for name, data in files.items():
         text = data.decode("latin-1")
         assert "RPI" not in text and "iNKT" not in text, name
-    for name in ("adsl", "adtte", "adrs", "adqs"):
+    for name in ("adsl", "adtte", "adrs", "adqs", "adae"):
         frame, _ = read_xpt(files[f"{name}.xpt"])
-        for column in ("ARM", "ARMCD", "TRT01P"):
+        for column in ("ARM", "ARMCD", "TRT01P" if name != "adae" else "TRT01A"):
             assert set(frame[column]) == {"A", "B"}, (name, column)
         csv = pd.read_csv(io.BytesIO(files[f"{name}.csv"]), keep_default_na=False)
         assert set(csv["ARM"]) == {"A", "B"}
