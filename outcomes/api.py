@@ -13,7 +13,7 @@ from accounts.permissions import has_perms
 from inkt_trial.api import HistorySerializer, PatientField
 from inkt_trial.audit import history_of
 from inkt_trial.errors import DomainError
-from outcomes import adae, adam, cdisc, exports, sdtm, selectors, services
+from outcomes import adae, adam, cdisc, exports, sdtm, sdtm_domains, selectors, services
 from outcomes.models import EndpointRun, FollowUp
 from randomization.selectors import can_see_arms
 
@@ -276,6 +276,7 @@ class RunViewSet(
             "locked).",
         }
         events, doses = selectors.sdtm_records(run.cutoff)
+        stops, questionnaires, values = selectors.sdtm_domain_records(run.cutoff)
         try:
             body = cdisc.package(
                 run.results,
@@ -285,6 +286,10 @@ class RunViewSet(
                 tabulations=[
                     adae.adae(run.results, events, masked=masked),
                     *sdtm.datasets(run.results, events, doses, masked=masked),
+                    sdtm_domains.ds(run.results, stops, masked=masked),
+                    sdtm_domains.qs(questionnaires),
+                    sdtm_domains.lb(values, masked=masked),
+                    *sdtm_domains.tumours(selectors.imaging_records(run.cutoff)),
                 ],
             )
         except adam.PackageError as error:

@@ -12,9 +12,12 @@ import pandas as pd
 import pytest
 from django.utils import timezone
 
+from enrollment.models import StatusChange
 from outcomes import synthetic
 from outcomes.models import EndpointRun
 from outcomes.selectors import consort_flow
+from randomization.models import Allocation
+from safety import visits
 
 SAS_EPOCH = date(1960, 1, 1)
 KEYS = {
@@ -26,7 +29,18 @@ KEYS = {
     "DM": ["STUDYID", "USUBJID"],
     "AE": ["STUDYID", "USUBJID", "AESEQ"],
     "EX": ["STUDYID", "USUBJID", "EXSEQ"],
+    "DS": ["STUDYID", "USUBJID", "DSSEQ"],
+    "QS": ["STUDYID", "USUBJID", "QSTESTCD", "VISITNUM"],
+    "LB": ["STUDYID", "USUBJID", "LBSEQ"],
+    "TU": ["STUDYID", "USUBJID", "TUSEQ"],
+    "TR": ["STUDYID", "USUBJID", "TRSEQ"],
+    "RS": ["STUDYID", "USUBJID", "RSSEQ"],
 }
+LIVER = [
+    {"test": "alt", "value": "130", "unit": "U/L"},
+    {"test": "bilirubin", "value": "1.0", "unit": "mg/dL"},
+    {"test": "platelets", "value": "90", "unit": "10^9/L"},
+]
 
 
 def read_xpt(data: bytes) -> tuple[pd.DataFrame, list[dict]]:
@@ -62,9 +76,35 @@ def package(api, run_id) -> dict[str, bytes]:
     return {name: archive.read(name) for name in archive.namelist()}
 
 
+def record_visits(by) -> dict[str, str]:
+    """A week visit with labs for a patient of each arm still in the study, and a course visit
+    for the one given the iNKT cells (synthetic trials have no visits): study id -> arm."""
+    off = set(StatusChange.objects.values_list("patient_id", flat=True))
+    found = {}
+    for allocation in Allocation.objects.select_related("patient").order_by("randomized_at"):
+        randomized = timezone.localdate(allocation.randomized_at)
+        if allocation.patient_id in off or allocation.arm in found.values():
+            continue
+        if randomized + timedelta(days=14) > timezone.localdate():
+            continue
+        patient = allocation.patient
+        visits.visit_record(
+            patient=patient, by=by, visit_date=randomized + timedelta(days=7), kind="week",
+            number=1, values=LIVER,
+        )  # fmt: skip
+        if allocation.arm == "RPI":
+            visits.visit_record(
+                patient=patient, by=by, visit_date=randomized + timedelta(days=14),
+                kind="course", number=1, values=LIVER[:1],
+            )  # fmt: skip
+        found[patient.study_id] = allocation.arm
+    return found
+
+
 @pytest.fixture
 def trial_run(api_as, trial_users):
     synthetic.generate(seed=5, patients=14, today=timezone.localdate())
+    assert len(record_visits(trial_users["coordinator"])) == 2
     api = api_as(trial_users["statistician"])
     run = api.post("/api/outcomes/runs/", {"cutoff": str(timezone.localdate())}, format="json")
     assert run.json()["state"] == "done"
