@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from outcomes import exports
-from outcomes.adam import NUM, YES, Dataset, Variable, transport_text
+from outcomes.adam import MAX_VALUE, NUM, YES, Dataset, Variable, transport_text
 from outcomes.analysis import STUDY_ID
 from safety.tables import INFUSION_TERMS
 
@@ -323,4 +323,82 @@ def ex(doses: list[Dose], *, masked: bool) -> Dataset:
 
 
 def datasets(results: dict, events: list[Event], doses: list[Dose], *, masked: bool):
-    return [dm(results, masked=masked), ae(events, masked=masked), ex(doses, masked=masked)]
+    found = [
+        dm(results, masked=masked),
+        ae(events, masked=masked),
+        suppae(events, masked=masked),
+        ex(doses, masked=masked),
+    ]
+    return [d for d in found if d is not None]
+
+
+# SUPPAE ----------------------------------------------------------------------------------------
+
+NARRATIVE = "AENARR"
+SUPPAE_VARIABLES = [
+    Variable("STUDYID", "Study Identifier"),
+    Variable("RDOMAIN", "Related Domain Abbreviation"),
+    Variable("USUBJID", "Unique Subject Identifier"),
+    Variable("IDVAR", "Identifying Variable"),
+    Variable("IDVARVAL", "Identifying Variable Value", derivation="The event's AESEQ."),
+    Variable(
+        "QNAM",
+        "Qualifier Variable Name",
+        derivation="AENARR, then AENARR1, AENARR2 ...: the SAE narrative in pieces of at most "
+        "200 characters (SDTM IG 3.4, 4.5.3.2), in order.",
+    ),
+    Variable("QLABEL", "Qualifier Variable Label"),
+    Variable("QVAL", "Data Value"),
+    Variable("QORIG", "Origin"),
+    Variable("QEVAL", "Evaluator"),
+]
+
+
+def _pieces(text: str) -> list[str]:
+    text = transport_text_long(text)
+    return [text[i : i + MAX_VALUE] for i in range(0, len(text), MAX_VALUE)] or [""]
+
+
+def transport_text_long(value: str) -> str:
+    """As adam.transport_text, without the 200-character cut (the caller splits): in pieces of
+    100, which at most double (">=" for one character)."""
+    step = MAX_VALUE // 2
+    return "".join(transport_text(value[i : i + step]) for i in range(0, len(value), step))
+
+
+def suppae(events: list[Event], *, masked: bool) -> Dataset | None:
+    """The SAE narratives as AE's supplemental qualifiers; None for a masked reader (a narrative
+    is free text and may name the iNKT cells or an infusion) or when no event has one."""
+    if masked:
+        return None
+    rows = []
+    for number, event in numbered(events, masked=masked):
+        if not event.narrative.strip():
+            continue
+        for index, piece in enumerate(_pieces(event.narrative.strip())):
+            rows.append(
+                {
+                    "STUDYID": STUDY_ID,
+                    "RDOMAIN": "AE",
+                    "USUBJID": event.key,
+                    "IDVAR": "AESEQ",
+                    "IDVARVAL": str(number),
+                    "QNAM": NARRATIVE if index == 0 else f"{NARRATIVE}{index}",
+                    "QLABEL": "SAE Narrative" if index == 0 else f"SAE Narrative {index}",
+                    "QVAL": piece,
+                    "QORIG": "CRF",
+                    "QEVAL": "INVESTIGATOR",
+                }
+            )
+    if not rows:
+        return None
+    return Dataset(
+        "SUPPAE",
+        "Supplemental Qualifiers for AE",
+        "One record per supplemental qualifier per adverse event",
+        ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"),
+        SUPPAE_VARIABLES,
+        rows,
+        klass="RELATIONSHIP",
+        standard=STANDARD,
+    )

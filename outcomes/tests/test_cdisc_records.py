@@ -122,3 +122,19 @@ def test_tu_tr_rs_are_the_accepted_series_as_adrs(trial_run, api_as, data_manage
     assert set(tu["TUORRES"]) >= {"TARGET"} and set(tr["TRTESTCD"]) >= {"LDIAM"}
     linked = set(zip(tr["USUBJID"], tr["TRLNKID"], strict=True))
     assert linked <= set(zip(tu["USUBJID"], tu["TULNKID"], strict=True))
+
+
+def test_suppae_holds_the_narrative_for_an_unmasked_reader_only(
+    trial_run,  # noqa: F811
+    api_as,
+    trial_users,
+    data_manager,
+):
+    files = package(api_as(data_manager), trial_run)
+    supp, _ = read_xpt(files["suppae.xpt"])
+    ae, _ = read_xpt(files["ae.xpt"])
+    assert list(supp["QNAM"]) == ["AENARR", "AENARR1"] and supp["QVAL"].map(len).max() <= 200
+    seq = int(supp["IDVARVAL"].iloc[0])
+    assert seq in set(ae[ae["USUBJID"] == supp["USUBJID"].iloc[0]]["AESEQ"])
+    masked = package(api_as(trial_users["statistician"]), trial_run)
+    assert "suppae.xpt" not in masked

@@ -173,3 +173,21 @@ def test_tu_tr_rs_from_the_accepted_series():
         overall[("iRECIST", "BESTRSP")] == want[read_rules.Criterion.IRECIST].best_overall_response
     )
     assert [r["RSSEQ"] for r in rs.rows] == list(range(1, len(rs.rows) + 1))
+
+
+def test_suppae_holds_the_narrative_in_pieces_of_200_characters():
+    from outcomes import sdtm
+
+    long = "Admitted on day 3 with grade 3 hypertension \u2265 170 mmHg. " * 8
+    events = [
+        sdtm.Event("P-001", "Fatigue", "General", 1, date(2026, 1, 2)),
+        sdtm.Event("P-001", "Hypertension", "Vascular", 3, date(2026, 2, 1), narrative=long),
+    ]
+    dataset = sdtm.suppae(events, masked=False)
+    assert adam.problems(dataset) == []
+    assert [r["QNAM"] for r in dataset.rows] == ["AENARR", "AENARR1", "AENARR2"]
+    assert {r["IDVARVAL"] for r in dataset.rows} == {"2"}  # the event's AESEQ
+    assert "".join(r["QVAL"] for r in dataset.rows) == long.strip().replace("\u2265", ">=")
+    assert all(len(r["QVAL"]) <= 200 for r in dataset.rows)
+    assert sdtm.suppae(events, masked=True) is None  # free text may name the iNKT cells
+    assert sdtm.suppae(events[:1], masked=False) is None
