@@ -249,10 +249,10 @@ class RunViewSet(
 
     @extend_schema(
         responses={(200, "application/zip"): OpenApiTypes.BINARY},
-        description="The run's CDISC package, a ZIP: the ADaM datasets ADSL, ADTTE, ADRS, ADQS "
-        "(ADaM IG 1.3) and the SDTM domains DM, AE and EX (SDTM IG 3.4; AE and EX from the "
-        "records dated up to the cut-off) as SAS transport v5 files (`adsl.xpt` ...) and CSV "
-        "(`adsl.csv` ...), "
+        description="The run's CDISC package, a ZIP: the ADaM datasets ADSL, ADTTE, ADRS, ADQS, "
+        "ADAE (ADaM IG 1.3, OCCDS 1.1) and the SDTM domains DM, AE, SUPPAE (unmasked only), EX, "
+        "DS, QS, LB, TU, TR and RS (SDTM IG 3.4; all but DM from the records dated up to the "
+        "cut-off) as SAS transport v5 files (`adsl.xpt` ...) and CSV (`adsl.csv` ...), "
         "`define.json` (datasets, keys, variables with label, type, length, format and "
         "derivation) and `README.txt`. Arm codes for a masked statistician (or `?arms=codes`). "
         "ADTTE holds the same rows and values as `export/adtte/`. A run not done is a 400.",
