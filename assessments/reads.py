@@ -296,6 +296,29 @@ def accepted(
     extent). None while there is no follow-up signed by both, or a discordance awaits its
     adjudication; with `earlier_extent` (the endpoints), then the longest earlier extent that
     is agreed or adjudicated, so that a pending case keeps what was already settled."""
+    found = accepted_reads(
+        reads_1,
+        reads_2,
+        adjudications,
+        enrolled=enrolled,
+        cutoff=cutoff,
+        earlier_extent=earlier_extent,
+    )
+    return None if found is None else found[0]
+
+
+def accepted_reads(
+    reads_1: Iterable[SignedRead],
+    reads_2: Iterable[SignedRead],
+    adjudications: Iterable[tuple[date, int]],
+    *,
+    enrolled: date,
+    cutoff: date | None = None,
+    earlier_extent: bool = False,
+) -> tuple[dict[Criterion, SeriesResult], list[SignedRead]] | None:
+    """As `accepted`, with the signed reads the accepted series was evaluated from (the
+    accepted reader's, baseline first, within its extent): the SDTM TU and TR domains show
+    those measurements, never the other reader's."""
     reads_1, reads_2, adjudications = list(reads_1), list(reads_2), list(adjudications)
     found = _accepted(reads_1, reads_2, adjudications, enrolled=enrolled, cutoff=cutoff)
     if found is not None or not earlier_extent:
@@ -322,23 +345,27 @@ def _accepted(reads_1, reads_2, adjudications, *, enrolled, cutoff):
     if len(shared) < 2:
         return None
 
-    def both_criteria(reads: dict[int, SignedRead]):
-        ordered = sorted((reads[i] for i in shared), key=lambda r: (not r.baseline, r.scan_date))
-        if not ordered[0].baseline:
+    ordered = [
+        sorted((reads[i] for i in shared), key=lambda r: (not r.baseline, r.scan_date))
+        for reads in kept
+    ]
+
+    def both_criteria(reads: list[SignedRead]):
+        if not reads[0].baseline:
             return None
-        pairs = [(r.scan_date, r.data) for r in ordered]
+        pairs = [(r.scan_date, r.data) for r in reads]
         return {c: evaluate_series(pairs, enrolled=enrolled, criterion=c) for c in Criterion}
 
-    series = [both_criteria(reads) for reads in kept]
+    series = [both_criteria(reads) for reads in ordered]
     if series[0] is None or series[1] is None:
         return None
     if not any(disagreements(series[0][c], series[1][c]) for c in Criterion):
-        return series[0]
+        return series[0], ordered[0]
     until = max(kept[0][i].scan_date for i in shared)
     covering = sorted((day, slot) for day, slot in adjudications if day >= until)
     if not covering:
         return None
-    return series[covering[0][1] - 1]
+    return series[covering[0][1] - 1], ordered[covering[0][1] - 1]
 
 
 def to_json(read: Baseline | FollowUp) -> dict:

@@ -8,6 +8,7 @@ are read once per kind of record, so the number of queries does not grow with th
 Never in it: the blinded readers' measurements and who the readers are (the investigator's page
 does not show them either); the arm is shown as the downloading user may see it."""
 
+import contextlib
 from dataclasses import asdict
 
 from django.conf import settings
@@ -29,11 +30,12 @@ from datamanagement.targets import BY_MODEL
 from dosing import selectors as dosing
 from enrollment import course
 from enrollment.models import Patient
-from enrollment.selectors import patient_list
+from enrollment.selectors import medication_panel, patient_list
 from inkt_trial.audit import histories_of
 from outcomes.models import FollowUp
 from randomization.protocol import RPI
 from randomization.selectors import arm_shown
+from safety import crs, susar, visits
 from safety import selectors as safety
 from safety.models import SaeReport
 
@@ -61,6 +63,16 @@ def casebook(study_id: str, *, user, now=None) -> dict:
     )
     for event in events:
         event.sae_reports = [r for r in reports if r.event_id == event.pk]
+        event.astct_shown = astct_rows(event)
+        event.susar_label = susar.STATUS_LABELS.get(event.susar_status, event.susar_status)
+    clinical_visits = visits.patient_visits(patient, user)[::-1]  # oldest first
+    proposals = visits.patient_proposals(patient)
+    recorded = {event.pk: event for event in events}
+    for proposal in proposals:  # the accepted one's event as read above (its term with it)
+        proposal.adverse_event = recorded.get(proposal.adverse_event_id, proposal.adverse_event)
+    medications = medication_panel(screening)
+    cell_product = dosing.patient_chain(patient)
+    batches = [b["batch"] for a in cell_product for b in a["batches"]]
     quality = imaging.patient_quality_of_life(patient)
     follow_ups = list(FollowUp.objects.filter(patient=patient))
     violations = list(patient.eligibility_violations.all())
@@ -74,7 +86,15 @@ def casebook(study_id: str, *, user, now=None) -> dict:
         ("End of treatment", [d["end"] for d in state["drugs"] if d["end"]]),
         ("iNKT infusion schedule", [treatment["schedule"]] if treatment["schedule"] else []),
         ("iNKT course", infusions),
+        ("Apheresis", [a["apheresis"] for a in cell_product]),
+        ("Manufacturing batch", batches),
+        ("Release test", [t for b in batches for t in b.release_tests.all()]),
         ("PD-1 antibody / regorafenib", list(treatment["drugs"])),
+        ("Medical history", medications["history"]),
+        ("Concomitant medication", medications["medications"]),
+        ("Clinical visit", [v.visit for v in clinical_visits]),
+        ("Laboratory value", [lab for v in clinical_visits for lab in v.labs]),
+        ("Proposed adverse event", proposals),
         ("Scan", list(scans["scans"])),
         ("Adverse event", events),
         ("SAE report", reports),
@@ -116,6 +136,10 @@ def casebook(study_id: str, *, user, now=None) -> dict:
             "responses": {c: asdict(r) if r else None for c, r in scans["responses"].items()},
         },
         "events": events,
+        "clinical_visits": clinical_visits,
+        "proposals": proposals,
+        "medications": medications,
+        "cell_product": cell_product,
         "quality": {**quality, "answers": answer_rows(quality["questionnaires"])},
         "follow_ups": follow_ups,
         "deviations": deviation_selectors.log(Patient.objects.filter(pk=patient.pk)),
@@ -181,12 +205,12 @@ def latest_verifications(by_model: dict) -> dict:
 
 
 def patient_queries(patient: Patient, records) -> list[dict]:
-    """The data queries on the patient's records (a screening's raised before enrolment too),
+    """The data queries on the patient's records (the screening's, its medications' and its
+    history's raised before enrolment too),
     each with the record it is about and its steps from its audit trail."""
-    screening = ContentType.objects.get_for_model(patient.screening)
     found = list(
         query_list()
-        .filter(Q(patient=patient) | Q(content_type=screening, object_id=patient.screening.pk))
+        .filter(Q(patient=patient) | selectors.of_screenings([patient.screening_id]))
         .order_by("raised_at", "id")
     )
     steps = histories_of(DataQuery, [q.pk for q in found])
@@ -252,3 +276,47 @@ def answer_rows(questionnaires) -> list[dict]:
         }
         for item in qlqc30.ITEMS
     ]
+
+
+ASTCT_CHOICES = {
+    "hypotension": crs.HYPOTENSION,
+    "oxygen": crs.OXYGEN,
+    "consciousness": crs.CONSCIOUSNESS,
+    "seizure": crs.SEIZURE,
+    "motor": crs.MOTOR,
+    "icp": crs.ICP,
+}
+
+ASTCT_LABELS = {
+    "max_temperature_c": "Maximum temperature (°C)",
+    "antipyretic_or_anticytokine": "Fever masked by antipyretic or anticytokine treatment",
+    "ice_unarousable": "Unarousable (no ICE score)",
+    "icp": "Elevated ICP / cerebral oedema",
+}
+
+
+def astct_rows(event) -> list[tuple[str, str]]:
+    """The event's ASTCT inputs (safety.crs) as read: each input with its choice's wording,
+    and the ICE score of an ICANS."""
+    inputs = event.astct_inputs or {}
+    if not isinstance(inputs, dict):
+        return []
+    rows = []
+    for name, value in inputs.items():
+        if name in ASTCT_CHOICES:
+            value = ASTCT_CHOICES[name].get(value, (value, 0))[0]
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        item = crs.ICE_ITEMS.get(name.removeprefix("ice_"))
+        if name in ASTCT_LABELS:
+            label = ASTCT_LABELS[name]
+        elif name.startswith("ice_") and item:
+            label = f"ICE: {item[0]}"
+        else:
+            label = name.replace("_", " ").capitalize()
+        rows.append((label, str(value)))
+    ice = {item: inputs.get(f"ice_{item}") for item in crs.ICE_ITEMS}
+    if all(isinstance(points, int) for points in ice.values()):
+        with contextlib.suppress(crs.NotGradable):
+            rows.append(("ICE score", f"{crs.ice_score(ice)}/{crs.ICE_MAX}"))
+    return rows

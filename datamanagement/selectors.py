@@ -43,7 +43,7 @@ from inkt_trial.errors import DomainError
 from outcomes import snapshot
 from outcomes.models import FollowUp
 from randomization.models import Allocation
-from safety.models import AdverseEvent, ClinicalVisit, LabValue
+from safety.models import AdverseEvent, ClinicalVisit, LabValue, ProposedAdverseEvent
 
 
 def query_list():
@@ -56,6 +56,25 @@ def queries_of(record):
     return query_list().filter(
         content_type=ContentType.objects.get_for_model(record), object_id=record.pk
     )
+
+
+# The records of a screening itself (queried and verified before its patient's enrolment too,
+# when they name no patient): the screening, its medications, its medical history.
+SCREENING_RECORDS = (Screening, ConcomitantMedication, MedicalHistory)
+
+
+def of_screenings(screening_ids) -> Q:
+    """The data queries (or verifications) of the screenings' own records (subqueries of the
+    query it filters)."""
+    ids = [pk for pk in screening_ids if pk is not None]
+    condition = Q(pk__in=[])
+    for model in SCREENING_RECORDS:
+        records = ids if model is Screening else model.objects.filter(screening_id__in=ids)
+        condition |= Q(
+            content_type_id=ContentType.objects.get_for_model(model).pk,
+            object_id__in=records if model is Screening else records.values("pk"),
+        )
+    return condition
 
 
 def open_query_counts(patients, user=None) -> dict[int, int]:
@@ -321,13 +340,9 @@ def lock_blockers(*, cutoff, patient_ids=None) -> list[str]:
         )
     pending = query_list().filter(state__in=(queries.OPEN, queries.ANSWERED))
     if patient_ids is not None:  # the patients' records, their screenings' from before enrolment
-        pending = pending.filter(
-            Q(patient_id__in=ids)
-            | Q(
-                content_type=ContentType.objects.get_for_model(Screening),
-                object_id__in=list(screenings.values_list("pk", flat=True)),
-            )
-        )
+        screened = list(screenings.values_list("pk", flat=True))
+        screened += list(Patient.objects.filter(pk__in=ids).values_list("screening_id", flat=True))
+        pending = pending.filter(Q(patient_id__in=ids) | of_screenings(set(screened)))
     pending = list(pending.prefetch_related("record"))
     day_zero = {
         pid: timezone.localdate(at)
@@ -346,8 +361,26 @@ def lock_blockers(*, cutoff, patient_ids=None) -> list[str]:
                 f"Data query {query.number} ({where}, {query.field_label}) is "
                 f"{queries.STATES[query.state].lower()}: close or cancel it first."
             )
+    found += _proposal_blockers(ids, cutoff)
     found += _imaging_blockers(study, cutoff)
     return found
+
+
+def _proposal_blockers(ids, cutoff) -> list[str]:
+    """Adverse events a laboratory value up to the cut-off proposes, neither accepted nor
+    dismissed yet: a lock over them would freeze the data with the events undecided."""
+    return [
+        f"{p.patient.study_id}: the proposed adverse event {p.term.term} grade {p.grade} "
+        f"({shown(p.lab.visit.visit_date)}) awaits the coordinator's decision: accept or "
+        "dismiss it first."
+        for p in ProposedAdverseEvent.objects.filter(
+            patient_id__in=ids,
+            state=ProposedAdverseEvent.PROPOSED,
+            lab__visit__visit_date__lte=cutoff,
+        )
+        .select_related("patient", "term", "lab__visit")
+        .order_by("patient__study_id", "lab__visit__visit_date", "pk")
+    ]
 
 
 def _imaging_blockers(study: dict, cutoff) -> list[str]:
@@ -448,23 +481,18 @@ def _flags(patients) -> tuple[set, dict, dict]:
     patient's queried visits ("scan-visit-3"), and the latest verified version of each
     verified record; a screening's from before its patient's enrolment included."""
     ids = [p.pk for p in patients]
-    screening_ct = ContentType.objects.get_for_model(Screening).pk
     patient_ct = ContentType.objects.get_for_model(Patient).pk
-    of_screenings = Q(
-        content_type_id=screening_ct, object_id__in=[p.screening_id for p in patients]
-    )
+    screenings = of_screenings([p.screening_id for p in patients])
     flagged, visits = set(), defaultdict(set)
     for ct, pk, field in DataQuery.objects.filter(
-        Q(patient_id__in=ids) | of_screenings, state__in=queries.UNRESOLVED
+        Q(patient_id__in=ids) | screenings, state__in=queries.UNRESOLVED
     ).values_list("content_type_id", "object_id", "field"):
         flagged.add((ct, pk))
         if ct == patient_ct and PSEUDO_VISIT.match(field):  # a query on the patient's visit
             visits[pk].add(field)
     verified = {
         (ct, pk): version
-        for ct, pk, version in SourceVerification.objects.filter(
-            Q(patient_id__in=ids) | of_screenings
-        )
+        for ct, pk, version in SourceVerification.objects.filter(Q(patient_id__in=ids) | screenings)
         .order_by("verified_at", "id")
         .values_list("content_type_id", "object_id", "version")
     }  # the latest verification of each record wins
@@ -557,13 +585,20 @@ def matrix_records(patients) -> dict[int, matrix.PatientRecords]:
 def _may_show(states) -> Q | None:
     """A condition in the database every patient with a cell in one of `states` meets, when
     there is one (a query, a verification, a lock): the patients the matrix then reads."""
-    screenings = ContentType.objects.get_for_model(Screening).pk
 
     def about(model, **filters):
         rows = model.objects.filter(**filters)
-        return Q(pk__in=rows.values("patient_id")) | Q(
-            screening_id__in=rows.filter(content_type_id=screenings).values("object_id")
-        )
+        condition = Q(pk__in=rows.values("patient_id"))
+        for record in SCREENING_RECORDS:  # a screening's own records, before enrolment too
+            ids = rows.filter(content_type_id=ContentType.objects.get_for_model(record).pk).values(
+                "object_id"
+            )
+            if record is Screening:
+                condition |= Q(screening_id__in=ids)
+            else:
+                found = record.objects.filter(pk__in=ids).values("screening_id")
+                condition |= Q(screening_id__in=found)
+        return condition
 
     narrowing = {
         matrix.QUERIED: lambda: about(DataQuery, state__in=queries.UNRESOLVED),

@@ -106,7 +106,7 @@ def query_answer(*, query: DataQuery, by, answer: str, value=None, correct: bool
         if correct:
             record = query.record
             target = target_of(record)
-            if target is None or target.correct is None:
+            if target is None or not target.corrects(query.field):
                 raise DomainError(
                     f"A {record._meta.verbose_name} is not corrected here: answer, and correct "
                     "it on its own page.",

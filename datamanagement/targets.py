@@ -10,14 +10,29 @@ from assessments.models import Questionnaire, Scan
 from datamanagement import deviation_services
 from datamanagement.models import PSEUDO_VISIT, ProtocolDeviation
 from dosing import services as dosing
-from dosing.models import DrugExposure, Infusion, InfusionSchedule
-from enrollment import course
+from dosing.models import (
+    Apheresis,
+    DrugExposure,
+    Infusion,
+    InfusionSchedule,
+    ManufacturingBatch,
+    ReleaseTest,
+)
+from enrollment import course, medication_services
 from enrollment import services as enrollment
-from enrollment.models import Patient, Screening, StatusChange, TreatmentEnd
+from enrollment.models import (
+    ConcomitantMedication,
+    MedicalHistory,
+    Patient,
+    Screening,
+    StatusChange,
+    TreatmentEnd,
+)
 from outcomes import services as outcomes
 from outcomes.models import FollowUp
 from safety import services as safety
-from safety.models import AdverseEvent, SaeReport
+from safety import visits
+from safety.models import DRUGS, AdverseEvent, ClinicalVisit, LabValue, SaeReport
 
 
 @dataclass(frozen=True)
@@ -28,15 +43,48 @@ class Target:
     correct: Callable | None = None  # (record, by, reason, {field: value}) -> record
     history: str | None = None  # the URL name of the record's audit-trail page (pk)
     patient_path: str = "patient_id"  # the patient's id, as a query reads it
+    # Fields a query may be raised on that are corrected on the record's own page only (the
+    # investigator's own assessment), never through a query's answer.
+    elsewhere: tuple[str, ...] = ()
+    # (record, field) -> the field's value as the correction takes it, where it is not stored so
+    value_of: Callable | None = None
 
     def accepts(self, field: str) -> bool:
-        if field in self.fields:
+        if field in self.fields or field in self.elsewhere:
             return True
         return self.model is Patient and PSEUDO_VISIT.match(field) is not None
+
+    def corrects(self, field: str) -> bool:
+        """Whether a query's answer may correct `field` (through the record's service)."""
+        return self.correct is not None and field in self.fields
 
 
 def _patient(record):
     return record.patient
+
+
+def _screening_patient(record):
+    """A record of the screening (medications, history): its patient, none before enrolment."""
+    return getattr(record.screening, "patient", None)
+
+
+# A laboratory value is corrected as the visit's form enters it (safety.visits.lab_correct):
+# the value and its unit as entered, the local range in the unit the value was entered in (as
+# a query shows it: value_of).
+LAB_ARGUMENTS = {"value_entered": "value", "unit_entered": "unit", "lln": "lln", "uln": "uln"}
+
+
+def _lab_value(record, field):
+    """A local bound in the unit the value was entered in (stored in the canonical unit)."""
+    if field in ("lln", "uln"):
+        return visits.entered_bound(record, field)
+    return getattr(record, field)
+
+
+def _lab_correct(record, by, why, changes):
+    return visits.lab_correct(
+        lab=record, by=by, reason=why, **{LAB_ARGUMENTS[f]: v for f, v in changes.items()}
+    )
 
 
 TARGETS = [
@@ -80,12 +128,14 @@ TARGETS = [
         ),
         history="assessments:questionnaire_history",
     ),
-    Target(
+    Target(  # its ASTCT inputs, narrative and expedited-report dates are among ENTERED
         AdverseEvent,
         tuple(f for f in safety.ENTERED if f != "infusion"),
         _patient,
         lambda r, by, why, ch: safety.ae_correct(event=r, by=by, reason=why, **ch),
         history="safety:event_history",
+        # the investigator's expectedness (the SUSAR status follows): on the event's page
+        elsewhere=tuple(f"expectedness_{drug}" for drug in DRUGS),
     ),
     Target(  # raised through the API (the report has no page of its own)
         SaeReport,
@@ -115,6 +165,65 @@ TARGETS = [
             record=r, by=by, correction_reason=why, **ch
         ),
         history="enrollment:treatment_end_history",
+    ),
+    Target(
+        ClinicalVisit,
+        visits.VISIT_FIELDS,
+        _patient,
+        lambda r, by, why, ch: visits.visit_correct(visit=r, by=by, reason=why, **ch),
+        history="safety:visit_history",
+    ),
+    Target(
+        LabValue,
+        tuple(LAB_ARGUMENTS),
+        lambda r: r.visit.patient,
+        _lab_correct,
+        history="safety:lab_history",
+        value_of=_lab_value,
+        patient_path="visit__patient_id",
+    ),
+    Target(
+        ConcomitantMedication,
+        medication_services.MEDICATION_FIELDS,
+        _screening_patient,
+        lambda r, by, why, ch: medication_services.medication_correct(
+            medication=r, by=by, reason=why, **ch
+        ),
+        history="enrollment:medication_history",
+        patient_path="screening__patient__id",
+    ),
+    Target(
+        MedicalHistory,
+        medication_services.HISTORY_FIELDS,
+        _screening_patient,
+        lambda r, by, why, ch: medication_services.history_correct(
+            entry=r, by=by, reason=why, **ch
+        ),
+        history="enrollment:medical_history_history",
+        patient_path="screening__patient__id",
+    ),
+    # the cell product (the RPI arm only: roles that see arms alone see queries and SDV)
+    Target(
+        Apheresis,
+        dosing.APHERESIS_FIELDS,
+        _patient,
+        lambda r, by, why, ch: dosing.apheresis_correct(apheresis=r, by=by, reason=why, **ch),
+        history="dosing:apheresis_history",
+    ),
+    Target(
+        ManufacturingBatch,
+        dosing.BATCH_FIELDS,
+        _patient,
+        lambda r, by, why, ch: dosing.batch_correct(batch=r, by=by, reason=why, **ch),
+        history="dosing:batch_history",
+    ),
+    Target(
+        ReleaseTest,
+        tuple(f for f in dosing.RELEASE_TEST_FIELDS if f != "assay"),  # the test is kept
+        lambda r: r.batch.patient,
+        lambda r, by, why, ch: dosing.release_test_correct(release_test=r, by=by, reason=why, **ch),
+        history="dosing:release_test_history",
+        patient_path="batch__patient_id",
     ),
     Target(
         ProtocolDeviation,

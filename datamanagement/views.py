@@ -49,6 +49,9 @@ def field_value(record, field: str):
     """The queried field's value (none for the patient's pseudo-fields)."""
     if record is None or concrete_field(type(record), field) is None:
         return None
+    target = BY_MODEL.get(type(record)._meta.label_lower)
+    if target is not None and target.value_of is not None:
+        return target.value_of(record, field)  # as the correction takes it
     return getattr(record, field, None)
 
 
@@ -57,7 +60,7 @@ def correction_field(query):
     is corrected on the record's own page (no correcting service, a pseudo-field, structured
     JSON such as seriousness criteria or regions)."""
     target = BY_MODEL.get(f"{query.content_type.app_label}.{query.content_type.model}")
-    if target is None or target.correct is None:
+    if target is None or not target.corrects(query.field):
         return None
     model = ContentType.objects.get_for_id(query.content_type_id).model_class()
     found = concrete_field(model, query.field)
@@ -100,7 +103,9 @@ class QueryRaiseView(Permission, FormView):
 
     def get_form(self, form_class=None):
         target = BY_MODEL[type(self.record)._meta.label_lower]
-        fields = [(f, field_label(type(self.record), f)) for f in target.fields]
+        fields = [
+            (f, field_label(type(self.record), f)) for f in (*target.fields, *target.elsewhere)
+        ]
         return RaiseForm(fields=fields, **self.get_form_kwargs())
 
     def get_initial(self):

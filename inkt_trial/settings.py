@@ -221,6 +221,7 @@ SPECTACULAR_SETTINGS = {
         "BsaFormulaEnum": "dosing.models.FORMULA_CHOICES",
         "RelationshipEnum": "safety.models.RELATIONSHIP",
         "DrugActionEnum": "safety.models.ACTION",
+        "ExpectednessEnum": "safety.models.EXPECTEDNESS",
         "DeviationClassificationEnum": "datamanagement.deviations.CLASSIFICATION_CHOICES",
         "DeviationStatusEnum": "datamanagement.deviations.STATUS_CHOICES",
     },

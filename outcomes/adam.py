@@ -12,8 +12,8 @@ censored, STARTDT, EVNTDESC, CNSDTDSC; ADaM conventions for SAS transport v5: va
 ADTTE is the product's own ADTTE export (outcomes/exports.rows, table "adtte") for the same
 run and reader, with the ADSL treatment variables (ARMCD, TRT01P) added: the same rows, the
 same values, the dates as dates. ADQS holds the QLQ-C30 scale scores a run stores (baseline:
-the last score on or before randomization, as the time to deterioration). ADAE is not built
-yet: a run's results do not hold the adverse events (SDTM AE is in the package).
+the last score on or before randomization, as the time to deterioration). ADAE is in
+outcomes/adae.py: a run's results do not hold the adverse events, so it reads the records.
 """
 
 from __future__ import annotations

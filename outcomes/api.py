@@ -13,7 +13,7 @@ from accounts.permissions import has_perms
 from inkt_trial.api import HistorySerializer, PatientField
 from inkt_trial.audit import history_of
 from inkt_trial.errors import DomainError
-from outcomes import adam, cdisc, exports, sdtm, selectors, services
+from outcomes import adae, adam, cdisc, exports, sdtm, sdtm_domains, selectors, services
 from outcomes.models import EndpointRun, FollowUp
 from randomization.selectors import can_see_arms
 
@@ -249,10 +249,10 @@ class RunViewSet(
 
     @extend_schema(
         responses={(200, "application/zip"): OpenApiTypes.BINARY},
-        description="The run's CDISC package, a ZIP: the ADaM datasets ADSL, ADTTE, ADRS, ADQS "
-        "(ADaM IG 1.3) and the SDTM domains DM, AE and EX (SDTM IG 3.4; AE and EX from the "
-        "records dated up to the cut-off) as SAS transport v5 files (`adsl.xpt` ...) and CSV "
-        "(`adsl.csv` ...), "
+        description="The run's CDISC package, a ZIP: the ADaM datasets ADSL, ADTTE, ADRS, ADQS, "
+        "ADAE (ADaM IG 1.3, OCCDS 1.1) and the SDTM domains DM, AE, SUPPAE (unmasked only), EX, "
+        "DS, QS, LB, TU, TR and RS (SDTM IG 3.4; all but DM from the records dated up to the "
+        "cut-off) as SAS transport v5 files (`adsl.xpt` ...) and CSV (`adsl.csv` ...), "
         "`define.json` (datasets, keys, variables with label, type, length, format and "
         "derivation) and `README.txt`. Arm codes for a masked statistician (or `?arms=codes`). "
         "ADTTE holds the same rows and values as `export/adtte/`. A run not done is a 400.",
@@ -270,18 +270,27 @@ class RunViewSet(
             **run_conventions(run, masked),
             "arms": [view.labels[a] for a in view.arms],
             "package_made_at": timezone.now().isoformat(),
-            "tabulations_source": "ADaM and SDTM DM: the run's stored results. SDTM AE and EX: "
-            "the records dated up to the cut-off as they stood when the package was made (the "
-            "same as at the run when its data were locked).",
+            "tabulations_source": "ADaM ADSL, ADTTE, ADRS, ADQS and SDTM DM: the run's stored "
+            "results. ADaM ADAE and the other SDTM domains: the records dated up to the cut-off "
+            "as they stood when the package was made (the same as at the run when its data were "
+            "locked).",
         }
         events, doses = selectors.sdtm_records(run.cutoff)
+        stops, questionnaires, values = selectors.sdtm_domain_records(run.cutoff)
         try:
             body = cdisc.package(
                 run.results,
                 masked=masked,
                 meta=meta,
                 context=context,
-                tabulations=sdtm.datasets(run.results, events, doses, masked=masked),
+                tabulations=[
+                    adae.adae(run.results, events, masked=masked),
+                    *sdtm.datasets(run.results, events, doses, masked=masked),
+                    sdtm_domains.ds(run.results, stops, masked=masked),
+                    sdtm_domains.qs(questionnaires),
+                    sdtm_domains.lb(values, masked=masked),
+                    *sdtm_domains.tumours(selectors.imaging_records(run.cutoff)),
+                ],
             )
         except adam.PackageError as error:
             raise DomainError(f"Run {run.pk}: the CDISC package cannot be made: {error}") from None

@@ -23,10 +23,11 @@ from outcomes import adam
 
 PACKAGE_README = """CDISC package of endpoint run {run} (study {study}, data cut-off {cutoff}).
 Datasets: {names}; each as SAS transport v5 (.xpt) and CSV (.csv, dates as ISO 8601).
-ADaM (IG 1.3) from the run's stored results; SDTM (IG 3.4): DM from the run's subject
-facts, AE and EX from the records dated up to the cut-off. define.json lists the datasets,
-their keys, and every variable with its label, type, length, format and derivation.
-Arms: {arms}. Not yet in the package: ADAE and the other SDTM domains.
+ADaM (IG 1.3) ADSL, ADTTE, ADRS and ADQS from the run's stored results, ADAE (OCCDS 1.1)
+from the adverse events dated up to the cut-off; SDTM (IG 3.4): DM from the run's subject
+facts, the other domains from the records dated up to the cut-off. define.json lists the
+datasets, their keys, and every variable with its label, type, length, format and derivation.
+Arms: {arms}.
 """
 
 
@@ -146,7 +147,7 @@ def package(
     """The ZIP: `<dataset>.xpt` and `.csv` per dataset, `define.json` and `README.txt`.
     `meta`: computed_at and software_version (as the exports); `context`: what the metadata
     says of the run (study, run, cut-off, data fingerprint, lock, the arms shown);
-    `tabulations`: SDTM domains (outcomes/sdtm.py) to add."""
+    `tabulations`: the datasets made from the records (ADAE, the SDTM domains) to add."""
     datasets = [*adam.datasets(results, masked=masked, meta=meta), *tabulations]
     for dataset in datasets:
         broken = adam.problems(dataset)

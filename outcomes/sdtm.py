@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from outcomes import exports
-from outcomes.adam import NUM, YES, Dataset, Variable, transport_text
+from outcomes.adam import MAX_VALUE, NUM, YES, Dataset, Variable, transport_text
 from outcomes.analysis import STUDY_ID
 from safety.tables import INFUSION_TERMS
 
@@ -79,6 +79,13 @@ class Event:
     death_date: date | None = None
     relationships: dict[str, str] = field(default_factory=dict)  # drug -> RELATIONSHIP code
     actions: dict[str, str] = field(default_factory=dict)  # drug -> ACTION code
+    # for ADaM ADAE (outcomes/adae.py): treatment emergence as the safety tables decide it
+    # (safety.selectors.emergent, at the cut-off), the ASTCT grade of a CRS or ICANS, the SUSAR
+    # status' suspected-and-unexpected drugs, and the SAE narrative
+    emergent: bool = False
+    astct_grade: int | None = None
+    susar_drugs: tuple[str, ...] = ()
+    narrative: str = ""
 
 
 def _dtc(value) -> str:
@@ -217,19 +224,31 @@ def _action(event: Event, drugs) -> str:
     return values.pop() if len(values) == 1 else "MULTIPLE"
 
 
-def ae(events: list[Event], *, masked: bool) -> Dataset:
-    drugs = SHARED_DRUGS if masked else (INKT, *SHARED_DRUGS)
+def drugs_shown(masked: bool) -> tuple[str, ...]:
+    return SHARED_DRUGS if masked else (INKT, *SHARED_DRUGS)
+
+
+def numbered(events: list[Event], *, masked: bool) -> list[tuple[int, Event]]:
+    """(AESEQ, event) of the events a reader sees, in AE's order: ADAE and SUPPAE share it."""
     shown = [e for e in events if not (masked and e.term in INFUSION_TERMS)]
-    rows, seq = [], {}
+    out, seq = [], {}
     for event in sorted(shown, key=lambda e: (e.key, e.onset, e.term, e.grade)):
         seq[event.key] = seq.get(event.key, 0) + 1
+        out.append((seq[event.key], event))
+    return out
+
+
+def ae(events: list[Event], *, masked: bool) -> Dataset:
+    drugs = drugs_shown(masked)
+    rows = []
+    for number, event in numbered(events, masked=masked):
         reported = f"{event.term}: {event.specification}" if event.specification else event.term
         rows.append(
             {
                 "STUDYID": STUDY_ID,
                 "DOMAIN": "AE",
                 "USUBJID": event.key,
-                "AESEQ": seq[event.key],
+                "AESEQ": number,
                 "AETERM": transport_text(reported),
                 "AEDECOD": transport_text(event.term),
                 "AEBODSYS": transport_text(event.soc),
@@ -304,4 +323,82 @@ def ex(doses: list[Dose], *, masked: bool) -> Dataset:
 
 
 def datasets(results: dict, events: list[Event], doses: list[Dose], *, masked: bool):
-    return [dm(results, masked=masked), ae(events, masked=masked), ex(doses, masked=masked)]
+    found = [
+        dm(results, masked=masked),
+        ae(events, masked=masked),
+        suppae(events, masked=masked),
+        ex(doses, masked=masked),
+    ]
+    return [d for d in found if d is not None]
+
+
+# SUPPAE ----------------------------------------------------------------------------------------
+
+NARRATIVE = "AENARR"
+SUPPAE_VARIABLES = [
+    Variable("STUDYID", "Study Identifier"),
+    Variable("RDOMAIN", "Related Domain Abbreviation"),
+    Variable("USUBJID", "Unique Subject Identifier"),
+    Variable("IDVAR", "Identifying Variable"),
+    Variable("IDVARVAL", "Identifying Variable Value", derivation="The event's AESEQ."),
+    Variable(
+        "QNAM",
+        "Qualifier Variable Name",
+        derivation="AENARR, then AENARR1, AENARR2 ...: the SAE narrative in pieces of at most "
+        "200 characters (SDTM IG 3.4, 4.5.3.2), in order.",
+    ),
+    Variable("QLABEL", "Qualifier Variable Label"),
+    Variable("QVAL", "Data Value"),
+    Variable("QORIG", "Origin"),
+    Variable("QEVAL", "Evaluator"),
+]
+
+
+def _pieces(text: str) -> list[str]:
+    text = transport_text_long(text)
+    return [text[i : i + MAX_VALUE] for i in range(0, len(text), MAX_VALUE)] or [""]
+
+
+def transport_text_long(value: str) -> str:
+    """As adam.transport_text, without the 200-character cut (the caller splits): in pieces of
+    100, which at most double (">=" for one character)."""
+    step = MAX_VALUE // 2
+    return "".join(transport_text(value[i : i + step]) for i in range(0, len(value), step))
+
+
+def suppae(events: list[Event], *, masked: bool) -> Dataset | None:
+    """The SAE narratives as AE's supplemental qualifiers; None for a masked reader (a narrative
+    is free text and may name the iNKT cells or an infusion) or when no event has one."""
+    if masked:
+        return None
+    rows = []
+    for number, event in numbered(events, masked=masked):
+        if not event.narrative.strip():
+            continue
+        for index, piece in enumerate(_pieces(event.narrative.strip())):
+            rows.append(
+                {
+                    "STUDYID": STUDY_ID,
+                    "RDOMAIN": "AE",
+                    "USUBJID": event.key,
+                    "IDVAR": "AESEQ",
+                    "IDVARVAL": str(number),
+                    "QNAM": NARRATIVE if index == 0 else f"{NARRATIVE}{index}",
+                    "QLABEL": "SAE Narrative" if index == 0 else f"SAE Narrative {index}",
+                    "QVAL": piece,
+                    "QORIG": "CRF",
+                    "QEVAL": "INVESTIGATOR",
+                }
+            )
+    if not rows:
+        return None
+    return Dataset(
+        "SUPPAE",
+        "Supplemental Qualifiers for AE",
+        "One record per supplemental qualifier per adverse event",
+        ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"),
+        SUPPAE_VARIABLES,
+        rows,
+        klass="RELATIONSHIP",
+        standard=STANDARD,
+    )

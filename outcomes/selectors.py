@@ -5,17 +5,22 @@ from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
+from assessments import reads as read_rules
+from assessments.models import Adjudication, Questionnaire, ReaderAssignment
+from assessments.services import signed_reads
 from dosing.models import DrugExposure, Infusion
-from dosing.selectors import first_doses
+from dosing.selectors import dose_spans, first_doses
 from enrollment import course, status
 from enrollment import eligibility as el
 from enrollment.models import EligibilityViolation, StatusChange
-from outcomes import sdtm
+from outcomes import sdtm, sdtm_domains
 from randomization import selectors as randomization_selectors
 from randomization.models import Allocation
 from randomization.protocol import RPI
 from randomization.selectors import arm_shown
-from safety.models import AdverseEvent
+from safety import susar
+from safety.models import AdverseEvent, LabValue
+from safety.selectors import emergent
 
 
 def consort_flow(user) -> dict:
@@ -91,8 +96,10 @@ def _discontinued(allocations) -> dict:
 
 def sdtm_records(cutoff) -> tuple[list[sdtm.Event], list[sdtm.Dose]]:
     """The adverse events (onset) and study drug doses (given or started) up to a cut-off, for
-    the SDTM AE and EX domains (outcomes/sdtm.py). Three queries, whatever the number of
-    patients."""
+    the SDTM AE and EX domains (outcomes/sdtm.py) and ADaM ADAE (outcomes/adae.py: treatment
+    emergence as the safety tables at a cut-off decide it, outcomes/dsmb_selectors
+    .safety_tables). A fixed number of queries, whatever the number of patients."""
+    spans = dose_spans()
     events = [
         sdtm.Event(
             key=e.patient.study_id,
@@ -107,6 +114,11 @@ def sdtm_records(cutoff) -> tuple[list[sdtm.Event], list[sdtm.Dose]]:
             death_date=e.death_date if e.death_date and e.death_date <= cutoff else None,
             relationships={d: getattr(e, f"relationship_{d}") for d in sdtm.DRUG_NAMES},
             actions={d: getattr(e, f"action_{d}") for d in sdtm.DRUG_NAMES},
+            emergent=_dosed_by(spans.get(e.patient_id), cutoff)
+            and emergent(e, spans.get(e.patient_id)),
+            astct_grade=e.astct_grade,
+            susar_drugs=_susar_drugs(e),
+            narrative=e.narrative,
         )
         for e in AdverseEvent.objects.filter(onset__lte=cutoff).select_related("patient", "term")
     ]
@@ -145,3 +157,98 @@ def sdtm_records(cutoff) -> tuple[list[sdtm.Event], list[sdtm.Dose]]:
         .select_related("patient")
     ]
     return events, doses
+
+
+def _dosed_by(span, cutoff) -> bool:
+    return span is not None and span[0] is not None and span[0] <= cutoff
+
+
+def _susar_drugs(event) -> tuple[str, ...]:
+    """The drugs a SUSAR is suspected of and unexpected for (safety/susar.py)."""
+    if event.susar_status != susar.SUSAR:
+        return ()
+    suspects = susar.suspected_drugs({d: getattr(event, f"relationship_{d}") for d in susar.DRUGS})
+    return tuple(d for d in suspects if getattr(event, f"expectedness_{d}") == "unexpected")
+
+
+def sdtm_domain_records(cutoff) -> tuple[list, list, list]:
+    """(the treatment stops of the randomized patients, the QLQ-C30 questionnaires, the
+    laboratory values) dated up to a cut-off, for SDTM DS, QS and LB (outcomes/sdtm_domains.py).
+    A fixed number of queries, whatever the number of patients."""
+    patients = dict(Allocation.objects.values_list("patient_id", "patient__study_id"))
+    stops = [
+        sdtm_domains.Stop(key=patients[pid], drug=drug, day=stop.day, reason=stop.reason)
+        for pid, by_drug in course.treatment_stops_of(list(patients)).items()
+        for drug, stop in by_drug.items()
+        if stop is not None and stop.day <= cutoff
+    ]
+    questionnaires = [
+        sdtm_domains.Answers(
+            key=q.patient.study_id, visit=q.visit, day=q.completed_on, answers=q.answers
+        )
+        for q in Questionnaire.objects.filter(completed_on__lte=cutoff).select_related("patient")
+    ]
+    values = [
+        sdtm_domains.Lab(
+            key=v.visit.patient.study_id,
+            test=v.test,
+            day=v.visit.visit_date,
+            visit_kind=v.visit.kind,
+            visit_number=v.visit.number,
+            value_entered=v.value_entered,
+            unit_entered=v.unit_entered,
+            value=v.value,
+            lln=v.lln,
+            uln=v.uln,
+            grade=v.grade,
+        )
+        for v in LabValue.objects.filter(visit__visit_date__lte=cutoff).select_related(
+            "visit__patient"
+        )
+    ]
+    return stops, questionnaires, values
+
+
+def imaging_records(cutoff) -> list[sdtm_domains.Imaging]:
+    """The accepted imaging series of each randomized patient up to a cut-off, with the accepted
+    reader's signed reads (assessments.reads.accepted_reads: the readers' own when they agree,
+    else the adjudicated reader's; the longest settled extent while a discordance awaits, as the
+    endpoint run takes it, outcomes/snapshot.settled_series), for SDTM TU, TR and RS. A fixed
+    number of queries, whatever the number of patients."""
+    allocations = {
+        a.patient_id: (a.patient.study_id, timezone.localdate(a.randomized_at))
+        for a in Allocation.objects.select_related("patient")
+    }
+    pairs: dict[int, list[int]] = {}
+    for pk, pid in (
+        ReaderAssignment.objects.filter(patient_id__in=list(allocations))
+        .order_by("patient_id", "slot")
+        .values_list("pk", "patient_id")
+    ):
+        pairs.setdefault(pid, []).append(pk)
+    reads = signed_reads([pk for pks in pairs.values() for pk in pks])
+    adjudications: dict[int, list] = {}
+    for pid, until, slot in Adjudication.objects.values_list(
+        "patient_id", "covers_until", "accepted_slot"
+    ):
+        adjudications.setdefault(pid, []).append((until, slot))
+    out = []
+    for pid, pair in sorted(pairs.items()):
+        if len(pair) != 2:
+            continue
+        key, start = allocations[pid]
+        try:
+            found = read_rules.accepted_reads(
+                reads[pair[0]],
+                reads[pair[1]],
+                adjudications.get(pid, []),
+                enrolled=start,
+                cutoff=cutoff,
+                earlier_extent=True,
+            )
+        except read_rules.ReadError:
+            continue
+        if found is not None:
+            series, accepted = found
+            out.append(sdtm_domains.Imaging(key=key, reads=accepted, series=series))
+    return out

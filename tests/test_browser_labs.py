@@ -8,13 +8,13 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from safety.models import AdverseEvent, ProposedAdverseEvent
-from tests.test_browser import browser, log_in, page  # noqa: F401  the Chromium fixtures
+from tests.test_browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_visit_with_alt_6x_uln_proposes_an_adverse_event_that_the_coordinator_accepts(
-    page,  # noqa: F811
+    page,
     randomized,
 ):
     today = timezone.localdate()

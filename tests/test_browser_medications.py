@@ -7,12 +7,12 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.test_browser import browser, log_in, page  # noqa: F401 (fixtures)
+from tests.test_browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_strong_cyp3a4_inhibitor_is_warned_on_the_patient_page(page, randomized):  # noqa: F811
+def test_a_strong_cyp3a4_inhibitor_is_warned_on_the_patient_page(page, randomized):
     patient = randomized("RP", days_ago=3)
     log_in(page, "coordinator")
     page.goto(f"/patients/{patient.study_id}/")

@@ -12,9 +12,13 @@ import pandas as pd
 import pytest
 from django.utils import timezone
 
+from enrollment.models import StatusChange
 from outcomes import synthetic
 from outcomes.models import EndpointRun
 from outcomes.selectors import consort_flow
+from randomization.models import Allocation
+from safety import visits
+from safety.models import AdverseEvent
 
 SAS_EPOCH = date(1960, 1, 1)
 KEYS = {
@@ -22,10 +26,23 @@ KEYS = {
     "ADTTE": ["USUBJID", "PARAMCD"],
     "ADRS": ["USUBJID", "PARAMCD", "ADT"],
     "ADQS": ["USUBJID", "PARAMCD", "ADT"],
+    "ADAE": ["USUBJID", "AESEQ"],
     "DM": ["STUDYID", "USUBJID"],
     "AE": ["STUDYID", "USUBJID", "AESEQ"],
     "EX": ["STUDYID", "USUBJID", "EXSEQ"],
+    "DS": ["STUDYID", "USUBJID", "DSSEQ"],
+    "QS": ["STUDYID", "USUBJID", "QSTESTCD", "VISITNUM"],
+    "LB": ["STUDYID", "USUBJID", "LBSEQ"],
+    "TU": ["STUDYID", "USUBJID", "TUSEQ"],
+    "TR": ["STUDYID", "USUBJID", "TRSEQ"],
+    "RS": ["STUDYID", "USUBJID", "RSSEQ"],
+    "SUPPAE": ["STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"],
 }
+LIVER = [
+    {"test": "alt", "value": "130", "unit": "U/L"},
+    {"test": "bilirubin", "value": "1.0", "unit": "mg/dL"},
+    {"test": "platelets", "value": "90", "unit": "10^9/L"},
+]
 
 
 def read_xpt(data: bytes) -> tuple[pd.DataFrame, list[dict]]:
@@ -61,9 +78,39 @@ def package(api, run_id) -> dict[str, bytes]:
     return {name: archive.read(name) for name in archive.namelist()}
 
 
+def record_visits(by) -> dict[str, str]:
+    """A week visit with labs for a patient of each arm still in the study, and a course visit
+    for the one given the iNKT cells (synthetic trials have no visits): study id -> arm."""
+    off = set(StatusChange.objects.values_list("patient_id", flat=True))
+    found = {}
+    for allocation in Allocation.objects.select_related("patient").order_by("randomized_at"):
+        randomized = timezone.localdate(allocation.randomized_at)
+        if allocation.patient_id in off or allocation.arm in found.values():
+            continue
+        if randomized + timedelta(days=14) > timezone.localdate():
+            continue
+        patient = allocation.patient
+        visits.visit_record(
+            patient=patient, by=by, visit_date=randomized + timedelta(days=7), kind="week",
+            number=1, values=LIVER,
+        )  # fmt: skip
+        if allocation.arm == "RPI":
+            visits.visit_record(
+                patient=patient, by=by, visit_date=randomized + timedelta(days=14),
+                kind="course", number=1, values=LIVER[:1],
+            )  # fmt: skip
+        found[patient.study_id] = allocation.arm
+    # an SAE narrative over 200 characters (synthetic events have none): SUPPAE splits it
+    event = AdverseEvent.objects.order_by("pk").first()
+    event.narrative = "Admitted for observation; recovered without sequelae. " * 6
+    event.save_with_reason("The SAE narrative received.", by=by)
+    return found
+
+
 @pytest.fixture
 def trial_run(api_as, trial_users):
     synthetic.generate(seed=5, patients=14, today=timezone.localdate())
+    assert len(record_visits(trial_users["coordinator"])) == 2
     api = api_as(trial_users["statistician"])
     run = api.post("/api/outcomes/runs/", {"cutoff": str(timezone.localdate())}, format="json")
     assert run.json()["state"] == "done"
@@ -164,9 +211,9 @@ def test_a_masked_statistician_sees_no_arm_in_any_file(trial_run, api_as, trial_
     for name, data in files.items():
         text = data.decode("latin-1")
         assert "RPI" not in text and "iNKT" not in text, name
-    for name in ("adsl", "adtte", "adrs", "adqs"):
+    for name in ("adsl", "adtte", "adrs", "adqs", "adae"):
         frame, _ = read_xpt(files[f"{name}.xpt"])
-        for column in ("ARM", "ARMCD", "TRT01P"):
+        for column in ("ARM", "ARMCD", "TRT01P" if name != "adae" else "TRT01A"):
             assert set(frame[column]) == {"A", "B"}, (name, column)
         csv = pd.read_csv(io.BytesIO(files[f"{name}.csv"]), keep_default_na=False)
         assert set(csv["ARM"]) == {"A", "B"}
