@@ -29,6 +29,7 @@ from enrollment import services as enrollment
 from enrollment import status
 from enrollment.demo import demo_values
 from outcomes import services as outcomes
+from outcomes import synthetic_clinic
 from randomization import services as randomization
 from randomization.models import Allocation, AllocationSequence
 from randomization.protocol import MAX_SEQUENCE_LENGTH
@@ -58,6 +59,7 @@ class Counts:
     adjudicated: int = 0
     deaths: int = 0
     arms: dict[str, int] = field(default_factory=dict)
+    showcase: dict[str, int] = field(default_factory=dict)  # synthetic_clinic.showcase's
 
 
 def _moment(day: date, hour: int = 10) -> datetime:
@@ -65,8 +67,11 @@ def _moment(day: date, hour: int = 10) -> datetime:
 
 
 class Generator:
-    def __init__(self, *, seed: int, today: date, users: dict):
+    def __init__(self, *, seed: int, today: date, users: dict, clinical: bool = False):
         self.rng = random.Random(seed)
+        self.seed = seed
+        self.clinical = clinical  # visits, labs, medications (outcomes/synthetic_clinic.py)
+        self.courses: list = []
         self.today = today
         self.u = users
         self.counts = Counts()
@@ -144,6 +149,19 @@ class Generator:
             k += 1
         seen = next((d for d in scan_days if d >= progression), None)
         self.treatment(patient, arm, randomized_on, seen, death, Decimal(values["weight_kg"]))
+        if self.clinical:  # its own random numbers: the rest of the trial is the same without
+            self.courses.append(
+                synthetic_clinic.clinic(
+                    self,
+                    patient=patient,
+                    rank=self.counts.randomized - 1,
+                    arm=arm,
+                    randomized_on=randomized_on,
+                    end_day=min(seen or death, death),
+                    death=death,
+                    responder=responder,
+                )
+            )
 
         # imaging every 8 weeks from randomization while alive
         base = {"T1": rng.randint(35, 70), "T2": rng.randint(14, 30)}
@@ -379,9 +397,18 @@ class Generator:
             self.counts.deaths += 1
 
 
-def generate(*, seed: int, patients: int, today: date | None = None, accrual_days: int = 700):
+def generate(
+    *,
+    seed: int,
+    patients: int,
+    today: date | None = None,
+    accrual_days: int = 700,
+    clinical: bool = False,
+):
     """`patients` randomized (plus the screen failures met on the way), randomized evenly over
-    `accrual_days` up to two months before today."""
+    `accrual_days` up to two months before today. `clinical`: with the medical history,
+    medications, visits and lab values, CRS, ICANS and SUSARs (outcomes/synthetic_clinic.py);
+    the rest is the same with or without them."""
     if not 1 <= patients <= MAX_SEQUENCE_LENGTH:
         raise ValueError(f"between 1 and {MAX_SEQUENCE_LENGTH} patients (one allocation sequence)")
     today = today or timezone.localdate()
@@ -423,8 +450,10 @@ def generate(*, seed: int, patients: int, today: date | None = None, accrual_day
             patients=wanted,
             reason=f"Synthetic trial of {patients} patients (demonstration and benchmarks)",
         )
-    generator = Generator(seed=seed, today=today, users=users)
+    generator = Generator(seed=seed, today=today, users=users, clinical=clinical)
     for index, day in enumerate(days):
         while generator.counts.randomized <= index:
             generator.patient(day)
+    if clinical:
+        generator.counts.showcase = synthetic_clinic.showcase(generator)
     return generator.counts

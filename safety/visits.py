@@ -52,6 +52,7 @@ VISIT_FIELDS = (
     "on_anticoagulation",
 )
 LAB_FIELDS = ("value_entered", "unit_entered", "lln", "uln")
+GRADED_FIELDS = ("term", "grade", "baseline_grade", "baseline_value", "baseline_date")
 PLACES = Decimal("0.0001")
 
 
@@ -202,21 +203,30 @@ def _graded(lab: LabValue, on_anticoagulation: bool, baseline: LabValue | None, 
     return grading, base
 
 
-def _regrade(patient_id: int, by, now, corrected: dict | None = None) -> None:
+def _regrade(patient_id: int, by, now, corrected: dict | None = None, fresh=()) -> None:
     """Grade every value of the patient again, and let the proposals follow. `corrected`: the
     values a correction changed (id -> (value, reason)), saved with their grades and the
-    user's reason in one version."""
+    user's reason in one version. `fresh`: a new visit's values, not yet saved: each is
+    saved once, graded."""
     corrected = corrected or {}
+    new_of: dict[int, list[LabValue]] = {}
+    for lab in fresh:
+        new_of.setdefault(lab.visit_id, []).append(lab)
     visits = list(
         ClinicalVisit.objects.filter(patient_id=patient_id)
         .order_by("visit_date")
         .prefetch_related("labs")
     )
+    proposals: dict[int, list[ProposedAdverseEvent]] = {}  # lab id -> its proposals
+    for proposal in ProposedAdverseEvent.objects.filter(patient_id=patient_id):
+        proposals.setdefault(proposal.lab_id, []).append(proposal)
     screening: dict[str, tuple[LabValue, ClinicalVisit]] = {}  # test -> latest screening value
     for visit in visits:
         current = {lab.test: corrected.get(lab.pk, (lab, ""))[0] for lab in visit.labs.all()}
+        current.update({lab.test: lab for lab in new_of.get(visit.pk, [])})
         for lab in current.values():
             lab.visit = visit
+            stored = [getattr(lab, f) for f in GRADED_FIELDS]  # as read (unless corrected)
             baseline, base_visit = screening.get(lab.test, (None, None))
             grading, base = _graded(lab, visit.on_anticoagulation, baseline, base_visit)
             lab.term = grading.term if grading else ""
@@ -224,17 +234,24 @@ def _regrade(patient_id: int, by, now, corrected: dict | None = None) -> None:
             lab.baseline_grade = base.grade if base else None
             lab.baseline_value = baseline.value if baseline else None
             lab.baseline_date = base_visit.visit_date if base_visit else None
-            if lab.changed_fields():
+            unchanged = lab.pk not in corrected and stored == [
+                getattr(lab, f) for f in GRADED_FIELDS
+            ]  # read in this transaction and graded alike: nothing to save (no query)
+            if lab.pk is None:  # a new value: saved once, graded
+                lab._history_user = by
+                lab.save()
+            elif not unchanged and lab.changed_fields():
                 reason = corrected.get(lab.pk, (lab, ""))[1] or "Graded again (CTCAE v5.0)"
                 lab.save_with_reason(reason, by=by)
-            _follow(lab, by, now)
+            _follow(lab, by, now, proposals.get(lab.pk, []))
         if visit.kind == SCREENING:
             screening.update({test: (lab, visit) for test, lab in current.items()})
 
 
-def _follow(lab: LabValue, by, now) -> None:
+def _follow(lab: LabValue, by, now, proposals: list[ProposedAdverseEvent]) -> None:
+    """`proposals`: the value's proposals, as read in this transaction."""
     why = labs.proposal_reason(lab.grade, lab.baseline_grade)
-    for proposal in ProposedAdverseEvent.objects.filter(lab=lab, state="proposed"):
+    for proposal in [p for p in proposals if p.state == ProposedAdverseEvent.PROPOSED]:
         if why is None or proposal.grade != lab.grade:
             proposal.state = ProposedAdverseEvent.DISMISSED
             proposal.decided_by, proposal.decided_at = by, now
@@ -242,7 +259,7 @@ def _follow(lab: LabValue, by, now) -> None:
                 f"Withdrawn: the value ({lab}) is now grade {lab.grade or 0}."
             )
             proposal.save_with_reason("Withdrawn after a correction of the value", by=by)
-    if why and not ProposedAdverseEvent.objects.filter(lab=lab, grade=lab.grade).exists():
+    if why and not any(p.grade == lab.grade for p in proposals):
         proposal = ProposedAdverseEvent(
             patient_id=lab.visit.patient_id,
             lab=lab,
@@ -288,11 +305,8 @@ def visit_record(
     visit._history_user = by
     visit.save()
     for lab in entered:
-        lab.visit = visit
-        lab.term, lab.grade = "", None  # graded below, with the baseline
-        lab._history_user = by
-        lab.save()
-    _regrade(patient.pk, by, timezone.now())
+        lab.visit = visit  # graded with the baseline, then saved, below
+    _regrade(patient.pk, by, timezone.now(), fresh=entered)
     return visit
 
 

@@ -1,5 +1,6 @@
 """Demo users (one per role) and a dozen screened patients in various states."""
 
+import random
 import secrets
 from datetime import timedelta
 from decimal import Decimal
@@ -21,11 +22,11 @@ from dosing.fixtures import released_bag
 from enrollment import services
 from enrollment.demo import demo_values
 from enrollment.models import Patient, Screening
-from outcomes import synthetic
+from outcomes import synthetic, synthetic_clinic
 from randomization import services as randomization_services
 from randomization.models import Allocation, AllocationSequence
 from safety import services as safety_services
-from safety.models import CtcaeTerm
+from safety.models import ClinicalVisit, CtcaeTerm, LabValue, ProposedAdverseEvent
 
 DEMO_NAMES = {
     "coordinator": ("Chen", "Li"),
@@ -92,10 +93,18 @@ class Command(BaseCommand):
         if patients:
             self.stdout.write(f"Generating a synthetic trial of {patients} patients...")
             with transaction.atomic():
-                counts = synthetic.generate(seed=seed, patients=patients)
+                counts = synthetic.generate(seed=seed, patients=patients, clinical=True)
             self.stdout.write(
                 f"  {counts.screened} screened, {counts.randomized} randomized, "
                 f"{counts.adjudicated} adjudicated, {counts.deaths} deaths."
+            )
+            self.stdout.write(
+                f"  {ClinicalVisit.objects.count()} clinical visits, "
+                f"{LabValue.objects.count()} laboratory values, "
+                f"{ProposedAdverseEvent.objects.filter(state='proposed').count()} proposed "
+                "adverse event(s) pending; "
+                + ", ".join(f"{k}: {v}" for k, v in counts.showcase.items())
+                + "."
             )
         with transaction.atomic():
             self._screenings(User.objects.get(username="coordinator"), created.get("investigator"))
@@ -203,6 +212,12 @@ class Command(BaseCommand):
             )
             for screening in (screenings[0], screenings[1], screenings[2], screenings[3])
         ]
+        for rank, patient in enumerate(patients):  # history, medications, screening visit
+            rng = random.Random(f"demo/{rank}")
+            synthetic_clinic.history(rng, screening=patient.screening, by=coordinator, rank=rank)
+            synthetic_clinic.baseline_visit(
+                rng, patient=patient, by=coordinator, day=patient.screening.screening_date
+            )
         if not AllocationSequence.objects.filter(is_active=True).exists():
             sequence = randomization_services.sequence_generate(
                 by=users.get(username="statistician"), length=100, block_sizes=[2, 4, 6]
