@@ -7,23 +7,7 @@ from django import forms
 from inkt_trial.widgets import DateInput
 from safety import labs
 from safety.visit_models import ASCITES, ECOG_CHOICES, ENCEPHALOPATHY, NUMBERED, VISIT_KINDS
-
-VISIT_FIELDS = (
-    "visit_date",
-    "kind",
-    "number",
-    "ecog",
-    "systolic_bp_mmhg",
-    "diastolic_bp_mmhg",
-    "heart_rate_bpm",
-    "temperature_c",
-    "weight_kg",
-    "respiratory_rate_per_min",
-    "spo2_percent",
-    "ascites",
-    "encephalopathy",
-    "on_anticoagulation",
-)
+from safety.visits import VISIT_FIELDS
 
 
 def _number(label, **kwargs):
