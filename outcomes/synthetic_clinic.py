@@ -6,9 +6,9 @@ would have been made (time-machine), deterministically: each patient draws from 
 generator seeded by the trial's seed and the patient's rank, so the rest of the synthetic trial
 (outcomes/synthetic.py) is the same with or without it.
 
-Visits are screening and study-week visits only, on one schedule for both arms: a course visit
-exists only in the iNKT arm, so its label (even masked as "On treatment") next to the other
-arm's "Week N" would tell a masked reader the arm.
+Visits are screening and study-week visits only, on one schedule for both arms: course visits
+exist only in the iNKT arm (masked readers read them by study week, but their two-weekly rhythm
+would still set that arm apart).
 """
 
 from __future__ import annotations

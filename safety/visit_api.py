@@ -1,5 +1,5 @@
 """The API of clinical visits, their lab values and the adverse events they propose. A masked
-statistician reads visits and values (an iNKT course visit shows as "on_treatment"); the
+statistician reads visits and values (an iNKT course visit shows as its study week); the
 blinded readers get nothing."""
 
 import django_filters
@@ -79,8 +79,9 @@ class LabValueSerializer(serializers.ModelSerializer):
 class ClinicalVisitSerializer(serializers.ModelSerializer):
     study_id = PatientField(source="patient")
     kind = serializers.ChoiceField(
-        choices=[*VISIT_KINDS, ("on_treatment", "On treatment (a course, masked)")],
-        help_text="A course visit reads `on_treatment` to a user who may not see arms.",
+        choices=VISIT_KINDS,
+        help_text="A course visit reads as a `week` visit (its week from randomization) to a "
+        "user who may not see arms.",
     )
     label = serializers.SerializerMethodField()
     labs = LabValueSerializer(many=True, read_only=True)
@@ -142,7 +143,8 @@ class ClinicalVisitSerializer(serializers.ModelSerializer):
     def to_representation(self, visit):
         data = super().to_representation(visit)
         if visit.kind == COURSE and not can_see_arms(self.context["request"].user):
-            data["kind"], data["number"] = "on_treatment", None  # an iNKT course names the arm
+            # an iNKT course names the arm: its week from randomization, as the other arm's visits
+            data["kind"], data["number"] = "week", visits.study_week(visit)
         return data
 
     def get_label(self, visit) -> str:

@@ -24,7 +24,7 @@ from enrollment.models import Patient
 from inkt_trial.audit import apply_changes, check_reason
 from inkt_trial.errors import DomainError
 from randomization.protocol import RPI
-from randomization.selectors import can_see_arms
+from randomization.selectors import can_see_arms, day_zero
 from safety import labs, services
 from safety.models import (
     AdverseEvent,
@@ -433,10 +433,18 @@ class VisitSummary:
     afp_baseline_date: date | None
 
 
+def study_week(visit: ClinicalVisit) -> int | None:
+    """The visit's week from randomization (completed weeks): how a course visit reads to a user
+    who may not see arms, as the other arm's visits by study week read (an "on treatment" label
+    only the iNKT arm could carry would name the arm)."""
+    day0 = day_zero(visit.patient)
+    return None if day0 is None else max(0, (visit.visit_date - day0).days // 7)
+
+
 def visit_label(visit: ClinicalVisit, user) -> str:
-    """A course visit reveals the iNKT arm: a user who may not see arms reads "On treatment"."""
+    """A course visit reveals the iNKT arm: a user who may not see arms reads its study week."""
     if visit.kind == COURSE and not can_see_arms(user):
-        return "On treatment"
+        return f"Week {study_week(visit)}"
     return visit.label
 
 

@@ -137,18 +137,15 @@ def test_statistician_reads_without_the_arm_and_blinded_readers_get_nothing(
     )  # fmt: skip
     stat = api_as(statistician)
     listed = stat.get(f"/api/safety/visits/?study_id={rpi.study_id}").json()["results"]
-    assert [(v["kind"], v["number"], v["label"]) for v in listed][1] == (
-        "on_treatment",
-        None,
-        "On treatment",
-    )
+    # 5 days ago, randomized 20 days ago: day 15, week 2, as the RP arm's visits by study week
+    assert [(v["kind"], v["number"], v["label"]) for v in listed][1] == ("week", 2, "Week 2")
     assert "RPI" not in str(listed) and "ourse" not in str(listed)
     exported = stat.get(f"/api/safety/visits/csv/?study_id={rpi.study_id}")
     assert exported.status_code == 200 and exported["Content-Type"].startswith("text/csv")
     lines = exported.content.decode().splitlines()
     assert lines[0].startswith("study_id,visit_date,visit,ecog,")
     assert len(lines) == 1 + 5 + 1  # the screening's 5 values, the course visit's ALT
-    assert "On treatment" in lines[-1] and "Course" not in exported.content.decode()
+    assert "Week 2" in lines[-1] and "Course" not in exported.content.decode()
     assert "Alanine aminotransferase increased,3," in lines[-1]
     assert stat.get("/api/safety/proposed-adverse-events/").status_code == 403
     assert enter(stat, rpi, visit_date=days_ago(3)).status_code == 403

@@ -261,7 +261,7 @@ def test_a_course_visit_is_for_the_inkt_arm_and_masked_for_a_masked_statistician
         patient=rpi, by=coordinator, visit_date=days_ago(5), kind="course", number=2
     )
     assert visits.visit_label(visit, coordinator) == "Course 2"
-    assert visits.visit_label(visit, statistician) == "On treatment"
+    assert visits.visit_label(visit, statistician) == "Week 2"  # day 15 from randomization
 
 
 def test_a_locked_visit_refuses_changes(rp, coordinator, data_manager):
