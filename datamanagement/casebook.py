@@ -8,7 +8,6 @@ are read once per kind of record, so the number of queries does not grow with th
 Never in it: the blinded readers' measurements and who the readers are (the investigator's page
 does not show them either); the arm is shown as the downloading user may see it."""
 
-import contextlib
 from dataclasses import asdict
 
 from django.conf import settings
@@ -63,7 +62,7 @@ def casebook(study_id: str, *, user, now=None) -> dict:
     )
     for event in events:
         event.sae_reports = [r for r in reports if r.event_id == event.pk]
-        event.astct_shown = astct_rows(event)
+        event.astct_shown = crs.inputs_shown(event.astct_inputs)
         event.susar_label = susar.STATUS_LABELS.get(event.susar_status, event.susar_status)
     clinical_visits = visits.patient_visits(patient, user)[::-1]  # oldest first
     proposals = visits.patient_proposals(patient)
@@ -276,47 +275,3 @@ def answer_rows(questionnaires) -> list[dict]:
         }
         for item in qlqc30.ITEMS
     ]
-
-
-ASTCT_CHOICES = {
-    "hypotension": crs.HYPOTENSION,
-    "oxygen": crs.OXYGEN,
-    "consciousness": crs.CONSCIOUSNESS,
-    "seizure": crs.SEIZURE,
-    "motor": crs.MOTOR,
-    "icp": crs.ICP,
-}
-
-ASTCT_LABELS = {
-    "max_temperature_c": "Maximum temperature (°C)",
-    "antipyretic_or_anticytokine": "Fever masked by antipyretic or anticytokine treatment",
-    "ice_unarousable": "Unarousable (no ICE score)",
-    "icp": "Elevated ICP / cerebral oedema",
-}
-
-
-def astct_rows(event) -> list[tuple[str, str]]:
-    """The event's ASTCT inputs (safety.crs) as read: each input with its choice's wording,
-    and the ICE score of an ICANS."""
-    inputs = event.astct_inputs or {}
-    if not isinstance(inputs, dict):
-        return []
-    rows = []
-    for name, value in inputs.items():
-        if name in ASTCT_CHOICES:
-            value = ASTCT_CHOICES[name].get(value, (value, 0))[0]
-        elif isinstance(value, bool):
-            value = "yes" if value else "no"
-        item = crs.ICE_ITEMS.get(name.removeprefix("ice_"))
-        if name in ASTCT_LABELS:
-            label = ASTCT_LABELS[name]
-        elif name.startswith("ice_") and item:
-            label = f"ICE: {item[0]}"
-        else:
-            label = name.replace("_", " ").capitalize()
-        rows.append((label, str(value)))
-    ice = {item: inputs.get(f"ice_{item}") for item in crs.ICE_ITEMS}
-    if all(isinstance(points, int) for points in ice.values()):
-        with contextlib.suppress(crs.NotGradable):
-            rows.append(("ICE score", f"{crs.ice_score(ice)}/{crs.ICE_MAX}"))
-    return rows

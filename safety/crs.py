@@ -49,6 +49,7 @@ from these inputs: it is the CTCAE grade of a fatal event, recorded as such.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 FEVER_C = 38.0
@@ -327,3 +328,50 @@ def syndrome_of(term: str, specification: str = "") -> str | None:
     if term == ICANS_TERM and ("icans" in text or "immune effector cell" in text):
         return ICANS
     return None
+
+
+INPUT_LABELS = {
+    "max_temperature_c": "Maximum temperature (°C)",
+    "antipyretic_or_anticytokine": "Fever masked by antipyretic or anticytokine treatment",
+    "ice_unarousable": "Unarousable (no ICE score)",
+    "hypotension": "Hypotension",
+    "oxygen": "Hypoxia",
+    "consciousness": "Level of consciousness",
+    "seizure": "Seizure",
+    "motor": "Motor findings",
+    "icp": "Elevated ICP / cerebral oedema",
+}
+INPUT_CHOICES = {
+    "hypotension": HYPOTENSION,
+    "oxygen": OXYGEN,
+    "consciousness": CONSCIOUSNESS,
+    "seizure": SEIZURE,
+    "motor": MOTOR,
+    "icp": ICP,
+}
+
+
+def inputs_shown(inputs) -> list[tuple[str, str]]:
+    """Stored ASTCT inputs as a person reads them: each input with its choice's wording, and
+    the ICE score once every ICE item is there (the event page and the casebook PDF)."""
+    if not isinstance(inputs, dict):
+        return []
+    rows = []
+    for name, value in inputs.items():
+        if name in INPUT_CHOICES:
+            value = INPUT_CHOICES[name].get(value, (value, 0))[0]
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        item = ICE_ITEMS.get(name.removeprefix("ice_"))
+        if name in INPUT_LABELS:
+            label = INPUT_LABELS[name]
+        elif name.startswith("ice_") and item:
+            label = f"ICE: {item[0]}"
+        else:
+            label = name.replace("_", " ").capitalize()
+        rows.append((label, str(value)))
+    ice = {item: inputs.get(f"ice_{item}") for item in ICE_ITEMS}
+    if all(isinstance(points, int) for points in ice.values()):
+        with contextlib.suppress(NotGradable):
+            rows.append(("ICE score", f"{ice_score(ice)}/{ICE_MAX}"))
+    return rows

@@ -1,5 +1,3 @@
-import contextlib
-
 from django.conf import settings
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
@@ -156,46 +154,9 @@ class AdverseEventDetailView(EventMixin, DetailView):
             susar_label=susar.STATUS_LABELS[event.susar_status],
             susar_clock=event.susar_clock,
             syndrome=crs.syndrome_of(event.term.term, event.specification),
-            astct_shown=astct_shown(event),
+            astct_shown=crs.inputs_shown(event.astct_inputs),
             **kwargs,
         )
-
-
-def astct_shown(event) -> list[tuple[str, str]]:
-    """The stored ASTCT inputs as a person reads them."""
-    inputs = event.astct_inputs or {}
-    tables = {
-        "hypotension": crs.HYPOTENSION,
-        "oxygen": crs.OXYGEN,
-        "consciousness": crs.CONSCIOUSNESS,
-        "seizure": crs.SEIZURE,
-        "motor": crs.MOTOR,
-        "icp": crs.ICP,
-    }
-    labels = {
-        "max_temperature_c": "Maximum temperature (C)",
-        "antipyretic_or_anticytokine": "Fever treated (antipyretic/anticytokine)",
-        "ice_unarousable": "Unarousable, ICE not possible",
-        **{f"ice_{k}": f"ICE {label.lower()}" for k, (label, _) in crs.ICE_ITEMS.items()},
-        "consciousness": "Level of consciousness",
-        "seizure": "Seizure",
-        "motor": "Motor findings",
-        "icp": "Elevated ICP / cerebral oedema",
-        "hypotension": "Hypotension",
-        "oxygen": "Hypoxia",
-    }
-    shown = []
-    for key, value in inputs.items():
-        if key in tables:
-            value = tables[key].get(value, (value, 0))[0]
-        elif isinstance(value, bool):
-            value = "yes" if value else "no"
-        shown.append((labels.get(key, key), str(value)))
-    ice = {item: inputs.get(f"ice_{item}") for item in crs.ICE_ITEMS}
-    if all(isinstance(points, int) for points in ice.values()):
-        with contextlib.suppress(crs.NotGradable):
-            shown.append(("ICE score", f"{crs.ice_score(ice)}/{crs.ICE_MAX}"))
-    return shown
 
 
 class SafetyTablesView(Permission, TemplateView):

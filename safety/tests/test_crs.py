@@ -207,3 +207,26 @@ def test_odd_stored_inputs_are_refused_not_failed():
     for odd in ({"ice_orientation": 2.5}, {"seizure": {"x": 1}, "ice_unarousable": True}):
         with pytest.raises(NotGradable):
             grade_of("icans", odd)
+
+
+def test_stored_inputs_read_with_their_wording_and_the_ice_score():
+    from safety import crs
+
+    rows = crs.inputs_shown(
+        {
+            "max_temperature_c": 38.9,
+            "hypotension": "one_vasopressor",
+            "ice_orientation": 3,
+            "ice_naming": 3,
+            "ice_commands": 1,
+            "ice_writing": 0,
+            "ice_attention": 1,
+        }
+    )
+    assert rows[0] == ("Maximum temperature (°C)", "38.9")
+    assert rows[1] == ("Hypotension", crs.HYPOTENSION["one_vasopressor"][0])
+    assert ("ICE: Writing a standard sentence", "0") in rows
+    assert rows[-1] == ("ICE score", "8/10")
+    assert crs.inputs_shown(None) == [] and crs.inputs_shown({"ice_orientation": 4}) == [
+        ("ICE: Orientation to year, month, city, hospital", "4")
+    ]
