@@ -289,16 +289,19 @@ class TreatmentEndCreateView(PatientFormView):
         return super().get_context_data(title="End of treatment", **kwargs)
 
 
-class _CourseEditView(ServiceFormMixin, Permission, FormView):
-    """Correct a status change or an end of treatment, with the reason."""
+class _RecordEditView(ServiceFormMixin, Permission, FormView):
+    """Correct a record with the reason, through the subclass's `correct` (its app service)."""
 
     template_name = "dosing/form.html"
     success_message = "Corrected."
     model = form_class = None
+    related = "patient"  # what the record's page and redirect need
 
     @cached_property
     def record(self):
-        return get_object_or_404(self.model.objects.select_related("patient"), pk=self.kwargs["pk"])
+        return get_object_or_404(
+            self.model.objects.select_related(self.related), pk=self.kwargs["pk"]
+        )
 
     def get_form(self, form_class=None):
         kwargs = self.get_form_kwargs()
@@ -311,10 +314,16 @@ class _CourseEditView(ServiceFormMixin, Permission, FormView):
     def success_redirect(self, record):
         return redirect("enrollment:patient_detail", study_id=record.patient.study_id)
 
+    def about(self) -> dict:
+        """What the page names the record by."""
+        return {"patient": self.record.patient}
+
     def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            title=f"Correct: {self.record}", patient=self.record.patient, **kwargs
-        )
+        return super().get_context_data(title=f"Correct: {self.record}", **self.about(), **kwargs)
+
+
+class _CourseEditView(_RecordEditView):
+    """Correct a status change or an end of treatment, with the reason."""
 
 
 class StatusChangeEditView(_CourseEditView):
@@ -389,34 +398,17 @@ class MedicalHistoryCreateView(_ScreeningRecordCreateView):
         )
 
 
-class _ScreeningRecordEditView(ServiceFormMixin, Permission, FormView):
+class _ScreeningRecordEditView(_RecordEditView):
     """Correct a medication or a history entry, with the reason."""
 
     template_name = "enrollment/record_form.html"
-    success_message = "Corrected."
-    model = form_class = None
-
-    @cached_property
-    def record(self):
-        return get_object_or_404(
-            self.model.objects.select_related("screening__patient"), pk=self.kwargs["pk"]
-        )
-
-    def get_form(self, form_class=None):
-        kwargs = self.get_form_kwargs()
-        kwargs["instance"] = self.model.objects.get(pk=self.record.pk)  # a copy: the form edits it
-        return self.form_class(with_reason=True, **kwargs)
-
-    def save(self, data):
-        return self.correct(data.pop("correction_reason"), data)
+    related = "screening__patient"
 
     def success_redirect(self, record):
         return _back_to(self.record.screening)
 
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            title=f"Correct: {self.record}", screening=self.record.screening, **kwargs
-        )
+    def about(self) -> dict:
+        return {"screening": self.record.screening}
 
 
 class MedicationEditView(_ScreeningRecordEditView):
