@@ -66,6 +66,14 @@ def _alive_through(patient, day: date) -> bool:
 # Medical history and medications ---------------------------------------------------------------
 
 
+# Chronic conditions and their treatment: (chance, condition, years since onset, drug, dose in
+# mg, frequency, ATC code).
+CHRONIC = (
+    (0.35, "Hypertension", (2, 15), "Amlodipine", 5, "once daily", "C08CA01"),
+    (0.2, "Type 2 diabetes mellitus", (2, 12), "Metformin", 500, "twice daily", "A10BA02"),
+)
+
+
 def history(rng: random.Random, *, screening, by, rank: int) -> ConcomitantMedication | None:
     """Hepatitis B (most; the first patient always), cirrhosis, hypertension, diabetes, and the
     medications they take; returns the HBV antiviral (for the showcase to stop one)."""
@@ -105,48 +113,28 @@ def history(rng: random.Random, *, screening, by, rank: int) -> ConcomitantMedic
             ongoing=True,
             details="Child-Pugh A; no variceal bleeding",
         )
-    if rng.random() < 0.35:
-        medications.history_record(
-            screening=screening,
-            by=by,
-            condition="Hypertension",
-            start=str(day.year - rng.randint(2, 15)),
-            ongoing=True,
-        )
-        medications.medication_record(
-            screening=screening,
-            by=by,
-            name="Amlodipine",
-            indication="Hypertension",
-            dose=D(5),
-            dose_unit="mg",
-            route="oral",
-            frequency="once daily",
-            start_date=day - timedelta(days=rng.randint(400, 3000)),
-            ongoing=True,
-            atc_code="C08CA01",
-        )
-    if rng.random() < 0.2:
-        medications.history_record(
-            screening=screening,
-            by=by,
-            condition="Type 2 diabetes mellitus",
-            start=str(day.year - rng.randint(2, 12)),
-            ongoing=True,
-        )
-        medications.medication_record(
-            screening=screening,
-            by=by,
-            name="Metformin",
-            indication="Type 2 diabetes mellitus",
-            dose=D(500),
-            dose_unit="mg",
-            route="oral",
-            frequency="twice daily",
-            start_date=day - timedelta(days=rng.randint(400, 3000)),
-            ongoing=True,
-            atc_code="A10BA02",
-        )
+    for chance, condition, years, drug, dose, frequency, atc in CHRONIC:
+        if rng.random() < chance:
+            medications.history_record(
+                screening=screening,
+                by=by,
+                condition=condition,
+                start=str(day.year - rng.randint(*years)),
+                ongoing=True,
+            )
+            medications.medication_record(
+                screening=screening,
+                by=by,
+                name=drug,
+                indication=condition,
+                dose=D(dose),
+                dose_unit="mg",
+                route="oral",
+                frequency=frequency,
+                start_date=day - timedelta(days=rng.randint(400, 3000)),
+                ongoing=True,
+                atc_code=atc,
+            )
     return antiviral
 
 
