@@ -6,6 +6,7 @@ from datetime import datetime, time, timedelta
 from django.utils import timezone
 
 from assessments import reads as read_rules
+from assessments import series_store
 from assessments.models import Adjudication, Questionnaire, ReaderAssignment
 from assessments.services import signed_reads
 from dosing.models import DrugExposure, Infusion
@@ -252,6 +253,7 @@ def imaging_records(cutoff) -> list[sdtm_domains.Imaging]:
         "patient_id", "covers_until", "accepted_slot"
     ):
         adjudications.setdefault(pid, []).append((until, slot))
+    stored = series_store.evaluations(pairs)
     out = []
     for pid, pair in sorted(pairs.items()):
         if len(pair) != 2:
@@ -265,6 +267,7 @@ def imaging_records(cutoff) -> list[sdtm_domains.Imaging]:
                 enrolled=start,
                 cutoff=cutoff,
                 earlier_extent=True,
+                evaluate=stored.evaluate,
             )
         except read_rules.ReadError:
             continue
