@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from assessments import recist
 from assessments.recist import (
@@ -193,14 +194,28 @@ def evaluate_series(
     reads: list[tuple[date, dict]], *, enrolled: date, criterion: Criterion
 ) -> SeriesResult:
     """A reader's series (baseline read first, then follow-ups in date order) for a criterion."""
-    if not reads:
-        raise ReadError(["No baseline read."])
-    (base_day, base_data), *rest = reads
-    baseline = parse_baseline(base_day, base_data)
-    follow_ups = [parse_follow_up(day, data) for day, data in rest]
+    baseline, follow_ups = _parsed(reads)
     return recist.evaluate(
         baseline, follow_ups, options=recist.Options(criterion), enrolled=enrolled
     )
+
+
+def evaluate_criteria(
+    reads: list[tuple[date, dict]], *, enrolled: date
+) -> dict[Criterion, SeriesResult]:
+    """evaluate_series for every criterion, the reads parsed once."""
+    baseline, follow_ups = _parsed(reads)
+    return {
+        c: recist.evaluate(baseline, follow_ups, options=recist.Options(c), enrolled=enrolled)
+        for c in Criterion
+    }
+
+
+def _parsed(reads: list[tuple[date, dict]]) -> tuple[Baseline, list[FollowUp]]:
+    if not reads:
+        raise ReadError(["No baseline read."])
+    (base_day, base_data), *rest = reads
+    return parse_baseline(base_day, base_data), [parse_follow_up(day, data) for day, data in rest]
 
 
 def baseline_warnings(day: date, data) -> list[str]:
@@ -336,7 +351,22 @@ def accepted_reads(
     return None
 
 
-def _accepted(reads_1, reads_2, adjudications, *, enrolled, cutoff):
+class Comparison(NamedTuple):
+    """Two readers' series over the scans both signed (up to a cut-off): by reader, the
+    series by criterion and the reads they were evaluated from; the last scan compared."""
+
+    series: tuple[dict[Criterion, SeriesResult], dict[Criterion, SeriesResult]]
+    reads: tuple[list[SignedRead], list[SignedRead]]
+    until: date
+
+    def disagreements(self) -> list[str]:
+        one, two = self.series
+        return [d for c in Criterion for d in disagreements(one[c], two[c])]
+
+
+def compare(reads_1, reads_2, *, enrolled: date, cutoff: date | None = None) -> Comparison | None:
+    """Both readers' series over the scans both signed (up to `cutoff`), or None while there
+    is no follow-up signed by both (or the baseline is not among them)."""
     kept = [
         {r.scan_id: r for r in reads if cutoff is None or r.scan_date <= cutoff}
         for reads in (reads_1, reads_2)
@@ -353,15 +383,29 @@ def _accepted(reads_1, reads_2, adjudications, *, enrolled, cutoff):
     def both_criteria(reads: list[SignedRead]):
         if not reads[0].baseline:
             return None
-        pairs = [(r.scan_date, r.data) for r in reads]
-        return {c: evaluate_series(pairs, enrolled=enrolled, criterion=c) for c in Criterion}
+        return evaluate_criteria([(r.scan_date, r.data) for r in reads], enrolled=enrolled)
 
     series = [both_criteria(reads) for reads in ordered]
     if series[0] is None or series[1] is None:
         return None
-    if not any(disagreements(series[0][c], series[1][c]) for c in Criterion):
-        return series[0], ordered[0]
     until = max(kept[0][i].scan_date for i in shared)
+    return Comparison((series[0], series[1]), (ordered[0], ordered[1]), until)
+
+
+def discordance(reads_1, reads_2, *, enrolled: date) -> list[str] | None:
+    """None until both readers have signed a follow-up; then where their series differ over
+    the scans both signed (empty: they agree)."""
+    compared = compare(reads_1, reads_2, enrolled=enrolled)
+    return None if compared is None else compared.disagreements()
+
+
+def _accepted(reads_1, reads_2, adjudications, *, enrolled, cutoff):
+    compared = compare(reads_1, reads_2, enrolled=enrolled, cutoff=cutoff)
+    if compared is None:
+        return None
+    series, ordered, until = compared
+    if not compared.disagreements():
+        return series[0], ordered[0]
     covering = sorted((day, slot) for day, slot in adjudications if day >= until)
     if not covering:
         return None

@@ -15,6 +15,7 @@ from django.utils import timezone
 from enrollment import evidence, status
 from enrollment.dates import shown
 from enrollment.models import Patient, StatusChange, TreatmentEnd
+from inkt_trial import memo
 from inkt_trial.audit import apply_changes
 from inkt_trial.errors import DomainError
 
@@ -71,6 +72,7 @@ def treatment_stops(patient_id: int) -> dict[str, tuple[date, str] | None]:
     return treatment_stops_of([patient_id])[patient_id]
 
 
+@memo.per_id
 def treatment_stops_of(patient_ids) -> dict[int, dict[str, tuple[date, str] | None]]:
     """The same for many patients, in a fixed number of queries whatever their number."""
     ids = list(patient_ids)
