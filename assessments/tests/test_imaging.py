@@ -10,6 +10,7 @@ from assessments import services
 from assessments.models import Read
 from assessments.recist import Criterion
 from conftest import PASSWORD
+from inkt_trial import memo
 from inkt_trial.errors import DomainError
 
 pytestmark = pytest.mark.django_db
@@ -475,3 +476,44 @@ def test_routine_imaging_before_consent_may_be_the_baseline_flagged_so(enrol, co
     with pytest.raises(DomainError) as refused:
         services.scan_register(**scan, scan_date=days_ago(15), kind="unscheduled")
     assert "before consent" in str(refused.value.field_errors)
+
+
+def test_within_a_request_the_reads_give_what_they_give_without_the_memo(case, make_user):
+    """inkt_trial/memo.py: the discordance, the adjudication awaited, the status, the accepted
+    series and progression read once per request are those read without it, at every step."""
+    patient, one, two, scans = case
+
+    def facts():
+        return (
+            services.discordance(patient),
+            services.pending_adjudication(patient),
+            services.imaging_status(patient),
+            {c: services.accepted_series(patient, c) for c in Criterion},
+            services.progression_stop(patient),
+        )
+
+    def compared():
+        uncached = facts()
+        with memo.request_scope():
+            assert facts() == uncached
+            assert facts() == uncached  # remembered
+        return uncached
+
+    assert compared()[2] == "not yet read by both readers"
+    for reader, sums in ((one, [45, 40]), (two, [45, 56])):  # PR, PR vs PR, PD
+        services.read_save(scan=scans[0], reader=reader, data=BASELINE)
+        for scan, total in zip(scans[1:3], sums, strict=True):
+            services.read_save(scan=scan, reader=reader, data=follow(total))
+        for read in Read.objects.filter(assignment__reader=reader):
+            services.read_lock(read=read, reader=reader, password=PASSWORD)
+    assert compared()[1:3] == (True, "awaiting adjudication")
+    services.adjudicate(patient=patient, by=make_user("adjudicator"), accepted_slot=2, reason="2")
+    assert compared()[2] == "adjudicated"
+    for reader, total in ((one, 52), (two, 70)):
+        services.read_save(scan=scans[3], reader=reader, data=follow(total))
+        services.read_lock(
+            read=Read.objects.get(scan=scans[3], assignment__reader=reader),
+            reader=reader,
+            password=PASSWORD,
+        )
+    assert compared()[1] is True
