@@ -1,7 +1,6 @@
 """What the imaging app tells the apps below it, registered in AssessmentsConfig: the baseline
 randomization waits for, the dated scans and questionnaires, progression that stops treatment."""
 
-
 from django.utils import timezone
 
 from assessments import reads as read_rules

@@ -13,6 +13,7 @@ from assessments.models import Questionnaire, ReaderAssignment, Scan
 from assessments.recist import Criterion, ReadError
 from enrollment import status
 from enrollment.models import StatusChange
+from inkt_trial import memo
 from randomization.selectors import day_zero
 
 
@@ -27,7 +28,15 @@ def imaging_schedule(patient, *, today) -> list[dict]:
 def imaging_schedules(patients, *, today) -> dict[int, list[dict]]:
     """imaging_schedule of each randomized patient (read with its allocation), in a fixed
     number of queries whatever their number: the scans, progression on the accepted reads
-    (checks.progression), the ends of study."""
+    (checks.progression), the ends of study; once per request."""
+    patients = list(patients)
+    return memo.remember(
+        ("assessments.schedules", tuple(p.pk for p in patients), today),
+        lambda: _schedules(patients, today=today),
+    )
+
+
+def _schedules(patients, *, today) -> dict[int, list[dict]]:
     day0 = {p.pk: day for p in patients if (day := day_zero(p)) is not None}
     scans = defaultdict(list)
     for scan in (
