@@ -203,10 +203,13 @@ def evaluate_series(
 def evaluate_criteria(
     reads: list[tuple[date, dict]], *, enrolled: date
 ) -> dict[Criterion, SeriesResult]:
-    """evaluate_series for every criterion, the reads parsed once."""
+    """evaluate_series for every criterion, the reads parsed and checked once."""
     baseline, follow_ups = _parsed(reads)
+    recist.check_series(baseline, follow_ups)
     return {
-        c: recist.evaluate(baseline, follow_ups, options=recist.Options(c), enrolled=enrolled)
+        c: recist.evaluate_checked(
+            baseline, follow_ups, options=recist.Options(c), enrolled=enrolled
+        )
         for c in Criterion
     }
 

@@ -1,6 +1,6 @@
 """Reads shared by the pages and the API."""
 
-from django.db.models import Max, Min, Prefetch
+from django.db.models import Exists, Max, Min, OuterRef, Prefetch
 from django.utils import timezone
 
 from dosing import chain as rules_chain
@@ -82,17 +82,19 @@ def patient_dosing(patient: Patient) -> dict:
 
 
 def open_reminders():
-    """Flags of the daily task whose course is still not recorded."""
-    recorded = set(Infusion.objects.values_list("patient_id", "course_number"))
-    reminders = list(InfusionReminder.objects.select_related("patient"))
+    """Flags of the daily task whose course is still not recorded (the database leaves out
+    the recorded ones: the courses' stops are read only for the patients still flagged)."""
+    recorded = Infusion.objects.filter(
+        patient_id=OuterRef("patient_id"), course_number=OuterRef("course_number")
+    )
+    reminders = list(InfusionReminder.objects.exclude(Exists(recorded)).select_related("patient"))
     stops = course_state.treatment_stops_of({r.patient_id for r in reminders})
     stopped = {pid for pid, by_drug in stops.items() if by_drug[status.INKT] is not None}
     overdue = {(r.patient_id, r.course_number) for r in reminders if r.kind == r.OVERDUE}
     return [
         r
         for r in reminders
-        if (r.patient_id, r.course_number) not in recorded
-        and r.patient_id not in stopped
+        if r.patient_id not in stopped
         and not (r.kind == r.DUE and (r.patient_id, r.course_number) in overdue)
     ]
 
