@@ -55,7 +55,8 @@ def dose_preview(*, study_id: str, weight_kg, target_cells_per_m2: int, bsa_form
 def patient_dosing(patient: Patient) -> dict:
     """The dosing box of a patient page."""
     schedule = InfusionSchedule.objects.filter(patient=patient).first()
-    infusions = {i.course_number: i for i in Infusion.objects.filter(patient=patient)}
+    in_order = list(Infusion.objects.filter(patient=patient).order_by("course_number"))
+    infusions = {i.course_number: i for i in in_order}
     courses = []
     stops = course_state.treatment_stops(patient.pk)
     if schedule is not None:
@@ -74,7 +75,7 @@ def patient_dosing(patient: Patient) -> dict:
         "schedule": schedule,
         "courses": courses,
         "next_course": len(infusions) + 1 if len(infusions) < protocol.MAX_COURSES else None,
-        "exposure": services.exposure_summary(patient),
+        "exposure": services.exposure_of(in_order, schedule),
         "drugs": DrugExposure.objects.filter(patient=patient).order_by("drug", "start_date"),
         "stops": stops,
         "drug_labels": status.DRUGS,
