@@ -104,11 +104,22 @@ def patient_imaging(patient, user) -> dict:
     }
 
 
+@memo.per_id
+def questionnaires_of(patient_ids) -> dict[int, list[Questionnaire]]:
+    """Each patient's questionnaires (by completion date), in one query; once per request
+    (the quality-of-life box and the deviations read the same)."""
+    found: dict[int, list[Questionnaire]] = {}
+    for questionnaire in Questionnaire.objects.filter(patient_id__in=list(patient_ids)):
+        found.setdefault(questionnaire.patient_id, []).append(questionnaire)
+    return found
+
+
 def patient_quality_of_life(patient) -> dict:
     """The patient's QLQ-C30 questionnaires in visit order, and per scale its score at each
     visit with the change from baseline."""
     questionnaires = sorted(
-        Questionnaire.objects.filter(patient=patient), key=lambda q: qlqc30.visit_order(q.visit)
+        questionnaires_of([patient.pk]).get(patient.pk, []),
+        key=lambda q: qlqc30.visit_order(q.visit),
     )
     baseline = next((q for q in questionnaires if q.visit == qlqc30.BASELINE), None)
     changes = {

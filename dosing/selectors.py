@@ -16,6 +16,7 @@ from dosing.models import (
 from enrollment import course as course_state
 from enrollment import status
 from enrollment.models import Patient
+from inkt_trial import memo
 
 
 def today():
@@ -52,10 +53,22 @@ def dose_preview(*, study_id: str, weight_kg, target_cells_per_m2: int, bsa_form
     }
 
 
+@memo.per_id
+def infusions_of(patient_ids) -> dict[int, list[Infusion]]:
+    """Each patient's infusions in course order, in one query; once per request (the dosing
+    box and the deviations read the same)."""
+    found: dict[int, list[Infusion]] = {}
+    for infusion in Infusion.objects.filter(patient_id__in=list(patient_ids)).order_by(
+        "patient_id", "course_number"
+    ):
+        found.setdefault(infusion.patient_id, []).append(infusion)
+    return found
+
+
 def patient_dosing(patient: Patient) -> dict:
     """The dosing box of a patient page."""
     schedule = InfusionSchedule.objects.filter(patient=patient).first()
-    in_order = list(Infusion.objects.filter(patient=patient).order_by("course_number"))
+    in_order = infusions_of([patient.pk]).get(patient.pk, [])
     infusions = {i.course_number: i for i in in_order}
     courses = []
     stops = course_state.treatment_stops(patient.pk)
