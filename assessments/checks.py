@@ -1,19 +1,16 @@
 """What the imaging app tells the apps below it, registered in AssessmentsConfig: the baseline
 randomization waits for, the dated scans and questionnaires, progression that stops treatment."""
 
-from collections import defaultdict
-
 from django.utils import timezone
 
 from assessments import reads as read_rules
 from assessments import series_store
-from assessments.models import Adjudication, Questionnaire, ReaderAssignment, Scan
+from assessments.models import Questionnaire, Scan
 from assessments.reads import BASELINE_WINDOW_DAYS
 from assessments.recist import ReadError
 from enrollment import status
 from enrollment.dates import shown
-from enrollment.models import Patient
-from randomization.models import Allocation
+from inkt_trial import memo
 
 
 def baseline_recent_enough(patient) -> str | None:
@@ -44,49 +41,20 @@ def records(patient_id: int) -> list[status.Evidence]:
     return found
 
 
+@memo.per_id
 def progression(patient_ids) -> dict[int, list[status.DrugEnd]]:
     """Progression established on the accepted reads stops every drug at its scan (the
-    readers' series taken from the stored evaluations where they are); five queries whatever
-    the number of patients."""
-    from assessments.services import signed_reads
+    readers' series taken from the stored evaluations where they are); six queries whatever
+    the number of patients (services.cases, the stored series), once per request."""
+    from assessments.services import accepted_in, cases
 
-    pairs = defaultdict(list)
-    for pk, pid in (
-        ReaderAssignment.objects.filter(patient_id__in=list(patient_ids))
-        .order_by("patient_id", "slot")
-        .values_list("pk", "patient_id")
-    ):
-        pairs[pid].append(pk)
-    pairs = {pid: pks for pid, pks in pairs.items() if len(pks) == 2}
-    if not pairs:
-        return {}
-    reads = signed_reads([pk for pks in pairs.values() for pk in pks])
-    adjudications = defaultdict(list)
-    for pid, until, slot in Adjudication.objects.filter(patient_id__in=pairs).values_list(
-        "patient_id", "covers_until", "accepted_slot"
-    ):
-        adjudications[pid].append((until, slot))
-    # day 0 of the response rules: randomization, else the enrolment date (services._enrolled)
-    day0 = {
-        pid: timezone.localdate(moment)
-        for pid, moment in Patient.objects.filter(pk__in=pairs).values_list("pk", "enrolled_at")
-    }
-    for pid, moment in Allocation.objects.filter(patient_id__in=pairs).values_list(
-        "patient_id", "randomized_at"
-    ):
-        day0[pid] = timezone.localdate(moment)
-    stored = series_store.evaluations(pairs)
+    found_cases = cases(patient_ids)
+    stored = series_store.evaluations(found_cases)
     found = {}
     details = "accepted reads: mRECIST PD and iRECIST iCPD"
-    for pid, (first, second) in pairs.items():
+    for pid, case in found_cases.items():
         try:
-            accepted = read_rules.accepted(
-                reads[first],
-                reads[second],
-                adjudications[pid],
-                enrolled=day0[pid],
-                evaluate=stored.evaluate,
-            )
+            accepted = accepted_in(pid, case, stored=stored)
         except ReadError:
             continue
         day = read_rules.progression_stop(accepted)

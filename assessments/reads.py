@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from assessments import recist
 from assessments.recist import (
@@ -193,14 +194,31 @@ def evaluate_series(
     reads: list[tuple[date, dict]], *, enrolled: date, criterion: Criterion
 ) -> SeriesResult:
     """A reader's series (baseline read first, then follow-ups in date order) for a criterion."""
-    if not reads:
-        raise ReadError(["No baseline read."])
-    (base_day, base_data), *rest = reads
-    baseline = parse_baseline(base_day, base_data)
-    follow_ups = [parse_follow_up(day, data) for day, data in rest]
+    baseline, follow_ups = _parsed(reads)
     return recist.evaluate(
         baseline, follow_ups, options=recist.Options(criterion), enrolled=enrolled
     )
+
+
+def evaluate_criteria(
+    reads: list[tuple[date, dict]], *, enrolled: date
+) -> dict[Criterion, SeriesResult]:
+    """evaluate_series for every criterion, the reads parsed and checked once."""
+    baseline, follow_ups = _parsed(reads)
+    recist.check_series(baseline, follow_ups)
+    return {
+        c: recist.evaluate_checked(
+            baseline, follow_ups, options=recist.Options(c), enrolled=enrolled
+        )
+        for c in Criterion
+    }
+
+
+def _parsed(reads: list[tuple[date, dict]]) -> tuple[Baseline, list[FollowUp]]:
+    if not reads:
+        raise ReadError(["No baseline read."])
+    (base_day, base_data), *rest = reads
+    return parse_baseline(base_day, base_data), [parse_follow_up(day, data) for day, data in rest]
 
 
 def baseline_warnings(day: date, data) -> list[str]:
@@ -297,8 +315,9 @@ def accepted(
     extent). None while there is no follow-up signed by both, or a discordance awaits its
     adjudication; with `earlier_extent` (the endpoints), then the longest earlier extent that
     is agreed or adjudicated, so that a pending case keeps what was already settled.
-    `evaluate` (evaluate_series by default) evaluates one reader's series: the stored
-    evaluations (series_codec.Evaluations) answer it without evaluating again."""
+    `evaluate` (evaluate_criteria by default) evaluates one reader's series by every
+    criterion: the stored evaluations (series_codec.Evaluations) answer it without evaluating
+    again."""
     found = accepted_reads(
         reads_1,
         reads_2,
@@ -325,7 +344,6 @@ def accepted_reads(
     accepted reader's, baseline first, within its extent): the SDTM TU and TR domains show
     those measurements, never the other reader's."""
     reads_1, reads_2, adjudications = list(reads_1), list(reads_2), list(adjudications)
-    evaluate = evaluate or evaluate_series
     found = _accepted(
         reads_1, reads_2, adjudications, enrolled=enrolled, cutoff=cutoff, evaluate=evaluate
     )
@@ -346,7 +364,26 @@ def accepted_reads(
     return None
 
 
-def _accepted(reads_1, reads_2, adjudications, *, enrolled, cutoff, evaluate):
+class Comparison(NamedTuple):
+    """Two readers' series over the scans both signed (up to a cut-off): by reader, the
+    series by criterion and the reads they were evaluated from; the last scan compared."""
+
+    series: tuple[dict[Criterion, SeriesResult], dict[Criterion, SeriesResult]]
+    reads: tuple[list[SignedRead], list[SignedRead]]
+    until: date
+
+    def disagreements(self) -> list[str]:
+        one, two = self.series
+        return [d for c in Criterion for d in disagreements(one[c], two[c])]
+
+
+def compare(
+    reads_1, reads_2, *, enrolled: date, cutoff: date | None = None, evaluate=None
+) -> Comparison | None:
+    """Both readers' series over the scans both signed (up to `cutoff`), or None while there
+    is no follow-up signed by both (or the baseline is not among them). `evaluate` as in
+    `accepted`."""
+    evaluate = evaluate or evaluate_criteria
     kept = [
         {r.scan_id: r for r in reads if cutoff is None or r.scan_date <= cutoff}
         for reads in (reads_1, reads_2)
@@ -363,15 +400,29 @@ def _accepted(reads_1, reads_2, adjudications, *, enrolled, cutoff, evaluate):
     def both_criteria(reads: list[SignedRead]):
         if not reads[0].baseline:
             return None
-        pairs = [(r.scan_date, r.data) for r in reads]
-        return {c: evaluate(pairs, enrolled=enrolled, criterion=c) for c in Criterion}
+        return evaluate([(r.scan_date, r.data) for r in reads], enrolled=enrolled)
 
     series = [both_criteria(reads) for reads in ordered]
     if series[0] is None or series[1] is None:
         return None
-    if not any(disagreements(series[0][c], series[1][c]) for c in Criterion):
-        return series[0], ordered[0]
     until = max(kept[0][i].scan_date for i in shared)
+    return Comparison((series[0], series[1]), (ordered[0], ordered[1]), until)
+
+
+def discordance(reads_1, reads_2, *, enrolled: date) -> list[str] | None:
+    """None until both readers have signed a follow-up; then where their series differ over
+    the scans both signed (empty: they agree)."""
+    compared = compare(reads_1, reads_2, enrolled=enrolled)
+    return None if compared is None else compared.disagreements()
+
+
+def _accepted(reads_1, reads_2, adjudications, *, enrolled, cutoff, evaluate):
+    compared = compare(reads_1, reads_2, enrolled=enrolled, cutoff=cutoff, evaluate=evaluate)
+    if compared is None:
+        return None
+    series, ordered, until = compared
+    if not compared.disagreements():
+        return series[0], ordered[0]
     covering = sorted((day, slot) for day, slot in adjudications if day >= until)
     if not covering:
         return None

@@ -583,6 +583,12 @@ def evaluate(
 ) -> SeriesResult:
     """Every timepoint's response, best overall response, date of first response and
     progression date, for one criterion."""
+    check_series(baseline, follow_ups)
+    return evaluate_checked(baseline, follow_ups, options=options, enrolled=enrolled)
+
+
+def check_series(baseline: Baseline, follow_ups: list[FollowUp]) -> None:
+    """ReadError with every problem of the reads (the same whatever the criterion)."""
     problems = check_baseline_read(baseline)
     previous = None
     for fu in follow_ups:
@@ -590,6 +596,12 @@ def evaluate(
         previous = fu.date
     if problems:
         raise ReadError(problems)
+
+
+def evaluate_checked(
+    baseline: Baseline, follow_ups: list[FollowUp], *, options: Options, enrolled: date
+) -> SeriesResult:
+    """evaluate, for reads check_series accepted (each criterion of a series, checked once)."""
     if options.criterion is Criterion.MRECIST:
         return _evaluate_mrecist(baseline, follow_ups, options, enrolled)
     return _evaluate_irecist(baseline, follow_ups, options, enrolled)

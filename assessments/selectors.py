@@ -13,6 +13,7 @@ from assessments.models import Questionnaire, ReaderAssignment, Scan
 from assessments.recist import Criterion, ReadError
 from enrollment import status
 from enrollment.models import StatusChange
+from inkt_trial import memo
 from randomization.selectors import day_zero
 
 
@@ -27,7 +28,15 @@ def imaging_schedule(patient, *, today) -> list[dict]:
 def imaging_schedules(patients, *, today) -> dict[int, list[dict]]:
     """imaging_schedule of each randomized patient (read with its allocation), in a fixed
     number of queries whatever their number: the scans, progression on the accepted reads
-    (checks.progression), the ends of study."""
+    (checks.progression), the ends of study; once per request."""
+    patients = list(patients)
+    return memo.remember(
+        ("assessments.schedules", tuple(p.pk for p in patients), today),
+        lambda: _schedules(patients, today=today),
+    )
+
+
+def _schedules(patients, *, today) -> dict[int, list[dict]]:
     day0 = {p.pk: day for p in patients if (day := day_zero(p)) is not None}
     scans = defaultdict(list)
     for scan in (
@@ -95,11 +104,22 @@ def patient_imaging(patient, user) -> dict:
     }
 
 
+@memo.per_id
+def questionnaires_of(patient_ids) -> dict[int, list[Questionnaire]]:
+    """Each patient's questionnaires (by completion date), in one query; once per request
+    (the quality-of-life box and the deviations read the same)."""
+    found: dict[int, list[Questionnaire]] = {}
+    for questionnaire in Questionnaire.objects.filter(patient_id__in=list(patient_ids)):
+        found.setdefault(questionnaire.patient_id, []).append(questionnaire)
+    return found
+
+
 def patient_quality_of_life(patient) -> dict:
     """The patient's QLQ-C30 questionnaires in visit order, and per scale its score at each
     visit with the change from baseline."""
     questionnaires = sorted(
-        Questionnaire.objects.filter(patient=patient), key=lambda q: qlqc30.visit_order(q.visit)
+        questionnaires_of([patient.pk]).get(patient.pk, []),
+        key=lambda q: qlqc30.visit_order(q.visit),
     )
     baseline = next((q for q in questionnaires if q.visit == qlqc30.BASELINE), None)
     changes = {

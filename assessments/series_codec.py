@@ -73,10 +73,11 @@ Evaluate = Callable[..., SeriesResult]
 
 
 class Evaluations:
-    """Series by key as stored (`stored`: key -> dumped series); `evaluate` has the signature
-    of reads.evaluate_series and evaluates only a key not stored, remembering it in `new`
-    (key -> (owner, criterion, dumped series)) for the caller to store. `owner` tags what is
-    evaluated next (the patient) so the caller knows whose it is."""
+    """Series by key as stored (`stored`: key -> dumped series); `evaluate` (the signature of
+    reads.evaluate_series) and `evaluate_criteria` (of reads.evaluate_criteria) evaluate only
+    what is not stored, remembering it in `new` (key -> (owner, criterion, dumped series)) for
+    the caller to store. `owner` tags what is evaluated next (the patient) so the caller knows
+    whose it is."""
 
     def __init__(self, stored: Mapping[str, Mapping] | None = None):
         self._stored = dict(stored or {})
@@ -85,19 +86,35 @@ class Evaluations:
         self.owner: object = None
         self.hits = self.misses = 0
 
+    def _known(self, found_key: str) -> SeriesResult | None:
+        if found_key not in self._loaded and found_key in self._stored:
+            self._loaded[found_key] = load(self._stored[found_key])
+        return self._loaded.get(found_key)
+
+    def _remember(self, found_key: str, series: SeriesResult) -> SeriesResult:
+        self.misses += 1
+        self.new[found_key] = (self.owner, str(series.criterion), dump(series))
+        self._loaded[found_key] = series
+        return series
+
     def evaluate(
         self, reads: list[tuple[date, dict]], *, enrolled: date, criterion: Criterion
     ) -> SeriesResult:
         found_key = key(reads, enrolled=enrolled, criterion=criterion)
-        if found_key in self._loaded:
+        known = self._known(found_key)
+        if known is not None:
             self.hits += 1
-            return self._loaded[found_key]
-        if found_key in self._stored:
-            self.hits += 1
-            series = load(self._stored[found_key])
-        else:
-            self.misses += 1
-            series = read_rules.evaluate_series(reads, enrolled=enrolled, criterion=criterion)
-            self.new[found_key] = (self.owner, str(criterion), dump(series))
-        self._loaded[found_key] = series
-        return series
+            return known
+        series = read_rules.evaluate_series(reads, enrolled=enrolled, criterion=criterion)
+        return self._remember(found_key, series)
+
+    def evaluate_criteria(
+        self, reads: list[tuple[date, dict]], *, enrolled: date
+    ) -> dict[Criterion, SeriesResult]:
+        keys = {c: key(reads, enrolled=enrolled, criterion=c) for c in Criterion}
+        known = {c: self._known(k) for c, k in keys.items()}
+        if all(series is not None for series in known.values()):
+            self.hits += len(known)
+            return known
+        evaluated = read_rules.evaluate_criteria(reads, enrolled=enrolled)
+        return {c: self._remember(keys[c], series) for c, series in evaluated.items()}

@@ -1,7 +1,9 @@
 """Every write of the imaging part: keyword-only functions, one transaction each; and the
 series, discordance and agreement computed from locked reads by the pure engine."""
 
+from collections import defaultdict
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -21,9 +23,11 @@ from assessments.recist import Criterion, ReadError, SeriesResult
 from dosing.selectors import first_dose
 from enrollment import course
 from enrollment.models import Patient
+from inkt_trial import memo
 from inkt_trial.audit import apply_changes
 from inkt_trial.errors import DomainError
 from inkt_trial.signature import check_signature_password
+from randomization.models import Allocation
 from randomization.selectors import day_zero
 
 REGIONS = ("chest", "abdomen", "pelvis")
@@ -238,14 +242,7 @@ def _sign(read: Read, reader, *, note: str = "") -> Read:
     return read
 
 
-def series(
-    assignment: ReaderAssignment,
-    criterion: Criterion,
-    *,
-    locked_only=False,
-    scan_ids=None,
-    evaluate=read_rules.evaluate_series,
-):
+def series(assignment: ReaderAssignment, criterion: Criterion, *, locked_only=False, scan_ids=None):
     """The reader's series by the engine (limited to `scan_ids` when given), or None when
     there is no baseline read."""
     pairs = _series_reads(assignment, locked_only=locked_only)
@@ -253,7 +250,7 @@ def series(
         pairs = [p for p in pairs if p[3] in scan_ids]
     if not pairs or pairs[0][1] != Scan.BASELINE:
         return None
-    return evaluate(
+    return read_rules.evaluate_series(
         [(d, x) for d, _, x, _ in pairs],
         enrolled=_enrolled(assignment.patient),
         criterion=criterion,
@@ -280,31 +277,32 @@ def _comparison(patient: Patient):
     return assignments, shared, max(signed[0][s] for s in shared)
 
 
+def _compared(patient: Patient) -> read_rules.Comparison | None:
+    """Both readers' series over the scans both signed, once per request."""
+    case = cases([patient.pk]).get(patient.pk)
+    if case is None:
+        return None
+    return memo.remember(
+        ("assessments.compared", patient.pk),
+        lambda: read_rules.compare(
+            *case.reads, enrolled=case.day0, evaluate=_stored(patient.pk).evaluate_criteria
+        ),
+    )
+
+
 def discordance(patient: Patient) -> list[str] | None:
     """None until both readers have signed a follow-up; then where their series differ over
     the scans both have signed (empty: they agree)."""
-    comparison = _comparison(patient)
-    if comparison is None:
-        return None
-    assignments, shared, _ = comparison
-    stored = _stored(patient)
-    found = []
-    for criterion in Criterion:
-        one, two = (
-            series(a, criterion, locked_only=True, scan_ids=shared, evaluate=stored.evaluate)
-            for a in assignments
-        )
-        if one is None or two is None:
-            return None
-        found += read_rules.disagreements(one, two)
-    return found
+    compared = _compared(patient)
+    return None if compared is None else compared.disagreements()
 
 
 def pending_adjudication(patient: Patient) -> bool:
-    comparison = _comparison(patient)
-    if comparison is None or not discordance(patient):
+    compared = _compared(patient)
+    if compared is None or not compared.disagreements():
         return False
-    return not Adjudication.objects.filter(patient=patient, covers_until=comparison[2]).exists()
+    covered = {until for until, _ in cases([patient.pk])[patient.pk].adjudications}
+    return compared.until not in covered
 
 
 def imaging_status(patient: Patient) -> str:
@@ -331,6 +329,51 @@ def progression_stop(patient: Patient):
         return None
 
 
+class Case(NamedTuple):
+    """A patient's double read as the rules take it: each reader's signed reads (slot 1's
+    first), the adjudications (covering until, the accepted slot) and day 0 of the response
+    rules (randomization, else the enrolment date: _enrolled)."""
+
+    reads: tuple[list[read_rules.SignedRead], list[read_rules.SignedRead]]
+    adjudications: tuple[tuple, ...]
+    day0: object
+
+
+@memo.per_id
+def cases(patient_ids) -> dict[int, Case]:
+    """The case of each patient with both readers assigned, in five queries whatever their
+    number; once per request."""
+    pairs = defaultdict(list)
+    for pk, pid in (
+        ReaderAssignment.objects.filter(patient_id__in=list(patient_ids))
+        .order_by("patient_id", "slot")
+        .values_list("pk", "patient_id")
+    ):
+        pairs[pid].append(pk)
+    pairs = {pid: pks for pid, pks in pairs.items() if len(pks) == 2}
+    if not pairs:
+        return {}
+    reads = signed_reads([pk for pks in pairs.values() for pk in pks])
+    adjudications = defaultdict(list)
+    for pid, until, slot in Adjudication.objects.filter(patient_id__in=pairs).values_list(
+        "patient_id", "covers_until", "accepted_slot"
+    ):
+        adjudications[pid].append((until, slot))
+    day0 = {
+        pid: timezone.localdate(moment)
+        for pid, moment in Patient.objects.filter(pk__in=pairs).values_list("pk", "enrolled_at")
+    }
+    for pid, moment in Allocation.objects.filter(patient_id__in=pairs).values_list(
+        "patient_id", "randomized_at"
+    ):
+        day0[pid] = timezone.localdate(moment)
+    return {
+        pid: Case((reads[first], reads[second]), tuple(adjudications[pid]), day0[pid])
+        for pid, (first, second) in pairs.items()
+    }
+
+
+@memo.per_id
 def signed_reads(assignment_ids) -> dict[int, list[read_rules.SignedRead]]:
     """Assignment id -> its signed reads, for any number of assignments in one query."""
     found: dict[int, list[read_rules.SignedRead]] = {a: [] for a in assignment_ids}
@@ -343,36 +386,45 @@ def signed_reads(assignment_ids) -> dict[int, list[read_rules.SignedRead]]:
     return found
 
 
-def _stored(patient: Patient) -> series_codec.Evaluations:
-    found = series_store.evaluations([patient.pk])
-    found.owner = patient.pk
-    return found
+def accepted_by_criterion(patient: Patient, *, cutoff=None):
+    case = cases([patient.pk]).get(patient.pk)
+    return None if case is None else accepted_in(patient.pk, case, cutoff=cutoff)
 
 
-def accepted_by_criterion(patient: Patient, *, cutoff=None, stored=None):
-    """The accepted series (read_rules.accepted), the readers' series taken from the stored
-    evaluations where they are (`stored`, else this patient's, loaded)."""
-    assignments = list(ReaderAssignment.objects.filter(patient=patient).order_by("slot"))
-    if len(assignments) != 2:
-        return None
-    reads = signed_reads([a.pk for a in assignments])
-    return read_rules.accepted(
-        reads[assignments[0].pk],
-        reads[assignments[1].pk],
-        Adjudication.objects.filter(patient=patient).values_list("covers_until", "accepted_slot"),
-        enrolled=_enrolled(patient),
-        cutoff=cutoff,
-        evaluate=(stored or _stored(patient)).evaluate,
+def accepted_in(patient_id: int, case: "Case", *, cutoff=None, stored=None):
+    """read_rules.accepted of the patient's case, once per request, the readers' series taken
+    from the stored evaluations where they are (`stored`: loaded for many patients; else this
+    patient's)."""
+    return memo.remember(
+        ("assessments.accepted", patient_id, cutoff),
+        lambda: read_rules.accepted(
+            *case.reads,
+            case.adjudications,
+            enrolled=case.day0,
+            cutoff=cutoff,
+            evaluate=(stored or _stored(patient_id)).evaluate_criteria,
+        ),
     )
+
+
+def _stored(patient_id: int) -> series_codec.Evaluations:
+    found = series_store.evaluations([patient_id])
+    found.owner = patient_id
+    return found
 
 
 def series_refresh(patient: Patient) -> int:
     """Evaluate and store this patient's series over the scans both readers signed (the
     accepted one, or both readers' while a discordance awaits adjudication): what runs and
     pages then reuse. The number of series stored (0: all were already)."""
-    stored = _stored(patient)
+    case = cases([patient.pk]).get(patient.pk)
+    if case is None:
+        return 0
+    stored = _stored(patient.pk)
     try:
-        accepted_by_criterion(patient, stored=stored)
+        read_rules.accepted(
+            *case.reads, case.adjudications, enrolled=case.day0, evaluate=stored.evaluate_criteria
+        )
     except ReadError:
         return 0
     return series_store.save(stored)

@@ -9,11 +9,12 @@ from django.utils import timezone
 
 from assessments.models import Questionnaire, Scan
 from assessments.reads import VISIT_INTERVAL_DAYS, VISIT_WINDOW_DAYS
-from assessments.selectors import imaging_schedules
+from assessments.selectors import imaging_schedules, questionnaires_of
 from datamanagement import deviation_log, deviations
 from datamanagement.models import DeviationReview, ProtocolDeviation
 from dosing import rules as dosing_rules
 from dosing.models import DrugExposure, Infusion
+from dosing.selectors import infusions_of
 from enrollment import course, status
 from enrollment.models import EligibilityViolation, Patient, Screening
 from randomization.selectors import day_zero
@@ -63,9 +64,9 @@ def patient_facts(patients, *, today: date, now) -> list[deviations.PatientFacts
     records, plus the imaging schedule of each randomized patient."""
     patients = list(patients.select_related("screening", "allocation", "infusion_schedule"))
     ids = [p.pk for p in patients]
-    infusions = _by_patient(Infusion.objects.filter(patient_id__in=ids).order_by("course_number"))
+    infusions = defaultdict(list, infusions_of(ids))
     scans = _by_patient(Scan.objects.filter(patient_id__in=ids).order_by("scan_date"))
-    questionnaires = _by_patient(Questionnaire.objects.filter(patient_id__in=ids))
+    questionnaires = defaultdict(list, questionnaires_of(ids))
     drugs = _by_patient(
         DrugExposure.objects.filter(patient_id__in=ids).exclude(event="interruption")
     )

@@ -451,7 +451,7 @@ def _imaging_blockers(study: dict, cutoff) -> list[str]:
             adjudications[patient_id],
             start=start,
             cutoff=cutoff,
-            evaluate=stored.evaluate,
+            evaluate=stored.evaluate_criteria,
         )
         if awaiting:
             found.append(f"{study[patient_id]}: a discordance of the readers awaits adjudication.")

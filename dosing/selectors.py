@@ -1,6 +1,6 @@
 """Reads shared by the pages and the API."""
 
-from django.db.models import Max, Min, Prefetch
+from django.db.models import Exists, Max, Min, OuterRef, Prefetch
 from django.utils import timezone
 
 from dosing import chain as rules_chain
@@ -16,6 +16,7 @@ from dosing.models import (
 from enrollment import course as course_state
 from enrollment import status
 from enrollment.models import Patient
+from inkt_trial import memo
 
 
 def today():
@@ -52,10 +53,23 @@ def dose_preview(*, study_id: str, weight_kg, target_cells_per_m2: int, bsa_form
     }
 
 
+@memo.per_id
+def infusions_of(patient_ids) -> dict[int, list[Infusion]]:
+    """Each patient's infusions in course order, in one query; once per request (the dosing
+    box and the deviations read the same)."""
+    found: dict[int, list[Infusion]] = {}
+    for infusion in Infusion.objects.filter(patient_id__in=list(patient_ids)).order_by(
+        "patient_id", "course_number"
+    ):
+        found.setdefault(infusion.patient_id, []).append(infusion)
+    return found
+
+
 def patient_dosing(patient: Patient) -> dict:
     """The dosing box of a patient page."""
     schedule = InfusionSchedule.objects.filter(patient=patient).first()
-    infusions = {i.course_number: i for i in Infusion.objects.filter(patient=patient)}
+    in_order = infusions_of([patient.pk]).get(patient.pk, [])
+    infusions = {i.course_number: i for i in in_order}
     courses = []
     stops = course_state.treatment_stops(patient.pk)
     if schedule is not None:
@@ -74,7 +88,7 @@ def patient_dosing(patient: Patient) -> dict:
         "schedule": schedule,
         "courses": courses,
         "next_course": len(infusions) + 1 if len(infusions) < protocol.MAX_COURSES else None,
-        "exposure": services.exposure_summary(patient),
+        "exposure": services.exposure_of(in_order, schedule),
         "drugs": DrugExposure.objects.filter(patient=patient).order_by("drug", "start_date"),
         "stops": stops,
         "drug_labels": status.DRUGS,
@@ -82,17 +96,19 @@ def patient_dosing(patient: Patient) -> dict:
 
 
 def open_reminders():
-    """Flags of the daily task whose course is still not recorded."""
-    recorded = set(Infusion.objects.values_list("patient_id", "course_number"))
-    reminders = list(InfusionReminder.objects.select_related("patient"))
+    """Flags of the daily task whose course is still not recorded (the database leaves out
+    the recorded ones: the courses' stops are read only for the patients still flagged)."""
+    recorded = Infusion.objects.filter(
+        patient_id=OuterRef("patient_id"), course_number=OuterRef("course_number")
+    )
+    reminders = list(InfusionReminder.objects.exclude(Exists(recorded)).select_related("patient"))
     stops = course_state.treatment_stops_of({r.patient_id for r in reminders})
     stopped = {pid for pid, by_drug in stops.items() if by_drug[status.INKT] is not None}
     overdue = {(r.patient_id, r.course_number) for r in reminders if r.kind == r.OVERDUE}
     return [
         r
         for r in reminders
-        if (r.patient_id, r.course_number) not in recorded
-        and r.patient_id not in stopped
+        if r.patient_id not in stopped
         and not (r.kind == r.DUE and (r.patient_id, r.course_number) in overdue)
     ]
 

@@ -583,7 +583,14 @@ def reminders_flag(*, today: date) -> int:
 
 
 def exposure_summary(patient: Patient) -> rules.Exposure:
-    infusions = list(Infusion.objects.filter(patient=patient).order_by("course_number"))
+    return exposure_of(
+        list(Infusion.objects.filter(patient=patient).order_by("course_number")),
+        InfusionSchedule.objects.filter(patient=patient).first(),
+    )
+
+
+def exposure_of(infusions: list[Infusion], schedule: InfusionSchedule | None) -> rules.Exposure:
+    """The exposure of a patient's infusions (in course order) under its schedule."""
     records = [
         rules.CourseRecord(
             number=i.course_number,
@@ -593,7 +600,6 @@ def exposure_summary(patient: Patient) -> rules.Exposure:
         )
         for i in infusions
     ]
-    schedule = InfusionSchedule.objects.filter(patient=patient).first()
     first_given = next((i for i in infusions if i.status == Infusion.GIVEN), None)
     reference = (
         rules.cell_dose(target_cells_per_m2=schedule.target_cells_per_m2, bsa=first_given.bsa_m2)

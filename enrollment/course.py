@@ -15,6 +15,7 @@ from django.utils import timezone
 from enrollment import evidence, status
 from enrollment.dates import shown
 from enrollment.models import Patient, StatusChange, TreatmentEnd
+from inkt_trial import memo
 from inkt_trial.audit import apply_changes
 from inkt_trial.errors import DomainError
 
@@ -71,19 +72,31 @@ def treatment_stops(patient_id: int) -> dict[str, tuple[date, str] | None]:
     return treatment_stops_of([patient_id])[patient_id]
 
 
+@memo.per_id
+def _records_of(patient_ids) -> dict[int, tuple[list[StatusChange], list[TreatmentEnd]]]:
+    """Each patient's status changes and recorded ends of treatment, in two queries whatever
+    their number; once per request (read them, never change them)."""
+    ids = list(patient_ids)
+    found: dict[int, tuple[list, list]] = {pid: ([], []) for pid in ids}
+    for record in StatusChange.objects.filter(patient_id__in=ids):
+        found[record.patient_id][0].append(record)
+    for record in TreatmentEnd.objects.filter(patient_id__in=ids):
+        found[record.patient_id][1].append(record)
+    return found
+
+
+@memo.per_id
 def treatment_stops_of(patient_ids) -> dict[int, dict[str, tuple[date, str] | None]]:
     """The same for many patients, in a fixed number of queries whatever their number."""
     ids = list(patient_ids)
-    changes: dict[int, list] = {pid: [] for pid in ids}
-    for record in StatusChange.objects.filter(patient_id__in=ids):
-        changes[record.patient_id].append(record.as_rule())
+    records = _records_of(ids)
     ends = evidence.stops_of(ids)
-    for record in TreatmentEnd.objects.filter(patient_id__in=ids):
-        ends[record.patient_id].append(record.as_rule())
-    return {
-        pid: {d: status.treatment_stop(changes[pid], ends[pid], d) for d in status.DRUGS}
-        for pid in ids
-    }
+    found = {}
+    for pid in ids:
+        changes = [c.as_rule() for c in records[pid][0]]
+        every_end = ends[pid] + [e.as_rule() for e in records[pid][1]]
+        found[pid] = {d: status.treatment_stop(changes, every_end, d) for d in status.DRUGS}
+    return found
 
 
 class Course(NamedTuple):
@@ -105,12 +118,9 @@ def courses_of(patients) -> dict[int, Course]:
     patients = list(patients)
     ids = [p.pk for p in patients]
     plans = evidence.plans_of(ids)
-    changes: dict[int, list] = {pid: [] for pid in ids}
-    for record in StatusChange.objects.filter(patient_id__in=ids):
-        changes[record.patient_id].append(record.as_rule())
-    ends: dict[int, list] = {pid: [] for pid in ids}
-    for record in TreatmentEnd.objects.filter(patient_id__in=ids):
-        ends[record.patient_id].append(record.as_rule())
+    records = _records_of(ids)
+    changes = {pid: [c.as_rule() for c in records[pid][0]] for pid in ids}
+    ends = {pid: [e.as_rule() for e in records[pid][1]] for pid in ids}
     derived = evidence.stops_of(ids)
     found = {}
     for patient in patients:
@@ -148,8 +158,9 @@ def state(patient: Patient) -> dict:
     """The current state, the transitions that led to it, and each drug's end (or None)."""
     plan = evidence.plan(patient.pk)
     randomized, drugs = plan if plan else (None, ())
-    changes = list(StatusChange.objects.filter(patient=patient))
-    ends = {e.drug: e for e in TreatmentEnd.objects.filter(patient=patient)}
+    recorded_changes, recorded_ends = _records_of([patient.pk])[patient.pk]
+    changes = list(recorded_changes)
+    ends = {e.drug: e for e in recorded_ends}
     rules = [c.as_rule() for c in changes]
     every_end = [e.as_rule() for e in ends.values()] + evidence.stops(patient.pk)
     path = status.course(

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 
 from enrollment.status import DrugEnd, Evidence
+from inkt_trial import memo
 
 _EVIDENCE: list[Callable[[int], Iterable[Evidence]]] = []
 _FATAL: list[Callable[[int], Iterable[date]]] = []
@@ -55,6 +56,7 @@ def fatal_dates(patient_id: int) -> list[date]:
     return [d for provider in _FATAL for d in provider(patient_id)]
 
 
+@memo.per_id  # once per request: every box of a patient page asks
 def stops_of(patient_ids) -> dict[int, list[DrugEnd]]:
     ids = list(patient_ids)
     found: dict[int, list[DrugEnd]] = {pid: [] for pid in ids}
@@ -68,6 +70,7 @@ def stops(patient_id: int) -> list[DrugEnd]:
     return stops_of([patient_id])[patient_id]
 
 
+@memo.per_id
 def plans_of(patient_ids) -> dict[int, tuple[date, tuple[str, ...]]]:
     """(day 0, drugs) of each randomized patient among them; the others are absent (all are
     with no randomization app)."""

@@ -166,50 +166,64 @@ def medication_warnings(screening_ids) -> dict[int, list[medications.Warning]]:
     ids = list(screening_ids)
     meds: dict[int, list] = {sid: [] for sid in ids}
     for m in ConcomitantMedication.objects.filter(screening_id__in=ids):
-        meds[m.screening_id].append(
-            medications.Medication(
-                key=m.pk,
-                name=m.name,
-                start=m.start_date,
-                stop=None if m.ongoing else m.stop_date,
-                atc=m.atc_code,
-                route=m.route,
-                dose=m.dose,
-                unit=m.dose_unit,
-                frequency=m.frequency,
-            )
-        )
+        meds[m.screening_id].append(m)
     history: dict[int, list] = {sid: [] for sid in ids}
     for entry in MedicalHistory.objects.filter(screening_id__in=ids):
         history[entry.screening_id].append(entry)
     patients = dict(Patient.objects.filter(screening_id__in=ids).values_list("screening_id", "pk"))
+    return _warnings(meds, history, patients)
+
+
+def _warnings(meds, history, patients) -> dict[int, list[medications.Warning]]:
+    """The warnings of each screening's medication and history records, treatment starting on
+    the day 0 of its patient ({screening id: patient id})."""
     plans = evidence.plans_of(patients.values())
     return {
         sid: medications.warnings(
-            meds[sid],
+            [_medication(m) for m in meds[sid]],
             hbv=hbv_in(history[sid]),
             treatment_start=(plans.get(patients.get(sid)) or (None,))[0],
         )
-        for sid in ids
+        for sid in meds
     }
+
+
+def _medication(m: ConcomitantMedication) -> medications.Medication:
+    return medications.Medication(
+        key=m.pk,
+        name=m.name,
+        start=m.start_date,
+        stop=None if m.ongoing else m.stop_date,
+        atc=m.atc_code,
+        route=m.route,
+        dose=m.dose,
+        unit=m.dose_unit,
+        frequency=m.frequency,
+    )
 
 
 def medication_panel(screening) -> dict:
     """The medical history and medications of one screening (ongoing first), each medication
     with its warnings, and the warnings about the patient as a whole."""
-    found = medication_warnings([screening.pk])[screening.pk]
     meds = list(
         ConcomitantMedication.objects.filter(screening=screening).order_by(
             "-ongoing", "-start_date", "id"
         )
     )
+    history = list(
+        MedicalHistory.objects.filter(screening=screening).order_by("-ongoing", "start", "id")
+    )
+    patient = getattr(screening, "patient", None)
+    found = _warnings(
+        {screening.pk: meds},  # in the model's order, as medication_warnings reads them
+        {screening.pk: history},
+        {} if patient is None else {screening.pk: patient.pk},
+    )[screening.pk]
     for medication in meds:
         medication.screening = screening
         medication.warnings = [w for w in found if w.medication == medication.pk]
     return {
-        "history": list(
-            MedicalHistory.objects.filter(screening=screening).order_by("-ongoing", "start", "id")
-        ),
+        "history": history,
         "medications": meds,
         "patient_warnings": [w for w in found if w.medication is None],
         "warnings": found,

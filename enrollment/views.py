@@ -250,8 +250,10 @@ class PatientDetailView(Permission, DetailView):
     slug_field = slug_url_kwarg = "study_id"
     context_object_name = "patient"
 
-    def get_queryset(self):
-        return selectors.patient_list()
+    def get_queryset(self):  # what the page's boxes read of the patient, in one query
+        return selectors.patient_list().select_related(
+            "screening__confirmed_by", "allocation__slot", "allocation__randomized_by"
+        )
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(screening=self.object.screening, **kwargs)

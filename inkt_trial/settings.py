@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "inkt_trial.memo.RequestMemoMiddleware",  # facts read once per GET (issue 16)
 ]
 
 ROOT_URLCONF = "inkt_trial.urls"

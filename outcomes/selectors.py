@@ -267,7 +267,7 @@ def imaging_records(cutoff) -> list[sdtm_domains.Imaging]:
                 enrolled=start,
                 cutoff=cutoff,
                 earlier_extent=True,
-                evaluate=stored.evaluate,
+                evaluate=stored.evaluate_criteria,
             )
         except read_rules.ReadError:
             continue

@@ -162,7 +162,7 @@ def _read(cutoff):
                 adjudications[pid],
                 start=start,
                 cutoff=cutoff,
-                evaluate=stored.evaluate,
+                evaluate=stored.evaluate_criteria,
             )
             if accepted is not None:
                 series = {CRITERION_NAMES[c]: _series(r) for c, r in accepted.items()}

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
@@ -39,13 +39,13 @@ class DashboardView(LoginRequiredMixin, TemplateView):
                 | Q(reopened_at__isnull=False)  # corrected, to sign again
             )
             context["awaiting_confirmation"] = awaiting.order_by("created_at")
-            context["screening_counts"] = {
-                "screened": Screening.objects.count(),
-                "screen_failures": Screening.objects.filter(
-                    outcome=Outcome.SCREEN_FAILURE, patient__isnull=True
-                ).count(),
-                "enrolled": Screening.objects.filter(patient__isnull=False).count(),
-            }
+            context["screening_counts"] = Screening.objects.aggregate(  # one query
+                screened=Count("pk"),
+                screen_failures=Count(
+                    "pk", filter=Q(outcome=Outcome.SCREEN_FAILURE, patient__isnull=True)
+                ),
+                enrolled=Count("pk", filter=Q(patient__isnull=False)),
+            )
         if user.has_perms(("enrollment.view_eligibilityviolation", "dosing.view_infusion")):
             context["eligibility_violations"] = list(
                 EligibilityViolation.objects.filter(resolved_on=None).select_related("patient")

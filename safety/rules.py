@@ -113,6 +113,12 @@ def sae_overdue(awareness: datetime, reported: datetime | None, now: datetime) -
     return (reported or now) > due
 
 
+def sae_unreported_overdue_if_aware_before(now: datetime) -> datetime:
+    """An initial report still not sent is overdue (sae_overdue) for an awareness before
+    this moment."""
+    return now - timedelta(hours=SAE_INITIAL_REPORT_HOURS)
+
+
 def check_sae_times(
     *,
     onset: date,

@@ -258,14 +258,15 @@ def ae_assess_causality(*, event: AdverseEvent, by, reason: str = "", **relation
 
 
 def overdue_saes(*, now):
-    """Serious events whose initial report is missing past 24 hours from awareness."""
-    return [
-        e
-        for e in AdverseEvent.objects.filter(serious=True).select_related("patient", "term")
-        if e.awareness_at
-        and rules.sae_overdue(e.awareness_at, e.initial_report_at, now)
-        and e.initial_report_at is None
-    ]
+    """Serious events whose initial report is missing past 24 hours from awareness (the
+    database picks them: the dashboard reads no other event)."""
+    return list(
+        AdverseEvent.objects.filter(
+            serious=True,
+            initial_report_at=None,
+            awareness_at__lt=rules.sae_unreported_overdue_if_aware_before(now),
+        ).select_related("patient", "term")
+    )
 
 
 @transaction.atomic

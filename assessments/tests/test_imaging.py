@@ -10,6 +10,7 @@ from assessments import services
 from assessments.models import Read
 from assessments.recist import Criterion
 from conftest import PASSWORD
+from inkt_trial import memo
 from inkt_trial.errors import DomainError
 
 pytestmark = pytest.mark.django_db
@@ -85,6 +86,23 @@ def read_all(reader, scans, sums, lock=True):
     if lock:
         for read in Read.objects.filter(assignment__reader=reader):
             services.read_lock(read=read, reader=reader, password=PASSWORD)
+
+
+def discordant_reads(one, two, scans):
+    """Both readers sign the baseline and two follow-ups: PR, PR against PR, PD."""
+    for reader, sums in ((one, [45, 40]), (two, [45, 56])):
+        read_all(reader, scans[:3], sums)
+
+
+def discordant_last_scan(one, two, scans):
+    """Both readers sign the last scan, discordant again."""
+    for reader, total in ((one, 52), (two, 70)):
+        services.read_save(scan=scans[3], reader=reader, data=follow(total))
+        services.read_lock(
+            read=Read.objects.get(scan=scans[3], assignment__reader=reader),
+            reader=reader,
+            password=PASSWORD,
+        )
 
 
 def test_readers_who_agree_give_the_accepted_series(case):
@@ -341,22 +359,11 @@ def test_signature_locks_after_repeated_wrong_passwords(case):
 def test_a_new_discordance_after_adjudication_is_adjudicated_again(case, make_user):
     patient, one, two, scans = case
     adjudicator = make_user("adjudicator")
-    for reader, sums in ((one, [45, 40]), (two, [45, 56])):  # PR, PR vs PR, PD
-        services.read_save(scan=scans[0], reader=reader, data=BASELINE)
-        for scan, total in zip(scans[1:3], sums, strict=True):
-            services.read_save(scan=scan, reader=reader, data=follow(total))
-        for read in Read.objects.filter(assignment__reader=reader):
-            services.read_lock(read=read, reader=reader, password=PASSWORD)
+    discordant_reads(one, two, scans)
     assert services.pending_adjudication(patient)
     services.adjudicate(patient=patient, by=adjudicator, accepted_slot=1, reason="Reader 1")
     assert services.imaging_status(patient) == "adjudicated"
-    for reader, total in ((one, 52), (two, 70)):
-        services.read_save(scan=scans[3], reader=reader, data=follow(total))
-        services.read_lock(
-            read=Read.objects.get(scan=scans[3], assignment__reader=reader),
-            reader=reader,
-            password=PASSWORD,
-        )
+    discordant_last_scan(one, two, scans)
     assert services.pending_adjudication(patient)
     assert services.accepted_series(patient, Criterion.MRECIST) is None
     with pytest.raises(DomainError, match="reader of this case"):
@@ -475,3 +482,33 @@ def test_routine_imaging_before_consent_may_be_the_baseline_flagged_so(enrol, co
     with pytest.raises(DomainError) as refused:
         services.scan_register(**scan, scan_date=days_ago(15), kind="unscheduled")
     assert "before consent" in str(refused.value.field_errors)
+
+
+def test_within_a_request_the_reads_give_what_they_give_without_the_memo(case, make_user):
+    """inkt_trial/memo.py: the discordance, the adjudication awaited, the status, the accepted
+    series and progression read once per request are those read without it, at every step."""
+    patient, one, two, scans = case
+
+    def facts():
+        return (
+            services.discordance(patient),
+            services.pending_adjudication(patient),
+            services.imaging_status(patient),
+            {c: services.accepted_series(patient, c) for c in Criterion},
+            services.progression_stop(patient),
+        )
+
+    def compared():
+        uncached = facts()
+        with memo.request_scope():
+            assert facts() == uncached
+            assert facts() == uncached  # remembered
+        return uncached
+
+    assert compared()[2] == "not yet read by both readers"
+    discordant_reads(one, two, scans)
+    assert compared()[1:3] == (True, "awaiting adjudication")
+    services.adjudicate(patient=patient, by=make_user("adjudicator"), accepted_slot=2, reason="2")
+    assert compared()[2] == "adjudicated"
+    discordant_last_scan(one, two, scans)
+    assert compared()[1] is True

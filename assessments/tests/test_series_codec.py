@@ -73,3 +73,18 @@ def test_another_engine_is_another_key(monkeypatch):
     before = key()
     monkeypatch.setattr(series_codec, "ENGINE", "0" * 16)
     assert key() != before
+
+
+def test_both_criteria_at_once_share_the_stored_keys_of_each():
+    first = series_codec.Evaluations()
+    both = first.evaluate_criteria(SERIES, enrolled=ENROLLED)
+    assert set(first.new) == {key(criterion=c) for c in Criterion} and first.misses == 2
+    assert both == {
+        c: reads.evaluate_series(SERIES, enrolled=ENROLLED, criterion=c) for c in Criterion
+    }
+    stored = {k: result for k, (_owner, _c, result) in first.new.items()}
+    second = series_codec.Evaluations(stored)
+    assert second.evaluate_criteria(SERIES, enrolled=ENROLLED) == both
+    assert (second.hits, second.misses, second.new) == (2, 0, {})
+    one = series_codec.Evaluations({key(): stored[key()]})  # one criterion stored: both again
+    assert one.evaluate_criteria(SERIES, enrolled=ENROLLED) == both and one.misses == 2

@@ -73,6 +73,14 @@ def test_sae_initial_report_is_due_within_24_hours():
     assert rules.sae_overdue(aware, aware + timedelta(hours=30), aware + timedelta(hours=40))
 
 
+def test_an_unreported_sae_is_overdue_exactly_when_aware_before_the_dashboards_cutoff():
+    now = datetime(2026, 3, 2, 9, 0)
+    cutoff = rules.sae_unreported_overdue_if_aware_before(now)
+    for minutes in (-1, 0, 1):
+        aware = now - timedelta(hours=24, minutes=minutes)
+        assert (aware < cutoff) == rules.sae_overdue(aware, None, now)
+
+
 def test_sae_clock_checks():
 
     now = datetime(2026, 5, 10, 12, 0)
