@@ -222,16 +222,24 @@ def _read_lock(*, read: Read, reader) -> Read:
     return _sign(read, reader)
 
 
-def _sign(read: Read, reader, *, note: str = "") -> Read:
-    """Lock a checked read (the password included; the synthetic trial generator adds a note
-    that its reads are synthetic)."""
+SIGNED_READ_REASON = "Read locked by electronic signature"
+
+
+def signature_apply(read: Read, reader, *, note: str = "") -> None:
+    """The signature's three parts on the read (21 CFR 11.50), now; unsaved."""
     read.locked_at = timezone.now()
     read.signature_name = reader.get_full_name() or reader.username
     read.signature_meaning = (
         f"I, {read.signature_name}, sign my read of "
         f"{read.assignment.reading_label} of {read.scan.scan_date} as final.{note}"
     )
-    read.save_with_reason("Read locked by electronic signature", by=reader)
+
+
+def _sign(read: Read, reader, *, note: str = "") -> Read:
+    """Lock a checked read (the password included; the synthetic trial generator adds a note
+    that its reads are synthetic)."""
+    signature_apply(read, reader, note=note)
+    read.save_with_reason(SIGNED_READ_REASON, by=reader)
     return read
 
 
@@ -435,9 +443,7 @@ def _questionnaire_check(questionnaire: Questionnaire) -> None:
             .exclude(pk=questionnaire.pk)
             .values_list("visit", "completed_on"),
         )
-        if refused := course.refusal(
-            patient.pk, questionnaire.completed_on, what="questionnaire"
-        ):
+        if refused := course.refusal(patient.pk, questionnaire.completed_on, what="questionnaire"):
             problems.append(refused)
         if problems:
             errors["completed_on"] = problems
