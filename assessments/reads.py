@@ -203,6 +203,17 @@ def evaluate_series(
     )
 
 
+def cleaned(day: date, data, *, baseline: bool) -> dict:
+    """A read as the rules understood it (what is stored); ReadError when refused."""
+    return to_json(parse_baseline(day, data) if baseline else parse_follow_up(day, data))
+
+
+def check_series(reads: list[tuple[date, dict]], *, enrolled: date) -> None:
+    """A reader's whole series must evaluate under every criterion; ReadError if not."""
+    for criterion in Criterion:
+        evaluate_series(reads, enrolled=enrolled, criterion=criterion)
+
+
 def baseline_warnings(day: date, data) -> list[str]:
     """What the rules accept in a baseline read but the reader should know
     (recist.baseline_warnings); none for a read they refuse (its errors say it all)."""

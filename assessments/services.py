@@ -135,10 +135,7 @@ def _validate(assignment: ReaderAssignment, scan: Scan, data) -> dict:
     """Check the read on its own and within the reader's whole series; return it as the rules
     understood it (what is stored)."""
     try:
-        if scan.kind == Scan.BASELINE:
-            cleaned = read_rules.to_json(read_rules.parse_baseline(scan.scan_date, data))
-        else:
-            cleaned = read_rules.to_json(read_rules.parse_follow_up(scan.scan_date, data))
+        cleaned = read_rules.cleaned(scan.scan_date, data, baseline=scan.kind == Scan.BASELINE)
         others = [p for p in _series_reads(assignment) if p[3] != scan.pk]
         pairs = sorted(
             others + [(scan.scan_date, scan.kind, cleaned, scan.pk)],
@@ -146,12 +143,7 @@ def _validate(assignment: ReaderAssignment, scan: Scan, data) -> dict:
         )
         if pairs[0][1] != Scan.BASELINE:
             raise ReadError(["Read the baseline scan first."])
-        for criterion in Criterion:
-            read_rules.evaluate_series(
-                [(d, x) for d, _, x, _ in pairs],
-                enrolled=_enrolled(scan.patient),
-                criterion=criterion,
-            )
+        read_rules.check_series([(d, x) for d, _, x, _ in pairs], enrolled=_enrolled(scan.patient))
     except ReadError as error:
         raise DomainError("The read was refused.", field_errors={"data": error.problems}) from None
     return cleaned
