@@ -457,13 +457,16 @@ def generate(
     the rest is the same with or without them.
     `bulk`: the records built in memory by the services' own rules and written in batches
     (outcomes/synthetic_bulk.py: the same trial, much faster); None chooses it from
-    BULK_FROM_PATIENTS patients on. The clinical side goes through the services only."""
-    if not 1 <= patients <= MAX_SEQUENCE_LENGTH:
-        raise ValueError(f"between 1 and {MAX_SEQUENCE_LENGTH} patients (one allocation sequence)")
+    BULK_FROM_PATIENTS patients on. The clinical side goes through the services only. Beyond
+    one allocation sequence (MAX_SEQUENCE_LENGTH) only in bulk: the administrator puts a new
+    version in force whenever one is used up."""
     if bulk is None:
         bulk = patients >= BULK_FROM_PATIENTS and not clinical
     if bulk and clinical:
         raise ValueError("the clinical side of a synthetic trial is made through the services")
+    most = synthetic_bulk.MAX_PATIENTS if bulk else MAX_SEQUENCE_LENGTH
+    if not 1 <= patients <= most:
+        raise ValueError(f"between 1 and {most} patients")
     today = today or timezone.localdate()
     User = get_user_model()
     users = {

@@ -62,11 +62,13 @@ from outcomes.models import FollowUp
 from randomization import sequence as seq
 from randomization import services as randomization
 from randomization.models import Allocation, AllocationSequence, Slot
+from randomization.protocol import MAX_SEQUENCE_LENGTH
 from safety import rules as safety_rules
 from safety import services as safety
 from safety.models import AdverseEvent
 
 PATIENTS_PER_BATCH = 500
+MAX_PATIENTS = 100_000  # ten allocation sequences of randomization.protocol's longest
 ROWS_PER_INSERT = 2000
 # Parents before children: each batch is written in this order.
 ORDER = (
@@ -93,10 +95,11 @@ ORDER = (
 
 @dataclass
 class Version:
-    """One historical row: the record's values at `when` (snapshot), who and why."""
+    """One historical row: the record's values at `when` (snapshot; None: as it is written,
+    for a record that does not change afterwards), who and why."""
 
     record: models.Model
-    snapshot: dict
+    snapshot: dict | None
     when: datetime
     by: object
     kind: str  # "+" created, "~" changed
@@ -146,25 +149,52 @@ class Bulk:
         self.courses: dict[int, Course] = {}  # id(patient) -> its course
         self.pending = 0  # patients enrolled since the last write
         self.patient_ids: list[int] = []
-        self.sequence = AllocationSequence.objects.get(is_active=True)
-        self.free: dict[str, deque] = defaultdict(deque)
-        for slot in Slot.objects.filter(sequence=self.sequence, allocation__isnull=True).order_by(
-            "position"
-        ):
-            self.free[slot.stratum].append(slot)
+        self.current = None  # the patient being made
+        self._slots(AllocationSequence.objects.get(is_active=True))
         self.randomized = Allocation.objects.count()
         self.limit = randomization.enrolment_limit()
         self.screening_number = _next_number(Screening, "screening_number", "S-")
         self.study_number = _next_number(Patient, "study_id", "INKT-")
         self.labels = set(ReaderAssignment.objects.values_list("reading_label", flat=True))
 
-    # the audit trail ----------------------------------------------------------------------
-    def _add(self, record, by, reason: str | None = None) -> None:
-        self.rows[type(record)].append(record)
-        self._version(record, by, "+", reason)
+    def _slots(self, sequence) -> None:
+        self.sequence = sequence
+        self.free: dict[str, deque] = defaultdict(deque)
+        for slot in Slot.objects.filter(sequence=sequence, allocation__isnull=True).order_by(
+            "position"
+        ):
+            self.free[slot.stratum].append(slot)
 
-    def _version(self, record, by, kind: str, reason: str | None) -> None:
-        snapshot = {f.attname: getattr(record, f.attname) for f in record._meta.concrete_fields}
+    def _next_sequence(self) -> None:
+        """The sequence is used up: the administrator puts a new version in force (with a
+        reason; its seed derived from the last one's) and maps its codes, through the
+        services, once what is made so far is written."""
+        self.write()
+        by, last = self.u["datamanager"], self.sequence
+        sequence = randomization.sequence_generate(
+            by=by,
+            length=MAX_SEQUENCE_LENGTH,
+            block_sizes=last.block_sizes,
+            seed=seq.stratum_seed(last.seed, f"version {last.version + 1}"),
+            stratify_by=last.stratify_by,
+            reason="Synthetic trial larger than one sequence: the next slots",
+        )
+        randomization.arm_codes_set(
+            sequence=sequence, by=by, code_a_arm=last.code_a_arm, reason="Arm codes as before"
+        )
+        self._slots(AllocationSequence.objects.get(pk=sequence.pk))  # with its codes mapped
+
+    # the audit trail ----------------------------------------------------------------------
+    def _add(self, record, by, *, changes_later: bool = False) -> None:
+        self.rows[type(record)].append(record)
+        self._version(record, by, "+", None, snapshot=changes_later)
+
+    def _version(self, record, by, kind: str, reason: str | None, *, snapshot=True) -> None:
+        snapshot = (
+            {f.attname: getattr(record, f.attname) for f in record._meta.concrete_fields}
+            if snapshot
+            else None
+        )
         self.versions[type(record)].append(
             Version(record, snapshot, timezone.now(), by, kind, reason)
         )
@@ -183,7 +213,7 @@ class Bulk:
         screening.screening_number = f"S-{self.screening_number:04d}"
         screening.created_at = timezone.now()
         self.screening_number += 1
-        self._add(screening, by)
+        self._add(screening, by, changes_later=True)
         return screening
 
     def enrol(self, screening, by, *, meaning: str) -> Patient:
@@ -202,7 +232,7 @@ class Bulk:
         )
         self.study_number += 1
         self._add(patient, by)
-        self.courses[id(patient)] = Course(patient, screening)
+        self.courses[id(patient)] = self.current = Course(patient, screening)
         self.pending += 1
         return patient
 
@@ -225,7 +255,7 @@ class Bulk:
             self.sequence.stratify_by, {"child_pugh_class": course.screening.child_pugh_class}
         )
         if not self.free[stratum]:
-            raise DomainError("No allocation is available for this patient.")
+            self._next_sequence()
         if self.randomized >= self.limit:
             raise DomainError(f"{self.limit} patients are randomized, as many as allowed.")
         slot = self.free[stratum].popleft()
@@ -278,19 +308,18 @@ class Bulk:
         self._add(questionnaire, by)
 
     def read_signed(self, *, scan, reader, data, note) -> None:
-        """read_save then the signature: the read as the rules understood it, checked within
-        the reader's whole series (assessments.services._validate)."""
+        """read_save then the signature: the read as the rules understood it (the reader's
+        whole series is checked once, when written: _check_series)."""
         course = self._course(scan.patient)
         assignment = course.readers[reader.pk]
         series = course.series[assignment.slot]
         try:
             cleaned = read_rules.cleaned(scan.scan_date, data, baseline=scan.kind == Scan.BASELINE)
-            series.append((scan.scan_date, cleaned))
-            read_rules.check_series(series, enrolled=timezone.localdate(course.randomized_at))
         except ReadError as error:
             raise _refused("read", {"data": error.problems}) from None
+        series.append((scan.scan_date, cleaned))  # the whole series is checked when written
         read = Read(scan=scan, assignment=assignment, data=cleaned)
-        self._add(read, reader)
+        self._add(read, reader, changes_later=True)
         imaging.signature_apply(read, reader, note=note)
         self._version(read, reader, "~", imaging.SIGNED_READ_REASON)
 
@@ -393,7 +422,7 @@ class Bulk:
             cells_total=5 * 10**9,
             volume_ml=Decimal("100.0"),
         )
-        self._add(batch, by)
+        self._add(batch, by, changes_later=True)
         weight = self._latest_weight(course)
         tests = []
         for assay, result in PASSING.items():
@@ -488,8 +517,19 @@ class Bulk:
         self._add(StatusChange(patient=patient, recorded_by=by, **data), by)
 
     # writing ------------------------------------------------------------------------------------
+    def _check_series(self, course: Course) -> None:
+        """Each reader's series must evaluate under every criterion, as the read service
+        checks it read by read (assessments.services._validate): once, whole."""
+        for series in course.series.values():
+            try:
+                read_rules.check_series(series, enrolled=timezone.localdate(course.randomized_at))
+            except ReadError as error:
+                raise _refused("read", {"data": error.problems}) from None
+
     def write(self) -> None:
         """Every record kept, parents first, then its historical rows."""
+        for course in self.courses.values():
+            self._check_series(course)
         with connection.cursor() as cursor:
             for model in ORDER:
                 rows = self.rows.pop(model, [])
@@ -498,12 +538,14 @@ class Bulk:
                 versions = self.versions.pop(model, [])
                 if versions:
                     _insert_history(cursor, model, versions)
-        self.patient_ids += [c.patient.pk for c in self.courses.values()]
-        self.courses.clear()
+        self.patient_ids += [c.patient.pk for c in self.courses.values() if c is not self.current]
+        self.courses = {id(self.current.patient): self.current} if self.current else {}
         self.pending = 0
 
     def finish(self) -> None:
         self.write()
+        if self.current is not None:
+            self.patient_ids.append(self.current.patient.pk)
         ids = list(self.patient_ids)
 
         def run():
@@ -567,9 +609,12 @@ def _insert_history(cursor, model, versions: list[Version]) -> None:
     )
     rows = []
     for v in versions:
-        values = dict(v.snapshot)
-        for f in final:
-            values[f.attname] = _value(v.record, f)
+        if v.snapshot is None:
+            values = {f.attname: _value(v.record, f) for f in fields}
+        else:
+            values = dict(v.snapshot)
+            for f in final:
+                values[f.attname] = _value(v.record, f)
         rows.append(
             _tuple(
                 [values[f.attname] for f in fields] + [v.when, v.reason, v.kind, v.by.pk],

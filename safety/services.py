@@ -109,13 +109,11 @@ def derive(
     arm: str | None,
     grade_given: bool = True,
     first_follow_up=None,
-    now=None,
 ) -> dict[str, list[str]]:
     """The event's derived fields (the ASTCT grade, seriousness, the iNKT fields of an RP
     patient, the SUSAR status) and the problems the rules find without the patient's course
     (the database is read only for a saved event's reports): the services add the course
-    (_check); the synthetic trial's bulk path gives the same facts from memory. `now`: the
-    moment of the entry (default now)."""
+    (_check); the synthetic trial's bulk path gives the same facts from memory."""
     term = event.term
     astct_errors = _astct(event, grade_given=grade_given)
     if event.grade is None:  # no grade, and none computed from ASTCT inputs
@@ -134,15 +132,14 @@ def derive(
         death_date=event.death_date,
         outcome=event.outcome,
     )
-    now = now or timezone.now()
-    errors = rules.check_event(facts, consent=consent, today=timezone.localdate(now))
+    errors = rules.check_event(facts, consent=consent, today=timezone.localdate())
     serious = bool(event.serious_criteria)
     for field, problems in rules.check_sae_times(
         onset=event.onset,
         serious=serious,
         awareness=_local(event.awareness_at),
         initial_report=_local(event.initial_report_at),
-        now=_local(now),
+        now=_local(timezone.now()),
         first_follow_up=_local(first_follow_up),
     ).items():
         errors.setdefault(field, []).extend(problems)

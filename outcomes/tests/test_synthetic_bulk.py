@@ -18,7 +18,7 @@ from enrollment.models import Patient, Screening
 from outcomes import synthetic, synthetic_bulk
 from outcomes.models import EndpointRun
 from outcomes.services import run_compute
-from randomization.models import Slot
+from randomization.models import Allocation, AllocationSequence, Slot
 from safety import services as safety
 from safety.models import AdverseEvent
 
@@ -143,3 +143,16 @@ def test_an_endpoint_run_on_a_bulk_trial_works(trial_users):
 def test_the_clinical_side_is_made_through_the_services_only(trial_users):
     with pytest.raises(ValueError):
         synthetic.generate(seed=1, patients=3, today=TODAY, clinical=True, bulk=True)
+
+
+def test_a_trial_longer_than_a_sequence_takes_the_next_version_in_force(trial_users, monkeypatch):
+    monkeypatch.setattr(synthetic, "MAX_SEQUENCE_LENGTH", 100)
+    monkeypatch.setattr(synthetic_bulk, "MAX_SEQUENCE_LENGTH", 100)
+    synthetic.generate(seed=2, patients=130, today=TODAY, bulk=True)
+    versions = list(AllocationSequence.objects.order_by("version"))
+    assert [(s.version, s.is_active) for s in versions] == [(1, False), (2, True)]
+    assert versions[1].reason and versions[1].code_a_arm == versions[0].code_a_arm
+    assert Allocation.objects.filter(slot__sequence=versions[0]).count() == 100
+    assert Allocation.objects.filter(slot__sequence=versions[1]).count() == 30
+    with pytest.raises(ValueError):
+        synthetic.generate(seed=2, patients=101, today=TODAY, bulk=False)
