@@ -556,39 +556,46 @@ class Bulk:
         transaction.on_commit(run, robust=True)  # as the services' saves queue them
 
 
-def _value(record, f):
-    """A field's value as stored; a reference to a record written earlier in this batch by
-    that record's id (assigned to it once written)."""
-    value = getattr(record, f.attname)
-    if value is None and f.is_relation and f.is_cached(record):
-        related = f.get_cached_value(record)
-        value = None if related is None else related.pk
-    return value
+def _reader(fields):
+    """A function giving a record's values of `fields` as stored: a reference to a record
+    written earlier in this batch by that record's id (assigned to it once written)."""
+    attnames = [f.attname for f in fields]
+    linked = [(i, f.name) for i, f in enumerate(fields) if f.is_relation]
+
+    def read(record) -> list:
+        stored = record.__dict__
+        values = [stored[name] for name in attnames]
+        cache = record._state.fields_cache
+        for i, name in linked:
+            if values[i] is None and (related := cache.get(name)) is not None:
+                values[i] = related.pk
+        return values
+
+    return read
 
 
-def _columns(model, fields) -> tuple[str, list]:
-    """The quoted table and columns, and how each value is given to the database (a JSON
-    field through its own encoder, the rest as they are)."""
+def _statement(model, fields) -> tuple[str, object]:
+    """The INSERT of `fields`, and a function making a row of their values for the database
+    (a JSON field's through its own encoder, the rest as they are)."""
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
-    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES %s", [
-        (lambda v, f=f: f.get_db_prep_save(v, connection))
-        if isinstance(f, models.JSONField)
-        else None
-        for f in fields
-    ]
+    json = [(i, f) for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
 
+    def row(values: list) -> tuple:
+        for i, f in json:
+            values[i] = f.get_db_prep_save(values[i], connection)
+        return tuple(values)
 
-def _tuple(values, adapters) -> tuple:
-    return tuple(v if a is None else a(v) for v, a in zip(values, adapters, strict=True))
+    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES %s", row
 
 
 def _insert(cursor, model, records) -> None:
     """INSERT the records (what bulk_create does, without its per-value machinery, which
     took most of the time) and give each its id."""
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    sql, adapters = _columns(model, fields)
-    rows = [_tuple([_value(r, f) for f in fields], adapters) for r in records]
+    sql, row = _statement(model, fields)
+    read = _reader(fields)
+    rows = [row(read(r)) for r in records]
     ids = execute_values(cursor, sql + " RETURNING id", rows, page_size=ROWS_PER_INSERT, fetch=True)
     for record, (pk,) in zip(records, ids, strict=True):
         record.pk = pk
@@ -599,26 +606,26 @@ def _insert_history(cursor, model, versions: list[Version]) -> None:
     """The historical rows simple-history writes for the saves: every field's value at the
     time (references to records of the trial as they are now: none of them changes)."""
     fields = model._meta.concrete_fields
-    final = [f for f in fields if f.primary_key or (f.is_relation and f.related_model in ORDER)]
+    final = {
+        i
+        for i, f in enumerate(fields)
+        if f.primary_key or (f.is_relation and f.related_model in ORDER)
+    }
     history = model.history.model  # (the manager is made anew on each access)
     extra = ["history_date", "history_change_reason", "history_type", "history_user_id"]
-    sql, adapters = _columns(
+    sql, row = _statement(
         history,
         [history._meta.get_field(f.attname) for f in fields]
         + [history._meta.get_field(name) for name in extra],
     )
+    read = _reader(fields)
     rows = []
     for v in versions:
-        if v.snapshot is None:
-            values = {f.attname: _value(v.record, f) for f in fields}
-        else:
-            values = dict(v.snapshot)
-            for f in final:
-                values[f.attname] = _value(v.record, f)
-        rows.append(
-            _tuple(
-                [values[f.attname] for f in fields] + [v.when, v.reason, v.kind, v.by.pk],
-                adapters,
-            )
-        )
+        values = read(v.record)
+        if v.snapshot is not None:
+            values = [
+                value if i in final else v.snapshot[f.attname]
+                for i, (f, value) in enumerate(zip(fields, values, strict=True))
+            ]
+        rows.append(row(values + [v.when, v.reason, v.kind, v.by.pk]))
     execute_values(cursor, sql, rows, page_size=ROWS_PER_INSERT)
