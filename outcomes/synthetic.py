@@ -6,6 +6,10 @@ real trial database.
 What is not a real person's: the synthetic readers' and the investigator's signatures are
 applied without re-entering a password (hashing a password thousands of times would take an
 hour), and their recorded meaning says "synthetic data".
+
+Large trials (BULK_FROM_PATIENTS patients and more, or bulk=True) take the same draws but hand
+the records to outcomes/synthetic_bulk.py, which builds them with the services' own rules and
+writes them in batches: the same rows and audit history, minutes instead of hours.
 """
 
 from __future__ import annotations
