@@ -551,7 +551,8 @@ class Bulk:
         def run():
             from datamanagement.services import checks_run
 
-            checks_run(patient_ids=ids)
+            for start in range(0, len(ids), PATIENTS_PER_BATCH):  # memory bounded
+                checks_run(patient_ids=ids[start : start + PATIENTS_PER_BATCH])
 
         transaction.on_commit(run, robust=True)  # as the services' saves queue them
 

@@ -3,7 +3,7 @@ make: every row and every historical row the same, and a sample of its records a
 by the services' own checks."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.db import transaction
@@ -15,12 +15,13 @@ from dosing import services as dosing
 from dosing.models import Infusion, ReleaseTest
 from enrollment import services as enrollment
 from enrollment.models import Patient, Screening
+from inkt_trial.errors import DomainError
 from outcomes import synthetic, synthetic_bulk
 from outcomes.models import EndpointRun
 from outcomes.services import run_compute
 from randomization.models import Allocation, AllocationSequence, Slot
 from safety import services as safety
-from safety.models import AdverseEvent
+from safety.models import AdverseEvent, CtcaeTerm
 
 pytestmark = pytest.mark.django_db
 
@@ -156,3 +157,30 @@ def test_a_trial_longer_than_a_sequence_takes_the_next_version_in_force(trial_us
     assert Allocation.objects.filter(slot__sequence=versions[1]).count() == 30
     with pytest.raises(ValueError):
         synthetic.generate(seed=2, patients=101, today=TODAY, bulk=False)
+
+
+def test_the_bulk_path_refuses_what_the_services_refuse(trial_users):
+    synthetic.generate(seed=3, patients=2, today=TODAY, bulk=True)
+    bulk = synthetic_bulk.Bulk(users=trial_users)
+    patient = Patient.objects.select_related("screening").first()
+    bulk.courses[id(patient)] = synthetic_bulk.Course(patient, patient.screening, arm="RP")
+    by = trial_users["coordinator"]
+    with pytest.raises(DomainError):
+        bulk.questionnaire_record(
+            patient=patient,
+            by=by,
+            visit="visit-9",
+            completed_on=TODAY,
+            answers={str(item): None for item in range(1, 31)},  # all blank
+        )
+    with pytest.raises(DomainError):  # an adverse event before consent
+        bulk.ae_record(
+            patient=patient,
+            by=by,
+            term=CtcaeTerm.objects.get(term="Fatigue"),
+            grade=1,
+            onset=patient.screening.consent_date - timedelta(days=3),
+            outcome="recovered",
+            resolution=patient.screening.consent_date,
+        )
+    assert not bulk.rows  # nothing kept
