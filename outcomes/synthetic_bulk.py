@@ -16,8 +16,10 @@ and every historical row, and re-checks a sample through the services.
 
 What a bulk trial lacks: no e-mail is queued for the screenings (the service's notice goes
 out on commit, when every screening is already signed, and then sends nothing); the edit
-checks run once for all patients when the transaction commits (the services queue them on
-every save, also at commit).
+checks run once per patient, PATIENTS_PER_BATCH patients at a time, when the transaction
+commits (the services queue them on every save, also to run at commit). Beyond one
+allocation sequence (randomization.protocol.MAX_SEQUENCE_LENGTH slots) the administrator puts
+the next version in force through the services, as they would for a real trial.
 """
 
 from __future__ import annotations
