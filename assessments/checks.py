@@ -6,6 +6,7 @@ from collections import defaultdict
 from django.utils import timezone
 
 from assessments import reads as read_rules
+from assessments import series_store
 from assessments.models import Adjudication, Questionnaire, ReaderAssignment, Scan
 from assessments.reads import BASELINE_WINDOW_DAYS
 from assessments.recist import ReadError
@@ -44,8 +45,9 @@ def records(patient_id: int) -> list[status.Evidence]:
 
 
 def progression(patient_ids) -> dict[int, list[status.DrugEnd]]:
-    """Progression established on the accepted reads stops every drug at its scan; four
-    queries whatever the number of patients."""
+    """Progression established on the accepted reads stops every drug at its scan (the
+    readers' series taken from the stored evaluations where they are); five queries whatever
+    the number of patients."""
     from assessments.services import signed_reads
 
     pairs = defaultdict(list)
@@ -73,12 +75,17 @@ def progression(patient_ids) -> dict[int, list[status.DrugEnd]]:
         "patient_id", "randomized_at"
     ):
         day0[pid] = timezone.localdate(moment)
+    stored = series_store.evaluations(pairs)
     found = {}
     details = "accepted reads: mRECIST PD and iRECIST iCPD"
     for pid, (first, second) in pairs.items():
         try:
             accepted = read_rules.accepted(
-                reads[first], reads[second], adjudications[pid], enrolled=day0[pid]
+                reads[first],
+                reads[second],
+                adjudications[pid],
+                enrolled=day0[pid],
+                evaluate=stored.evaluate,
             )
         except ReadError:
             continue

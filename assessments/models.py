@@ -133,6 +133,28 @@ class Adjudication(ClinicalRecord):
         return (self.patient_id, self.covers_until)
 
 
+class EvaluatedSeries(models.Model):
+    """One reader's series as the response engine evaluated it, kept so that runs and pages
+    do not evaluate it again (assessments/series_codec.py). Derived, not clinical data: the key
+    is the content of everything the evaluation read (engine version, criterion, day 0, the
+    signed reads), so a row can never be stale, only unused; rows may be deleted at any time
+    and are evaluated again when needed. Not audited for that reason (the reads it comes from
+    are)."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    engine = models.CharField(max_length=16)
+    criterion = models.CharField(max_length=8)
+    result = models.JSONField()
+    computed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["patient", "engine"])]
+
+    def __str__(self):
+        return f"Evaluated {self.criterion} series of patient {self.patient_id}"
+
+
 class Questionnaire(ClinicalRecord):
     """An EORTC QLQ-C30 v3.0 questionnaire of one visit: the answers as given (blank items are
     null) and the scores the pure module computed from them."""

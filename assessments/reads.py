@@ -300,13 +300,16 @@ def accepted(
     enrolled: date,
     cutoff: date | None = None,
     earlier_extent: bool = False,
+    evaluate=None,
 ) -> dict[Criterion, SeriesResult] | None:
     """The accepted series, by criterion: over the scans both readers signed (up to `cutoff`
     when given), the readers' own when they agree on both criteria, else the reader the
     adjudicator accepted for that extent of scans (an adjudication covering it or a later
     extent). None while there is no follow-up signed by both, or a discordance awaits its
     adjudication; with `earlier_extent` (the endpoints), then the longest earlier extent that
-    is agreed or adjudicated, so that a pending case keeps what was already settled."""
+    is agreed or adjudicated, so that a pending case keeps what was already settled.
+    `evaluate` (evaluate_series by default) evaluates one reader's series: the stored
+    evaluations (series_codec.Evaluations) answer it without evaluating again."""
     found = accepted_reads(
         reads_1,
         reads_2,
@@ -314,6 +317,7 @@ def accepted(
         enrolled=enrolled,
         cutoff=cutoff,
         earlier_extent=earlier_extent,
+        evaluate=evaluate,
     )
     return None if found is None else found[0]
 
@@ -326,12 +330,16 @@ def accepted_reads(
     enrolled: date,
     cutoff: date | None = None,
     earlier_extent: bool = False,
+    evaluate=None,
 ) -> tuple[dict[Criterion, SeriesResult], list[SignedRead]] | None:
     """As `accepted`, with the signed reads the accepted series was evaluated from (the
     accepted reader's, baseline first, within its extent): the SDTM TU and TR domains show
     those measurements, never the other reader's."""
     reads_1, reads_2, adjudications = list(reads_1), list(reads_2), list(adjudications)
-    found = _accepted(reads_1, reads_2, adjudications, enrolled=enrolled, cutoff=cutoff)
+    evaluate = evaluate or evaluate_series
+    found = _accepted(
+        reads_1, reads_2, adjudications, enrolled=enrolled, cutoff=cutoff, evaluate=evaluate
+    )
     if found is not None or not earlier_extent:
         return found
     both = {r.scan_id for r in reads_1} & {r.scan_id for r in reads_2}
@@ -341,13 +349,15 @@ def accepted_reads(
     for until in dates[1:]:
         if cutoff is not None and until > cutoff:
             continue
-        found = _accepted(reads_1, reads_2, adjudications, enrolled=enrolled, cutoff=until)
+        found = _accepted(
+            reads_1, reads_2, adjudications, enrolled=enrolled, cutoff=until, evaluate=evaluate
+        )
         if found is not None:
             return found
     return None
 
 
-def _accepted(reads_1, reads_2, adjudications, *, enrolled, cutoff):
+def _accepted(reads_1, reads_2, adjudications, *, enrolled, cutoff, evaluate):
     kept = [
         {r.scan_id: r for r in reads if cutoff is None or r.scan_date <= cutoff}
         for reads in (reads_1, reads_2)
@@ -365,7 +375,7 @@ def _accepted(reads_1, reads_2, adjudications, *, enrolled, cutoff):
         if not reads[0].baseline:
             return None
         pairs = [(r.scan_date, r.data) for r in reads]
-        return {c: evaluate_series(pairs, enrolled=enrolled, criterion=c) for c in Criterion}
+        return {c: evaluate(pairs, enrolled=enrolled, criterion=c) for c in Criterion}
 
     series = [both_criteria(reads) for reads in ordered]
     if series[0] is None or series[1] is None:

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.roles import RADIOLOGIST
-from assessments import qlqc30
+from assessments import qlqc30, series_codec, series_store
 from assessments import reads as read_rules
 from assessments.models import (
     Adjudication,
@@ -211,7 +211,10 @@ def _read_lock(*, read: Read, reader) -> Read:
     )
     if any(scan.pk not in signed for scan in earlier):
         raise DomainError("Sign the reads of the earlier scans of this case first.")
-    return _sign(read, reader)
+    read = _sign(read, reader)
+    if Read.objects.filter(scan=read.scan, locked_at__isnull=False).count() == 2:
+        series_refresh(read.scan.patient)  # both readers have now signed this scan
+    return read
 
 
 SIGNED_READ_REASON = "Read locked by electronic signature"
@@ -235,7 +238,14 @@ def _sign(read: Read, reader, *, note: str = "") -> Read:
     return read
 
 
-def series(assignment: ReaderAssignment, criterion: Criterion, *, locked_only=False, scan_ids=None):
+def series(
+    assignment: ReaderAssignment,
+    criterion: Criterion,
+    *,
+    locked_only=False,
+    scan_ids=None,
+    evaluate=read_rules.evaluate_series,
+):
     """The reader's series by the engine (limited to `scan_ids` when given), or None when
     there is no baseline read."""
     pairs = _series_reads(assignment, locked_only=locked_only)
@@ -243,7 +253,7 @@ def series(assignment: ReaderAssignment, criterion: Criterion, *, locked_only=Fa
         pairs = [p for p in pairs if p[3] in scan_ids]
     if not pairs or pairs[0][1] != Scan.BASELINE:
         return None
-    return read_rules.evaluate_series(
+    return evaluate(
         [(d, x) for d, _, x, _ in pairs],
         enrolled=_enrolled(assignment.patient),
         criterion=criterion,
@@ -277,9 +287,13 @@ def discordance(patient: Patient) -> list[str] | None:
     if comparison is None:
         return None
     assignments, shared, _ = comparison
+    stored = _stored(patient)
     found = []
     for criterion in Criterion:
-        one, two = (series(a, criterion, locked_only=True, scan_ids=shared) for a in assignments)
+        one, two = (
+            series(a, criterion, locked_only=True, scan_ids=shared, evaluate=stored.evaluate)
+            for a in assignments
+        )
         if one is None or two is None:
             return None
         found += read_rules.disagreements(one, two)
@@ -329,7 +343,15 @@ def signed_reads(assignment_ids) -> dict[int, list[read_rules.SignedRead]]:
     return found
 
 
-def accepted_by_criterion(patient: Patient, *, cutoff=None):
+def _stored(patient: Patient) -> series_codec.Evaluations:
+    found = series_store.evaluations([patient.pk])
+    found.owner = patient.pk
+    return found
+
+
+def accepted_by_criterion(patient: Patient, *, cutoff=None, stored=None):
+    """The accepted series (read_rules.accepted), the readers' series taken from the stored
+    evaluations where they are (`stored`, else this patient's, loaded)."""
     assignments = list(ReaderAssignment.objects.filter(patient=patient).order_by("slot"))
     if len(assignments) != 2:
         return None
@@ -340,7 +362,20 @@ def accepted_by_criterion(patient: Patient, *, cutoff=None):
         Adjudication.objects.filter(patient=patient).values_list("covers_until", "accepted_slot"),
         enrolled=_enrolled(patient),
         cutoff=cutoff,
+        evaluate=(stored or _stored(patient)).evaluate,
     )
+
+
+def series_refresh(patient: Patient) -> int:
+    """Evaluate and store this patient's series over the scans both readers signed (the
+    accepted one, or both readers' while a discordance awaits adjudication): what runs and
+    pages then reuse. The number of series stored (0: all were already)."""
+    stored = _stored(patient)
+    try:
+        accepted_by_criterion(patient, stored=stored)
+    except ReadError:
+        return 0
+    return series_store.save(stored)
 
 
 @transaction.atomic
@@ -362,6 +397,7 @@ def adjudicate(*, patient: Patient, by, accepted_slot: int, reason: str) -> Adju
     )
     adjudication._history_user = by
     adjudication.save()
+    series_refresh(patient)
     return adjudication
 
 

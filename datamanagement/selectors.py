@@ -9,6 +9,7 @@ from django.db.models import Count, Max, Min, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
 from assessments import reads as read_rules
+from assessments import series_store
 from assessments.models import Adjudication, Questionnaire, Read, ReaderAssignment, Scan
 from assessments.services import signed_reads
 from datamanagement import locks, matrix, queries
@@ -420,6 +421,7 @@ def _imaging_blockers(study: dict, cutoff) -> list[str]:
             "patient_id", "randomized_at"
         )
     }
+    stored = series_store.evaluations(scans)
     found = []
     for patient_id in sorted(scans, key=lambda pid: study[pid]):
         pair = readers.get(patient_id, [])
@@ -449,6 +451,7 @@ def _imaging_blockers(study: dict, cutoff) -> list[str]:
             adjudications[patient_id],
             start=start,
             cutoff=cutoff,
+            evaluate=stored.evaluate,
         )
         if awaiting:
             found.append(f"{study[patient_id]}: a discordance of the readers awaits adjudication.")

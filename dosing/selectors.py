@@ -102,14 +102,16 @@ def first_dose(patient: Patient):
     return first_doses([patient.pk]).get(patient.pk)
 
 
-def dose_spans(patient_ids=None) -> dict:
-    """Patient id -> (first, last) date of any study treatment, in a fixed number of queries
-    whatever the number of patients. The last dose is the latest infusion, single
+def dose_spans(patient_ids=None, *, shared_only=False) -> dict:
+    """Patient id -> (first, last) date of any study treatment (shared_only: of the drugs both
+    arms receive, PD-1 antibody and regorafenib, which is all a masked reader may be shown: the
+    iNKT infusions are the RPI arm's alone), in a fixed number of queries whatever the number
+    of patients. The last dose is the latest infusion, single
     administration or end of a prescribed period; None while a prescribed period is still open
     and the drug has not stopped (the patient is on treatment). The drug's stop (its end of
     treatment, progression, a withdrawal for toxicity, a status change) closes an open period
     on its date."""
-    first = first_doses(patient_ids)
+    first = first_doses(patient_ids, shared_only=shared_only)
     ids = list(first)
     ended = {  # (patient, drug) -> the last day the drug may be given, if it has stopped
         (pid, drug): stop[0]
@@ -124,6 +126,8 @@ def dose_spans(patient_ids=None) -> dict:
         last[pid] = max(last.get(pid, day), day)
 
     infusions = Infusion.objects.filter(status=Infusion.GIVEN, patient_id__in=ids)
+    if shared_only:
+        infusions = infusions.none()
     for pid, moment in (
         infusions.values("patient_id").annotate(m=Max("infused_at")).values_list("patient_id", "m")
     ):
@@ -145,10 +149,12 @@ def dose_spans(patient_ids=None) -> dict:
     }
 
 
-def first_doses(patient_ids=None) -> dict:
-    """Patient id -> first date of any study treatment, for the patients given (all: None), in
-    two queries whatever their number."""
+def first_doses(patient_ids=None, *, shared_only=False) -> dict:
+    """Patient id -> first date of any study treatment (shared_only: of the drugs both arms
+    receive), for the patients given (all: None), in two queries whatever their number."""
     infusions = Infusion.objects.filter(status=Infusion.GIVEN)
+    if shared_only:
+        infusions = infusions.none()
     drugs = DrugExposure.objects.exclude(event="interruption")
     if patient_ids is not None:
         infusions = infusions.filter(patient_id__in=patient_ids)

@@ -100,7 +100,8 @@ def variables(masked: bool) -> list[Variable]:
             "Treatment Emergent Analysis Flag",
             derivation="Y: onset from the first dose of any study treatment up to "
             "TEAE_WINDOW_DAYS after the last, the patient dosed by the cut-off (safety.selectors"
-            ".emergent, as the safety tables).",
+            ".emergent, as the safety tables); for a masked reader, from the span of the drugs "
+            "both arms receive, as a masked reader's safety tables.",
         ),
         Variable(
             "AOCCIFL",
@@ -168,7 +169,7 @@ def adae(results: dict, events: list[sdtm.Event], *, masked: bool) -> Dataset:
                 "ASTDT": event.onset,
                 "AENDT": event.resolution,
                 "ASTDY": None if day is None else day + 1 if day >= 0 else day,
-                "TRTEMFL": YES if event.emergent else "",
+                "TRTEMFL": YES if (event.shared_emergent if masked else event.emergent) else "",
                 "DCUTDT": cutoff,
             }
         )

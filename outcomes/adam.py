@@ -110,7 +110,8 @@ ADSL_VARIABLES = [
     Variable(
         "TRT01A",
         "Actual Treatment for Period 01",
-        derivation="As ARM for a patient given any study treatment (SAFFL = Y), else blank.",
+        derivation="As ARM for a patient given any study treatment (SAFFL = Y), else blank; for "
+        "a masked reader, any of the drugs both arms receive.",
     ),
     Variable("RANDDT", "Date of Randomization", NUM, DATE9, "Day 0 of every endpoint."),
     Variable(
@@ -150,7 +151,8 @@ ADSL_VARIABLES = [
         "SAFFL",
         "Safety Population Flag",
         derivation="Y: randomized and given at least one dose of any study treatment up to the "
-        "cut-off (the safety tables' population, safety/tables.py).",
+        "cut-off (the safety tables' population, safety/tables.py); for a masked reader, of "
+        "the drugs both arms receive (a dose of one arm's own drug would name the arm).",
     ),
     Variable(
         "EFFFL",
@@ -178,7 +180,7 @@ def adsl(results: dict, *, masked: bool) -> Dataset:
         shown = _arm_code(arm, labels, masked)
         first = facts.get("first_shared_dose" if masked else "first_dose")
         last = facts.get("last_shared_dose" if masked else "last_dose")
-        treated = bool(facts.get("first_dose"))
+        treated = bool(first)  # a masked reader: dosed with a drug both arms receive
         reason = facts.get("end_of_study_reason")
         rows.append(
             {

@@ -78,7 +78,7 @@ def report(run: EndpointRun, *, session: str, user, now=None) -> dict:
     cutoff = run.cutoff
     end = timezone.make_aware(datetime.combine(cutoff + timedelta(days=1), time.min))
     reader = OpenSessionReader(user) if masked else user
-    flow = selectors.consort_flow(reader)
+    flow = selectors.consort_flow(reader, cutoff)
     hidden = tables.INFUSION_TERMS if masked else ()
     safety, serious = safety_tables(
         ids, population, arms=arms, cutoff=cutoff, masked=masked, infusion_label=labels.get(RPI)
@@ -169,8 +169,9 @@ def doses(ids: dict[int, str], *, cutoff, end) -> list[dsmb.Dose]:
 def safety_tables(ids, population, *, arms, cutoff, masked, infusion_label):
     """(every treatment-emergent adverse event, the serious ones) of the safety population at
     the cut-off: the run's patients given a first dose by then, events with onset by then; the
-    same rules as the safety tables (safety.selectors.safety_table), by arm label."""
-    spans = dose_spans(list(ids))
+    same rules as the safety tables (safety.selectors.safety_table), by arm label; the open
+    session (masked) counts from the drugs both arms receive, as a masked statistician's."""
+    spans = dose_spans(list(ids), shared_only=masked)
     dosed = {
         ids[pid]: population[ids[pid]]
         for pid, (first, _last) in spans.items()

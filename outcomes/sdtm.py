@@ -80,9 +80,11 @@ class Event:
     relationships: dict[str, str] = field(default_factory=dict)  # drug -> RELATIONSHIP code
     actions: dict[str, str] = field(default_factory=dict)  # drug -> ACTION code
     # for ADaM ADAE (outcomes/adae.py): treatment emergence as the safety tables decide it
-    # (safety.selectors.emergent, at the cut-off), the ASTCT grade of a CRS or ICANS, the SUSAR
-    # status' suspected-and-unexpected drugs, and the SAE narrative
+    # (safety.selectors.emergent, at the cut-off; shared_emergent: from the span of the drugs
+    # both arms receive, what a masked reader is shown), the ASTCT grade of a CRS or ICANS, the
+    # SUSAR status' suspected-and-unexpected drugs, and the SAE narrative
     emergent: bool = False
+    shared_emergent: bool = False
     astct_grade: int | None = None
     susar_drugs: tuple[str, ...] = ()
     narrative: str = ""

@@ -6,6 +6,7 @@ from datetime import datetime, time, timedelta
 from django.utils import timezone
 
 from assessments import reads as read_rules
+from assessments import series_store
 from assessments.models import Adjudication, Questionnaire, ReaderAssignment
 from assessments.services import signed_reads
 from dosing.models import DrugExposure, Infusion
@@ -14,6 +15,7 @@ from enrollment import course, status
 from enrollment import eligibility as el
 from enrollment.models import EligibilityViolation, StatusChange
 from outcomes import sdtm, sdtm_domains
+from randomization import reports
 from randomization import selectors as randomization_selectors
 from randomization.models import Allocation
 from randomization.protocol import RPI
@@ -23,24 +25,36 @@ from safety.models import AdverseEvent, LabValue
 from safety.selectors import emergent
 
 
-def consort_flow(user) -> dict:
+def consort_flow(user, cutoff=None) -> dict:
     """CONSORT 2010 (Schulz 2010): enrolment (assessed, excluded with reasons), allocation
     (randomized per arm; received the allocated treatment or not), follow-up (treatment
     discontinued with reasons, deaths) and analysis (everyone randomized: intention to treat).
-    Arms as the user may see them. A fixed number of queries."""
-    base = randomization_selectors.report(user)["consort"]
+    Arms as the user may see them. At a cut-off (the DSMB report's): what had happened by then
+    (screened, randomized, first dose, stops, deaths, withdrawals, violations found and not yet
+    resolved, each by its date). A fixed number of queries."""
     allocations = list(Allocation.objects.select_related("slot"))
-    treated = first_doses()
-    ended = _discontinued(allocations)
-    dead = set(StatusChange.objects.filter(kind=status.DEATH).values_list("patient_id", flat=True))
+    changes = StatusChange.objects.all()
+    violations = EligibilityViolation.objects.all()
+    if cutoff is not None:
+        allocations = [a for a in allocations if timezone.localdate(a.randomized_at) <= cutoff]
+        changes = changes.filter(date__lte=cutoff)
+        violations = violations.filter(found_on__lte=cutoff).exclude(resolved_on__lte=cutoff)
+    else:
+        violations = violations.filter(resolved_on=None)
+    base = reports.consort(
+        randomization_selectors.screening_rows(cutoff), [arm_shown(user, a) for a in allocations]
+    )
+    treated = {
+        pid for pid, day in first_doses().items() if cutoff is None or day <= cutoff
+    }
+    ended = _discontinued(allocations, cutoff)
+    dead = set(changes.filter(kind=status.DEATH).values_list("patient_id", flat=True))
     lost = set(
-        StatusChange.objects.filter(
+        changes.filter(
             kind__in=(status.LOST, status.WITHDRAWAL_ALL, status.WITHDRAWAL_TREATMENT)
         ).values_list("patient_id", flat=True)
     )
-    violations = set(
-        EligibilityViolation.objects.filter(resolved_on=None).values_list("patient_id", flat=True)
-    )
+    violations = set(violations.values_list("patient_id", flat=True))
     arms: dict[str, dict] = {}
     for allocation in allocations:
         arm = arms.setdefault(
@@ -81,14 +95,19 @@ def consort_flow(user) -> dict:
     return {**base, "excluded_reasons": excluded, "arms": sorted(arms.items())}
 
 
-def _discontinued(allocations) -> dict:
+def _discontinued(allocations, cutoff=None) -> dict:
     """Patient id -> why their study treatment was discontinued (enrollment.status
-    .discontinued), from every stop enrollment.course knows. A fixed number of queries."""
+    .discontinued), from every stop enrollment.course knows (at a cut-off: the stops by then).
+    A fixed number of queries."""
     stops = course.treatment_stops_of([a.patient_id for a in allocations])
     out = {}
     for allocation in allocations:
         drugs = status.drugs_of_arm(allocation.arm == RPI)
-        reason = status.discontinued(stops[allocation.patient_id], drugs)
+        by_drug = {
+            drug: stop if stop is None or cutoff is None or stop.day <= cutoff else None
+            for drug, stop in stops[allocation.patient_id].items()
+        }
+        reason = status.discontinued(by_drug, drugs)
         if reason is not None:
             out[allocation.patient_id] = reason
     return out
@@ -99,7 +118,7 @@ def sdtm_records(cutoff) -> tuple[list[sdtm.Event], list[sdtm.Dose]]:
     the SDTM AE and EX domains (outcomes/sdtm.py) and ADaM ADAE (outcomes/adae.py: treatment
     emergence as the safety tables at a cut-off decide it, outcomes/dsmb_selectors
     .safety_tables). A fixed number of queries, whatever the number of patients."""
-    spans = dose_spans()
+    spans, shared = dose_spans(), dose_spans(shared_only=True)
     events = [
         sdtm.Event(
             key=e.patient.study_id,
@@ -116,6 +135,8 @@ def sdtm_records(cutoff) -> tuple[list[sdtm.Event], list[sdtm.Dose]]:
             actions={d: getattr(e, f"action_{d}") for d in sdtm.DRUG_NAMES},
             emergent=_dosed_by(spans.get(e.patient_id), cutoff)
             and emergent(e, spans.get(e.patient_id)),
+            shared_emergent=_dosed_by(shared.get(e.patient_id), cutoff)
+            and emergent(e, shared.get(e.patient_id)),
             astct_grade=e.astct_grade,
             susar_drugs=_susar_drugs(e),
             narrative=e.narrative,
@@ -232,6 +253,7 @@ def imaging_records(cutoff) -> list[sdtm_domains.Imaging]:
         "patient_id", "covers_until", "accepted_slot"
     ):
         adjudications.setdefault(pid, []).append((until, slot))
+    stored = series_store.evaluations(pairs)
     out = []
     for pid, pair in sorted(pairs.items()):
         if len(pair) != 2:
@@ -245,6 +267,7 @@ def imaging_records(cutoff) -> list[sdtm_domains.Imaging]:
                 enrolled=start,
                 cutoff=cutoff,
                 earlier_extent=True,
+                evaluate=stored.evaluate,
             )
         except read_rules.ReadError:
             continue

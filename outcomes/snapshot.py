@@ -10,6 +10,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from assessments import reads as read_rules
+from assessments import series_store
 from assessments.models import Adjudication, Questionnaire, ReaderAssignment, Scan
 from assessments.recist import Criterion, ReadError
 from assessments.services import signed_reads
@@ -144,6 +145,7 @@ def _read(cutoff):
     ):
         for code, value in scores.items():
             qol[patient_id][code].append((day, value))
+    stored = series_store.evaluations(ids)  # the series evaluated before: not again
     facts, codes, subjects = [], {}, {}
     for allocation in allocations:
         patient = allocation.patient
@@ -153,8 +155,14 @@ def _read(cutoff):
         pair = assignments.get(pid, [])
         awaiting = False
         if len(pair) == 2:
+            stored.owner = pid
             accepted, awaiting = settled_series(
-                reads[pair[0]], reads[pair[1]], adjudications[pid], start=start, cutoff=cutoff
+                reads[pair[0]],
+                reads[pair[1]],
+                adjudications[pid],
+                start=start,
+                cutoff=cutoff,
+                evaluate=stored.evaluate,
             )
             if accepted is not None:
                 series = {CRITERION_NAMES[c]: _series(r) for c, r in accepted.items()}
@@ -177,6 +185,7 @@ def _read(cutoff):
         subjects[patient.study_id] = subject_facts(
             facts[-1], patient.screening, doses.get(pid, Exposure()), changes[pid]
         )
+    series_store.save(stored)  # what this run had to evaluate, for the next
     return facts, codes, lock, subjects
 
 
@@ -244,13 +253,13 @@ def _iso(day):
     return None if day is None else day.isoformat()
 
 
-def settled_series(reads_1, reads_2, adjudications, *, start, cutoff):
+def settled_series(reads_1, reads_2, adjudications, *, start, cutoff, evaluate=None):
     """(the accepted series up to the cut-off, or the longest settled earlier extent while a
     discordance awaits adjudication; whether one awaits: the readers share the baseline and a
     follow-up up to the cut-off, yet nothing covers the whole of it)."""
     try:
         whole = read_rules.accepted(
-            reads_1, reads_2, adjudications, enrolled=start, cutoff=cutoff
+            reads_1, reads_2, adjudications, enrolled=start, cutoff=cutoff, evaluate=evaluate
         )  # day 0 of the endpoints, randomization: SD counts from day 42 of it
         if whole is not None:
             return whole, False
@@ -262,7 +271,13 @@ def settled_series(reads_1, reads_2, adjudications, *, start, cutoff):
         if not awaiting:
             return None, False
         earlier = read_rules.accepted(
-            reads_1, reads_2, adjudications, enrolled=start, cutoff=cutoff, earlier_extent=True
+            reads_1,
+            reads_2,
+            adjudications,
+            enrolled=start,
+            cutoff=cutoff,
+            earlier_extent=True,
+            evaluate=evaluate,
         )
         return earlier, True
     except ReadError:

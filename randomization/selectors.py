@@ -87,23 +87,35 @@ def patients_awaiting_randomization():
     return Patient.objects.filter(allocation__isnull=True).select_related("screening")
 
 
+def screening_rows(cutoff=None) -> list[reports.ScreeningRow]:
+    """Every screening (at a cut-off: screened by then, enrolled only if by then) for the
+    CONSORT counts."""
+    found = Screening.objects.select_related("patient")
+    if cutoff is not None:
+        found = found.filter(screening_date__lte=cutoff)
+    rows = []
+    for s in found:
+        enrolled = timezone.localdate(s.patient.enrolled_at) if hasattr(s, "patient") else None
+        if cutoff is not None and enrolled is not None and enrolled > cutoff:
+            enrolled = None
+        rows.append(
+            reports.ScreeningRow(
+                screening_id=s.pk,
+                rescreen_of_id=s.rescreen_of_id,
+                eligible=s.outcome == "eligible",
+                failed_codes=tuple(s.failed_criteria),
+                enrolled_on=enrolled,
+            )
+        )
+    return rows
+
+
 def report(user) -> dict:
     """Enrolment over time, arm balance and CONSORT counts; arms masked as for the user."""
     allocations = list(allocation_list())
     arms_seen = [arm_shown(user, a) for a in allocations]
     arm_labels = protocol.ARMS if can_see_arms(user) else sorted({a.slot.arm for a in allocations})
-    screenings = [
-        reports.ScreeningRow(
-            screening_id=s.pk,
-            rescreen_of_id=s.rescreen_of_id,
-            eligible=s.outcome == "eligible",
-            failed_codes=tuple(s.failed_criteria),
-            enrolled_on=timezone.localdate(s.patient.enrolled_at)
-            if hasattr(s, "patient")
-            else None,
-        )
-        for s in Screening.objects.select_related("patient")
-    ]
+    screenings = screening_rows()
     return {
         "enrolment_by_month": reports.enrolment_by_month(
             (r.enrolled_on for r in screenings if r.enrolled_on),

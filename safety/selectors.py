@@ -16,9 +16,12 @@ from safety.models import DRUGS, AdverseEvent
 
 def safety_table(user) -> tables.Table:
     """The treatment-emergent adverse events of the safety population, by arm as this user may
-    see it (arm codes for a masked statistician, who then gets no iNKT-only rows). A fixed
-    number of queries, whatever the number of patients."""
-    doses = dose_spans()
+    see it (arm codes for a masked statistician, who then gets no iNKT-only rows and whose
+    safety population and treatment emergence count from the drugs both arms receive: an event
+    emergent only because of an iNKT infusion would name the arm). A fixed number of queries,
+    whatever the number of patients."""
+    unmasked = can_see_arms(user)
+    doses = dose_spans(shared_only=not unmasked)
     allocations = Allocation.objects.select_related("slot").filter(patient_id__in=list(doses))
     population = {a.patient_id: arm_shown(user, a) for a in allocations}
     events = [
@@ -33,7 +36,6 @@ def safety_table(user) -> tables.Table:
         for e in AdverseEvent.objects.filter(patient_id__in=list(population)).select_related("term")
         if emergent(e, doses.get(e.patient_id))
     ]
-    unmasked = can_see_arms(user)
     arms = tuple(ARMS) if unmasked else tuple(sorted(set(population.values()))) or ARM_CODES
     return tables.safety_table(
         population,

@@ -19,15 +19,23 @@ EVENTS = [
     ),
     sdtm.Event(
         "P-001", "Hypertension", "Vascular disorders", 3, date(2026, 2, 1), emergent=True,
+        shared_emergent=True,
         relationships={"inkt": "possible", "pd1": "unlikely", "regorafenib": "probable"},
         serious=True, susar_drugs=("regorafenib",), resolution=date(2026, 2, 9),
     ),
     sdtm.Event(
-        "P-001", "Hypertension", "Vascular disorders", 3, date(2026, 3, 1), emergent=True
+        "P-001", "Hypertension", "Vascular disorders", 3, date(2026, 3, 1), emergent=True,
+        shared_emergent=True,
     ),
     sdtm.Event("P-001", "Fatigue", "General disorders", 1, date(2025, 12, 31)),  # before dosing
-    sdtm.Event("P-002", "Fatigue", "General disorders", 1, date(2026, 2, 3), emergent=True),
-    sdtm.Event("P-002", "Fatigue", "General disorders", 2, date(2026, 3, 3), emergent=True),
+    sdtm.Event(
+        "P-002", "Fatigue", "General disorders", 1, date(2026, 2, 3), emergent=True,
+        shared_emergent=True,
+    ),
+    sdtm.Event(
+        "P-002", "Fatigue", "General disorders", 2, date(2026, 3, 3), emergent=True,
+        shared_emergent=True,
+    ),
     sdtm.Event("S-009", "Nausea", "Gastrointestinal disorders", 1, date(2026, 2, 3)),  # not ADSL
 ]  # fmt: skip
 
@@ -87,3 +95,23 @@ def test_a_masked_reader_sees_codes_no_inkt_causality_nor_infusion_terms(results
     assert (hypertension["AESEQ"], hypertension["ASUSARFL"]) == (2, "Y")  # regorafenib's
     # the worst grade among what the reader sees
     assert [r["AEDECOD"] for r in rows if r["AOCCIFL"] == "Y"][0] == "Hypertension"
+
+
+def test_a_masked_reader_counts_emergence_from_the_drugs_both_arms_receive(results):  # noqa: F811
+    """P-001's first iNKT course is on 3 January, the first PD-1/regorafenib dose on 5 January:
+    an event on 4 January is emergent for an unmasked reader only. Flagged for a masked reader,
+    it would come before TRTSDT, which only the iNKT arm can have."""
+    between = sdtm.Event(
+        "P-001", "Nausea", "Gastrointestinal disorders", 1, date(2026, 1, 4),
+        emergent=True, shared_emergent=False,
+    )
+    after = sdtm.Event(
+        "P-001", "Fatigue", "General disorders", 1, date(2026, 1, 6),
+        emergent=True, shared_emergent=True,
+    )  # fmt: skip
+    unmasked = {r["AEDECOD"]: r for r in adae.adae(results, [between, after], masked=False).rows}
+    masked = {r["AEDECOD"]: r for r in adae.adae(results, [between, after], masked=True).rows}
+    assert (unmasked["Nausea"]["TRTEMFL"], unmasked["Nausea"]["ASTDY"]) == ("Y", 2)
+    assert (masked["Nausea"]["TRTEMFL"], masked["Nausea"]["ASTDY"]) == ("", -1)
+    assert masked["Fatigue"]["TRTEMFL"] == unmasked["Fatigue"]["TRTEMFL"] == "Y"
+    assert masked["Fatigue"]["AOCCIFL"] == "Y" and masked["Nausea"]["AOCCIFL"] == ""

@@ -239,3 +239,15 @@ def test_qol_results_are_json_ready():
         "P-009", "RP", date(2026, 3, 10), True, {}, qol={"QL2": ((date(2026, 3, 9), 50.0),)}
     )
     assert adam.qol_results([patient]) == {"P-009": {"QL2": [["2026-03-09", 50.0]]}}
+
+
+def test_a_masked_reader_s_safety_population_is_dosed_with_a_drug_both_arms_receive(results):
+    """A patient given an iNKT course and nothing else yet: in the safety population for an
+    unmasked reader; for a masked one SAFFL = Y with a blank TRTSDT would name the arm."""
+    results["subjects"]["P-002"] = subject(first_shared_dose=None, last_shared_dose=None)
+    unmasked = by_key(adam.adsl(results, masked=False))[("P-002",)]
+    masked = by_key(adam.adsl(results, masked=True))[("P-002",)]
+    assert (unmasked["SAFFL"], unmasked["TRT01A"], unmasked["TRTSDT"]) == (
+        "Y", "RP", date(2026, 1, 3)
+    )  # fmt: skip
+    assert (masked["SAFFL"], masked["TRT01A"], masked["TRTSDT"]) == ("N", "", None)

@@ -21,6 +21,7 @@ from outcomes.models import EndpointRun
 from outcomes.selectors import consort_flow
 from randomization.protocol import ARMS
 from safety import tables
+from safety.models import CtcaeTerm
 from safety.selectors import safety_table
 
 pytestmark = pytest.mark.django_db
@@ -136,7 +137,7 @@ def test_adverse_events_and_consort_match_the_safety_tables_and_the_flow(trial, 
         assert [(r.term, r.counts) for r in got.infusion] == [
             (r.term, r.counts) for r in expected.infusion
         ]
-        assert shown_report["flow"] == consort_flow(reader)
+        assert shown_report["flow"] == consort_flow(reader, trial.cutoff)
         allocated = {arm: a["allocated"] for arm, a in shown_report["flow"]["arms"]}
         assert allocated == dict(shown_report["arms"])
     assert any(count for _key, _label, by_arm in got.summary for count in by_arm.values())
@@ -168,20 +169,57 @@ def test_the_report_shows_the_counts_it_was_given(trial, trial_users, api_as):
     assert report(trial, session=dsmb.CLOSED, user=manager)["arm_labels"] == ["RPI", "RP"]
 
 
-def test_an_adverse_event_after_the_cut_off_is_not_in_a_report_of_it(trial_users, api_as):
-    today = timezone.localdate()
-    synthetic.generate(seed=5, patients=10, today=today)
-    api = api_as(trial_users["statistician"])
-    early = api.post(
-        "/api/outcomes/runs/", {"cutoff": str(today - timedelta(days=200))}, format="json"
+def test_a_report_shows_the_trial_at_its_cut_off(
+    randomized, coordinator, start_regorafenib, trial_users, api_as
+):
+    """Events, patients and stops after the cut-off are not in a report of it: one patient's
+    only event, another's second event and a patient randomized since are all after it."""
+    from safety.services import ae_record
+
+    def ago(n):
+        return timezone.localdate() - timedelta(days=n)
+
+    def ae(patient, name, grade, days):
+        ae_record(
+            patient=patient,
+            by=coordinator,
+            term=CtcaeTerm.objects.get(term=name),
+            grade=grade,
+            onset=ago(days),
+        )
+
+    history = {
+        "consent_date": ago(50),
+        "screening_date": ago(49),
+        "prior_progression_date": ago(60),
+    }
+    early, quiet = (randomized("RP", days_ago=40, **history) for _ in range(2))
+    for patient in (early, quiet):
+        start_regorafenib(patient, ago(35))
+    ae(early, "Nausea", 1, 30)
+    ae(early, "Diarrhea", 3, 5)
+    ae(quiet, "Fatigue", 2, 5)  # quiet's only event, after the cut-off
+    late = randomized("RPI", days_ago=3, **history)
+    start_regorafenib(late, ago(2))
+    ae(late, "Fatigue", 1, 1)
+    cutoff = ago(10)
+    posted = api_as(trial_users["statistician"]).post(
+        "/api/outcomes/runs/", {"cutoff": str(cutoff)}, format="json"
     ).json()
-    run = EndpointRun.objects.get(pk=early["id"])
-    built = report(run, session=dsmb.OPEN, user=trial_users["statistician"])
-    events_now = safety_table(trial_users["statistician"]).summary[0][2]
-    assert sum(built["safety"].summary[0][2].values()) <= sum(events_now.values())
-    assert sum(built["safety"].population.values()) <= sum(
-        safety_table(trial_users["statistician"]).population.values()
-    )
+    assert posted["state"] == "done", posted
+    manager = trial_users["datamanager"]
+    built = report(EndpointRun.objects.get(pk=posted["id"]), session=dsmb.CLOSED, user=manager)
+    safety = built["safety"]
+    assert safety.population == {"RP": 2}
+    assert {key: by_arm["RP"] for key, _label, by_arm in safety.summary}["any"] == 1
+    assert [r.term for r in safety.rows if r.term] == ["Nausea"]
+    now = safety_table(manager)
+    assert {key: by_arm["RP"] for key, _label, by_arm in now.summary}["any"] == 2
+    flow = built["flow"]
+    assert flow == consort_flow(manager, cutoff) != consort_flow(manager)
+    assert (flow["randomized"], dict(flow["arms"])["RP"]["allocated"]) == (2, 2)
+    assert "RPI" not in dict(flow["arms"])
+    assert consort_flow(manager)["randomized"] >= 3  # late (and the arms' fillers) since
 
 
 def test_a_run_not_done_is_refused_clearly(trial_users, api_as, client):

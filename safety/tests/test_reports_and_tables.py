@@ -214,3 +214,38 @@ def test_safety_table_matches_a_hand_count(
     assert {x["arm"] for r in masked for x in r["arms"]} <= {"RPI", "RP", "A", "B"}
     assert all(r["section"] != "infusion_reactions" for r in masked)
     assert all("Infusion" not in r["term"] and "Injury" not in r["soc"] for r in masked)
+
+
+def test_a_masked_statistician_s_tables_count_from_the_drugs_both_arms_receive(
+    randomized, coordinator, api_as, statistician, start_regorafenib
+):
+    """An event after a first iNKT course but before the first regorafenib dose is
+    treatment-emergent only for a reader who may see arms; a patient given iNKT cells and
+    nothing else is in the safety population only for such a reader. Counted for a masked
+    statistician, either would set the iNKT arm apart."""
+    from outcomes.selectors import sdtm_records
+
+    consent = {"consent_date": days_ago(30), "screening_date": days_ago(29)}
+    early, only_inkt = (randomized("RPI", days_ago=20, **consent) for _ in range(2))
+    control = randomized("RP", days_ago=20, **consent)
+    give_inkt(early, coordinator, 15)
+    give_inkt(only_inkt, coordinator, 14)
+    for patient in (early, control):
+        start_regorafenib(patient, days_ago(10))
+    ae(early, coordinator, "Nausea", 1, 12)  # between the iNKT course and regorafenib
+
+    def summary(user):
+        rows = api_as(user).get("/api/safety/tables/").json()
+        return {
+            x["arm"]: (x["population"], x["patients"])
+            for r in rows
+            if r["section"] == "summary" and r["term"] == "Any adverse event"
+            for x in r["arms"]
+        }
+
+    assert summary(coordinator) == {"RPI": (2, 1), "RP": (1, 0)}
+    masked = summary(statistician)
+    assert set(masked) <= {"A", "B"} and sorted(masked.values()) == [(1, 0), (1, 0)]
+    events, _doses = sdtm_records(timezone.localdate())
+    (nausea,) = [e for e in events if e.key == early.study_id]
+    assert (nausea.emergent, nausea.shared_emergent) == (True, False)
