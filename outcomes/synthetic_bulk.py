@@ -1,5 +1,5 @@
 """The synthetic trial's bulk path (issue 16): the same records as the services make, built in
-memory by the services' own rules and written in batches with bulk_create, with the audit
+memory by the services' own rules and written in batches (one INSERT per 2,000 rows), with the audit
 trail's rows (django-simple-history's historical rows: who, when, the reason) the services
 would have written, version by version.
 
@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+import time_machine
 from django.db import connection, models, transaction
 from django.db.models.functions import Length
 from django.utils import timezone
@@ -152,6 +153,7 @@ class Bulk:
         self.pending = 0  # patients enrolled since the last write
         self.patient_ids: list[int] = []
         self.current = None  # the patient being made
+        self.adjudicated: list = []  # (patient, when): their series evaluated once written
         self._slots(AllocationSequence.objects.get(is_active=True))
         self.randomized = Allocation.objects.count()
         self.limit = randomization.enrolment_limit()
@@ -357,6 +359,7 @@ class Bulk:
             decided_at=timezone.now(),
         )
         self._add(adjudication, by)
+        self.adjudicated.append((patient, timezone.now()))
 
     # treatment --------------------------------------------------------------------------------
     def drug_exposure_record(self, *, patient, by, **data) -> None:
@@ -540,6 +543,10 @@ class Bulk:
                 versions = self.versions.pop(model, [])
                 if versions:
                     _insert_history(cursor, model, versions)
+        for patient, moment in self.adjudicated:  # as imaging.adjudicate stores them
+            with time_machine.travel(moment, tick=False):
+                imaging.series_refresh(patient)
+        self.adjudicated.clear()
         self.patient_ids += [c.patient.pk for c in self.courses.values() if c is not self.current]
         self.courses = {id(self.current.patient): self.current} if self.current else {}
         self.pending = 0

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import F
 
 from assessments import services as imaging
-from assessments.models import Questionnaire, Read
+from assessments.models import EvaluatedSeries, Questionnaire, Read
 from dosing import services as dosing
 from dosing.models import Infusion, ReleaseTest
 from enrollment import services as enrollment
@@ -69,6 +69,13 @@ def fingerprint() -> dict:
             for h in model.history.model.objects.all()
         ]
         found[f"history of {model.__name__}"] = sorted(rows, key=repr)
+    found["EvaluatedSeries"] = sorted(
+        (
+            (e.key, ranks[Patient][e.patient_id], e.engine, e.criterion, e.result, e.computed_at)
+            for e in EvaluatedSeries.objects.all()
+        ),
+        key=repr,
+    )
     return found
 
 
@@ -89,6 +96,7 @@ def test_the_bulk_path_makes_every_row_and_history_row_the_services_make(trial_u
     services, bulk = made_both_ways(40, seed=7)
     assert len(services["Patient"]) == 40
     assert services["Infusion"] and services["Read"] and services["AdverseEvent"]
+    assert services["Adjudication"] and services["EvaluatedSeries"]
     for table in services:
         assert bulk[table] == services[table], table
 
