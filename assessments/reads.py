@@ -221,6 +221,16 @@ def _parsed(reads: list[tuple[date, dict]]) -> tuple[Baseline, list[FollowUp]]:
     return parse_baseline(base_day, base_data), [parse_follow_up(day, data) for day, data in rest]
 
 
+def cleaned(day: date, data, *, baseline: bool) -> dict:
+    """A read as the rules understood it (what is stored); ReadError when refused."""
+    return to_json(parse_baseline(day, data) if baseline else parse_follow_up(day, data))
+
+
+def check_series(reads: list[tuple[date, dict]], *, enrolled: date) -> None:
+    """A reader's whole series must evaluate under every criterion; ReadError if not."""
+    evaluate_criteria(reads, enrolled=enrolled)
+
+
 def baseline_warnings(day: date, data) -> list[str]:
     """What the rules accept in a baseline read but the reader should know
     (recist.baseline_warnings); none for a read they refuse (its errors say it all)."""

@@ -139,10 +139,7 @@ def _validate(assignment: ReaderAssignment, scan: Scan, data) -> dict:
     """Check the read on its own and within the reader's whole series; return it as the rules
     understood it (what is stored)."""
     try:
-        if scan.kind == Scan.BASELINE:
-            cleaned = read_rules.to_json(read_rules.parse_baseline(scan.scan_date, data))
-        else:
-            cleaned = read_rules.to_json(read_rules.parse_follow_up(scan.scan_date, data))
+        cleaned = read_rules.cleaned(scan.scan_date, data, baseline=scan.kind == Scan.BASELINE)
         others = [p for p in _series_reads(assignment) if p[3] != scan.pk]
         pairs = sorted(
             others + [(scan.scan_date, scan.kind, cleaned, scan.pk)],
@@ -150,12 +147,7 @@ def _validate(assignment: ReaderAssignment, scan: Scan, data) -> dict:
         )
         if pairs[0][1] != Scan.BASELINE:
             raise ReadError(["Read the baseline scan first."])
-        for criterion in Criterion:
-            read_rules.evaluate_series(
-                [(d, x) for d, _, x, _ in pairs],
-                enrolled=_enrolled(scan.patient),
-                criterion=criterion,
-            )
+        read_rules.check_series([(d, x) for d, _, x, _ in pairs], enrolled=_enrolled(scan.patient))
     except ReadError as error:
         raise DomainError("The read was refused.", field_errors={"data": error.problems}) from None
     return cleaned
@@ -229,16 +221,24 @@ def _read_lock(*, read: Read, reader) -> Read:
     return read
 
 
-def _sign(read: Read, reader, *, note: str = "") -> Read:
-    """Lock a checked read (the password included; the synthetic trial generator adds a note
-    that its reads are synthetic)."""
+SIGNED_READ_REASON = "Read locked by electronic signature"
+
+
+def signature_apply(read: Read, reader, *, note: str = "") -> None:
+    """The signature's three parts on the read (21 CFR 11.50), now; unsaved."""
     read.locked_at = timezone.now()
     read.signature_name = reader.get_full_name() or reader.username
     read.signature_meaning = (
         f"I, {read.signature_name}, sign my read of "
         f"{read.assignment.reading_label} of {read.scan.scan_date} as final.{note}"
     )
-    read.save_with_reason("Read locked by electronic signature", by=reader)
+
+
+def _sign(read: Read, reader, *, note: str = "") -> Read:
+    """Lock a checked read (the password included; the synthetic trial generator adds a note
+    that its reads are synthetic)."""
+    signature_apply(read, reader, note=note)
+    read.save_with_reason(SIGNED_READ_REASON, by=reader)
     return read
 
 
@@ -523,9 +523,7 @@ def _questionnaire_check(questionnaire: Questionnaire) -> None:
             .exclude(pk=questionnaire.pk)
             .values_list("visit", "completed_on"),
         )
-        if refused := course.refusal(
-            patient.pk, questionnaire.completed_on, what="questionnaire"
-        ):
+        if refused := course.refusal(patient.pk, questionnaire.completed_on, what="questionnaire"):
             problems.append(refused)
         if problems:
             errors["completed_on"] = problems

@@ -3,11 +3,12 @@ records whose saving runs it, and its finder (patient ids, today -> findings). T
 one of those records is saved (for its patient) and every night (Celery beat) for everyone;
 a check raises its query once per record and field, never again (datamanagement.services)."""
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from assessments.models import Questionnaire, Scan
-from assessments.selectors import imaging_schedule
+from assessments.selectors import imaging_schedules
 from datamanagement import rules
 from dosing.models import Infusion
 from enrollment.dates import shown
@@ -76,17 +77,25 @@ def _deviation_without_reason(ids, today):
         )
 
 
-def _visits(patient, today):
-    return [
-        (row["number"], row["end"], row["scan"] is not None)
-        for row in imaging_schedule(patient, today=today)
-        if row["start"] <= today
-    ]
+def _visits(ids, today):
+    """Each patient's imaging visits begun by today, (number, end, scanned), from one
+    reading of their schedules (assessments.selectors.imaging_schedules)."""
+    patients = list(Patient.objects.filter(pk__in=ids).select_related("allocation"))
+    schedules = imaging_schedules(patients, today=today)
+    for patient in patients:
+        yield (
+            patient,
+            [
+                (row["number"], row["end"], row["scan"] is not None)
+                for row in schedules.get(patient.pk, [])
+                if row["start"] <= today
+            ],
+        )
 
 
 def _missing_scan(ids, today):
-    for patient in Patient.objects.filter(pk__in=ids).select_related("allocation"):
-        for number, end in rules.missing_scans(_visits(patient, today), today):
+    for patient, visits in _visits(ids, today):
+        for number, end in rules.missing_scans(visits, today):
             yield Finding(
                 patient,
                 f"scan-visit-{number}",
@@ -96,12 +105,14 @@ def _missing_scan(ids, today):
 
 
 def _missing_questionnaire(ids, today):
-    for patient in Patient.objects.filter(pk__in=ids).select_related("allocation"):
-        done = set()
-        for visit in Questionnaire.objects.filter(patient=patient).values_list("visit", flat=True):
-            if visit.startswith("visit-") and visit[6:].isdigit():
-                done.add(int(visit[6:]))
-        for number, end in rules.missing_questionnaires(_visits(patient, today), done, today):
+    done = defaultdict(set)
+    for patient_id, visit in Questionnaire.objects.filter(patient_id__in=ids).values_list(
+        "patient_id", "visit"
+    ):
+        if visit.startswith("visit-") and visit[6:].isdigit():
+            done[patient_id].add(int(visit[6:]))
+    for patient, visits in _visits(ids, today):
+        for number, end in rules.missing_questionnaires(visits, done[patient.pk], today):
             yield Finding(
                 patient,
                 f"qlq-visit-{number}",

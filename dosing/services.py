@@ -325,7 +325,6 @@ def _bedside_check(infusion: Infusion, patient: Patient) -> list[chain.Mismatch]
     links the course to its batch when they match. The batch row stays locked until the
     course is saved: a bag is infused once."""
     number = (infusion.batch_number or "").strip()
-    infusion.batch_number = number
     batch = (
         ManufacturingBatch.objects.select_for_update(of=("self",))
         .select_related("patient")
@@ -334,15 +333,30 @@ def _bedside_check(infusion: Infusion, patient: Patient) -> list[chain.Mismatch]
         if number
         else None
     )
+    if batch is None:
+        return bedside_check(infusion, patient=patient, batch=None, tests=[], used=None)
+    used = (
+        Infusion.objects.filter(batch=batch, status=Infusion.GIVEN)
+        .exclude(pk=infusion.pk)
+        .values_list("course_number", flat=True)
+        .first()
+    )
+    return bedside_check(
+        infusion, patient=patient, batch=batch, tests=batch.release_tests.all(), used=used
+    )
+
+
+def bedside_check(
+    infusion: Infusion, *, patient: Patient, batch, tests, used: int | None
+) -> list[chain.Mismatch]:
+    """The bedside check of `batch` (its release `tests`, the course that infused it already,
+    `used`), from what the caller read; links the course to the batch when nothing mismatches
+    (the synthetic trial's bulk path passes them from memory)."""
+    number = (infusion.batch_number or "").strip()
+    infusion.batch_number = number
     state = None
     if batch is not None:
-        results = [t.as_result() for t in batch.release_tests.all()]
-        used = (
-            Infusion.objects.filter(batch=batch, status=Infusion.GIVEN)
-            .exclude(pk=infusion.pk)
-            .values_list("course_number", flat=True)
-            .first()
-        )
+        results = [t.as_result() for t in tests]
         state = chain.BatchState(
             batch_number=batch.batch_number,
             study_id=batch.patient.study_id,
@@ -786,8 +800,9 @@ def release_problems(batch: ManufacturingBatch, *, at) -> list[str]:
 RELEASE_TEST_FIELDS = ("assay", "result_passed", "value", "method", "tested_on")
 
 
-def _judge_release_test(test: ReleaseTest) -> None:
-    """Check one release test's entry and derive its unit and pass."""
+def _judge_release_test(test: ReleaseTest, *, weight_kg=None) -> None:
+    """Check one release test's entry and derive its unit and pass (the endotoxin dose at
+    `weight_kg`, by default the patient's latest weight)."""
     errors: dict[str, list[str]] = {}
     try:
         assay = chain.Assay(test.assay)
@@ -817,7 +832,7 @@ def _judge_release_test(test: ReleaseTest) -> None:
     test.passed = chain.passes(
         test.as_result(),
         volume_ml=test.batch.volume_ml,
-        weight_kg=latest_weight_kg(test.batch.patient),
+        weight_kg=weight_kg if weight_kg is not None else latest_weight_kg(test.batch.patient),
     )
 
 
@@ -858,6 +873,9 @@ def release_test_correct(*, release_test: ReleaseTest, by, reason: str, **change
     return test
 
 
+RELEASE_REASON = "Released for infusion"
+
+
 @transaction.atomic
 def batch_release(*, batch: ManufacturingBatch, by, released_at=None) -> ManufacturingBatch:
     """The investigator releases a batch for infusion: every release test recorded and
@@ -888,5 +906,5 @@ def batch_release(*, batch: ManufacturingBatch, by, released_at=None) -> Manufac
             field_errors={"released_at": problems},
         )
     batch.released_at, batch.released_by = at, by
-    batch.save_with_reason("Released for infusion", by=by)
+    batch.save_with_reason(RELEASE_REASON, by=by)
     return batch

@@ -62,6 +62,7 @@ RESIGN_MEANING = (
     "I, {name}, confirm that I have reviewed the corrected screening {number} of {patient} and "
     "that the patient meets every eligibility criterion of NCT05962450."
 )
+ENROL_REASON = "Eligibility confirmed by electronic signature"
 VIOLATION_MEANING = (
     "I, {name}, have reviewed the corrected screening {number} of {patient}: the patient does "
     "not meet: {failed}. Randomized before the correction, the patient stays in the trial and "
@@ -317,7 +318,7 @@ def _enrol(screening: Screening, by, *, meaning: str = SIGNATURE_MEANING) -> Pat
     password included; the synthetic trial generator marks its meaning as synthetic)."""
     name = by.get_full_name() or by.username
     _sign(screening, by, meaning.format(name=name, number=screening.screening_number))
-    screening.save_with_reason("Eligibility confirmed by electronic signature", by=by)
+    screening.save_with_reason(ENROL_REASON, by=by)
     return create_numbered(
         Patient,
         "study_id",

@@ -44,9 +44,7 @@ def consort_flow(user, cutoff=None) -> dict:
     base = reports.consort(
         randomization_selectors.screening_rows(cutoff), [arm_shown(user, a) for a in allocations]
     )
-    treated = {
-        pid for pid, day in first_doses().items() if cutoff is None or day <= cutoff
-    }
+    treated = {pid for pid, day in first_doses().items() if cutoff is None or day <= cutoff}
     ended = _discontinued(allocations, cutoff)
     dead = set(changes.filter(kind=status.DEATH).values_list("patient_id", flat=True))
     lost = set(

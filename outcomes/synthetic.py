@@ -6,6 +6,10 @@ real trial database.
 What is not a real person's: the synthetic readers' and the investigator's signatures are
 applied without re-entering a password (hashing a password thousands of times would take an
 hour), and their recorded meaning says "synthetic data".
+
+Large trials (BULK_FROM_PATIENTS patients and more, or bulk=True) take the same draws but hand
+the records to outcomes/synthetic_bulk.py, which builds them with the services' own rules and
+writes them in batches: the same rows and audit history, minutes instead of hours.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from enrollment import services as enrollment
 from enrollment import status
 from enrollment.demo import demo_values
 from outcomes import services as outcomes
-from outcomes import synthetic_clinic
+from outcomes import synthetic_bulk, synthetic_clinic
 from randomization import services as randomization
 from randomization.models import Allocation, AllocationSequence
 from randomization.protocol import MAX_SEQUENCE_LENGTH
@@ -49,6 +53,7 @@ AE_TERMS = (
 )
 # true medians in days (exponential times), the iNKT arm doing better
 MEDIANS = {"RPI": {"pfs": 170, "os": 430}, "RP": {"pfs": 110, "os": 330}}
+BULK_FROM_PATIENTS = 500  # smaller trials (the demo, the tests) go through the services
 
 
 @dataclass
@@ -66,8 +71,53 @@ def _moment(day: date, hour: int = 10) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(hour)))
 
 
+class Services:
+    """The generator's writes through the product's services, one record at a time (each
+    service reads back what it needs and checks everything)."""
+
+    screening_create = staticmethod(enrollment.screening_create)
+    readers_assign = staticmethod(imaging.readers_assign)
+    scan_register = staticmethod(imaging.scan_register)
+    questionnaire_record = staticmethod(imaging.questionnaire_record)
+    drug_exposure_record = staticmethod(dosing.drug_exposure_record)
+    schedule_create = staticmethod(dosing.schedule_create)
+    released_bag = staticmethod(released_bag)
+    infusion_record = staticmethod(dosing.infusion_record)
+    ae_record = staticmethod(safety.ae_record)
+    treatment_end_record = staticmethod(patient_course.treatment_end_record)
+    pending_adjudication = staticmethod(imaging.pending_adjudication)
+    adjudicate = staticmethod(imaging.adjudicate)
+    followup_record = staticmethod(outcomes.followup_record)
+    status_change_record = staticmethod(patient_course.status_change_record)
+
+    @staticmethod
+    def enrol(screening, by, *, meaning):
+        return enrollment._enrol(screening, by, meaning=meaning)
+
+    @staticmethod
+    def randomize(*, patient, by) -> str:
+        return randomization.patient_randomize(patient=patient, by=by).arm
+
+    @staticmethod
+    def dose_preview(*, patient, **values) -> dict:
+        return dose_preview(study_id=patient.study_id, **values)
+
+    @staticmethod
+    def read_signed(*, scan, reader, data, note) -> None:
+        read = imaging.read_save(scan=scan, reader=reader, data=data)
+        imaging._sign(Read.objects.get(pk=read.pk), reader, note=note)
+
+    @staticmethod
+    def scanned_after(patient, day: date) -> bool:
+        return Scan.objects.filter(patient=patient, scan_date__gt=day).exists()
+
+    def finish(self) -> None:
+        pass
+
+
 class Generator:
-    def __init__(self, *, seed: int, today: date, users: dict, clinical: bool = False):
+    def __init__(self, *, seed: int, today: date, users: dict, clinical: bool = False, writer=None):
+        self.s = writer or Services()  # where the records go (outcomes/synthetic_bulk.py)
         self.rng = random.Random(seed)
         self.seed = seed
         self.clinical = clinical  # visits, labs, medications (outcomes/synthetic_clinic.py)
@@ -94,29 +144,29 @@ class Generator:
             )
             if rng.random() < 0.12:  # a screen failure, then nothing else
                 values["life_expectancy_12_weeks"] = False
-                enrollment.screening_create(values=values, by=self.u["coordinator"])
+                self.s.screening_create(values=values, by=self.u["coordinator"])
                 self.counts.screen_failures += 1
                 return
-            screening = enrollment.screening_create(values=values, by=self.u["coordinator"])
+            screening = self.s.screening_create(values=values, by=self.u["coordinator"])
         with self.at(randomized_on - timedelta(days=3)):
             scan0 = None
-            patient = enrollment._enrol(
+            patient = self.s.enrol(
                 screening,
                 self.u["investigator"],
                 meaning=enrollment.SIGNATURE_MEANING + SYNTHETIC,
             )
-            imaging.readers_assign(
+            self.s.readers_assign(
                 patient=patient,
                 by=self.u["coordinator"],
                 reader_1=self.u["radiologist"],
                 reader_2=self.u["radiologist2"],
             )
         with self.at(randomized_on, 9):
-            arm = randomization.patient_randomize(patient=patient, by=self.u["coordinator"]).arm
+            arm = self.s.randomize(patient=patient, by=self.u["coordinator"])
         self.counts.randomized += 1
         self.counts.arms[arm] = self.counts.arms.get(arm, 0) + 1
         with self.at(randomized_on, 11):
-            scan0 = imaging.scan_register(
+            scan0 = self.s.scan_register(
                 patient=patient,
                 by=self.u["coordinator"],
                 scan_date=randomized_on - timedelta(days=rng.randint(1, 5)),
@@ -197,7 +247,7 @@ class Generator:
                     "measurements": [{"lesion_id": i, "diameter_mm": s} for i, s in bigger.items()]
                 }
             with self.at(day, 12):
-                scan = imaging.scan_register(
+                scan = self.s.scan_register(
                     patient=patient,
                     by=self.u["coordinator"],
                     scan_date=day,
@@ -225,7 +275,7 @@ class Generator:
                 answers[str(item)] = min(7, max(1, round(1 + 6 * wellbeing + noise)))
             else:
                 answers[str(item)] = min(4, max(1, round(1 + 3 * (1 - wellbeing) + noise)))
-        imaging.questionnaire_record(
+        self.s.questionnaire_record(
             patient=patient,
             by=self.u["coordinator"],
             visit=visit,
@@ -241,7 +291,7 @@ class Generator:
         stop = min(end_day, self.today)
         ended = end_day <= self.today
         with self.at(start + timedelta(days=1)):
-            dosing.drug_exposure_record(
+            self.s.drug_exposure_record(
                 patient=patient,
                 by=self.u["coordinator"],
                 drug="pd1",
@@ -253,7 +303,7 @@ class Generator:
                 start_date=start + timedelta(days=1),
             )
         with self.at(end_day if ended else start + timedelta(days=1), 8):
-            dosing.drug_exposure_record(
+            self.s.drug_exposure_record(
                 patient=patient,
                 by=self.u["coordinator"],
                 drug="regorafenib",
@@ -268,7 +318,7 @@ class Generator:
         if arm == "RPI":
             first = start + timedelta(days=3)
             with self.at(start + timedelta(days=1)):
-                dosing.schedule_create(
+                self.s.schedule_create(
                     patient=patient,
                     by=self.u["coordinator"],
                     first_planned_date=first,
@@ -281,17 +331,17 @@ class Generator:
                 weight = (weight * Decimal(str(round(rng.uniform(0.98, 1.02), 3)))).quantize(
                     Decimal("0.1")
                 )  # drifts a little from course to course
-                dose = dose_preview(
-                    study_id=patient.study_id, weight_kg=weight, target_cells_per_m2=5 * 10**8
+                dose = self.s.dose_preview(
+                    patient=patient, weight_kg=weight, target_cells_per_m2=5 * 10**8
                 )["computed_dose_cells"]
                 with self.at(day, 14):
-                    bag = released_bag(
+                    bag = self.s.released_bag(
                         patient=patient,
                         by=self.u["coordinator"],
                         infused_at=timezone.now(),
                         batch_number=f"SYN-{patient.study_id}-{course + 1}",
                     )
-                    given = dosing.infusion_record(
+                    given = self.s.infusion_record(
                         patient=patient,
                         by=self.u["coordinator"],
                         infused_at=timezone.now(),
@@ -311,7 +361,7 @@ class Generator:
         if ended:
             with self.at(end_day, 16):
                 for drug in status.drugs_of_arm(arm == "RPI"):
-                    patient_course.treatment_end_record(
+                    self.s.treatment_end_record(
                         patient=patient,
                         by=self.u["coordinator"],
                         drug=drug,
@@ -329,7 +379,7 @@ class Generator:
         if resolved > self.today:
             resolved = None
         with self.at(resolved or self.today, 17):  # entered when it resolved (or now)
-            safety.ae_record(
+            self.s.ae_record(
                 patient=patient,
                 by=self.u["coordinator"],
                 term=term,
@@ -350,11 +400,10 @@ class Generator:
         for scan, one, two in scans:
             with self.at(max(scan.scan_date, scans[0][0].scan_date) + timedelta(days=1), 15):
                 for reader, data in ((self.u["radiologist"], one), (self.u["radiologist2"], two)):
-                    read = imaging.read_save(scan=scan, reader=reader, data=data)
-                    imaging._sign(Read.objects.get(pk=read.pk), reader, note=SYNTHETIC)
-        if disagree and imaging.pending_adjudication(patient):
+                    self.s.read_signed(scan=scan, reader=reader, data=data, note=SYNTHETIC)
+        if disagree and self.s.pending_adjudication(patient):
             with self.at(last + timedelta(days=2), 16):
-                imaging.adjudicate(
+                self.s.adjudicate(
                     patient=patient,
                     by=self.u["adjudicator"],
                     accepted_slot=1,
@@ -368,7 +417,7 @@ class Generator:
             day = progressed_at + timedelta(days=rng.randint(10, 30))
             if day < death and day <= self.today:
                 with self.at(day):
-                    outcomes.followup_record(
+                    self.s.followup_record(
                         patient=patient,
                         by=self.u["coordinator"],
                         kind="new_therapy",
@@ -377,17 +426,17 @@ class Generator:
                     )
         day = start + timedelta(days=60)
         while day < death and day <= self.today - timedelta(days=1):
-            if Scan.objects.filter(patient=patient, scan_date__gt=day).exists():
+            if self.s.scanned_after(patient, day):
                 day += timedelta(days=60)
                 continue  # imaging still shows the patient alive
             with self.at(day):
-                outcomes.followup_record(
+                self.s.followup_record(
                     patient=patient, by=self.u["coordinator"], kind="contact", date=day
                 )
             day += timedelta(days=60)
         if death <= self.today:
             with self.at(death + timedelta(days=2)):
-                patient_course.status_change_record(
+                self.s.status_change_record(
                     patient=patient,
                     by=self.u["coordinator"],
                     kind=status.DEATH,
@@ -404,13 +453,24 @@ def generate(
     today: date | None = None,
     accrual_days: int = 700,
     clinical: bool = False,
+    bulk: bool | None = None,
 ):
     """`patients` randomized (plus the screen failures met on the way), randomized evenly over
     `accrual_days` up to two months before today. `clinical`: with the medical history,
     medications, visits and lab values, CRS, ICANS and SUSARs (outcomes/synthetic_clinic.py);
-    the rest is the same with or without them."""
-    if not 1 <= patients <= MAX_SEQUENCE_LENGTH:
-        raise ValueError(f"between 1 and {MAX_SEQUENCE_LENGTH} patients (one allocation sequence)")
+    the rest is the same with or without them.
+    `bulk`: the records built in memory by the services' own rules and written in batches
+    (outcomes/synthetic_bulk.py: the same trial, much faster); None chooses it from
+    BULK_FROM_PATIENTS patients on. The clinical side goes through the services only. Beyond
+    one allocation sequence (MAX_SEQUENCE_LENGTH) only in bulk: the administrator puts a new
+    version in force whenever one is used up."""
+    if bulk is None:
+        bulk = patients >= BULK_FROM_PATIENTS and not clinical
+    if bulk and clinical:
+        raise ValueError("the clinical side of a synthetic trial is made through the services")
+    most = synthetic_bulk.MAX_PATIENTS if bulk else MAX_SEQUENCE_LENGTH
+    if not 1 <= patients <= most:
+        raise ValueError(f"between 1 and {most} patients")
     today = today or timezone.localdate()
     User = get_user_model()
     users = {
@@ -450,10 +510,12 @@ def generate(
             patients=wanted,
             reason=f"Synthetic trial of {patients} patients (demonstration and benchmarks)",
         )
-    generator = Generator(seed=seed, today=today, users=users, clinical=clinical)
+    writer = synthetic_bulk.Bulk(users=users) if bulk else None
+    generator = Generator(seed=seed, today=today, users=users, clinical=clinical, writer=writer)
     for index, day in enumerate(days):
         while generator.counts.randomized <= index:
             generator.patient(day)
+    generator.s.finish()
     if clinical:
         generator.counts.showcase = synthetic_clinic.showcase(generator)
     return generator.counts

@@ -102,7 +102,18 @@ def _susar(event: AdverseEvent) -> dict[str, list[str]]:
     )
 
 
-def _check(event: AdverseEvent, patient: Patient, *, grade_given: bool = True) -> None:
+def derive(
+    event: AdverseEvent,
+    *,
+    consent,
+    arm: str | None,
+    grade_given: bool = True,
+    first_follow_up=None,
+) -> dict[str, list[str]]:
+    """The event's derived fields (the ASTCT grade, seriousness, the iNKT fields of an RP
+    patient, the SUSAR status) and the problems the rules find without the patient's course
+    (the database is read only for a saved event's reports): the services add the course
+    (_check); the synthetic trial's bulk path gives the same facts from memory."""
     term = event.term
     astct_errors = _astct(event, grade_given=grade_given)
     if event.grade is None:  # no grade, and none computed from ASTCT inputs
@@ -121,15 +132,8 @@ def _check(event: AdverseEvent, patient: Patient, *, grade_given: bool = True) -
         death_date=event.death_date,
         outcome=event.outcome,
     )
-    errors = rules.check_event(
-        facts, consent=patient.screening.consent_date, today=timezone.localdate()
-    )
+    errors = rules.check_event(facts, consent=consent, today=timezone.localdate())
     serious = bool(event.serious_criteria)
-    first_follow_up = (
-        event.reports.order_by("sent_at").values_list("sent_at", flat=True).first()
-        if event.pk
-        else None
-    )
     for field, problems in rules.check_sae_times(
         onset=event.onset,
         serious=serious,
@@ -139,6 +143,34 @@ def _check(event: AdverseEvent, patient: Patient, *, grade_given: bool = True) -
         first_follow_up=_local(first_follow_up),
     ).items():
         errors.setdefault(field, []).extend(problems)
+    if arm != RPI and event.action_inkt not in ("none", "not_applicable"):
+        errors.setdefault("action_inkt", []).append("This patient receives no iNKT cells.")
+    for field, problems in astct_errors.items():
+        errors.setdefault(field, []).extend(problems)
+    event.serious = serious
+    if arm != RPI:
+        event.relationship_inkt = "not_applicable"
+        event.action_inkt = "not_applicable"
+        event.expectedness_inkt = "not_applicable"
+    for field, problems in _susar(event).items():
+        errors.setdefault(field, []).extend(problems)
+    return errors
+
+
+def _check(event: AdverseEvent, patient: Patient, *, grade_given: bool = True) -> None:
+    allocation = getattr(patient, "allocation", None)
+    first_follow_up = (
+        event.reports.order_by("sent_at").values_list("sent_at", flat=True).first()
+        if event.pk
+        else None
+    )
+    errors = derive(
+        event,
+        consent=patient.screening.consent_date,
+        arm=allocation and allocation.arm,
+        grade_given=grade_given,
+        first_follow_up=first_follow_up,
+    )
     infusion = event.infusion
     if infusion is not None:
         if infusion.patient_id != patient.pk:
@@ -159,21 +191,6 @@ def _check(event: AdverseEvent, patient: Patient, *, grade_given: bool = True) -
         errors.setdefault("death_date", []).append(
             f"The patient's status records the death on {shown(death)}."
         )
-    allocation = getattr(patient, "allocation", None)
-    if (allocation is None or allocation.arm != RPI) and event.action_inkt not in (
-        "none",
-        "not_applicable",
-    ):
-        errors.setdefault("action_inkt", []).append("This patient receives no iNKT cells.")
-    for field, problems in astct_errors.items():
-        errors.setdefault(field, []).extend(problems)
-    event.serious = serious
-    if allocation is None or allocation.arm != RPI:
-        event.relationship_inkt = "not_applicable"
-        event.action_inkt = "not_applicable"
-        event.expectedness_inkt = "not_applicable"
-    for field, problems in _susar(event).items():
-        errors.setdefault(field, []).extend(problems)
     if errors:
         raise DomainError("The adverse event was not saved.", field_errors=errors)
 

@@ -102,8 +102,13 @@ def test_a_masked_reader_counts_emergence_from_the_drugs_both_arms_receive(resul
     an event on 4 January is emergent for an unmasked reader only. Flagged for a masked reader,
     it would come before TRTSDT, which only the iNKT arm can have."""
     between = sdtm.Event(
-        "P-001", "Nausea", "Gastrointestinal disorders", 1, date(2026, 1, 4),
-        emergent=True, shared_emergent=False,
+        "P-001",
+        "Nausea",
+        "Gastrointestinal disorders",
+        1,
+        date(2026, 1, 4),
+        emergent=True,
+        shared_emergent=False,
     )
     after = sdtm.Event(
         "P-001", "Fatigue", "General disorders", 1, date(2026, 1, 6),

@@ -203,9 +203,11 @@ def test_a_report_shows_the_trial_at_its_cut_off(
     start_regorafenib(late, ago(2))
     ae(late, "Fatigue", 1, 1)
     cutoff = ago(10)
-    posted = api_as(trial_users["statistician"]).post(
-        "/api/outcomes/runs/", {"cutoff": str(cutoff)}, format="json"
-    ).json()
+    posted = (
+        api_as(trial_users["statistician"])
+        .post("/api/outcomes/runs/", {"cutoff": str(cutoff)}, format="json")
+        .json()
+    )
     assert posted["state"] == "done", posted
     manager = trial_users["datamanager"]
     built = report(EndpointRun.objects.get(pk=posted["id"]), session=dsmb.CLOSED, user=manager)

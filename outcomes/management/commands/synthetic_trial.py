@@ -3,14 +3,17 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from outcomes import synthetic
+from outcomes import synthetic, synthetic_bulk
 
 
 class Command(BaseCommand):
     help = (
         "Generate a complete synthetic trial through the product's services (screening, "
         "randomization, infusions, double reads with disagreements, adverse events, "
-        "questionnaires, follow-up). Needs the demo users (manage.py demo_data)."
+        "questionnaires, follow-up). Needs the demo users (manage.py demo_data). From "
+        f"{synthetic.BULK_FROM_PATIENTS} patients on, the same records are built by the "
+        "services' rules and written in batches (outcomes/synthetic_bulk.py), up to "
+        f"{synthetic_bulk.MAX_PATIENTS:,} patients."
     )
 
     def add_arguments(self, parser):

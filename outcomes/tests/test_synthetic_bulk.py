@@ -1,0 +1,194 @@
+"""The synthetic trial's bulk path (outcomes/synthetic_bulk.py) makes the trial the services
+make: every row and every historical row the same, and a sample of its records accepted again
+by the services' own checks."""
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from django.db import transaction
+from django.db.models import F
+
+from assessments import services as imaging
+from assessments.models import EvaluatedSeries, Questionnaire, Read
+from dosing import services as dosing
+from dosing.models import Infusion, ReleaseTest
+from enrollment import services as enrollment
+from enrollment.models import Patient, Screening
+from inkt_trial.errors import DomainError
+from outcomes import synthetic, synthetic_bulk
+from outcomes.models import EndpointRun
+from outcomes.services import run_compute
+from randomization.models import Allocation, AllocationSequence, Slot
+from safety import services as safety
+from safety.models import AdverseEvent, CtcaeTerm
+
+pytestmark = pytest.mark.django_db
+
+TODAY = date(2026, 3, 2)
+RANKED = (*synthetic_bulk.ORDER, Slot)  # references compared by rank, not by id
+
+
+LABEL = re.compile(r"\bR-[A-Z0-9]{6}\b")
+
+
+class Rollback(Exception):
+    pass
+
+
+def fingerprint() -> dict:
+    """Every record of the trial and its historical rows, ids replaced by their rank in their
+    table (the two paths number rows differently; they make them in the same order). Reading
+    labels are random: left out."""
+    ranks = {
+        m: {pk: i for i, pk in enumerate(m.objects.order_by("pk").values_list("pk", flat=True))}
+        for m in RANKED
+    }
+
+    def values(model, row) -> tuple:
+        out = []
+        for f in model._meta.concrete_fields:
+            value = getattr(row, f.attname)
+            if f.name == "reading_label":
+                continue
+            if isinstance(value, str):
+                value = LABEL.sub("R-(label)", value)  # a signature names the reading label
+            if f.primary_key or f.name == "id":
+                value = ranks[model].get(value)
+            elif f.is_relation and f.related_model in ranks:
+                value = None if value is None else ranks[f.related_model][value]
+            out.append((f.name, value))
+        return tuple(out)
+
+    found = {}
+    for model in synthetic_bulk.ORDER:
+        found[model.__name__] = [values(model, r) for r in model.objects.order_by("pk")]
+        rows = [
+            (values(model, h), h.history_date, h.history_type, h.history_user_id)
+            + (h.history_change_reason,)
+            for h in model.history.model.objects.all()
+        ]
+        found[f"history of {model.__name__}"] = sorted(rows, key=repr)
+    found["EvaluatedSeries"] = sorted(
+        (
+            (e.key, ranks[Patient][e.patient_id], e.engine, e.criterion, e.result, e.computed_at)
+            for e in EvaluatedSeries.objects.all()
+        ),
+        key=repr,
+    )
+    return found
+
+
+def made_both_ways(patients: int, seed: int) -> tuple[dict, dict]:
+    made = {}
+    for bulk in (False, True):
+        try:
+            with transaction.atomic():
+                synthetic.generate(seed=seed, patients=patients, today=TODAY, bulk=bulk)
+                made[bulk] = fingerprint()
+                raise Rollback
+        except Rollback:
+            pass
+    return made[False], made[True]
+
+
+def test_the_bulk_path_makes_every_row_and_history_row_the_services_make(trial_users):
+    services, bulk = made_both_ways(40, seed=7)
+    assert len(services["Patient"]) == 40
+    assert services["Infusion"] and services["Read"] and services["AdverseEvent"]
+    assert services["Adjudication"] and services["EvaluatedSeries"]
+    for table in services:
+        assert bulk[table] == services[table], table
+
+
+def test_records_of_a_bulk_trial_pass_the_services_checks_again(trial_users, monkeypatch):
+    monkeypatch.setattr(synthetic_bulk, "PATIENTS_PER_BATCH", 7)  # several batches
+    synthetic.generate(seed=11, patients=30, today=TODAY, bulk=True)
+    assert Patient.objects.count() == 30
+    # a sample of each kind through the services' own validation (unchanged: accepted)
+    for screening in Screening.objects.order_by("pk")[:5]:
+        values = enrollment._values({f: getattr(screening, f) for f in enrollment.ENTERED_FIELDS})
+        assessment = enrollment._validated_assessment(values)
+        assert assessment.child_pugh.points == screening.child_pugh_points
+        assert assessment.failed_codes == screening.failed_criteria
+    for questionnaire in Questionnaire.objects.order_by("pk")[:10]:
+        scores = dict(questionnaire.scores)
+        imaging._questionnaire_check(questionnaire)
+        assert questionnaire.scores == scores
+    # (an event entered when it resolved, after a death recorded later, is left out: the
+    # services accepted it then and would refuse it now, whichever path made it)
+    events = AdverseEvent.objects.select_related(
+        "patient__screening", "patient__allocation", "term", "infusion"
+    ).exclude(patient__status_changes__date__lt=F("resolution"))
+    assert events.count() >= 10
+    for event in events[:10]:
+        derived = (event.serious, event.relationship_inkt, event.susar_status)
+        safety._check(event, event.patient, grade_given=True)
+        assert (event.serious, event.relationship_inkt, event.susar_status) == derived
+    for read in Read.objects.select_related("scan__patient", "assignment")[:10]:
+        assert imaging._validate(read.assignment, read.scan, read.data) == read.data
+    for test in ReleaseTest.objects.select_related("batch__apheresis", "batch__patient__screening")[
+        :10
+    ]:
+        passed = test.passed
+        dosing._judge_release_test(test)
+        assert test.passed is passed is True
+    infusions = Infusion.objects.select_related("patient__screening", "batch")
+    assert infusions.exists()
+    for infusion in infusions[:10]:
+        assert infusion.batch is not None  # the bedside check linked the bag
+    # every read is signed, the series of both readers judged by the services
+    assert not Read.objects.filter(locked_at=None).exists()
+
+
+def test_an_endpoint_run_on_a_bulk_trial_works(trial_users):
+    synthetic.generate(seed=5, patients=25, today=TODAY, bulk=True)
+    run = EndpointRun.objects.create(cutoff=TODAY, requested_by=trial_users["statistician"])
+    run_compute(run.pk)
+    run.refresh_from_db()
+    assert run.status == EndpointRun.DONE, run.error
+
+
+def test_the_clinical_side_is_made_through_the_services_only(trial_users):
+    with pytest.raises(ValueError):
+        synthetic.generate(seed=1, patients=3, today=TODAY, clinical=True, bulk=True)
+
+
+def test_a_trial_longer_than_a_sequence_takes_the_next_version_in_force(trial_users, monkeypatch):
+    monkeypatch.setattr(synthetic, "MAX_SEQUENCE_LENGTH", 100)
+    monkeypatch.setattr(synthetic_bulk, "MAX_SEQUENCE_LENGTH", 100)
+    synthetic.generate(seed=2, patients=130, today=TODAY, bulk=True)
+    versions = list(AllocationSequence.objects.order_by("version"))
+    assert [(s.version, s.is_active) for s in versions] == [(1, False), (2, True)]
+    assert versions[1].reason and versions[1].code_a_arm == versions[0].code_a_arm
+    assert Allocation.objects.filter(slot__sequence=versions[0]).count() == 100
+    assert Allocation.objects.filter(slot__sequence=versions[1]).count() == 30
+    with pytest.raises(ValueError):
+        synthetic.generate(seed=2, patients=101, today=TODAY, bulk=False)
+
+
+def test_the_bulk_path_refuses_what_the_services_refuse(trial_users):
+    synthetic.generate(seed=3, patients=2, today=TODAY, bulk=True)
+    bulk = synthetic_bulk.Bulk(users=trial_users)
+    patient = Patient.objects.select_related("screening").first()
+    bulk.courses[id(patient)] = synthetic_bulk.Course(patient, patient.screening, arm="RP")
+    by = trial_users["coordinator"]
+    with pytest.raises(DomainError):
+        bulk.questionnaire_record(
+            patient=patient,
+            by=by,
+            visit="visit-9",
+            completed_on=TODAY,
+            answers={str(item): None for item in range(1, 31)},  # all blank
+        )
+    with pytest.raises(DomainError):  # an adverse event before consent
+        bulk.ae_record(
+            patient=patient,
+            by=by,
+            term=CtcaeTerm.objects.get(term="Fatigue"),
+            grade=1,
+            onset=patient.screening.consent_date - timedelta(days=3),
+            outcome="recovered",
+            resolution=patient.screening.consent_date,
+        )
+    assert not bulk.rows  # nothing kept
