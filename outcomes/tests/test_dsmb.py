@@ -14,7 +14,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from enrollment.dates import shown
-from outcomes import dsmb, synthetic
+from outcomes import dsmb
 from outcomes.dsmb_selectors import OpenSessionReader, report
 from outcomes.dsmb_views import dsmb_html, dsmb_pdf
 from outcomes.models import EndpointRun
