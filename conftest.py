@@ -17,6 +17,11 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 PASSWORD = "Sufficiently-long-pass-42"
 
 
+def body(response) -> bytes:
+    """A response's body, streamed (the per-patient exports) or not."""
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _live_server_backlog():
     """The concurrency test opens dozens of connections at once; Django's test server listens

@@ -72,20 +72,6 @@ def prepare(n: int) -> dict:
     return {"run": run.pk, "patient": patient.study_id, "sessions": sessions}
 
 
-def create_database(url: str) -> None:
-    """The benchmark's own PostgreSQL database, created once."""
-    import psycopg2
-
-    server, name = url.rsplit("/", 1)
-    connection = psycopg2.connect(f"{server}/postgres")
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    connection.close()
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -184,7 +170,7 @@ def main():
     if options.child:
         print(json.dumps(prepare(int(options.child[1]))))
         return
-    create_database(endpoint_run.database_url(n))
+    endpoint_run.create_database(endpoint_run.database_url(n))
     made = endpoint_run.child("generate", n)
     ready = json.loads(
         subprocess.run(

@@ -14,7 +14,7 @@ import hashlib
 import json
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, fields, is_dataclass
 from datetime import date, timedelta
 
 from assessments import qlqc30
@@ -37,14 +37,25 @@ PARAMS = {
 
 
 def digest(patients: Sequence[ep.Patient], cutoff: date, params: ep.Params) -> str:
-    """A fingerprint of the facts a run used: equal facts, equal digest."""
-    payload = {
-        "cutoff": cutoff.isoformat(),
-        "params": asdict(params),
-        "patients": [asdict(p) for p in sorted(patients, key=lambda p: p.key)],
-    }
-    text = json.dumps(payload, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    """A fingerprint of the facts a run used: equal facts, equal digest; any changed fact, a
+    different one. The SHA-256 of the facts as sorted JSON (dates as ISO text), fed one patient
+    at a time: no copy of the facts, and the same digest as runs stored before."""
+    head = json.dumps({"cutoff": cutoff.isoformat(), "params": asdict(params)}, sort_keys=True)
+    fingerprint = hashlib.sha256(head[:-1].encode())
+    fingerprint.update(b', "patients": [')
+    for index, patient in enumerate(sorted(patients, key=lambda p: p.key)):
+        text = json.dumps(patient, sort_keys=True, default=_fields)
+        fingerprint.update(((", " if index else "") + text).encode())
+    fingerprint.update(b"]}")
+    return fingerprint.hexdigest()
+
+
+def _fields(value):
+    """What JSON cannot write itself: a dataclass as its fields (as dataclasses.asdict, without
+    its deep copy), anything else (a date) as text."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in fields(value)}
+    return str(value)
 
 
 def _round(value, places=6):
@@ -93,13 +104,18 @@ def analyse(
     params: ep.Params = ep.DEFAULTS,
     *,
     progress: Callable[[int, str], None] = lambda percent, step: None,
+    each: Callable[[ep.Patient, list[dict], list[dict]], None] | None = None,
 ) -> dict:
+    """Every result of a run. With `each`, every patient's ADTTE and response rows are handed
+    to it, patient after patient in key order, and left out of the results (which then hold
+    the summary alone): a run of many patients keeps no more than one patient's rows."""
     patients = sorted(patients, key=lambda p: p.key)
     progress(5, "per-patient endpoints")
-    adtte, responses = [], []
+    every_adtte, every_response = [], []
     by_param: dict[str, dict[str, tuple[list[float], list[bool]]]] = {}
     best: dict[str, dict[str, str]] = {criterion: {} for criterion in ep.CRITERIA}
     for patient in patients:
+        adtte, responses = [], []
         window_end = ep.response_window_end(patient, cutoff, params)
         for criterion in ep.CRITERIA:
             best[criterion][patient.key] = ep.best_response(patient, criterion, cutoff, params)
@@ -160,6 +176,11 @@ def analyse(
                     "BEST": True,
                 }
             )
+        if each is None:
+            every_adtte += adtte
+            every_response += responses
+        else:
+            each(patient, adtte, responses)
     progress(20, "response rates")
     arms = [a for a in ARMS if any(p.arm == a for p in patients)] or list(ARMS)
     n = {arm: sum(1 for p in patients if p.arm == arm) for arm in arms}
@@ -203,17 +224,18 @@ def analyse(
         survival[param] = entry
     progress(97, "summary")
     awaiting = [p.key for p in patients if p.awaiting_adjudication]
-    return {
+    results = {
         "cutoff": cutoff.isoformat(),
         "params": asdict(params),
         "conventions": f"{ep.CONVENTIONS} {st.CONVENTIONS}",
         "arms": arms,
         "n": n,
         "pending_adjudication": {"count": len(awaiting), "patients": awaiting},
-        "adtte": adtte,
-        "responses": responses,
         "summary": {"response": response_summary, "survival": survival, "os_1_year": one_year},
     }
+    if each is None:
+        results.update(adtte=every_adtte, responses=every_response)
+    return results
 
 
 def _count(values: list[str]) -> dict[str, int]:

@@ -1,5 +1,8 @@
+import json
+
 import django_filters
-from django.http import HttpResponse, JsonResponse
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -13,7 +16,17 @@ from accounts.permissions import has_perms
 from inkt_trial.api import HistorySerializer, PatientField
 from inkt_trial.audit import history_of
 from inkt_trial.errors import DomainError
-from outcomes import adae, adam, cdisc, exports, sdtm, sdtm_domains, selectors, services
+from outcomes import (
+    adae,
+    adam,
+    cdisc,
+    exports,
+    run_results,
+    sdtm,
+    sdtm_domains,
+    selectors,
+    services,
+)
 from outcomes.models import EndpointRun, FollowUp
 from randomization.selectors import can_see_arms
 
@@ -176,8 +189,9 @@ class RunViewSet(
         """The run's per-arm summary (and its conventions); the per-patient rows are in the
         exports."""
         run = self.done()
-        view = exports.presentation(run.results, masked_for(request))
-        summary = run.results["summary"]
+        results = run_results.summary(run)  # never a patient's row
+        view = exports.presentation(results, masked_for(request))
+        summary = results["summary"]
 
         def by_label(by_arm: dict) -> dict:
             return {view.labels[a]: by_arm[a] for a in view.arms if a in by_arm}
@@ -185,13 +199,13 @@ class RunViewSet(
         return Response(
             {
                 "run": RunSerializer(run).data,
-                "conventions": view.conventions(run.results["conventions"]),
-                "params": run.results["params"],
+                "conventions": view.conventions(results["conventions"]),
+                "params": results["params"],
                 "arms": [view.labels[a] for a in view.arms],
                 "comparison": view.comparison,
                 "hazard_ratio_direction": view.hr_direction,
-                "pending_adjudication": pending_adjudication(run.results),
-                "n": by_label(run.results["n"]),
+                "pending_adjudication": pending_adjudication(results),
+                "n": by_label(results["n"]),
                 "response": {
                     criterion: {
                         "best": by_label(entry["best"]),
@@ -232,18 +246,34 @@ class RunViewSet(
             "computed_at": run.finished_at.isoformat(),
             "software_version": run.software_version,
         }
-        found = exports.rows(run.results, table, masked=masked_for(request), meta=meta)
+        masked = masked_for(request)
+        found = exports.each_row(
+            run_results.summary(run),
+            table,
+            masked=masked,
+            meta=meta,
+            source=None if table == "summary" else run_results.stream(run, table),
+        )  # the per-patient tables streamed, a chunk of patients at a time
         name = f"nct05962450-run{run.pk}-{table}-cutoff{run.cutoff}.{kind}"
-        if kind == "csv":
-            # CSV holds data rows only; its conventions are the companion document
-            response = HttpResponse(exports.to_csv(found), content_type="text/csv; charset=utf-8")
+        if table == "summary":
+            found = list(found)
+            if kind == "csv":
+                response = HttpResponse(exports.to_csv(found), content_type=CSV)
+            else:
+                response = JsonResponse({**run_conventions(run, masked), "rows": found})
+        elif kind == "csv":
+            response = StreamingHttpResponse(exports.csv_chunks(found), content_type=CSV)
+        else:
+            response = StreamingHttpResponse(
+                exports.json_chunks(run_conventions(run, masked), found, _json),
+                content_type="application/json",
+            )
+        if kind == "csv":  # CSV holds data rows only; its conventions are the companion document
             query = "?arms=codes" if request.query_params.get("arms") == "codes" else ""
             companion = request.build_absolute_uri(
                 f"/api/outcomes/runs/{run.pk}/conventions/{query}"
             )
             response["Link"] = f'<{companion}>; rel="describedby"; type="application/json"'
-        else:
-            response = JsonResponse({**run_conventions(run, masked_for(request)), "rows": found})
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 
@@ -261,7 +291,8 @@ class RunViewSet(
     def cdisc(self, request, pk=None):
         run = self.done()
         masked = masked_for(request)
-        view = exports.presentation(run.results, masked)
+        results = run_results.results(run)
+        view = exports.presentation(results, masked)
         meta = {
             "computed_at": run.finished_at.isoformat(),
             "software_version": run.software_version,
@@ -279,14 +310,14 @@ class RunViewSet(
         stops, questionnaires, values = selectors.sdtm_domain_records(run.cutoff)
         try:
             body = cdisc.package(
-                run.results,
+                results,
                 masked=masked,
                 meta=meta,
                 context=context,
                 tabulations=[
-                    adae.adae(run.results, events, masked=masked),
-                    *sdtm.datasets(run.results, events, doses, masked=masked),
-                    sdtm_domains.ds(run.results, stops, masked=masked),
+                    adae.adae(results, events, masked=masked),
+                    *sdtm.datasets(results, events, doses, masked=masked),
+                    sdtm_domains.ds(results, stops, masked=masked),
                     sdtm_domains.qs(questionnaires),
                     sdtm_domains.lb(values, masked=masked),
                     *sdtm_domains.tumours(selectors.imaging_records(run.cutoff)),
@@ -325,6 +356,13 @@ class RunViewSet(
         return Response(runs_compared(a, b, masked_for(request)))
 
 
+CSV = "text/csv; charset=utf-8"
+
+
+def _json(value) -> str:
+    return json.dumps(value, cls=DjangoJSONEncoder)  # as JsonResponse writes it
+
+
 def pending_adjudication(results: dict) -> dict:
     """Patients whose reads up to the cut-off include a discordance still awaiting the
     adjudicator (their endpoints use the settled earlier extent)."""
@@ -332,7 +370,8 @@ def pending_adjudication(results: dict) -> dict:
 
 
 def run_conventions(run: EndpointRun, masked: bool) -> dict:
-    view = exports.presentation(run.results, masked)
+    results = run_results.summary(run)
+    view = exports.presentation(results, masked)
     return {
         "study": "NCT05962450",
         "run": run.pk,
@@ -341,20 +380,21 @@ def run_conventions(run: EndpointRun, masked: bool) -> dict:
         "software_version": run.software_version,
         "data_digest": run.data_digest,
         "data_lock": run.data_lock,
-        "params": run.results["params"],
-        "conventions": view.conventions(run.results["conventions"]),
+        "params": results["params"],
+        "conventions": view.conventions(results["conventions"]),
         "hazard_ratio_direction": view.hr_direction,
         "time_units": "AVAL in days; months = days / 30.4375",
-        "pending_adjudication": pending_adjudication(run.results),
+        "pending_adjudication": pending_adjudication(results),
     }
 
 
 def runs_compared(a: EndpointRun, b: EndpointRun, masked: bool) -> dict:
-    labels = exports.arm_labels(a.results, masked)
+    first, second = run_results.summary(a), run_results.summary(b)
+    labels = exports.arm_labels(first, masked)
     changes = []
-    for param, entry in a.results["summary"]["survival"].items():
-        other = b.results["summary"]["survival"].get(param)
-        for arm in a.results["arms"]:
+    for param, entry in first["summary"]["survival"].items():
+        other = second["summary"]["survival"].get(param)
+        for arm in first["arms"]:
             x, y = entry["arms"][arm], other["arms"].get(arm) if other else None
             for key in ("patients", "events", "median"):
                 if y is None or x[key] != y[key]:
@@ -378,6 +418,6 @@ def runs_compared(a: EndpointRun, b: EndpointRun, masked: bool) -> dict:
             for key, run in (("a", a), ("b", b))
         },
         "same_data": a.data_digest == b.data_digest,
-        "identical_results": a.results == b.results,
+        "identical_results": run_results.identical(a, b),
         "changes": changes,
     }

@@ -16,7 +16,7 @@ from dosing.selectors import dose_spans
 from enrollment import status
 from enrollment.dates import shown
 from enrollment.models import StatusChange
-from outcomes import analysis, consort, dsmb, exports, plots, selectors
+from outcomes import analysis, consort, dsmb, exports, plots, run_results, selectors
 from outcomes.models import EndpointRun
 from randomization.models import Allocation
 from randomization.protocol import ARMS, RPI
@@ -55,7 +55,7 @@ def report(run: EndpointRun, *, session: str, user, now=None) -> dict:
         raise dsmb.ReportRefused(
             f"Run {run.pk} is {run.status}: a DSMB report needs a run that is done."
         )
-    results = run.results
+    results = run_results.results(run)
     masked = session == dsmb.OPEN
     view = exports.presentation(results, masked=masked)
     labels = view.labels
@@ -228,7 +228,7 @@ def km_images(run: EndpointRun, view: exports.Presentation) -> list[tuple[str, s
     out = []
     for code in KM_PARAMS:
         image = plots.km_plot(
-            run.results["summary"]["survival"][code],
+            run_results.summary(run)["summary"]["survival"][code],
             view,
             f"{analysis.PARAMS[code]} · cut-off {shown(run.cutoff)}",
             "png",

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
+from outcomes import stored
 from outcomes.statistics import HR_DIRECTION, MONTH
 
 TABLES = ("adtte", "responses", "summary")
@@ -25,16 +27,13 @@ def months_shown(days) -> str:
     return f"{days / MONTH:.1f}"
 
 
-def arm_labels(results: dict, masked: bool) -> dict[str, str]:
+def arm_labels(results: Mapping, masked: bool) -> dict[str, str]:
     """Arm -> what this reader sees: the arm itself, or the code its patients' slots carry (an
     uncoded sequence carries the arm names: masking comes from a coded sequence, as everywhere
     in the product)."""
     if not masked:
         return {arm: arm for arm in results["arms"]}
-    codes = results.get("arm_codes", {})
-    found: dict[str, set[str]] = {}
-    for row in results["adtte"]:
-        found.setdefault(row["ARM"], set()).add(codes.get(row["USUBJID"], "?"))
+    found = {arm: set(codes) for arm, codes in stored.arm_code_sets(results).items()}
     labels = {}
     for index, arm in enumerate(sorted(results["arms"], key=lambda a: sorted(found.get(a, {"?"})))):
         seen = found.get(arm, set())
@@ -99,7 +98,20 @@ def _fmt(value):
     return "NR" if value is None else value
 
 
-def rows(results: dict, table: str, *, masked: bool, meta: dict) -> list[dict]:
+def rows(results: Mapping, table: str, *, masked: bool, meta: dict) -> list[dict]:
+    return list(each_row(results, table, masked=masked, meta=meta))
+
+
+def each_row(
+    results: Mapping,
+    table: str,
+    *,
+    masked: bool,
+    meta: dict,
+    source: Iterable[dict] | None = None,
+) -> Iterator[dict]:
+    """The table's rows one at a time; `source`: the stored ADTTE or response rows when they
+    are not in `results` (streamed from the run's rows, outcomes/run_results.py)."""
     view = presentation(results, masked)
     labels = view.labels
     stamp = {
@@ -107,11 +119,16 @@ def rows(results: dict, table: str, *, masked: bool, meta: dict) -> list[dict]:
         "COMPDTM": meta["computed_at"],
         "SOFTVER": meta["software_version"],
     }
-    if table == "adtte":
-        return [{**row, "ARM": labels[row["ARM"]], **stamp} for row in results["adtte"]]
-    if table == "responses":
-        return [
-            {
+    if table not in TABLES:
+        raise ValueError(f"no table {table!r}: {', '.join(TABLES)}")
+    if table == "summary":
+        yield from summary_rows(results, view, stamp)
+        return
+    for row in results[table] if source is None else source:
+        if table == "adtte":
+            yield {**row, "ARM": labels[row["ARM"]], **stamp}
+        else:
+            yield {
                 "USUBJID": row["USUBJID"],
                 "ARM": labels[row["ARM"]],
                 "CRITERION": row["CRITERION"],
@@ -120,11 +137,6 @@ def rows(results: dict, table: str, *, masked: bool, meta: dict) -> list[dict]:
                 "RESPONSE": row["RESPONSE"],
                 **stamp,
             }
-            for row in results["responses"]
-        ]
-    if table == "summary":
-        return summary_rows(results, view, stamp)
-    raise ValueError(f"no table {table!r}: {', '.join(TABLES)}")
 
 
 def _response_note(row: dict) -> str:
@@ -205,6 +217,40 @@ def summary_rows(results: dict, view: Presentation, stamp: dict) -> list[dict]:
             }
         )
     return out
+
+
+def csv_chunks(table_rows: Iterable[dict], *, batch: int = 1000) -> Iterator[str]:
+    """CSV text in pieces, for rows that all have the first row's columns (an ADTTE or
+    response export): the same text as to_csv, without holding the rows."""
+    out = io.StringIO()
+    writer = None
+    for index, row in enumerate(table_rows):
+        if writer is None:
+            writer = csv.DictWriter(out, fieldnames=list(row), lineterminator="\n", restval="")
+            writer.writeheader()
+        writer.writerow(row)  # a column the first row lacks is an error, never a lost value
+        if index % batch == batch - 1:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    if writer is None:
+        yield to_csv([])
+        return
+    yield out.getvalue()
+
+
+def json_chunks(head: dict, table_rows: Iterable[dict], dumps, *, batch: int = 1000):
+    """The JSON text of {**head, "rows": [...]} in pieces (dumps: the encoder of the whole), so
+    that a long table is never one string."""
+    opening = dumps(head)
+    yield (opening[:-1] + ", " if head else "{") + '"rows": ['
+    pieces = []
+    for index, row in enumerate(table_rows):
+        pieces.append((", " if index else "") + dumps(row))
+        if len(pieces) >= batch:
+            yield "".join(pieces)
+            pieces = []
+    yield "".join(pieces) + "]}"
 
 
 def to_csv(table_rows: list[dict]) -> str:

@@ -95,3 +95,31 @@ class EndpointRun(models.Model):
 
     def __str__(self):
         return f"Endpoint run {self.pk} (cut-off {shown(self.cutoff)})"
+
+
+class PatientResult(models.Model):
+    """One patient's part of a done run's results, kept as a row (outcomes/run_results.py reads
+    them back): the patient's ADTTE rows, response rows, subject facts (ADSL), QLQ-C30 scores
+    (ADQS) and arm code. The run itself keeps only the summary. Runs stored before these rows
+    hold everything in EndpointRun.results. Derived and never edited, like the run."""
+
+    run = models.ForeignKey(EndpointRun, on_delete=models.CASCADE, related_name="patient_results")
+    position = models.PositiveIntegerField(help_text="The patient's place in the run (by key).")
+    key = models.CharField("USUBJID", max_length=16)
+    code = models.CharField(
+        "arm code", max_length=3, blank=True, help_text="The slot's arm as a masked reader sees it."
+    )
+    adtte = models.JSONField(default=list)
+    responses = models.JSONField(default=list)
+    subject = models.JSONField(null=True)
+    qol = models.JSONField(null=True, help_text="Scale code -> [ISO date, score]; none: no scores.")
+
+    class Meta:
+        ordering = ["run", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "position"], name="one_patient_per_place"),
+            models.UniqueConstraint(fields=["run", "key"], name="one_row_per_patient"),
+        ]
+
+    def __str__(self):
+        return f"{self.key} in run {self.run_id}"

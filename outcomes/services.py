@@ -15,8 +15,8 @@ from enrollment import course
 from enrollment.models import Patient
 from inkt_trial.audit import apply_changes
 from inkt_trial.errors import DomainError
-from outcomes import adam, analysis, endpoints, followup, snapshot
-from outcomes.models import EndpointRun, FollowUp
+from outcomes import adam, analysis, endpoints, followup, snapshot, stored
+from outcomes.models import EndpointRun, FollowUp, PatientResult
 from randomization.models import Allocation
 
 log = logging.getLogger(__name__)
@@ -193,8 +193,49 @@ def runs_requeue_stalled(*, now=None) -> int:
     return found
 
 
+class _PatientRows:
+    """Each patient's part of the results stored as a row (outcomes.models.PatientResult) as the
+    analysis hands it out, a batch at a time: a run of many patients holds no more than a batch
+    of them. The rows of a run not done are never read; a retry replaces them."""
+
+    BATCH = 500
+
+    def __init__(self, run_id: int, codes: dict[str, str], subjects: dict[str, dict]):
+        PatientResult.objects.filter(run_id=run_id).delete()  # an earlier attempt's
+        self.run_id, self.codes, self.subjects = run_id, codes, subjects
+        self.batch: list[PatientResult] = []
+        self.position = 0
+        self.arms_and_codes: set[tuple[str, str]] = set()
+
+    def add(self, patient: endpoints.Patient, adtte: list[dict], responses: list[dict]) -> None:
+        part = stored.Part(
+            patient.key,
+            self.codes.get(patient.key),
+            adtte,
+            responses,
+            self.subjects.get(patient.key),  # for the CDISC ADSL (outcomes/adam.py)
+            adam.qol_results([patient]).get(patient.key),  # for the CDISC ADQS
+        )
+        self.arms_and_codes |= stored.arms_and_codes(part)
+        self.batch.append(
+            PatientResult(
+                run_id=self.run_id,
+                position=self.position,
+                **{**part._asdict(), "code": part.code or ""},
+            )
+        )
+        self.position += 1
+        if len(self.batch) >= self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        PatientResult.objects.bulk_create(self.batch)
+        self.batch = []
+
+
 def run_compute(run_id: int) -> str:
-    """The task's body: the snapshot, the pure analysis, the results stored with the run."""
+    """The task's body: the snapshot, the pure analysis, the results stored with the run: its
+    summary in the run, each patient's part as a row (outcomes/run_results.py reads both)."""
     run = EndpointRun.objects.get(pk=run_id)
     if run.status == EndpointRun.DONE:
         return "already done"
@@ -220,12 +261,13 @@ def run_compute(run_id: int) -> str:
         facts, codes, lock, subjects = snapshot.read(run.cutoff)
         params = endpoints.Params(death_is_ttd_event=run.death_is_ttd_event)
         fingerprint = analysis.digest(facts, run.cutoff, params)
-        results = analysis.analyse(facts, run.cutoff, params, progress=progress)
-        results["arm_codes"] = codes
-        results["subjects"] = subjects  # for the CDISC ADSL (outcomes/adam.py)
-        results["qol"] = adam.qol_results(facts)  # for the CDISC ADQS
+        rows = _PatientRows(run.pk, codes, subjects)
+        results = analysis.analyse(facts, run.cutoff, params, progress=progress, each=rows.add)
+        rows.flush()
+        results["arm_code_sets"] = stored.code_sets(rows.arms_and_codes)
     except Exception as error:  # the run says why; the task itself ends normally
         log.exception("endpoint run %s failed", run.pk)
+        PatientResult.objects.filter(run_id=run.pk).delete()
         reason = f"{type(error).__name__}: {error}"
         EndpointRun.objects.filter(pk=run.pk).update(
             status=EndpointRun.FAILED, error=reason, finished_at=timezone.now()

@@ -16,7 +16,7 @@ from enrollment.models import EligibilityViolation, Outcome, Screening
 from inkt_trial.errors import DomainError
 from inkt_trial.views import PatientFormView, Permission, ServiceFormMixin, add_domain_error
 from inkt_trial.widgets import DateInput
-from outcomes import analysis, consort, exports, plots, selectors, services
+from outcomes import analysis, consort, exports, plots, run_results, selectors, services
 from outcomes.forms import FollowUpForm
 from outcomes.models import EndpointRun, FollowUp
 from randomization import selectors as randomization_selectors
@@ -164,7 +164,7 @@ class RunDetailView(Permission, TemplateView):
         run = get_object_or_404(EndpointRun, pk=self.kwargs["pk"])
         context = {"run": run, "state": services.run_state(run)}
         if run.status == EndpointRun.DONE:
-            results = run.results
+            results = run_results.summary(run)  # never a patient's row
             view = view_for(self.request.user, results)
             labels = view.labels
             param = self.request.GET.get("param", "PFS")
@@ -211,9 +211,10 @@ class KmPlotView(Permission, View):
         run = get_object_or_404(EndpointRun, pk=pk, status=EndpointRun.DONE)
         if param not in analysis.PARAMS or fmt not in plots.FORMATS:
             raise Http404("No such endpoint or image format.")
+        results = run_results.summary(run)
         image = plots.km_plot(
-            run.results["summary"]["survival"][param],
-            view_for(request.user, run.results),
+            results["summary"]["survival"][param],
+            view_for(request.user, results),
             f"{analysis.PARAMS[param]} · cut-off {shown(run.cutoff)}",
             fmt,
         )

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from django.utils import timezone
 
+from conftest import body
 from enrollment.models import StatusChange
 from outcomes import synthetic
 from outcomes.models import EndpointRun
@@ -179,7 +180,9 @@ def test_the_package_reads_back_within_the_transport_v5_limits(
 
 def test_adtte_is_the_products_own_adtte_export(trial_run, api_as, trial_users, data_manager):
     for api in (api_as(data_manager), api_as(trial_users["statistician"])):
-        export = api.get(f"/api/outcomes/runs/{trial_run}/export/adtte/json/").json()["rows"]
+        export = json.loads(body(api.get(f"/api/outcomes/runs/{trial_run}/export/adtte/json/")))[
+            "rows"
+        ]
         adtte, _ = read_xpt(package(api, trial_run)["adtte.xpt"])
         assert len(adtte) == len(export)
         for row, (_, got) in zip(export, adtte.iterrows(), strict=True):

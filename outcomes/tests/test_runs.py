@@ -4,6 +4,7 @@ hand, the per-arm figures against lifelines called directly, exports, masking, c
 
 import csv
 import io
+import json
 from datetime import timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from lifelines.statistics import logrank_test
 
 from assessments import services as imaging
 from assessments.models import Read
+from conftest import body
 from enrollment import course
 from outcomes import services, synthetic
 from outcomes.exports import months_shown
@@ -93,7 +95,7 @@ def hand_built(users, *, randomized_on, sums, death=None, contact=None):
 
 
 def rows_of(api, run, table="adtte"):
-    text = api.get(f"/api/outcomes/runs/{run}/export/{table}/csv/").content.decode()
+    text = body(api.get(f"/api/outcomes/runs/{run}/export/{table}/csv/")).decode()
     return list(csv.DictReader(io.StringIO(text)))
 
 
@@ -284,9 +286,9 @@ def test_a_masked_statistician_learns_nothing_of_the_arms(
     for table in ("adtte", "responses", "summary"):
         for kind in ("csv", "json"):
             seen.append(
-                statistician.get(
-                    f"/api/outcomes/runs/{run['id']}/export/{table}/{kind}/"
-                ).content.decode()
+                body(
+                    statistician.get(f"/api/outcomes/runs/{run['id']}/export/{table}/{kind}/")
+                ).decode()
             )
     client = client_as(trial_users["statistician"])
     seen.append(client.get(f"/outcomes/runs/{run['id']}/").content.decode())
@@ -361,10 +363,11 @@ def test_times_in_days_and_months_and_the_csv_conventions_in_a_companion(
         assert float(row["MEDIAN_MONTHS"]) == round(float(row["MEDIAN_DAYS"]) / 30.4375, 2)
     for table in ("adtte", "responses", "summary"):
         response = api.get(f"{base}/export/{table}/csv/")
-        text = response.content.decode()
+        text = body(response).decode()
         assert not any(line.startswith("#") for line in text.splitlines())
         assert f"{base}/conventions/" in response["Link"]
-        assert "Greenwood" in api.get(f"{base}/export/{table}/json/").json()["conventions"]
+        as_json = json.loads(body(api.get(f"{base}/export/{table}/json/")))
+        assert "Greenwood" in as_json["conventions"]
     companion = api.get(f"{base}/conventions/").json()
     assert "Greenwood" in companion["conventions"] and companion["cutoff"] == str(today)
     assert "months = days / 30.4375" in companion["time_units"]
