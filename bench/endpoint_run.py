@@ -85,19 +85,10 @@ def setup():
     logging.disable(logging.CRITICAL)
 
 
-def generate(n: int) -> dict:
-    setup()
+def trial_users() -> None:
+    """The users the generator records as (one per role), created if missing."""
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
-
-    from enrollment.models import Patient
-    from outcomes import synthetic
-
-    call_command("migrate", verbosity=0)
-    if Patient.objects.exists():
-        return {"patients": Patient.objects.count(), "seconds": 0.0, "generated": False}
     from django.contrib.auth.models import Group
-    from django.db import transaction
 
     from accounts import roles
 
@@ -113,6 +104,21 @@ def generate(n: int) -> dict:
     ):
         user, _ = get_user_model().objects.get_or_create(username=name)
         user.groups.add(Group.objects.get(name=role))
+
+
+def generate(n: int) -> dict:
+    setup()
+    from django.core.management import call_command
+
+    from enrollment.models import Patient
+    from outcomes import synthetic
+
+    call_command("migrate", verbosity=0)
+    if Patient.objects.exists():
+        return {"patients": Patient.objects.count(), "seconds": 0.0, "generated": False}
+    from django.db import transaction
+
+    trial_users()
     started = time.perf_counter()
 
     with transaction.atomic():

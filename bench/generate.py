@@ -79,27 +79,16 @@ def generate(n: int, path: str) -> dict:
     django.setup()
     logging.disable(logging.CRITICAL)
     from django.apps import apps
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    from accounts import roles
     from outcomes import synthetic
 
     call_command("migrate", verbosity=0)
-    for name, role in (
-        ("coordinator", roles.COORDINATOR),
-        ("investigator", roles.INVESTIGATOR),
-        ("radiologist", roles.RADIOLOGIST),
-        ("radiologist2", roles.RADIOLOGIST),
-        ("adjudicator", roles.ADJUDICATOR),
-        ("statistician", roles.STATISTICIAN),
-        ("datamanager", roles.DATA_MANAGER),
-        ("monitor", roles.MONITOR),
-    ):
-        user, _ = get_user_model().objects.get_or_create(username=name)
-        user.groups.add(Group.objects.get(name=role))
+    sys.path.insert(0, str(ROOT / "bench"))
+    import endpoint_run  # the users, one per role, as the other benchmarks make them
+
+    endpoint_run.trial_users()
     bulk = {"auto": None, "bulk": True, "services": False}[path]
     backend = _backend_cpu()
     started, cpu = time.perf_counter(), time.process_time()
