@@ -2,6 +2,8 @@ from django.apps import AppConfig
 from django.db import transaction
 from django.db.models.signals import post_save
 
+from inkt_trial.signals import records_written_in_bulk
+
 
 class DataManagementConfig(AppConfig):
     name = "datamanagement"
@@ -19,6 +21,7 @@ class DataManagementConfig(AppConfig):
         models = {model for check in CHECKS for model in check.on_save_of}
         for model in models:
             post_save.connect(run_checks_on_save, sender=model, dispatch_uid=f"checks-{model}")
+        records_written_in_bulk.connect(run_checks_after_bulk, dispatch_uid="checks-bulk")
         columns.register(
             columns.Column(
                 key="open_queries",
@@ -31,6 +34,23 @@ class DataManagementConfig(AppConfig):
                 link=views.open_queries_link,
             )
         )
+
+
+CHECKED_PER_BATCH = 500  # patients per edit-check run after a bulk write: memory bounded
+
+
+def run_checks_after_bulk(sender, patient_ids, **kwargs):
+    """The edit checks of patients whose records were written in bulk (inkt_trial.signals),
+    once the writing transaction commits, a batch of patients at a time."""
+    ids = list(patient_ids)
+
+    def run():
+        from datamanagement.services import checks_run
+
+        for start in range(0, len(ids), CHECKED_PER_BATCH):
+            checks_run(patient_ids=ids[start : start + CHECKED_PER_BATCH])
+
+    transaction.on_commit(run, robust=True)
 
 
 def run_checks_on_save(sender, instance, raw=False, **kwargs):

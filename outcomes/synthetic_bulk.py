@@ -16,8 +16,9 @@ and every historical row, and re-checks a sample through the services.
 
 What a bulk trial lacks: no e-mail is queued for the screenings (the service's notice goes
 out on commit, when every screening is already signed, and then sends nothing); the edit
-checks run once per patient, PATIENTS_PER_BATCH patients at a time, when the transaction
-commits (the services queue them on every save, also to run at commit). Beyond one
+checks run once per patient, a batch of patients at a time, when the transaction commits
+(inkt_trial.signals.records_written_in_bulk, which the data management app acts on; the
+services queue them on every save, also to run at commit). Beyond one
 allocation sequence (randomization.protocol.MAX_SEQUENCE_LENGTH slots) the administrator puts
 the next version in force through the services, as they would for a real trial.
 """
@@ -30,7 +31,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import time_machine
-from django.db import connection, models, transaction
+from django.db import connection, models
 from django.db.models.functions import Length
 from django.utils import timezone
 from psycopg2.extras import execute_values
@@ -61,6 +62,7 @@ from dosing.models import (
 from enrollment import services as enrollment
 from enrollment.models import Outcome, Patient, Screening, StatusChange, TreatmentEnd
 from inkt_trial.errors import DomainError
+from inkt_trial.signals import records_written_in_bulk
 from outcomes.models import FollowUp
 from randomization import sequence as seq
 from randomization import services as randomization
@@ -555,15 +557,9 @@ class Bulk:
         self.write()
         if self.current is not None:
             self.patient_ids.append(self.current.patient.pk)
-        ids = list(self.patient_ids)
-
-        def run():
-            from datamanagement.services import checks_run
-
-            for start in range(0, len(ids), PATIENTS_PER_BATCH):  # memory bounded
-                checks_run(patient_ids=ids[start : start + PATIENTS_PER_BATCH])
-
-        transaction.on_commit(run, robust=True)  # as the services' saves queue them
+        # the edit checks (datamanagement, above this app) run for them once this commits, as
+        # the services' saves queue them
+        records_written_in_bulk.send(sender=type(self), patient_ids=list(self.patient_ids))
 
 
 def _reader(fields):

@@ -192,3 +192,24 @@ def test_the_bulk_path_refuses_what_the_services_refuse(trial_users):
             resolution=patient.screening.consent_date,
         )
     assert not bulk.rows  # nothing kept
+
+
+def test_a_bulk_trial_s_edit_checks_run_when_it_commits(
+    trial_users, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The bulk path writes without post_save: the data management app (above outcomes) runs
+    the edit checks for every patient written, once the transaction commits, through
+    inkt_trial.signals.records_written_in_bulk."""
+    from datamanagement import apps as dm_apps
+    from datamanagement import services as dm
+
+    bulk_runs = []
+    monkeypatch.setattr(
+        dm, "checks_run", lambda **k: [] if "saved" in k else bulk_runs.append(k["patient_ids"])
+    )
+    monkeypatch.setattr(dm_apps, "CHECKED_PER_BATCH", 4)
+    with django_capture_on_commit_callbacks(execute=True):
+        synthetic.generate(seed=5, patients=10, today=TODAY, bulk=True)
+    patients = sorted(Patient.objects.values_list("pk", flat=True))
+    assert sorted(pk for batch in bulk_runs for pk in batch) == patients
+    assert max(len(batch) for batch in bulk_runs) <= 4
