@@ -19,7 +19,7 @@ from randomization import reports
 from randomization import selectors as randomization_selectors
 from randomization.models import Allocation
 from randomization.protocol import RPI
-from randomization.selectors import arm_shown
+from randomization.selectors import arm_shown, can_see_arms
 from safety import susar
 from safety.models import AdverseEvent, LabValue
 from safety.selectors import emergent
@@ -27,7 +27,8 @@ from safety.selectors import emergent
 
 def consort_flow(user, cutoff=None) -> dict:
     """CONSORT 2010 (Schulz 2010): enrolment (assessed, excluded with reasons), allocation
-    (randomized per arm; received the allocated treatment or not), follow-up (treatment
+    (randomized per arm; received the allocated treatment or not: for a masked reader, a drug
+    both arms receive), follow-up (treatment
     discontinued with reasons, deaths) and analysis (everyone randomized: intention to treat).
     Arms as the user may see them. At a cut-off (the DSMB report's): what had happened by then
     (screened, randomized, first dose, stops, deaths, withdrawals, violations found and not yet
@@ -44,7 +45,10 @@ def consort_flow(user, cutoff=None) -> dict:
     base = reports.consort(
         randomization_selectors.screening_rows(cutoff), [arm_shown(user, a) for a in allocations]
     )
-    treated = {pid for pid, day in first_doses().items() if cutoff is None or day <= cutoff}
+    # received: a first dose (for a reader who may not see arms, of a drug both arms receive,
+    # as their safety population: an iNKT course alone would set the iNKT arm apart)
+    doses = first_doses(shared_only=not can_see_arms(user))
+    treated = {pid for pid, day in doses.items() if cutoff is None or day <= cutoff}
     ended = _discontinued(allocations, cutoff)
     dead = set(changes.filter(kind=status.DEATH).values_list("patient_id", flat=True))
     lost = set(

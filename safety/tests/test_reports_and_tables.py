@@ -223,7 +223,7 @@ def test_a_masked_statistician_s_tables_count_from_the_drugs_both_arms_receive(
     treatment-emergent only for a reader who may see arms; a patient given iNKT cells and
     nothing else is in the safety population only for such a reader. Counted for a masked
     statistician, either would set the iNKT arm apart."""
-    from outcomes.selectors import sdtm_records
+    from outcomes.selectors import consort_flow, sdtm_records
 
     consent = {"consent_date": days_ago(30), "screening_date": days_ago(29)}
     early, only_inkt = (randomized("RPI", days_ago=20, **consent) for _ in range(2))
@@ -249,3 +249,9 @@ def test_a_masked_statistician_s_tables_count_from_the_drugs_both_arms_receive(
     events, _doses = sdtm_records(timezone.localdate())
     (nausea,) = [e for e in events if e.key == early.study_id]
     assert (nausea.emergent, nausea.shared_emergent) == (True, False)
+    # the CONSORT flow's "received" counts as the safety population does, for either reader
+    def received(user):
+        return sorted(arm["received"] for _code, arm in consort_flow(user)["arms"])
+
+    assert received(coordinator) == [1, 2]  # RP: control; RPI: early and only_inkt
+    assert received(statistician) == [1, 1]  # early (A or B) and control, never only_inkt
