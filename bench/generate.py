@@ -19,12 +19,15 @@ the commit runs), then the rows made are counted (the records and their historic
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+import endpoint_run  # noqa: E402  (the benchmarks' child processes and users)
+
 SEED = 2026
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/inkt_bench_gen_{n}"
 
@@ -51,23 +54,7 @@ def fresh_database(url: str) -> None:
 def child(n: int, path: str) -> dict:
     url = database_url(n)
     fresh_database(url)
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "inkt_trial.settings",
-        "DATABASE_URL": url,
-        "REDIS_URL": "",
-        "CELERY_TASK_ALWAYS_EAGER": "1",
-    }
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", str(n), "--path", path],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode:
-        raise SystemExit(f"{n} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return endpoint_run.run_child(__file__, [str(n), "--path", path], url)
 
 
 def generate(n: int, path: str) -> dict:
@@ -85,10 +72,7 @@ def generate(n: int, path: str) -> dict:
     from outcomes import synthetic
 
     call_command("migrate", verbosity=0)
-    sys.path.insert(0, str(ROOT / "bench"))
-    import endpoint_run  # the users, one per role, as the other benchmarks make them
-
-    endpoint_run.trial_users()
+    endpoint_run.trial_users()  # one per role, as the other benchmarks make them
     bulk = {"auto": None, "bulk": True, "services": False}[path]
     backend = _backend_cpu()
     started, cpu = time.perf_counter(), time.process_time()
