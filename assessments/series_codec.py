@@ -21,22 +21,31 @@ from assessments import reads as read_rules
 from assessments.recist import Criterion, SeriesResult, TimepointResult
 
 ENGINE = hashlib.sha256(
-    b"".join(
-        (Path(__file__).parent / name).read_bytes() for name in ("recist.py", "reads.py")
-    )
+    b"".join((Path(__file__).parent / name).read_bytes() for name in ("recist.py", "reads.py"))
 ).hexdigest()[:16]
 
 _DATES = ("first_response_date", "progression_date", "icpd_scan_date", "unconfirmed_iupd_date")
 
 
 def key(reads: list[tuple[date, dict]], *, enrolled: date, criterion: Criterion) -> str:
-    """The evaluation's identity: equal inputs (and engine), equal key."""
-    text = json.dumps(
-        [ENGINE, str(criterion), enrolled.isoformat(), [[d.isoformat(), x] for d, x in reads]],
+    """The evaluation's identity: equal inputs (and engine), equal key. The SHA-256 of
+    [engine, criterion, day 0, reads] as compact sorted JSON."""
+    return keys(reads, enrolled=enrolled, criteria=(criterion,))[criterion]
+
+
+def keys(reads: list[tuple[date, dict]], *, enrolled: date, criteria) -> dict[Criterion, str]:
+    """`key` for each of the criteria, the reads written out once: the JSON of a list is its
+    items' JSON joined by commas, so the text after the criterion is shared."""
+    tail = json.dumps(
+        [enrolled.isoformat(), [[d.isoformat(), x] for d, x in reads]],
         sort_keys=True,
         separators=(",", ":"),
-    )
-    return hashlib.sha256(text.encode()).hexdigest()
+    )[1:]
+    head = f"[{json.dumps(ENGINE)},"
+    return {
+        c: hashlib.sha256(f"{head}{json.dumps(str(c))},{tail}".encode()).hexdigest()
+        for c in criteria
+    }
 
 
 def dump(series: SeriesResult) -> dict:
@@ -111,10 +120,10 @@ class Evaluations:
     def evaluate_criteria(
         self, reads: list[tuple[date, dict]], *, enrolled: date
     ) -> dict[Criterion, SeriesResult]:
-        keys = {c: key(reads, enrolled=enrolled, criterion=c) for c in Criterion}
-        known = {c: self._known(k) for c, k in keys.items()}
+        found = keys(reads, enrolled=enrolled, criteria=tuple(Criterion))
+        known = {c: self._known(k) for c, k in found.items()}
         if all(series is not None for series in known.values()):
             self.hits += len(known)
             return known
         evaluated = read_rules.evaluate_criteria(reads, enrolled=enrolled)
-        return {c: self._remember(keys[c], series) for c, series in evaluated.items()}
+        return {c: self._remember(found[c], series) for c, series in evaluated.items()}

@@ -465,14 +465,13 @@ def adqs(results: dict, *, masked: bool) -> Dataset | None:
 
 def qol_results(patients) -> dict[str, dict[str, list]]:
     """What a run stores of the QLQ-C30 scores (endpoints.Patient.qol), JSON-ready, for ADQS."""
-    return {
-        p.key: {
-            code: [[day.isoformat(), value] for day, value in values]
-            for code, values in p.qol.items()
-        }
-        for p in patients
-        if p.qol
-    }
+    return {p.key: _qol(p.qol) for p in patients if p.qol}
+
+
+def _qol(scores) -> dict[str, list]:
+    days = {day for values in scores.values() for day, _ in values}  # one questionnaire's
+    iso = {day: day.isoformat() for day in days}  # date is every scale's: written once
+    return {code: [[iso[day], value] for day, value in values] for code, values in scores.items()}
 
 
 # The package -----------------------------------------------------------------------------------

@@ -36,6 +36,24 @@ PARAMS = {
 }
 
 
+ADTTE_COLUMNS = (  # an ADTTE row's keys, in order
+    "STUDYID",
+    "USUBJID",
+    "ARM",
+    "PARAMCD",
+    "PARAM",
+    "AVAL",
+    "AVALM",
+    "AVALU",
+    "STARTDT",
+    "ADT",
+    "CNSR",
+    "EVNTDESC",
+    "CNSDTDSC",
+    "DCUTDT",
+)
+
+
 def digest(patients: Sequence[ep.Patient], cutoff: date, params: ep.Params) -> str:
     """A fingerprint of the facts a run used: equal facts, equal digest; any changed fact, a
     different one. The SHA-256 of the facts as sorted JSON (dates as ISO text), fed one patient
@@ -44,18 +62,42 @@ def digest(patients: Sequence[ep.Patient], cutoff: date, params: ep.Params) -> s
     fingerprint = hashlib.sha256(head[:-1].encode())
     fingerprint.update(b', "patients": [')
     for index, patient in enumerate(sorted(patients, key=lambda p: p.key)):
-        text = json.dumps(patient, sort_keys=True, default=_fields)
+        text = json.dumps(_facts(patient), sort_keys=True, default=_fields)
         fingerprint.update(((", " if index else "") + text).encode())
     fingerprint.update(b"]}")
     return fingerprint.hexdigest()
 
 
+def _facts(patient: ep.Patient) -> dict:
+    """The patient's fields as `_fields` gives them, the scores' dates written as text once
+    per questionnaire (the same JSON: a date is written as its ISO text)."""
+    found = _fields(patient)
+    if patient.qol:
+        iso: dict[date, str] = {}
+        found["qol"] = {
+            code: [(iso.get(day) or iso.setdefault(day, day.isoformat()), v) for day, v in values]
+            for code, values in patient.qol.items()
+        }
+    return found
+
+
 def _fields(value):
     """What JSON cannot write itself: a dataclass as its fields (as dataclasses.asdict, without
     its deep copy), anything else (a date) as text."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: getattr(value, f.name) for f in fields(value)}
-    return str(value)
+    names = _NAMES.get(type(value), _UNSEEN)
+    if names is _UNSEEN:
+        names = _NAMES[type(value)] = (
+            tuple(f.name for f in fields(value))
+            if is_dataclass(value) and not isinstance(value, type)
+            else None
+        )
+    if names is None:
+        return str(value)
+    return {name: getattr(value, name) for name in names}
+
+
+_NAMES: dict[type, tuple[str, ...] | None] = {}  # a type's fields' names; None: no dataclass
+_UNSEEN = object()
 
 
 def _round(value, places=6):

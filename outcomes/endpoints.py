@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from operator import itemgetter
 
 from assessments import qlqc30, recist
 
@@ -271,13 +272,14 @@ def overall_survival(patient: Patient, cutoff: date, params: Params = DEFAULTS) 
     return _truncate(result, patient.start, params.os_horizon_months)
 
 
+_DAY = itemgetter(0)
+
+
 def time_to_deterioration(
     patient: Patient, code: str, cutoff: date, params: Params = DEFAULTS
 ) -> TimeToEvent:
-    scores = sorted(
-        ((day, value) for day, value in patient.qol.get(code, ()) if day <= cutoff),
-        key=lambda pair: pair[0],
-    )
+    scores = [pair for pair in patient.qol.get(code, ()) if pair[0] <= cutoff]
+    scores.sort(key=_DAY)  # stable: equal days keep their order
     death = patient.death if patient.death is not None and patient.death <= cutoff else None
     result = qlqc30.time_to_deterioration(
         code,

@@ -9,7 +9,7 @@ import io
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from outcomes import stored
+from outcomes import analysis, stored
 from outcomes.statistics import HR_DIRECTION, MONTH
 
 TABLES = ("adtte", "responses", "summary")
@@ -125,8 +125,9 @@ def each_row(
         yield from summary_rows(results, view, stamp)
         return
     for row in results[table] if source is None else source:
-        if table == "adtte":
-            yield {**row, "ARM": labels[row["ARM"]], **stamp}
+        if table == "adtte":  # the ADaM order, however the row was kept (jsonb sorts keys)
+            ordered = {key: row[key] for key in analysis.ADTTE_COLUMNS if key in row}
+            yield {**ordered, **row, "ARM": labels[row["ARM"]], **stamp}
         else:
             yield {
                 "USUBJID": row["USUBJID"],

@@ -51,7 +51,14 @@ def parts(run: EndpointRun) -> Iterator[stored.Part]:
     for key, code, adtte, responses, subject, qol in _rows(
         run, "key", "code", "adtte", "responses", "subject", "qol"
     ):
-        yield stored.Part(key, code or None, adtte, responses, subject, qol)
+        yield stored.Part(
+            key,
+            code or None,
+            stored.unpack(adtte),
+            stored.unpack(responses),
+            subject,
+            stored.unpack_scores(qol),
+        )
 
 
 def stream(run: EndpointRun, table: str) -> Iterator[dict]:
@@ -63,7 +70,7 @@ def stream(run: EndpointRun, table: str) -> Iterator[dict]:
         yield from document[table]
         return
     for (rows,) in _rows(run, table):
-        yield from rows
+        yield from stored.unpack(rows)
 
 
 def results(run: EndpointRun) -> dict:

@@ -13,6 +13,7 @@ from kombu.exceptions import OperationalError
 
 from enrollment import course
 from enrollment.models import Patient
+from inkt_trial import bulk
 from inkt_trial.audit import apply_changes
 from inkt_trial.errors import DomainError
 from outcomes import adam, analysis, endpoints, followup, snapshot, stored
@@ -195,33 +196,36 @@ def runs_requeue_stalled(*, now=None) -> int:
 
 class _PatientRows:
     """Each patient's part of the results stored as a row (outcomes.models.PatientResult) as the
-    analysis hands it out, a batch at a time: a run of many patients holds no more than a batch
-    of them. The rows of a run not done are never read; a retry replaces them."""
+    analysis hands it out, a batch at a time (inkt_trial/bulk.py: COPY on PostgreSQL): a run of
+    many patients holds no more than a batch of them. The rows of a run not done are never
+    read; a retry replaces them."""
 
     BATCH = 500
+    COLUMNS = ("run_id", "position", "key", "code", "adtte", "responses", "subject", "qol")
 
     def __init__(self, run_id: int, codes: dict[str, str], subjects: dict[str, dict]):
         PatientResult.objects.filter(run_id=run_id).delete()  # an earlier attempt's
         self.run_id, self.codes, self.subjects = run_id, codes, subjects
-        self.batch: list[PatientResult] = []
+        self.batch: list[tuple] = []
         self.position = 0
         self.arms_and_codes: set[tuple[str, str]] = set()
 
     def add(self, patient: endpoints.Patient, adtte: list[dict], responses: list[dict]) -> None:
-        part = stored.Part(
-            patient.key,
-            self.codes.get(patient.key),
-            adtte,
-            responses,
-            self.subjects.get(patient.key),  # for the CDISC ADSL (outcomes/adam.py)
-            adam.qol_results([patient]).get(patient.key),  # for the CDISC ADQS
+        code = self.codes.get(patient.key)
+        self.arms_and_codes |= stored.arms_and_codes(
+            stored.Part(patient.key, code, adtte, [], None, None)
         )
-        self.arms_and_codes |= stored.arms_and_codes(part)
         self.batch.append(
-            PatientResult(
-                run_id=self.run_id,
-                position=self.position,
-                **{**part._asdict(), "code": part.code or ""},
+            (
+                self.run_id,
+                self.position,
+                patient.key,
+                code or "",
+                stored.pack(adtte),
+                stored.pack(responses),
+                self.subjects.get(patient.key),  # for the CDISC ADSL (outcomes/adam.py)
+                stored.pack_scores(patient.qol)  # for the CDISC ADQS
+                or adam.qol_results([patient]).get(patient.key),
             )
         )
         self.position += 1
@@ -229,7 +233,7 @@ class _PatientRows:
             self.flush()
 
     def flush(self) -> None:
-        PatientResult.objects.bulk_create(self.batch)
+        bulk.write(PatientResult, self.COLUMNS, self.batch)
         self.batch = []
 
 

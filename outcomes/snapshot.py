@@ -3,7 +3,8 @@
 endpoint engine (outcomes/endpoints.py)."""
 
 from collections import defaultdict
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Max, Min
@@ -58,31 +59,48 @@ def read(cutoff) -> tuple[list[ep.Patient], dict[str, str], freezing.LockState, 
     return _read(cutoff)
 
 
+CHUNK = 1000  # patients whose signed reads and stored series are held at a time
+
+
+class _Screening(NamedTuple):
+    date_of_birth: date
+    sex: str
+    consent_date: date
+
+
 def _read(cutoff):
     end = timezone.make_aware(datetime.combine(cutoff + timedelta(days=1), time.min))
+    randomized = Allocation.objects.filter(randomized_at__lt=end)
     allocations = list(
-        Allocation.objects.filter(randomized_at__lt=end).select_related(
-            "patient__screening", "slot"
+        randomized.values_list(
+            "patient_id",
+            "patient__study_id",
+            "arm",
+            "randomized_at",
+            "slot__arm",
+            "patient__screening__date_of_birth",
+            "patient__screening__sex",
+            "patient__screening__consent_date",
         )
     )
-    ids = [a.patient_id for a in allocations]
+    ids = [row[0] for row in allocations]
+    in_trial = randomized.values("patient_id")  # a subquery: no list of ids sent each time
     lock = freezing.state(ids, cutoff)
     as_of = lock.as_of if lock.locked else None
     baseline = set(
         Scan.objects.filter(
-            patient_id__in=ids, kind=Scan.BASELINE, scan_date__lte=cutoff
+            patient_id__in=in_trial, kind=Scan.BASELINE, scan_date__lte=cutoff
         ).values_list("patient_id", flat=True)
     )
     assignments = defaultdict(list)
     for pk, patient_id in (
-        ReaderAssignment.objects.filter(patient_id__in=ids)
+        ReaderAssignment.objects.filter(patient_id__in=in_trial)
         .order_by("patient_id", "slot")
         .values_list("pk", "patient_id")
     ):
         assignments[patient_id].append(pk)
-    reads = signed_reads([pk for pks in assignments.values() for pk in pks])
     adjudications = defaultdict(list)
-    decided = Adjudication.objects.filter(patient_id__in=ids)
+    decided = Adjudication.objects.filter(patient_id__in=in_trial)
     if as_of is not None:
         decided = decided.filter(decided_at__lte=as_of)
     for patient_id, covers_until, slot in decided.values_list(
@@ -92,21 +110,21 @@ def _read(cutoff):
     deaths, therapies, alive = {}, {}, defaultdict(list)
     changes = defaultdict(list)
     for patient_id, kind, day in StatusChange.objects.filter(
-        patient_id__in=ids, date__lte=cutoff
+        patient_id__in=in_trial, date__lte=cutoff
     ).values_list("patient_id", "kind", "date"):
         changes[patient_id].append((day, kind))
         if kind == status.DEATH:
             deaths[patient_id] = day
     for patient_id, kind, day, is_alive in FollowUp.objects.filter(
-        patient_id__in=ids, date__lte=cutoff
+        patient_id__in=in_trial, date__lte=cutoff
     ).values_list("patient_id", "kind", "date", "alive"):
         if kind == followup.NEW_THERAPY:
             therapies[patient_id] = min(day, therapies.get(patient_id, day))
         elif kind == followup.CONTACT and is_alive:
             alive[patient_id].append(day)
-    later = _alive_after(ids, cutoff, end, as_of=as_of)
+    later = _alive_after(in_trial, cutoff, end, as_of=as_of)
     for patient_id, died in AdverseEvent.objects.filter(
-        patient_id__in=ids, grade=5, death_date__lte=cutoff
+        patient_id__in=in_trial, grade=5, death_date__lte=cutoff
     ).values_list("patient_id", "death_date"):
         deaths.setdefault(patient_id, died)  # a fatal AE without (yet) a follow-up record
     for model, field in (
@@ -115,77 +133,80 @@ def _read(cutoff):
         (AdverseEvent, "onset"),
         (DrugExposure, "start_date"),
     ):
-        for row in (
-            model.objects.filter(patient_id__in=ids, **{f"{field}__lte": cutoff})
+        for patient_id, last in (
+            model.objects.filter(patient_id__in=in_trial, **{f"{field}__lte": cutoff})
             .values("patient_id")
             .annotate(last=Max(field))
+            .values_list("patient_id", "last")
         ):
-            alive[row["patient_id"]].append(row["last"])
+            alive[patient_id].append(last)
     doses = defaultdict(Exposure)
-    for row in (
-        Infusion.objects.filter(patient_id__in=ids, status=Infusion.GIVEN, infused_at__lt=end)
+    for patient_id, first, last in (
+        Infusion.objects.filter(patient_id__in=in_trial, status=Infusion.GIVEN, infused_at__lt=end)
         .values("patient_id")
         .annotate(last=Max("infused_at"), first=Min("infused_at"))
+        .values_list("patient_id", "first", "last")
     ):
-        alive[row["patient_id"]].append(timezone.localdate(row["last"]))
-        doses[row["patient_id"]].infusions(
-            timezone.localdate(row["first"]), timezone.localdate(row["last"])
-        )
+        alive[patient_id].append(timezone.localdate(last))
+        doses[patient_id].infusions(timezone.localdate(first), timezone.localdate(last))
     for patient_id, event, start, stop in (
-        DrugExposure.objects.filter(patient_id__in=ids, start_date__lte=cutoff)
+        DrugExposure.objects.filter(patient_id__in=in_trial, start_date__lte=cutoff)
         .exclude(event="interruption")
         .values_list("patient_id", "event", "start_date", "end_date")
     ):
         doses[patient_id].drug(event, start, stop, cutoff)
     qol = defaultdict(lambda: defaultdict(list))
     for patient_id, day, scores in (
-        Questionnaire.objects.filter(patient_id__in=ids, completed_on__lte=cutoff)
+        Questionnaire.objects.filter(patient_id__in=in_trial, completed_on__lte=cutoff)
         .order_by("completed_on")
         .values_list("patient_id", "completed_on", "scores")
     ):
         for code, value in scores.items():
             qol[patient_id][code].append((day, value))
-    stored = series_store.evaluations(ids)  # the series evaluated before: not again
     facts, codes, subjects = [], {}, {}
-    for allocation in allocations:
-        patient = allocation.patient
-        pid = patient.pk
-        start = timezone.localdate(allocation.randomized_at)
-        series = {ep.MRECIST: None, ep.IRECIST: None}
-        pair = assignments.get(pid, [])
-        awaiting = False
-        if len(pair) == 2:
-            stored.owner = pid
-            accepted, awaiting = settled_series(
-                reads[pair[0]],
-                reads[pair[1]],
-                adjudications[pid],
-                start=start,
-                cutoff=cutoff,
-                evaluate=stored.evaluate_criteria,
+    for at in range(0, len(allocations), CHUNK):
+        chunk = allocations[at : at + CHUNK]  # the reads, the largest part, a chunk at a time
+        pairs = [pk for row in chunk for pk in assignments.get(row[0], ())]
+        reads = signed_reads(pairs)
+        stored = series_store.evaluations([row[0] for row in chunk])  # evaluated before
+        for pid, study_id, arm, randomized_at, code, *screening in chunk:
+            start = timezone.localdate(randomized_at)
+            series = {ep.MRECIST: None, ep.IRECIST: None}
+            pair = assignments.get(pid, [])
+            awaiting = False
+            if len(pair) == 2:
+                stored.owner = pid
+                accepted, awaiting = settled_series(
+                    reads[pair[0]],
+                    reads[pair[1]],
+                    adjudications[pid],
+                    start=start,
+                    cutoff=cutoff,
+                    evaluate=stored.evaluate_criteria,
+                )
+                if accepted is not None:
+                    series = {CRITERION_NAMES[c]: _series(r) for c, r in accepted.items()}
+            facts.append(
+                ep.Patient(
+                    key=study_id,
+                    arm=arm,
+                    start=start,
+                    baseline_scan=pid in baseline,
+                    series=series,
+                    death=deaths.get(pid),
+                    last_alive=max(alive[pid]) if alive[pid] else None,
+                    new_therapy=therapies.get(pid),
+                    alive_after_cutoff=pid in later and pid not in deaths,
+                    awaiting_adjudication=awaiting,
+                    qol={code: tuple(values) for code, values in qol.pop(pid, {}).items()},
+                )
             )
-            if accepted is not None:
-                series = {CRITERION_NAMES[c]: _series(r) for c, r in accepted.items()}
-        facts.append(
-            ep.Patient(
-                key=patient.study_id,
-                arm=allocation.arm,
-                start=start,
-                baseline_scan=pid in baseline,
-                series=series,
-                death=deaths.get(pid),
-                last_alive=max(alive[pid]) if alive[pid] else None,
-                new_therapy=therapies.get(pid),
-                alive_after_cutoff=pid in later and pid not in deaths,
-                awaiting_adjudication=awaiting,
-                qol={code: tuple(values) for code, values in qol[pid].items()},
+            codes[study_id] = code
+            subjects[study_id] = subject_facts(
+                facts[-1], _Screening(*screening), doses.get(pid, Exposure()), changes[pid]
             )
-        )
-        codes[patient.study_id] = allocation.slot.arm
-        subjects[patient.study_id] = subject_facts(
-            facts[-1], patient.screening, doses.get(pid, Exposure()), changes[pid]
-        )
-    series_store.save(stored)  # what this run had to evaluate, for the next
+        series_store.save(stored)  # what this run had to evaluate, for the next
+        del reads, stored
     return facts, codes, lock, subjects
 
 
@@ -284,7 +305,7 @@ def settled_series(reads_1, reads_2, adjudications, *, start, cutoff, evaluate=N
         return None, False
 
 
-def _alive_after(ids, cutoff, end, *, as_of=None) -> set:
+def _alive_after(in_trial, cutoff, end, *, as_of=None) -> set:
     """Patients whom a record dated after the cut-off shows alive then (so alive at it): a
     contact, a death (also a fatal adverse event's), a new therapy, a withdrawal of consent,
     entering another trial, the investigator's decision to end the study, a scan, a
@@ -296,19 +317,19 @@ def _alive_after(ids, cutoff, end, *, as_of=None) -> set:
 
     found = set(
         records(FollowUp)
-        .filter(patient_id__in=ids, date__gt=cutoff)
+        .filter(patient_id__in=in_trial, date__gt=cutoff)
         .exclude(kind=followup.CONTACT, alive=False)
         .values_list("patient_id", flat=True)
     )
     found |= set(  # declared lost, or the study's end: no sign of life
         records(StatusChange)
-        .filter(patient_id__in=ids, date__gt=cutoff)
+        .filter(patient_id__in=in_trial, date__gt=cutoff)
         .exclude(kind__in=(status.LOST, status.STUDY_END))
         .values_list("patient_id", flat=True)
     )
     found |= set(
         records(AdverseEvent)
-        .filter(patient_id__in=ids, death_date__gt=cutoff)
+        .filter(patient_id__in=in_trial, death_date__gt=cutoff)
         .values_list("patient_id", flat=True)
     )
     for model, field in (
@@ -319,12 +340,12 @@ def _alive_after(ids, cutoff, end, *, as_of=None) -> set:
     ):
         found |= set(
             records(model)
-            .filter(patient_id__in=ids, **{f"{field}__gt": cutoff})
+            .filter(patient_id__in=in_trial, **{f"{field}__gt": cutoff})
             .values_list("patient_id", flat=True)
         )
     found |= set(
         records(Infusion)
-        .filter(patient_id__in=ids, status=Infusion.GIVEN, infused_at__gte=end)
+        .filter(patient_id__in=in_trial, status=Infusion.GIVEN, infused_at__gte=end)
         .values_list("patient_id", flat=True)
     )
     return found

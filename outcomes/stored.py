@@ -5,6 +5,12 @@ document with everything (the per-patient parts under PER_PATIENT); both read th
 The per-patient parts, in the document's shape:
 - `adtte`, `responses`: lists of rows, patient after patient in key order;
 - `subjects`, `qol`, `arm_codes`: patient key -> subject facts, scores, arm code.
+
+A row keeps a patient's rows and scores packed (`pack`, `pack_scores`): the keys of rows of one
+shape written once, and what all of them share (an ADTTE row's study, patient, arm, unit, start
+and cut-off), a questionnaire's date once for every scale; about a third of the JSON to write
+and read. `unpack` and `unpack_scores` give back exactly what was packed; rows stored unpacked
+read as they are.
 """
 
 from __future__ import annotations
@@ -98,4 +104,68 @@ def document(summary: Mapping, parts: Iterable[Part]) -> dict:
         "arm_codes": codes,
         "subjects": subjects,
         "qol": qol,
+    }
+
+
+PACKED = "packed"  # the key that tells a packed value from rows or scores stored as they are
+
+
+def _same(a, b) -> bool:
+    return type(a) is type(b) and a == b  # 1, 1.0 and True are not the same value here
+
+
+def pack(rows: list[dict]) -> list[dict] | dict:
+    """Rows of one shape (the same keys in the same order) as {packed: the keys, same: the
+    values every row shares, rows: each row's other values in key order}; rows of differing
+    shapes, or fewer than two, as they are."""
+    if len(rows) < 2:
+        return rows
+    keys = list(rows[0])
+    if any(len(row) != len(keys) or list(row) != keys for row in rows):
+        return rows
+    first = rows[0]
+    same = {k: first[k] for k in keys if all(_same(row[k], first[k]) for row in rows)}
+    varying = [k for k in keys if k not in same]
+    return {PACKED: keys, "same": same, "rows": [[row[k] for k in varying] for row in rows]}
+
+
+def unpack(value: list[dict] | dict) -> list[dict]:
+    """The rows `pack` was given."""
+    if not isinstance(value, dict):
+        return value
+    keys, same = value[PACKED], value["same"]
+    varying = [k for k in keys if k not in same]
+    found = []
+    for values in value["rows"]:
+        own = dict(zip(varying, values, strict=True))
+        found.append({k: same[k] if k in same else own[k] for k in keys})
+    return found
+
+
+def pack_scores(scores: Mapping) -> dict | None:
+    """A patient's QLQ-C30 scores (scale code -> (date, score) pairs, endpoints.Patient.qol)
+    as {packed: the dates as ISO text, scores: code -> the scores on those dates} when every
+    scale has the same dates (each questionnaire scores them all); None otherwise (then kept
+    as outcomes/adam.qol_results gives them) or when there are none."""
+    if not scores:
+        return None
+    days = [day for day, _ in next(iter(scores.values()))]
+    if any(len(values) != len(days) for values in scores.values()):
+        return None
+    if any(day != days[i] for values in scores.values() for i, (day, _) in enumerate(values)):
+        return None
+    return {
+        PACKED: [day.isoformat() for day in days],
+        "scores": {code: [value for _, value in values] for code, values in scores.items()},
+    }
+
+
+def unpack_scores(value: dict | None) -> dict | None:
+    """Scale code -> [ISO date, score], as outcomes/adam.qol_results gives them."""
+    if not value or PACKED not in value:
+        return value
+    days = value[PACKED]
+    return {
+        code: [[day, score] for day, score in zip(days, scores, strict=True)]
+        for code, scores in value["scores"].items()
     }

@@ -1,6 +1,7 @@
 """Evaluated series kept once computed (pure): the key changes with every input, the stored
 form reads back as the engine's own result, and a stored evaluation is used, not redone."""
 
+import hashlib
 import json
 from datetime import date
 
@@ -34,6 +35,25 @@ def test_the_key_is_the_content_of_every_input():
         key([*SERIES[:3], (SERIES[3][0], follow(53))]),
     }
     assert key() not in others and len(others) == 5
+
+
+def test_the_key_is_the_digest_of_the_inputs_as_compact_sorted_json():
+    """Written out once for both criteria, the key is still the SHA-256 of the whole list's
+    JSON: the series stored before keep their keys."""
+    for criterion in Criterion:
+        text = json.dumps(
+            [
+                series_codec.ENGINE,
+                str(criterion),
+                ENROLLED.isoformat(),
+                [[d.isoformat(), x] for d, x in SERIES],
+            ],
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        assert key(criterion=criterion) == hashlib.sha256(text.encode()).hexdigest()
+    both = series_codec.keys(SERIES, enrolled=ENROLLED, criteria=tuple(Criterion))
+    assert both == {c: key(criterion=c) for c in Criterion}
 
 
 @pytest.mark.parametrize("criterion", list(Criterion))

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from conftest import body
-from outcomes import adam, analysis, endpoints, run_results, services, snapshot
+from outcomes import adam, analysis, endpoints, run_results, services, snapshot, stored
 from outcomes.models import EndpointRun, PatientResult
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +75,9 @@ def test_a_changed_patient_row_makes_the_results_differ(trial):
     other = EndpointRun.objects.get(pk=trial.pk)
     old = old_style_copy(trial)
     row = PatientResult.objects.filter(run=trial).order_by("position").last()
-    row.adtte = [{**row.adtte[0], "AVAL": row.adtte[0]["AVAL"] + 1}, *row.adtte[1:]]
+    assert stored.PACKED in row.adtte  # kept packed (outcomes/stored.py)
+    rows = stored.unpack(row.adtte)
+    row.adtte = stored.pack([{**rows[0], "AVAL": rows[0]["AVAL"] + 1}, *rows[1:]])
     row.save(update_fields=["adtte"])
     assert not run_results.identical(other, old)
 
