@@ -156,8 +156,10 @@ def analyse(
     every_adtte, every_response = [], []
     by_param: dict[str, dict[str, tuple[list[float], list[bool]]]] = {}
     best: dict[str, dict[str, str]] = {criterion: {} for criterion in ep.CRITERIA}
+    dcut = cutoff.isoformat()
     for patient in patients:
         adtte, responses = [], []
+        iso: dict[date, str] = {}  # the patient's dates written once
         window_end = ep.response_window_end(patient, cutoff, params)
         for criterion in ep.CRITERIA:
             best[criterion][patient.key] = ep.best_response(patient, criterion, cutoff, params)
@@ -172,12 +174,12 @@ def analyse(
                     "AVAL": row.days,
                     "AVALM": row.months,
                     "AVALU": "DAYS",
-                    "STARTDT": (row.end - timedelta(days=row.days)).isoformat(),
-                    "ADT": row.end.isoformat(),
+                    "STARTDT": _iso(iso, row.end - timedelta(days=row.days)),
+                    "ADT": _iso(iso, row.end),
                     "CNSR": 0 if row.event else 1,
                     "EVNTDESC": row.reason if row.event else "",
                     "CNSDTDSC": "" if row.event else row.reason,
-                    "DCUTDT": cutoff.isoformat(),
+                    "DCUTDT": dcut,
                 }
             )
             days, events = by_param.setdefault(row.param, {}).setdefault(patient.arm, ([], []))
@@ -278,6 +280,13 @@ def analyse(
     if each is None:
         results.update(adtte=every_adtte, responses=every_response)
     return results
+
+
+def _iso(known: dict[date, str], day: date) -> str:
+    found = known.get(day)
+    if found is None:
+        found = known[day] = day.isoformat()
+    return found
 
 
 def _count(values: list[str]) -> dict[str, int]:

@@ -110,23 +110,29 @@ def document(summary: Mapping, parts: Iterable[Part]) -> dict:
 PACKED = "packed"  # the key that tells a packed value from rows or scores stored as they are
 
 
-def _same(a, b) -> bool:
-    return type(a) is type(b) and a == b  # 1, 1.0 and True are not the same value here
-
-
 def pack(rows: list[dict]) -> list[dict] | dict:
     """Rows of one shape (the same keys in the same order) as {packed: the keys, same: the
     values every row shares, rows: each row's other values in key order}; rows of differing
-    shapes, or fewer than two, as they are."""
+    shapes, or fewer than two, as they are. A value is shared only if every row has it with
+    the same type (1, 1.0 and True are equal in Python, not in JSON)."""
     if len(rows) < 2:
         return rows
     keys = list(rows[0])
     if any(len(row) != len(keys) or list(row) != keys for row in rows):
         return rows
-    first = rows[0]
-    same = {k: first[k] for k in keys if all(_same(row[k], first[k]) for row in rows)}
-    varying = [k for k in keys if k not in same]
-    return {PACKED: keys, "same": same, "rows": [[row[k] for k in varying] for row in rows]}
+    columns = list(zip(*(row.values() for row in rows), strict=True))
+    shared = [
+        column.count(column[0]) == len(column) and len(set(map(type, column))) == 1
+        for column in columns
+    ]
+    varying = [column for column, same in zip(columns, shared, strict=True) if not same]
+    return {
+        PACKED: keys,
+        "same": {k: c[0] for k, c, same in zip(keys, columns, shared, strict=True) if same},
+        "rows": [list(values) for values in zip(*varying, strict=True)]
+        if varying
+        else [[] for _ in rows],  # identical rows: each row has nothing of its own
+    }
 
 
 def unpack(value: list[dict] | dict) -> list[dict]:

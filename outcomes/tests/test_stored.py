@@ -95,6 +95,8 @@ def test_values_equal_in_python_but_not_in_json_are_not_shared():
     packed = stored.pack(rows)
     assert packed["same"] == {"b": "x"}
     assert json.dumps(stored.unpack(packed)) == json.dumps(rows)
+    twice = [{"a": 1, "b": [2]}, {"a": 1, "b": [2]}]  # nothing of their own: still two rows
+    assert stored.unpack(json.loads(json.dumps(stored.pack(twice)))) == twice
 
 
 def test_rows_of_differing_shapes_or_one_row_are_kept_as_they_are():
