@@ -253,6 +253,16 @@ def adtte_rows(run):
     return run_results.stream(run, "adtte")
 
 
+def analyze() -> None:
+    """The planner's statistics, as autovacuum would keep them (it may be off, as on the
+    machine these figures come from): a freshly generated trial has none."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
 def measure(n: int, repeat: int = 2) -> dict:
     setup()
     from django.contrib.auth import get_user_model
@@ -263,6 +273,7 @@ def measure(n: int, repeat: int = 2) -> dict:
     from outcomes.models import EndpointRun
 
     call_command("migrate", verbosity=0)
+    analyze()
     baseline_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     cutoff = timezone.localdate()
     statistician = get_user_model().objects.get(username="statistician")
