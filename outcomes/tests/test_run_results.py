@@ -109,3 +109,25 @@ def test_a_failed_run_keeps_no_rows(trial, monkeypatch):
     assert services.run_compute(run.pk) == "failed"
     assert not PatientResult.objects.filter(run=run).exists()
     assert PatientResult.objects.filter(run=trial).count() == 12
+
+
+def test_the_rows_json_is_compressed_with_lz4_where_postgresql_has_it():
+    if connection.vendor != "postgresql":
+        pytest.skip("how PostgreSQL keeps the values on disk")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+        )
+        if not cursor.fetchone()[0]:
+            pytest.skip("this PostgreSQL has no LZ4")
+        cursor.execute(
+            "SELECT attname, attcompression FROM pg_attribute "
+            "WHERE attrelid = 'outcomes_patientresult'::regclass AND attnum > 0"
+        )
+        found = dict(cursor.fetchall())
+    assert {column: found[column] for column in ("adtte", "responses", "subject", "qol")} == {
+        "adtte": "l",
+        "responses": "l",
+        "subject": "l",
+        "qol": "l",
+    }
