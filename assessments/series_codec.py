@@ -21,22 +21,33 @@ from assessments import reads as read_rules
 from assessments.recist import Criterion, SeriesResult, TimepointResult
 
 ENGINE = hashlib.sha256(
-    b"".join(
-        (Path(__file__).parent / name).read_bytes() for name in ("recist.py", "reads.py")
-    )
+    b"".join((Path(__file__).parent / name).read_bytes() for name in ("recist.py", "reads.py"))
 ).hexdigest()[:16]
 
 _DATES = ("first_response_date", "progression_date", "icpd_scan_date", "unconfirmed_iupd_date")
 
 
+def _compact(value) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
 def key(reads: list[tuple[date, dict]], *, enrolled: date, criterion: Criterion) -> str:
     """The evaluation's identity: equal inputs (and engine), equal key."""
-    text = json.dumps(
-        [ENGINE, str(criterion), enrolled.isoformat(), [[d.isoformat(), x] for d, x in reads]],
-        sort_keys=True,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(text.encode()).hexdigest()
+    return keys(reads, enrolled=enrolled, criteria=(criterion,))[criterion]
+
+
+def keys(
+    reads: list[tuple[date, dict]], *, enrolled: date, criteria=tuple(Criterion)
+) -> dict[Criterion, str]:
+    """`key` of each criterion, the reads encoded once for all: the sha-256 of the compact JSON
+    of [engine, criterion, day 0, [[date, read], ...]], written out part by part (the same
+    text json.dumps gives for the whole list)."""
+    tail = _compact(enrolled.isoformat()) + "," + _compact([[d.isoformat(), x] for d, x in reads])
+    head = "[" + _compact(ENGINE) + ","
+    return {
+        c: hashlib.sha256(f"{head}{_compact(str(c))},{tail}]".encode()).hexdigest()
+        for c in criteria
+    }
 
 
 def dump(series: SeriesResult) -> dict:
@@ -111,10 +122,10 @@ class Evaluations:
     def evaluate_criteria(
         self, reads: list[tuple[date, dict]], *, enrolled: date
     ) -> dict[Criterion, SeriesResult]:
-        keys = {c: key(reads, enrolled=enrolled, criterion=c) for c in Criterion}
-        known = {c: self._known(k) for c, k in keys.items()}
+        found_keys = keys(reads, enrolled=enrolled)
+        known = {c: self._known(k) for c, k in found_keys.items()}
         if all(series is not None for series in known.values()):
             self.hits += len(known)
             return known
         evaluated = read_rules.evaluate_criteria(reads, enrolled=enrolled)
-        return {c: self._remember(keys[c], series) for c, series in evaluated.items()}
+        return {c: self._remember(found_keys[c], series) for c, series in evaluated.items()}

@@ -1,6 +1,7 @@
 """Evaluated series kept once computed (pure): the key changes with every input, the stored
 form reads back as the engine's own result, and a stored evaluation is used, not redone."""
 
+import hashlib
 import json
 from datetime import date
 
@@ -34,6 +35,24 @@ def test_the_key_is_the_content_of_every_input():
         key([*SERIES[:3], (SERIES[3][0], follow(53))]),
     }
     assert key() not in others and len(others) == 5
+
+
+@pytest.mark.parametrize("criterion", list(Criterion))
+def test_the_key_is_the_one_stored_series_were_kept_under(criterion):
+    """Written out part by part, the key is still the hash of the whole list as json.dumps
+    gives it: series stored before are found."""
+    text = json.dumps(
+        [
+            series_codec.ENGINE,
+            str(criterion),
+            ENROLLED.isoformat(),
+            [[d.isoformat(), x] for d, x in SERIES],
+        ],
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    assert key(criterion=criterion) == hashlib.sha256(text.encode()).hexdigest()
+    assert series_codec.keys(SERIES, enrolled=ENROLLED)[criterion] == key(criterion=criterion)
 
 
 @pytest.mark.parametrize("criterion", list(Criterion))
