@@ -36,15 +36,21 @@ def imaging_schedules(patients, *, today) -> dict[int, list[dict]]:
     )
 
 
+@memo.per_id
+def scans_of(patient_ids) -> dict[int, list[Scan]]:
+    """Each patient's scans by date, in one query; once per request (the imaging box, its
+    schedule and the deviations read the same: read them, never change them)."""
+    found: dict[int, list[Scan]] = {}
+    for scan in Scan.objects.filter(patient_id__in=list(patient_ids)).order_by("scan_date", "pk"):
+        found.setdefault(scan.patient_id, []).append(scan)
+    return found
+
+
 def _schedules(patients, *, today) -> dict[int, list[dict]]:
     day0 = {p.pk: day for p in patients if (day := day_zero(p)) is not None}
     scans = defaultdict(list)
-    for scan in (
-        Scan.objects.filter(patient_id__in=list(day0))
-        .exclude(kind=Scan.BASELINE)
-        .order_by("scan_date", "pk")
-    ):
-        scans[scan.patient_id].append(scan)
+    for pid, found in scans_of(list(day0)).items():
+        scans[pid] = [scan for scan in found if scan.kind != Scan.BASELINE]
     stops = {pid: ends[0].date for pid, ends in checks.progression(list(day0)).items() if ends}
     for pid, ended in (
         StatusChange.objects.filter(patient_id__in=list(day0), kind__in=status.OFF_STUDY)
@@ -90,10 +96,11 @@ def patient_imaging(patient, user) -> dict:
             accepted[criterion.value] = services.accepted_series(patient, criterion)
         except ReadError as error:
             problems += error.problems
+    scans = scans_of([patient.pk]).get(patient.pk, [])
+    for scan in scans:  # the page's patient, its screening read with it (Scan.before_consent)
+        scan.patient = patient
     return {
-        "scans": Scan.objects.filter(patient=patient)
-        .select_related("patient__screening")
-        .order_by("scan_date"),
+        "scans": scans,
         "schedule": imaging_schedule(patient, today=today),
         "readers": ReaderAssignment.objects.filter(patient=patient).select_related("reader"),
         "radiologists": radiologists(),

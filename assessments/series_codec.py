@@ -33,7 +33,9 @@ def key(reads: list[tuple[date, dict]], *, enrolled: date, criterion: Criterion)
     return keys(reads, enrolled=enrolled, criteria=(criterion,))[criterion]
 
 
-def keys(reads: list[tuple[date, dict]], *, enrolled: date, criteria) -> dict[Criterion, str]:
+def keys(
+    reads: list[tuple[date, dict]], *, enrolled: date, criteria=tuple(Criterion)
+) -> dict[Criterion, str]:
     """`key` for each of the criteria, the reads written out once: the JSON of a list is its
     items' JSON joined by commas, so the text after the criterion is shared."""
     tail = json.dumps(

@@ -46,12 +46,17 @@ def prepare(n: int) -> dict:
         get_user_model,
     )
     from django.contrib.sessions.backends.db import SessionStore
+    from django.db import connection
     from django.utils import timezone
 
     from enrollment.models import Patient
     from outcomes import services
     from outcomes.models import EndpointRun
 
+    # The planner's statistics, as autovacuum keeps them on any server where it runs (a
+    # freshly generated database has none, and this machine's PostgreSQL runs no autovacuum).
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     users = get_user_model().objects
     run = EndpointRun.objects.filter(status=EndpointRun.DONE).order_by("-pk").first()
     if run is None:
@@ -206,7 +211,7 @@ def main():
             if made["generated"]
             else f"{made['patients']} patients (generated earlier)",
             f"- gunicorn 2 workers, {options.clients} clients, {options.seconds:g} s a page,",
-            f"{os.cpu_count()} cores",
+            f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}",
         )
         print(f"{'page':<26} {'req/s':>7} {'ratio':>6} {'goal':>5} {'median ms':>10} {'p95 ms':>7}")
         bare = None
@@ -219,6 +224,7 @@ def main():
                 f"{m['p95_ms']:>7}",
                 flush=True,
             )
+        print(f"load average at the end {os.getloadavg()[0]:.2f}")
     finally:
         server.terminate()
         server.wait(timeout=30)

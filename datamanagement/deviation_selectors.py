@@ -9,16 +9,16 @@ from django.utils import timezone
 
 from assessments.models import Questionnaire, Scan
 from assessments.reads import VISIT_INTERVAL_DAYS, VISIT_WINDOW_DAYS
-from assessments.selectors import imaging_schedules, questionnaires_of
+from assessments.selectors import imaging_schedules, questionnaires_of, scans_of
 from datamanagement import deviation_log, deviations
 from datamanagement.models import DeviationReview, ProtocolDeviation
 from dosing import rules as dosing_rules
 from dosing.models import DrugExposure, Infusion
-from dosing.selectors import infusions_of
+from dosing.selectors import exposures_of, infusions_of
 from enrollment import course, status
 from enrollment.models import EligibilityViolation, Patient, Screening
 from randomization.selectors import day_zero
-from safety.models import AdverseEvent
+from safety.selectors import events_of
 
 
 def _entered(model, ids) -> dict[int, date]:
@@ -65,19 +65,17 @@ def patient_facts(patients, *, today: date, now) -> list[deviations.PatientFacts
     patients = list(patients.select_related("screening", "allocation", "infusion_schedule"))
     ids = [p.pk for p in patients]
     infusions = defaultdict(list, infusions_of(ids))
-    scans = _by_patient(Scan.objects.filter(patient_id__in=ids).order_by("scan_date"))
+    scans = defaultdict(list, scans_of(ids))
     questionnaires = defaultdict(list, questionnaires_of(ids))
-    drugs = _by_patient(
-        DrugExposure.objects.filter(patient_id__in=ids).exclude(event="interruption")
-    )
+    drugs = defaultdict(list)
+    for pid, found in exposures_of(ids).items():
+        drugs[pid] = [r for r in found if r.event != "interruption"]
     violations = _by_patient(
         EligibilityViolation.objects.filter(patient_id__in=ids, resolved_on=None)
     )
-    serious = _by_patient(
-        AdverseEvent.objects.filter(
-            patient_id__in=ids, serious=True, awareness_at__isnull=False
-        ).select_related("term")
-    )
+    serious = defaultdict(list)
+    for pid, found in events_of(ids).items():
+        serious[pid] = [e for e in found if e.serious and e.awareness_at is not None]
     entered = {
         model: _entered(model, [r.pk for rows in found.values() for r in rows])
         for model, found in (

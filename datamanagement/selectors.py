@@ -95,7 +95,8 @@ def open_by_age(*, today=None) -> list[dict]:
     """Open queries, oldest first, with their age in days and its band (the dashboard)."""
     today = today or timezone.localdate()
     rows = []
-    for query in query_list().filter(state=queries.OPEN).order_by("raised_at"):
+    found = DataQuery.objects.filter(state=queries.OPEN).select_related("patient", "content_type")
+    for query in found.order_by("raised_at"):  # what the dashboard shows of each, no user
         days = queries.age_days(timezone.localdate(query.raised_at), today)
         rows.append({"query": query, "days": days, "band": queries.age_band(days)})
     return rows

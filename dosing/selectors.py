@@ -65,6 +65,19 @@ def infusions_of(patient_ids) -> dict[int, list[Infusion]]:
     return found
 
 
+@memo.per_id
+def exposures_of(patient_ids) -> dict[int, list[DrugExposure]]:
+    """Each patient's PD-1 antibody and regorafenib records (by drug, then start), in one
+    query; once per request (the dosing box, the dose spans and the deviations read the same:
+    read them, never change them)."""
+    found: dict[int, list[DrugExposure]] = {}
+    for record in DrugExposure.objects.filter(patient_id__in=list(patient_ids)).order_by(
+        "patient_id", "drug", "start_date", "pk"
+    ):
+        found.setdefault(record.patient_id, []).append(record)
+    return found
+
+
 def patient_dosing(patient: Patient) -> dict:
     """The dosing box of a patient page."""
     schedule = InfusionSchedule.objects.filter(patient=patient).first()
@@ -89,7 +102,7 @@ def patient_dosing(patient: Patient) -> dict:
         "courses": courses,
         "next_course": len(infusions) + 1 if len(infusions) < protocol.MAX_COURSES else None,
         "exposure": services.exposure_of(in_order, schedule),
-        "drugs": DrugExposure.objects.filter(patient=patient).order_by("drug", "start_date"),
+        "drugs": exposures_of([patient.pk]).get(patient.pk, []),
         "stops": stops,
         "drug_labels": status.DRUGS,
     }
@@ -121,48 +134,61 @@ def first_dose(patient: Patient):
 def dose_spans(patient_ids=None, *, shared_only=False) -> dict:
     """Patient id -> (first, last) date of any study treatment (shared_only: of the drugs both
     arms receive, PD-1 antibody and regorafenib, which is all a masked reader may be shown: the
-    iNKT infusions are the RPI arm's alone), in a fixed number of queries whatever the number
-    of patients. The last dose is the latest infusion, single
-    administration or end of a prescribed period; None while a prescribed period is still open
-    and the drug has not stopped (the patient is on treatment). The drug's stop (its end of
-    treatment, progression, a withdrawal for toxicity, a status change) closes an open period
-    on its date."""
-    first = first_doses(patient_ids, shared_only=shared_only)
-    ids = list(first)
-    ended = {  # (patient, drug) -> the last day the drug may be given, if it has stopped
-        (pid, drug): stop[0]
-        for pid, stops in course_state.treatment_stops_of(ids).items()
-        for drug, stop in stops.items()
-        if stop is not None
-    }
+    iNKT infusions are the RPI arm's alone), in two queries whatever the number of patients
+    (and the drugs' stops while a prescribed period is open). The last dose is the latest
+    infusion, single administration or end of a prescribed period; None while a prescribed
+    period is still open and the drug has not stopped (the patient is on treatment). The
+    drug's stop (its end of treatment, progression, a withdrawal for toxicity, a status change)
+    closes an open period on its date."""
+    infusions = Infusion.objects.filter(status=Infusion.GIVEN)
+    if shared_only:
+        infusions = infusions.none()
+    if patient_ids is None:
+        drugs = DrugExposure.objects.exclude(event="interruption").values_list(
+            "patient_id", "drug", "event", "start_date", "end_date"
+        )
+    else:
+        patient_ids = list(patient_ids)
+        infusions = infusions.filter(patient_id__in=patient_ids)
+        drugs = [
+            (r.patient_id, r.drug, r.event, r.start_date, r.end_date)
+            for found in exposures_of(patient_ids).values()
+            for r in found
+            if r.event != "interruption"
+        ]
+    first: dict = {}
     last: dict = {}
-    ongoing: set = set()
+
+    def started(pid, day):
+        first[pid] = min(first.get(pid, day), day)
 
     def later(pid, day):
         last[pid] = max(last.get(pid, day), day)
 
-    infusions = Infusion.objects.filter(status=Infusion.GIVEN, patient_id__in=ids)
-    if shared_only:
-        infusions = infusions.none()
-    for pid, moment in (
-        infusions.values("patient_id").annotate(m=Max("infused_at")).values_list("patient_id", "m")
+    for pid, earliest, latest in (
+        infusions.values("patient_id")
+        .annotate(earliest=Min("infused_at"), latest=Max("infused_at"))
+        .values_list("patient_id", "earliest", "latest")
     ):
-        later(pid, timezone.localdate(moment))
-    drugs = DrugExposure.objects.exclude(event="interruption").filter(patient_id__in=ids)
-    for pid, drug, event, start, end in drugs.values_list(
-        "patient_id", "drug", "event", "start_date", "end_date"
-    ):
+        started(pid, timezone.localdate(earliest))
+        later(pid, timezone.localdate(latest))
+    periods = []  # prescribed periods still open: (patient, drug)
+    for pid, drug, event, start, end in drugs:
+        started(pid, start)
         later(pid, start)
         if end is not None:
             later(pid, end)
-        elif event == "period":  # prescribed and not yet stopped
-            if (pid, drug) in ended:
-                later(pid, ended[pid, drug])
-            else:
-                ongoing.add(pid)
-    return {
-        pid: (day, None if pid in ongoing else last.get(pid, day)) for pid, day in first.items()
-    }
+        elif event == "period":
+            periods.append((pid, drug))
+    stops = course_state.treatment_stops_of(list(first))
+    ongoing: set = set()
+    for pid, drug in periods:  # closed on the drug's stop, if it has stopped
+        stop = stops[pid].get(drug)
+        if stop is not None:
+            later(pid, stop[0])
+        else:
+            ongoing.add(pid)
+    return {pid: (day, None if pid in ongoing else last[pid]) for pid, day in first.items()}
 
 
 def first_doses(patient_ids=None, *, shared_only=False) -> dict:

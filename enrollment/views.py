@@ -209,7 +209,7 @@ class PatientListView(Permission, ListView):
 
     permission_required = "enrollment.view_patient"
     template_name = "enrollment/patient_list.html"
-    paginate_by = 50
+    paginate_by = 25  # each row's status is derived from the patient's records (issue 16)
 
     def get_queryset(self):
         self.filterset = selectors.patient_filter()(
@@ -224,6 +224,7 @@ class PatientListView(Permission, ListView):
         page = list(context["object_list"])
         values = columns.values(page, user)
         context["columns"] = shown
+        context["filtered"] = any(self.request.GET.get(name) for name in self.filterset.filters)
         context["rows"] = [
             {
                 "patient": patient,

@@ -2,11 +2,10 @@
 SafetyConfig: adverse events' onsets, the death dates of fatal events, and the drugs withdrawn
 for an adverse event."""
 
-from django.db.models import Q
-
 from dosing.checks import doses_of
 from enrollment import status
 from safety.models import DRUGS, AdverseEvent
+from safety.selectors import events_of
 
 
 def onsets(patient_id: int) -> list[status.Evidence]:
@@ -29,15 +28,13 @@ def fatal_dates(patient_id: int) -> list:
 def withdrawn_for_toxicity(patient_ids) -> dict[int, list[status.DrugEnd]]:
     """A drug withdrawn for an adverse event (its action "withdrawn") stops at the event's
     onset, or at the last dose given if that was later (the decision follows the event); three
-    queries whatever the number of patients."""
-    withdrawn = Q()
-    for drug in DRUGS:
-        withdrawn |= Q(**{f"action_{drug}": "withdrawn"})
-    events = list(
-        AdverseEvent.objects.filter(withdrawn, patient_id__in=list(patient_ids))
-        .select_related("term")
-        .order_by("onset", "pk")
-    )
+    queries whatever the number of patients (the events once per request)."""
+    events = [
+        event
+        for found in events_of(list(patient_ids)).values()
+        for event in found  # by onset
+        if any(getattr(event, f"action_{drug}") == "withdrawn" for drug in DRUGS)
+    ]
     if not events:
         return {}
     doses = doses_of({e.patient_id for e in events})
@@ -48,9 +45,7 @@ def withdrawn_for_toxicity(patient_ids) -> dict[int, list[status.DrugEnd]]:
             if getattr(event, f"action_{drug}") != "withdrawn" or drug in stops:
                 continue
             given = [
-                d.date
-                for d in doses[event.patient_id]
-                if d.drug == drug and d.date >= event.onset
+                d.date for d in doses[event.patient_id] if d.drug == drug and d.date >= event.onset
             ]
             stops[drug] = status.DrugEnd(
                 drug,

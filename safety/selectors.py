@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from dosing.selectors import dose_spans
+from inkt_trial import memo
 from randomization.models import Allocation
 from randomization.protocol import ARM_CODES, ARMS, RPI
 from randomization.selectors import arm_shown, can_see_arms
@@ -54,8 +55,23 @@ def emergent(event, span) -> bool:
     )
 
 
+@memo.per_id
+def events_of(patient_ids) -> dict[int, list[AdverseEvent]]:
+    """Each patient's adverse events by onset, with their term and infusion, in one query; once
+    per request (the safety box, the course's stops and the deviations read the same: read
+    them, never change them)."""
+    found: dict[int, list[AdverseEvent]] = {}
+    for event in (
+        AdverseEvent.objects.filter(patient_id__in=list(patient_ids))
+        .select_related("term", "infusion")
+        .order_by("onset", "pk")
+    ):
+        found.setdefault(event.patient_id, []).append(event)
+    return found
+
+
 def patient_events(patient):
-    events = list(AdverseEvent.objects.filter(patient=patient).select_related("term", "infusion"))
+    events = events_of([patient.pk]).get(patient.pk, [])
     span = dose_spans([patient.pk]).get(patient.pk)
     for event in events:
         event._dose_span = span

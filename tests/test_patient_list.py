@@ -75,3 +75,28 @@ def test_the_patient_list_filters_by_arm_and_status_without_unmasking(
     form = client_as(statistician).get("/patients/").content.decode()
     assert '<select name="arm"' in form and 'value="RPI"' not in form
     assert '<select name="status"' not in form
+
+
+def test_the_patient_list_pages_counts_and_finds_a_patient_on_any_page(
+    trial, enrol, client_as, coordinator, monkeypatch
+):
+    """Paged (25 a page in the product, 2 here), the total shown; the search reaches a patient
+    beyond the first page."""
+    from enrollment.views import PatientListView
+
+    rpi, rp, event = trial
+    waiting = enrol()
+    monkeypatch.setattr(PatientListView, "paginate_by", 2)
+    client = client_as(coordinator)
+    first = client.get("/patients/").content.decode()
+    assert "3 patients, 1–2 shown" in first and "Page 1 of 2" in first
+    second = client.get("/patients/", {"page": 2}).content.decode()
+    assert "3 patients, 3–3 shown" in second
+    shown_first = {p.study_id for p in (rpi, rp, waiting) if f">{p.study_id}</a>" in first}
+    shown_second = {p.study_id for p in (rpi, rp, waiting) if f">{p.study_id}</a>" in second}
+    assert len(shown_first) == 2 and len(shown_second) == 1
+    assert shown_first | shown_second == {rpi.study_id, rp.study_id, waiting.study_id}
+    (last,) = shown_second
+    found = client.get("/patients/", {"search": last}).content.decode()
+    assert "1 patient found" in found and f">{last}</a>" in found
+    assert "Page 1 of" not in found  # one page: no pager

@@ -60,3 +60,34 @@ def test_query_counts_do_not_grow_with_patients(client_as, trial_users, data_man
     assert Patient.objects.count() == 50
     with_50 = measure()
     assert with_50 == with_5
+
+
+def test_a_patient_page_reads_each_kind_of_record_once(client_as, trial_users):
+    """The boxes and the deviations share the adverse events, scans and drug records (the
+    safety box, the course's stops, the imaging schedule and box, the dosing box, the dose
+    span, the deviations): one query each."""
+    import re
+
+    synthetic.generate(seed=23, patients=6, today=timezone.localdate())
+    client = client_as(trial_users["coordinator"])
+    for patient in Patient.objects.order_by("pk"):
+        url = f"/patients/{patient.study_id}/"
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        found = [re.search(r'FROM "(\w+)"', q["sql"]) for q in captured]
+        tables = [m.group(1) for m in found if m]
+        for table in ("safety_adverseevent", "assessments_scan", "dosing_drugexposure"):
+            assert tables.count(table) <= 1, (patient.study_id, table, tables.count(table))
+
+
+def test_permissions_and_roles_cost_one_query_a_page(client_as, trial_users):
+    synthetic.generate(seed=24, patients=3, today=timezone.localdate())
+    for who in ("coordinator", "statistician"):
+        client = client_as(trial_users[who])
+        for url in ("/", "/patients/"):
+            client.get(url)
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(url).status_code == 200
+            sql = [q["sql"] for q in captured]
+            assert sum('"auth_permission"' in q for q in sql) == 1, (who, url)
+            assert sum('"auth_group"' in q for q in sql) == 1, (who, url)

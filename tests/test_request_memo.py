@@ -149,3 +149,66 @@ def test_the_memo_is_open_for_a_get_only_and_closed_after_it(client_as, trial, t
         assert middleware(request) == "ok"
     assert seen == [True, True, False]
     assert not memo.active()
+
+
+NOW = timezone.now()
+
+
+def records(patients):
+    """The records the patient page's boxes and its deviations share, as plain values, and
+    what is derived from them (the dose spans, the deviations' facts, the toxicity stops)."""
+    from assessments.selectors import scans_of
+    from datamanagement.deviation_selectors import patient_facts
+    from dosing.selectors import dose_spans, exposures_of
+    from safety.checks import withdrawn_for_toxicity
+    from safety.selectors import events_of
+
+    ids = [p.pk for p in patients]
+    return {
+        "scans": {pid: [s.pk for s in found] for pid, found in scans_of(ids).items()},
+        "events": {pid: [e.pk for e in found] for pid, found in events_of(ids).items()},
+        "exposures": {pid: [x.pk for x in found] for pid, found in exposures_of(ids).items()},
+        "spans": dose_spans(ids),
+        "toxicity": withdrawn_for_toxicity(ids),
+        "facts": patient_facts(
+            Patient.objects.filter(pk__in=ids).order_by("pk"),
+            today=timezone.localdate(NOW),
+            now=timezone.localtime(NOW),
+        ),
+    }
+
+
+@pytest.mark.django_db
+def test_the_shared_records_are_what_each_box_read_itself(trial):
+    from assessments.models import Scan
+    from dosing.models import DrugExposure
+    from safety.models import AdverseEvent
+
+    uncached = records(trial)
+    ids = [p.pk for p in trial]
+    assert uncached["scans"] == {
+        pid: list(
+            Scan.objects.filter(patient_id=pid)
+            .order_by("scan_date", "pk")
+            .values_list("pk", flat=True)
+        )
+        for pid in ids
+        if Scan.objects.filter(patient_id=pid).exists()
+    }
+    assert sorted(pk for found in uncached["events"].values() for pk in found) == sorted(
+        AdverseEvent.objects.filter(patient_id__in=ids).values_list("pk", flat=True)
+    )
+    assert sorted(pk for found in uncached["exposures"].values() for pk in found) == sorted(
+        DrugExposure.objects.filter(patient_id__in=ids).values_list("pk", flat=True)
+    )
+    assert uncached["spans"] and uncached["facts"]
+    with memo.request_scope():
+        one_by_one = [records([patient]) for patient in reversed(trial)]
+        together = records(trial)
+    assert together == uncached
+    for patient, alone in zip(reversed(trial), one_by_one, strict=True):
+        for name in ("scans", "events", "exposures", "spans", "toxicity"):
+            assert alone[name] == {
+                pid: v for pid, v in uncached[name].items() if pid == patient.pk
+            }, name
+        assert alone["facts"] == [f for f in uncached["facts"] if f.patient_id == patient.pk]

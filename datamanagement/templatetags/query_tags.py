@@ -1,5 +1,6 @@
 from django import template
 from django.urls import reverse
+from django.utils.text import Truncator
 
 from datamanagement import locks, queries, selectors
 from datamanagement.targets import BY_MODEL
@@ -38,7 +39,17 @@ def open_queries(context):
     user = context["request"].user
     if not user.has_perm("datamanagement.view_dataquery"):
         return {"visible": False}
-    return {"visible": True, "rows": selectors.open_by_age(), "casebook": matrix_url(context)}
+    rows = selectors.open_by_age()
+    for row in rows:  # the link and the shortened question, prepared here (a long list)
+        row["url"] = reverse("datamanagement:query", args=[row["query"].pk])
+        row["question"] = _shortened(row["query"].question, 70)
+    return {"visible": True, "rows": rows, "casebook": matrix_url(context)}
+
+
+def _shortened(text: str, length: int) -> str:
+    """The truncatechars filter's result: a text no longer than `length` is never cut, so only
+    the longer ones go through Django's Truncator."""
+    return text if len(text) <= length else Truncator(text).chars(length)
 
 
 @register.inclusion_tag("datamanagement/_patient_queries.html", takes_context=True)

@@ -61,3 +61,15 @@ def test_age_and_its_band():
     assert queries.age_band(queries.age_days(raised, date(2026, 11, 7))) == "under 7 days"
     assert queries.age_band(queries.age_days(raised, date(2026, 11, 8))) == "7 to 29 days"
     assert queries.age_band(queries.age_days(raised, date(2026, 12, 1))) == "30 days or more"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "Grade?", "x" * 70, "y" * 71, "Is the onset date right? " * 5, "e\u0301" * 60 + "tail"],
+)
+def test_the_dashboard_shortens_a_question_as_truncatechars_did(text):
+    from django.template.defaultfilters import truncatechars
+
+    from datamanagement.templatetags.query_tags import _shortened
+
+    assert _shortened(text, 70) == truncatechars(text, 70)
