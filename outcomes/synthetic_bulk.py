@@ -1,5 +1,5 @@
 """The synthetic trial's bulk path (issue 16): the same records as the services make, built in
-memory by the services' own rules and written in batches (one INSERT per 2,000 rows), with the audit
+memory by the services' own rules and written in batches (one COPY per table), with the audit
 trail's rows (django-simple-history's historical rows: who, when, the reason) the services
 would have written, version by version.
 
@@ -25,6 +25,8 @@ the next version in force through the services, as they would for a real trial.
 
 from __future__ import annotations
 
+import io
+import json
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -34,7 +36,6 @@ import time_machine
 from django.db import connection, models
 from django.db.models.functions import Length
 from django.utils import timezone
-from psycopg2.extras import execute_values
 
 from assessments import qlqc30
 from assessments import reads as read_rules
@@ -74,7 +75,6 @@ from safety.models import AdverseEvent
 
 PATIENTS_PER_BATCH = 500
 MAX_PATIENTS = 100_000  # ten allocation sequences of randomization.protocol's longest
-ROWS_PER_INSERT = 2000
 # Parents before children: each batch is written in this order.
 ORDER = (
     Screening,
@@ -580,32 +580,97 @@ def _reader(fields):
     return read
 
 
-def _statement(model, fields) -> tuple[str, object]:
-    """The INSERT of `fields`, and a function making a row of their values for the database
-    (a JSON field's through its own encoder, the rest as they are)."""
+def _escaped(text: str) -> str:
+    """A text value as COPY's text format takes it (a backslash, tab, newline or carriage
+    return escaped; str() of a str subclass, such as a choice, is its plain value)."""
+    text = str.__str__(text)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = (
+            text.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+    return text
+
+
+def _float(value: float) -> str:
+    if value != value:
+        return "NaN"
+    if value in (float("inf"), float("-inf")):
+        return "Infinity" if value > 0 else "-Infinity"
+    return repr(value)
+
+
+# How COPY's text format spells a value of each type, as psycopg2 would have sent it: a
+# datetime with its offset, a Decimal as str() gives it.
+_SPELLED = {
+    str: _escaped,
+    int: str,
+    bool: lambda value: "t" if value else "f",
+    Decimal: str,
+    date: date.isoformat,
+    datetime: datetime.isoformat,
+    float: _float,
+}
+
+
+def _text(value) -> str:
+    if value is None:
+        return "\\N"
+    spell = _SPELLED.get(type(value))
+    if spell is None:  # a subclass: a choice (str), an enum of ints
+        spell = next(s for t, s in _SPELLED.items() if isinstance(value, t))
+    return spell(value)
+
+
+def _spellers(fields) -> list:
+    """For each field, the function spelling its value for COPY: a JSON field's through its
+    own encoder (what Django sends), the rest by their type."""
+
+    def json_text(field):
+        def spell(value) -> str:
+            if value is None:
+                return "\\N"
+            return _escaped(json.dumps(value, cls=field.encoder))
+
+        return spell
+
+    return [json_text(f) if isinstance(f, models.JSONField) else _text for f in fields]
+
+
+def _copy(cursor, model, fields, rows) -> None:
+    """COPY `rows` (lists of the values of `fields`) into the model's table: one statement
+    whatever their number, the values spelled by _spellers."""
     quote = connection.ops.quote_name
+    spellers = _spellers(fields)
+    lines = io.StringIO()
+    for values in rows:
+        lines.write("\t".join([spell(v) for spell, v in zip(spellers, values, strict=True)]))
+        lines.write("\n")
+    lines.seek(0)
     columns = ", ".join(quote(f.column) for f in fields)
-    json = [(i, f) for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    cursor.copy_expert(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN", lines)
 
-    def row(values: list) -> tuple:
-        for i, f in json:
-            values[i] = f.get_db_prep_save(values[i], connection)
-        return tuple(values)
 
-    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES %s", row
+def _ids(cursor, model, count: int) -> list[int]:
+    """`count` ids from the table's own sequence, in order (as INSERT would take them)."""
+    cursor.execute(
+        "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+        [model._meta.db_table, model._meta.pk.column, count],
+    )
+    return sorted(pk for (pk,) in cursor.fetchall())
 
 
 def _insert(cursor, model, records) -> None:
-    """INSERT the records (what bulk_create does, without its per-value machinery, which
-    took most of the time) and give each its id."""
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    sql, row = _statement(model, fields)
-    read = _reader(fields)
-    rows = [row(read(r)) for r in records]
-    ids = execute_values(cursor, sql + " RETURNING id", rows, page_size=ROWS_PER_INSERT, fetch=True)
-    for record, (pk,) in zip(records, ids, strict=True):
+    """Write the records (what bulk_create does, without its per-value machinery, which
+    took most of the time), each with the id its table's sequence gives it first."""
+    for record, pk in zip(records, _ids(cursor, model, len(records)), strict=True):
         record.pk = pk
         record._state.adding, record._state.db = False, connection.alias
+    fields = model._meta.concrete_fields
+    read = _reader(fields)
+    _copy(cursor, model, fields, (read(r) for r in records))
 
 
 def _insert_history(cursor, model, versions: list[Version]) -> None:
@@ -619,19 +684,22 @@ def _insert_history(cursor, model, versions: list[Version]) -> None:
     }
     history = model.history.model  # (the manager is made anew on each access)
     extra = ["history_date", "history_change_reason", "history_type", "history_user_id"]
-    sql, row = _statement(
+    read = _reader(fields)
+
+    def rows():
+        for v in versions:
+            values = read(v.record)
+            if v.snapshot is not None:
+                values = [
+                    value if i in final else v.snapshot[f.attname]
+                    for i, (f, value) in enumerate(zip(fields, values, strict=True))
+                ]
+            yield values + [v.when, v.reason, v.kind, v.by.pk]
+
+    _copy(
+        cursor,
         history,
         [history._meta.get_field(f.attname) for f in fields]
         + [history._meta.get_field(name) for name in extra],
+        rows(),
     )
-    read = _reader(fields)
-    rows = []
-    for v in versions:
-        values = read(v.record)
-        if v.snapshot is not None:
-            values = [
-                value if i in final else v.snapshot[f.attname]
-                for i, (f, value) in enumerate(zip(fields, values, strict=True))
-            ]
-        rows.append(row(values + [v.when, v.reason, v.kind, v.by.pk]))
-    execute_values(cursor, sql, rows, page_size=ROWS_PER_INSERT)
