@@ -34,6 +34,7 @@ from decimal import Decimal
 
 import time_machine
 from django.db import connection, models
+from django.db.models.base import ModelState
 from django.db.models.functions import Length
 from django.utils import timezone
 
@@ -129,6 +130,51 @@ class Course:
     batches: dict = field(default_factory=dict)  # batch number -> (batch, release tests)
 
 
+def _new(model, **values):
+    """model(**values), as Django's Model.__init__ makes it (every field's default, a related
+    record cached), without its per-field machinery: a large share of the time for the
+    hundreds of thousands of records of a large trial."""
+    make = _MAKERS.get(model)
+    if make is None:
+        make = _MAKERS[model] = _maker(model)
+    return make(values)
+
+
+def _maker(model):
+    fields = model._meta.concrete_fields
+    if len(fields) != len(model._meta.fields) or any(
+        f.db_default is not models.NOT_PROVIDED or f.generated for f in fields
+    ):
+        raise TypeError(f"{model.__name__}: made through Model.__init__ only")
+    constant = {}
+    fresh = []  # a callable default (list, dict...): a new value for each record
+    for f in fields:
+        if f.has_default() and callable(f.default):
+            fresh.append((f.attname, f.default))
+        else:
+            constant[f.attname] = f.get_default()
+    known = {f.name for f in fields} | {f.attname for f in fields} | model._meta._property_names
+
+    def make(values: dict):
+        unknown = values.keys() - known
+        if unknown:
+            raise TypeError(f"{model.__name__}() got unexpected keyword arguments: {unknown}")
+        record = model.__new__(model)
+        record._state = ModelState()
+        stored = record.__dict__
+        stored.update(constant)
+        for attname, default in fresh:
+            stored[attname] = default()
+        for name, value in values.items():
+            setattr(record, name, value)  # a related record: its id, and cached
+        return record
+
+    return make
+
+
+_MAKERS: dict = {}
+
+
 def _next_number(model, number_field: str, prefix: str) -> int:
     """The next free number, as inkt_trial.numbering.create_numbered finds it."""
     last = (
@@ -214,7 +260,7 @@ class Bulk:
             self.write()  # between two patients: every record of the last one is made
         values = enrollment._values(values)
         assessment = enrollment._validated_assessment(values)
-        screening = Screening(created_by=by, rescreen_of=None)
+        screening = _new(Screening, created_by=by, rescreen_of=None)
         enrollment._apply(screening, values, assessment)
         screening.screening_number = f"S-{self.screening_number:04d}"
         screening.created_at = timezone.now()
@@ -230,7 +276,8 @@ class Bulk:
             screening, by, meaning.format(name=name, number=screening.screening_number)
         )
         self._version(screening, by, "~", enrollment.ENROL_REASON)
-        patient = Patient(
+        patient = _new(
+            Patient,
             study_id=f"INKT-{self.study_number:03d}",
             screening=screening,
             enrolled_at=screening.confirmed_at,
@@ -249,8 +296,8 @@ class Bulk:
             while label in self.labels:
                 label = new_reading_label()
             self.labels.add(label)
-            assignment = ReaderAssignment(
-                patient=patient, slot=slot, reader=user, reading_label=label
+            assignment = _new(
+                ReaderAssignment, patient=patient, slot=slot, reader=user, reading_label=label
             )
             course.readers[user.pk] = assignment
             self._add(assignment, by)
@@ -265,7 +312,8 @@ class Bulk:
         if self.randomized >= self.limit:
             raise DomainError(f"{self.limit} patients are randomized, as many as allowed.")
         slot = self.free[stratum].popleft()
-        allocation = Allocation(
+        allocation = _new(
+            Allocation,
             patient=patient,
             slot=slot,
             arm=self.sequence.arm_of(slot.arm),
@@ -280,7 +328,8 @@ class Bulk:
 
     # imaging and questionnaires -------------------------------------------------------------
     def scan_register(self, *, patient, by, scan_date, kind, modality, regions) -> Scan:
-        scan = Scan(
+        scan = _new(
+            Scan,
             patient=patient,
             scan_date=scan_date,
             kind=kind,
@@ -303,7 +352,8 @@ class Bulk:
             raise _refused("questionnaire", {"answers": [str(error)]}) from None
         if qlqc30.all_blank(clean):
             raise _refused("questionnaire", {"answers": [qlqc30.ALL_BLANK]})
-        questionnaire = Questionnaire(
+        questionnaire = _new(
+            Questionnaire,
             patient=patient,
             visit=visit,
             completed_on=completed_on,
@@ -324,7 +374,7 @@ class Bulk:
         except ReadError as error:
             raise _refused("read", {"data": error.problems}) from None
         series.append((scan.scan_date, cleaned))  # the whole series is checked when written
-        read = Read(scan=scan, assignment=assignment, data=cleaned)
+        read = _new(Read, scan=scan, assignment=assignment, data=cleaned)
         self._add(read, reader, changes_later=True)
         imaging.signature_apply(read, reader, note=note)
         self._version(read, reader, "~", imaging.SIGNED_READ_REASON)
@@ -352,7 +402,8 @@ class Bulk:
     def adjudicate(self, *, patient, by, accepted_slot, reason) -> None:
         if not self.pending_adjudication(patient):
             raise DomainError("There is no discordance awaiting adjudication in this case.")
-        adjudication = Adjudication(
+        adjudication = _new(
+            Adjudication,
             patient=patient,
             accepted_slot=accepted_slot,
             reason=reason.strip(),
@@ -372,12 +423,13 @@ class Bulk:
         )
         if changed and not data.get("reason"):
             raise _refused("drug record", {"reason": ["The dose changed: give the reason."]})
-        record = DrugExposure(patient=patient, recorded_by=by, dose_changed=changed, **data)
+        record = _new(DrugExposure, patient=patient, recorded_by=by, dose_changed=changed, **data)
         course.exposures[data["drug"]] = record
         self._add(record, by)
 
     def schedule_create(self, *, patient, by, first_planned_date, target_cells_per_m2) -> None:
-        schedule = InfusionSchedule(
+        schedule = _new(
+            InfusionSchedule,
             patient=patient,
             first_planned_date=first_planned_date,
             target_cells_per_m2=target_cells_per_m2,
@@ -410,7 +462,8 @@ class Bulk:
         course = self._course(patient)
         now = timezone.now()
         if course.apheresis is None:
-            course.apheresis = Apheresis(
+            course.apheresis = _new(
+                Apheresis,
                 patient=patient,
                 recorded_by=by,
                 date=timezone.localdate(course.randomized_at),
@@ -419,7 +472,8 @@ class Bulk:
             )
             self._add(course.apheresis, by)
         apheresis = course.apheresis
-        batch = ManufacturingBatch(
+        batch = _new(
+            ManufacturingBatch,
             apheresis=apheresis,
             patient=patient,
             recorded_by=by,
@@ -433,8 +487,13 @@ class Bulk:
         weight = self._latest_weight(course)
         tests = []
         for assay, result in PASSING.items():
-            test = ReleaseTest(
-                batch=batch, recorded_by=by, method="", assay=assay.value, tested_on=apheresis.date
+            test = _new(
+                ReleaseTest,
+                batch=batch,
+                recorded_by=by,
+                method="",
+                assay=assay.value,
+                tested_on=apheresis.date,
             )
             for name, value in result.items():
                 setattr(test, name, value)
@@ -467,7 +526,8 @@ class Bulk:
         course = self._course(patient)
         schedule = course.schedule
         number = len(course.infusions) + 1
-        infusion = Infusion(
+        infusion = _new(
+            Infusion,
             patient=patient,
             course_number=number,
             status=Infusion.GIVEN,
@@ -492,7 +552,8 @@ class Bulk:
 
     def ae_record(self, *, patient, by, **data) -> None:
         course = self._course(patient)
-        event = AdverseEvent(
+        event = _new(
+            AdverseEvent,
             patient=patient,
             recorded_by=by,
             **{k: v for k, v in data.items() if k in safety.ENTERED},
@@ -514,14 +575,14 @@ class Bulk:
         self._add(event, by)
 
     def treatment_end_record(self, *, patient, by, **data) -> None:
-        self._add(TreatmentEnd(patient=patient, recorded_by=by, **data), by)
+        self._add(_new(TreatmentEnd, patient=patient, recorded_by=by, **data), by)
 
     # follow-up ---------------------------------------------------------------------------------
     def followup_record(self, *, patient, by, **data) -> None:
-        self._add(FollowUp(patient=patient, recorded_by=by, **data), by)
+        self._add(_new(FollowUp, patient=patient, recorded_by=by, **data), by)
 
     def status_change_record(self, *, patient, by, **data) -> None:
-        self._add(StatusChange(patient=patient, recorded_by=by, **data), by)
+        self._add(_new(StatusChange, patient=patient, recorded_by=by, **data), by)
 
     # writing ------------------------------------------------------------------------------------
     def _check_series(self, course: Course) -> None:
@@ -580,73 +641,45 @@ def _reader(fields):
     return read
 
 
+NULL = "\\N"  # COPY's text format
+
+
 def _escaped(text: str) -> str:
-    """A text value as COPY's text format takes it (a backslash, tab, newline or carriage
-    return escaped; str() of a str subclass, such as a choice, is its plain value)."""
-    text = str.__str__(text)
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        text = (
-            text.replace("\\", "\\\\")
-            .replace("\t", "\\t")
-            .replace("\n", "\\n")
-            .replace("\r", "\\r")
-        )
-    return text
+    """A text as COPY's text format takes it: a backslash, tab, newline or carriage return
+    escaped."""
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def _float(value: float) -> str:
-    if value != value:
-        return "NaN"
-    if value in (float("inf"), float("-inf")):
-        return "Infinity" if value > 0 else "-Infinity"
-    return repr(value)
-
-
-# How COPY's text format spells a value of each type, as psycopg2 would have sent it: a
-# datetime with its offset, a Decimal as str() gives it.
-_SPELLED = {
-    str: _escaped,
-    int: str,
-    bool: lambda value: "t" if value else "f",
-    Decimal: str,
-    date: date.isoformat,
-    datetime: datetime.isoformat,
-    float: _float,
-}
-
-
-def _text(value) -> str:
-    if value is None:
-        return "\\N"
-    spell = _SPELLED.get(type(value))
-    if spell is None:  # a subclass: a choice (str), an enum of ints
-        spell = next(s for t, s in _SPELLED.items() if isinstance(value, t))
-    return spell(value)
-
-
-def _spellers(fields) -> list:
-    """For each field, the function spelling its value for COPY: a JSON field's through its
-    own encoder (what Django sends), the rest by their type."""
-
-    def json_text(field):
-        def spell(value) -> str:
-            if value is None:
-                return "\\N"
-            return _escaped(json.dumps(value, cls=field.encoder))
-
-        return spell
-
-    return [json_text(f) if isinstance(f, models.JSONField) else _text for f in fields]
+def _line(values: list, json_columns: list) -> str:
+    """A row in COPY's text format, each value spelled as PostgreSQL reads what psycopg2
+    would have sent: str() of a number, a date, an aware datetime (with its offset), a text
+    or a choice (its value), a boolean (True/False); a JSON field's value through its own
+    encoder (what Django sends). Escaped only when a text needs it (rare)."""
+    texts = [NULL if value is None else str(value) for value in values]
+    for i, encoder in json_columns:
+        if values[i] is not None:
+            texts[i] = json.dumps(values[i], cls=encoder)
+    line = "\t".join(texts)
+    if (
+        line.count("\t") == len(texts) - 1
+        and line.count("\\") == values.count(None)  # the NULLs' own
+        and "\n" not in line
+        and "\r" not in line
+    ):
+        return line
+    return "\t".join(
+        NULL if value is None else _escaped(text) for value, text in zip(values, texts, strict=True)
+    )
 
 
 def _copy(cursor, model, fields, rows) -> None:
     """COPY `rows` (lists of the values of `fields`) into the model's table: one statement
-    whatever their number, the values spelled by _spellers."""
+    whatever their number."""
     quote = connection.ops.quote_name
-    spellers = _spellers(fields)
+    json_columns = [(i, f.encoder) for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
     lines = io.StringIO()
     for values in rows:
-        lines.write("\t".join([spell(v) for spell, v in zip(spellers, values, strict=True)]))
+        lines.write(_line(values, json_columns))
         lines.write("\n")
     lines.seek(0)
     columns = ", ".join(quote(f.column) for f in fields)
