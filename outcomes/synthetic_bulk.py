@@ -33,7 +33,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import time_machine
-from django.db import connection, models
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connection, models
 from django.db.models.base import ModelState
 from django.db.models.functions import Length
 from django.utils import timezone
@@ -154,19 +155,43 @@ def _maker(model):
         else:
             constant[f.attname] = f.get_default()
     known = {f.name for f in fields} | {f.attname for f in fields} | model._meta._property_names
+    # a related record linked as its descriptor links it on one database without routers:
+    # its id, the record cached (both ways for a one-to-one), the database noted on both
+    links = {
+        f.name: (
+            f.attname,
+            f.target_field.attname,
+            f.related_model,
+            None if f.remote_field.multiple else f.remote_field,
+        )
+        for f in fields
+        if f.is_relation and not settings.DATABASE_ROUTERS
+    }
 
     def make(values: dict):
         unknown = values.keys() - known
         if unknown:
             raise TypeError(f"{model.__name__}() got unexpected keyword arguments: {unknown}")
         record = model.__new__(model)
-        record._state = ModelState()
+        record._state = state = ModelState()
         stored = record.__dict__
         stored.update(constant)
         for attname, default in fresh:
             stored[attname] = default()
         for name, value in values.items():
-            setattr(record, name, value)  # a related record: its id, and cached
+            link = links.get(name)
+            if link is None or value is None:
+                setattr(record, name, value)
+                continue
+            attname, target, related, reverse = link
+            if not isinstance(value, related):
+                raise ValueError(f"{model.__name__}.{name} must be a {related.__name__}.")
+            state.db = state.db or value._state.db or DEFAULT_DB_ALIAS
+            value._state.db = value._state.db or state.db
+            stored[attname] = getattr(value, target)
+            state.fields_cache[name] = value
+            if reverse is not None:
+                reverse.set_cached_value(value, record)
         return record
 
     return make
@@ -606,9 +631,11 @@ class Bulk:
                 versions = self.versions.pop(model, [])
                 if versions:
                     _insert_history(cursor, model, versions)
+        adjudicated = [patient.pk for patient, _ in self.adjudicated]
+        found = imaging.cases(adjudicated) if adjudicated else {}  # at once
         for patient, moment in self.adjudicated:  # as imaging.adjudicate stores them
             with time_machine.travel(moment, tick=False):
-                imaging.series_refresh(patient)
+                imaging.series_refresh(patient, case=found.get(patient.pk))
         self.adjudicated.clear()
         self.patient_ids += [c.patient.pk for c in self.courses.values() if c is not self.current]
         self.courses = {id(self.current.patient): self.current} if self.current else {}

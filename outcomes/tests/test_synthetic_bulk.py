@@ -261,13 +261,19 @@ def test_records_are_made_as_django_makes_them(trial_users):
         (Questionnaire, {"patient": patient, "visit": "baseline", "answers": {"1": 2}}),
         (Infusion, {"patient": patient, "course_number": 1, "recorded_by": by}),
         (Screening, {"created_by": by, "rescreen_of": None}),
+        (Allocation, {"patient": patient, "arm": "RP", "randomized_by_id": by.pk}),
     ):
         made, expected = synthetic_bulk._new(model, **values), model(**values)
         assert {k: v for k, v in made.__dict__.items() if k != "_state"} == {
             k: v for k, v in expected.__dict__.items() if k != "_state"
         }
         assert made._state.fields_cache == expected._state.fields_cache
+        assert made._state.db == expected._state.db
         assert made._state.adding and made.pk is None
     assert synthetic_bulk._new(Infusion).deviations is not synthetic_bulk._new(Infusion).deviations
+    # a one-to-one's record knows its other side, as Django links it
+    screening = Screening.objects.get()
+    made = synthetic_bulk._new(Patient, screening=screening)
+    assert screening.patient is made
     with pytest.raises(TypeError):
         synthetic_bulk._new(Questionnaire, patient=patient, visits="baseline")
