@@ -413,11 +413,13 @@ def _stored(patient_id: int) -> series_codec.Evaluations:
     return found
 
 
-def series_refresh(patient: Patient) -> int:
+def series_refresh(patient: Patient, *, case: Case | None = None) -> int:
     """Evaluate and store this patient's series over the scans both readers signed (the
     accepted one, or both readers' while a discordance awaits adjudication): what runs and
-    pages then reuse. The number of series stored (0: all were already)."""
-    case = cases([patient.pk]).get(patient.pk)
+    pages then reuse. The number of series stored (0: all were already). `case`: the
+    patient's, read already (cases() of many patients at once)."""
+    if case is None:
+        case = cases([patient.pk]).get(patient.pk)
     if case is None:
         return 0
     stored = _stored(patient.pk)

@@ -13,12 +13,14 @@ Each size runs in a fresh process: migrate (not timed), then generate() in one t
 (timed: `seconds` wall-clock with the commit; `CPU s` this process's CPU time and `DB CPU s`
 its PostgreSQL backend's, whose sum is about what it takes on an idle machine, the rest of
 the wall-clock time being the wait for a core on a shared one; `commit s` the edit checks
-the commit runs), then the rows made are counted (the records and their historical rows).
+the commit runs), then the rows made are counted (the records and their historical rows);
+`peak MB` is the process's peak resident memory, `load` the 1-minute load average at the end.
 """
 
 import argparse
 import json
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -102,6 +104,8 @@ def generate(n: int, path: str) -> dict:
         "cpu_seconds": round(cpu, 1),  # this process's
         "db_cpu_seconds": round(backend, 1),  # its PostgreSQL backend's (nan: not local)
         "rows": rows,
+        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "load": round(os.getloadavg()[0], 1),  # the 1-minute load average at the end
     }
 
 
@@ -132,7 +136,8 @@ def main():
         return
     sizes = options.patients + ([100_000] if options.large else [])
     print(
-        f"{'patients':>9} {'screened':>9} {'path':>9} {'seconds':>8} {'per 1000':>9} {'rows':>10}"
+        f"{'patients':>9} {'screened':>9} {'path':>9} {'seconds':>8} {'per 1000':>9} "
+        f"{'CPU s':>7} {'DB CPU s':>9} {'commit s':>9} {'rows':>10} {'peak MB':>8} {'load':>5}"
     )
     for n in sizes:
         made = child(n, options.path)
@@ -140,7 +145,8 @@ def main():
             f"{made['patients']:>9} {made['screened']:>9} {options.path:>9} "
             f"{made['seconds']:>8} {made['seconds'] * 1000 / made['patients']:>9.1f} "
             f"{made['cpu_seconds']:>7} {made['db_cpu_seconds']:>9} "
-            f"{made['commit_seconds']:>9} {made['rows']:>10}",
+            f"{made['commit_seconds']:>9} {made['rows']:>10} {made['peak_mb']:>8} "
+            f"{made['load']:>5}",
             flush=True,
         )
 

@@ -15,7 +15,7 @@ from datamanagement.selectors import current_version
 from datamanagement.targets import target_of
 from enrollment.dates import shown
 from enrollment.models import Patient
-from inkt_trial import freezing
+from inkt_trial import freezing, memo
 from inkt_trial.audit import check_reason
 from inkt_trial.errors import DomainError
 from inkt_trial.numbering import create_numbered
@@ -224,16 +224,18 @@ def checks_run(*, patient_ids=None, today=None, saved=None) -> list[DataQuery]:
         if patient_ids is not None
         else list(Patient.objects.values_list("pk", flat=True))
     )
+    found = []
+    with memo.request_scope():  # the checks read the same facts (the imaging schedules) once
+        for check in CHECKS:
+            if saved is not None and saved not in check.on_save_of:
+                continue
+            try:
+                found.append((check, list(check.find(ids, today))))
+            except Exception:  # one failing check must not stop the others, nor a save
+                log.exception("edit check %s failed", check.code)
     raised = []
     by = None
-    for check in CHECKS:
-        if saved is not None and saved not in check.on_save_of:
-            continue
-        try:
-            findings = list(check.find(ids, today))
-        except Exception:  # one failing check must not stop the others, nor a save
-            log.exception("edit check %s failed", check.code)
-            continue
+    for check, findings in found:  # the queries raised once every check has read
         for finding in findings:
             record = finding.record
             content_type = ContentType.objects.get_for_model(record)

@@ -3,8 +3,10 @@ facts (the ends of treatment the other records imply, progression on the accepte
 reader comparison); within one GET or HEAD request they are read once and shared.
 
 The memo lives as long as the request and no longer (data change between requests): the
-middleware opens it for reads only (GET, HEAD), never for a request that writes, and outside a
-request (services, Celery tasks, the shell, the tests' direct calls) nothing is remembered.
+middleware opens it for reads only (GET, HEAD), never for a request that writes; the edit
+checks open it while they read (datamanagement.services.checks_run: the checks share the
+imaging schedules), closed before they raise their queries. Elsewhere (services, Celery
+tasks, the shell, the tests' direct calls) nothing is remembered.
 Callers get their own containers: mutating a returned dict or list changes nothing
 remembered."""
 

@@ -1,5 +1,5 @@
 """The synthetic trial's bulk path (issue 16): the same records as the services make, built in
-memory by the services' own rules and written in batches (one INSERT per 2,000 rows), with the audit
+memory by the services' own rules and written in batches (one COPY per table), with the audit
 trail's rows (django-simple-history's historical rows: who, when, the reason) the services
 would have written, version by version.
 
@@ -25,16 +25,19 @@ the next version in force through the services, as they would for a real trial.
 
 from __future__ import annotations
 
+import io
+import json
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import time_machine
-from django.db import connection, models
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connection, models
+from django.db.models.base import ModelState
 from django.db.models.functions import Length
 from django.utils import timezone
-from psycopg2.extras import execute_values
 
 from assessments import qlqc30
 from assessments import reads as read_rules
@@ -74,7 +77,6 @@ from safety.models import AdverseEvent
 
 PATIENTS_PER_BATCH = 500
 MAX_PATIENTS = 100_000  # ten allocation sequences of randomization.protocol's longest
-ROWS_PER_INSERT = 2000
 # Parents before children: each batch is written in this order.
 ORDER = (
     Screening,
@@ -127,6 +129,75 @@ class Course:
     infusions: list[Infusion] = field(default_factory=list)
     apheresis: Apheresis | None = None
     batches: dict = field(default_factory=dict)  # batch number -> (batch, release tests)
+
+
+def _new(model, **values):
+    """model(**values), as Django's Model.__init__ makes it (every field's default, a related
+    record cached), without its per-field machinery: a large share of the time for the
+    hundreds of thousands of records of a large trial."""
+    make = _MAKERS.get(model)
+    if make is None:
+        make = _MAKERS[model] = _maker(model)
+    return make(values)
+
+
+def _maker(model):
+    fields = model._meta.concrete_fields
+    if len(fields) != len(model._meta.fields) or any(
+        f.db_default is not models.NOT_PROVIDED or f.generated for f in fields
+    ):
+        raise TypeError(f"{model.__name__}: made through Model.__init__ only")
+    constant = {}
+    fresh = []  # a callable default (list, dict...): a new value for each record
+    for f in fields:
+        if f.has_default() and callable(f.default):
+            fresh.append((f.attname, f.default))
+        else:
+            constant[f.attname] = f.get_default()
+    known = {f.name for f in fields} | {f.attname for f in fields} | model._meta._property_names
+    # a related record linked as its descriptor links it on one database without routers:
+    # its id, the record cached (both ways for a one-to-one), the database noted on both
+    links = {
+        f.name: (
+            f.attname,
+            f.target_field.attname,
+            f.related_model,
+            None if f.remote_field.multiple else f.remote_field,
+        )
+        for f in fields
+        if f.is_relation and not settings.DATABASE_ROUTERS
+    }
+
+    def make(values: dict):
+        unknown = values.keys() - known
+        if unknown:
+            raise TypeError(f"{model.__name__}() got unexpected keyword arguments: {unknown}")
+        record = model.__new__(model)
+        record._state = state = ModelState()
+        stored = record.__dict__
+        stored.update(constant)
+        for attname, default in fresh:
+            stored[attname] = default()
+        for name, value in values.items():
+            link = links.get(name)
+            if link is None or value is None:
+                setattr(record, name, value)
+                continue
+            attname, target, related, reverse = link
+            if not isinstance(value, related):
+                raise ValueError(f"{model.__name__}.{name} must be a {related.__name__}.")
+            state.db = state.db or value._state.db or DEFAULT_DB_ALIAS
+            value._state.db = value._state.db or state.db
+            stored[attname] = getattr(value, target)
+            state.fields_cache[name] = value
+            if reverse is not None:
+                reverse.set_cached_value(value, record)
+        return record
+
+    return make
+
+
+_MAKERS: dict = {}
 
 
 def _next_number(model, number_field: str, prefix: str) -> int:
@@ -214,7 +285,7 @@ class Bulk:
             self.write()  # between two patients: every record of the last one is made
         values = enrollment._values(values)
         assessment = enrollment._validated_assessment(values)
-        screening = Screening(created_by=by, rescreen_of=None)
+        screening = _new(Screening, created_by=by, rescreen_of=None)
         enrollment._apply(screening, values, assessment)
         screening.screening_number = f"S-{self.screening_number:04d}"
         screening.created_at = timezone.now()
@@ -230,7 +301,8 @@ class Bulk:
             screening, by, meaning.format(name=name, number=screening.screening_number)
         )
         self._version(screening, by, "~", enrollment.ENROL_REASON)
-        patient = Patient(
+        patient = _new(
+            Patient,
             study_id=f"INKT-{self.study_number:03d}",
             screening=screening,
             enrolled_at=screening.confirmed_at,
@@ -249,8 +321,8 @@ class Bulk:
             while label in self.labels:
                 label = new_reading_label()
             self.labels.add(label)
-            assignment = ReaderAssignment(
-                patient=patient, slot=slot, reader=user, reading_label=label
+            assignment = _new(
+                ReaderAssignment, patient=patient, slot=slot, reader=user, reading_label=label
             )
             course.readers[user.pk] = assignment
             self._add(assignment, by)
@@ -265,7 +337,8 @@ class Bulk:
         if self.randomized >= self.limit:
             raise DomainError(f"{self.limit} patients are randomized, as many as allowed.")
         slot = self.free[stratum].popleft()
-        allocation = Allocation(
+        allocation = _new(
+            Allocation,
             patient=patient,
             slot=slot,
             arm=self.sequence.arm_of(slot.arm),
@@ -280,7 +353,8 @@ class Bulk:
 
     # imaging and questionnaires -------------------------------------------------------------
     def scan_register(self, *, patient, by, scan_date, kind, modality, regions) -> Scan:
-        scan = Scan(
+        scan = _new(
+            Scan,
             patient=patient,
             scan_date=scan_date,
             kind=kind,
@@ -303,7 +377,8 @@ class Bulk:
             raise _refused("questionnaire", {"answers": [str(error)]}) from None
         if qlqc30.all_blank(clean):
             raise _refused("questionnaire", {"answers": [qlqc30.ALL_BLANK]})
-        questionnaire = Questionnaire(
+        questionnaire = _new(
+            Questionnaire,
             patient=patient,
             visit=visit,
             completed_on=completed_on,
@@ -324,7 +399,7 @@ class Bulk:
         except ReadError as error:
             raise _refused("read", {"data": error.problems}) from None
         series.append((scan.scan_date, cleaned))  # the whole series is checked when written
-        read = Read(scan=scan, assignment=assignment, data=cleaned)
+        read = _new(Read, scan=scan, assignment=assignment, data=cleaned)
         self._add(read, reader, changes_later=True)
         imaging.signature_apply(read, reader, note=note)
         self._version(read, reader, "~", imaging.SIGNED_READ_REASON)
@@ -352,7 +427,8 @@ class Bulk:
     def adjudicate(self, *, patient, by, accepted_slot, reason) -> None:
         if not self.pending_adjudication(patient):
             raise DomainError("There is no discordance awaiting adjudication in this case.")
-        adjudication = Adjudication(
+        adjudication = _new(
+            Adjudication,
             patient=patient,
             accepted_slot=accepted_slot,
             reason=reason.strip(),
@@ -372,12 +448,13 @@ class Bulk:
         )
         if changed and not data.get("reason"):
             raise _refused("drug record", {"reason": ["The dose changed: give the reason."]})
-        record = DrugExposure(patient=patient, recorded_by=by, dose_changed=changed, **data)
+        record = _new(DrugExposure, patient=patient, recorded_by=by, dose_changed=changed, **data)
         course.exposures[data["drug"]] = record
         self._add(record, by)
 
     def schedule_create(self, *, patient, by, first_planned_date, target_cells_per_m2) -> None:
-        schedule = InfusionSchedule(
+        schedule = _new(
+            InfusionSchedule,
             patient=patient,
             first_planned_date=first_planned_date,
             target_cells_per_m2=target_cells_per_m2,
@@ -410,7 +487,8 @@ class Bulk:
         course = self._course(patient)
         now = timezone.now()
         if course.apheresis is None:
-            course.apheresis = Apheresis(
+            course.apheresis = _new(
+                Apheresis,
                 patient=patient,
                 recorded_by=by,
                 date=timezone.localdate(course.randomized_at),
@@ -419,7 +497,8 @@ class Bulk:
             )
             self._add(course.apheresis, by)
         apheresis = course.apheresis
-        batch = ManufacturingBatch(
+        batch = _new(
+            ManufacturingBatch,
             apheresis=apheresis,
             patient=patient,
             recorded_by=by,
@@ -433,8 +512,13 @@ class Bulk:
         weight = self._latest_weight(course)
         tests = []
         for assay, result in PASSING.items():
-            test = ReleaseTest(
-                batch=batch, recorded_by=by, method="", assay=assay.value, tested_on=apheresis.date
+            test = _new(
+                ReleaseTest,
+                batch=batch,
+                recorded_by=by,
+                method="",
+                assay=assay.value,
+                tested_on=apheresis.date,
             )
             for name, value in result.items():
                 setattr(test, name, value)
@@ -467,7 +551,8 @@ class Bulk:
         course = self._course(patient)
         schedule = course.schedule
         number = len(course.infusions) + 1
-        infusion = Infusion(
+        infusion = _new(
+            Infusion,
             patient=patient,
             course_number=number,
             status=Infusion.GIVEN,
@@ -492,7 +577,8 @@ class Bulk:
 
     def ae_record(self, *, patient, by, **data) -> None:
         course = self._course(patient)
-        event = AdverseEvent(
+        event = _new(
+            AdverseEvent,
             patient=patient,
             recorded_by=by,
             **{k: v for k, v in data.items() if k in safety.ENTERED},
@@ -514,14 +600,14 @@ class Bulk:
         self._add(event, by)
 
     def treatment_end_record(self, *, patient, by, **data) -> None:
-        self._add(TreatmentEnd(patient=patient, recorded_by=by, **data), by)
+        self._add(_new(TreatmentEnd, patient=patient, recorded_by=by, **data), by)
 
     # follow-up ---------------------------------------------------------------------------------
     def followup_record(self, *, patient, by, **data) -> None:
-        self._add(FollowUp(patient=patient, recorded_by=by, **data), by)
+        self._add(_new(FollowUp, patient=patient, recorded_by=by, **data), by)
 
     def status_change_record(self, *, patient, by, **data) -> None:
-        self._add(StatusChange(patient=patient, recorded_by=by, **data), by)
+        self._add(_new(StatusChange, patient=patient, recorded_by=by, **data), by)
 
     # writing ------------------------------------------------------------------------------------
     def _check_series(self, course: Course) -> None:
@@ -545,9 +631,11 @@ class Bulk:
                 versions = self.versions.pop(model, [])
                 if versions:
                     _insert_history(cursor, model, versions)
+        adjudicated = [patient.pk for patient, _ in self.adjudicated]
+        found = imaging.cases(adjudicated) if adjudicated else {}  # at once
         for patient, moment in self.adjudicated:  # as imaging.adjudicate stores them
             with time_machine.travel(moment, tick=False):
-                imaging.series_refresh(patient)
+                imaging.series_refresh(patient, case=found.get(patient.pk))
         self.adjudicated.clear()
         self.patient_ids += [c.patient.pk for c in self.courses.values() if c is not self.current]
         self.courses = {id(self.current.patient): self.current} if self.current else {}
@@ -580,32 +668,69 @@ def _reader(fields):
     return read
 
 
-def _statement(model, fields) -> tuple[str, object]:
-    """The INSERT of `fields`, and a function making a row of their values for the database
-    (a JSON field's through its own encoder, the rest as they are)."""
+NULL = "\\N"  # COPY's text format
+
+
+def _escaped(text: str) -> str:
+    """A text as COPY's text format takes it: a backslash, tab, newline or carriage return
+    escaped."""
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _line(values: list, json_columns: list) -> str:
+    """A row in COPY's text format, each value spelled as PostgreSQL reads what psycopg2
+    would have sent: str() of a number, a date, an aware datetime (with its offset), a text
+    or a choice (its value), a boolean (True/False); a JSON field's value through its own
+    encoder (what Django sends). Escaped only when a text needs it (rare)."""
+    texts = [NULL if value is None else str(value) for value in values]
+    for i, encoder in json_columns:
+        if values[i] is not None:
+            texts[i] = json.dumps(values[i], cls=encoder)
+    line = "\t".join(texts)
+    if (
+        line.count("\t") == len(texts) - 1
+        and line.count("\\") == values.count(None)  # the NULLs' own
+        and "\n" not in line
+        and "\r" not in line
+    ):
+        return line
+    return "\t".join(
+        NULL if value is None else _escaped(text) for value, text in zip(values, texts, strict=True)
+    )
+
+
+def _copy(cursor, model, fields, rows) -> None:
+    """COPY `rows` (lists of the values of `fields`) into the model's table: one statement
+    whatever their number."""
     quote = connection.ops.quote_name
+    json_columns = [(i, f.encoder) for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    lines = io.StringIO()
+    for values in rows:
+        lines.write(_line(values, json_columns))
+        lines.write("\n")
+    lines.seek(0)
     columns = ", ".join(quote(f.column) for f in fields)
-    json = [(i, f) for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    cursor.copy_expert(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN", lines)
 
-    def row(values: list) -> tuple:
-        for i, f in json:
-            values[i] = f.get_db_prep_save(values[i], connection)
-        return tuple(values)
 
-    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES %s", row
+def _ids(cursor, model, count: int) -> list[int]:
+    """`count` ids from the table's own sequence, in order (as INSERT would take them)."""
+    cursor.execute(
+        "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+        [model._meta.db_table, model._meta.pk.column, count],
+    )
+    return sorted(pk for (pk,) in cursor.fetchall())
 
 
 def _insert(cursor, model, records) -> None:
-    """INSERT the records (what bulk_create does, without its per-value machinery, which
-    took most of the time) and give each its id."""
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    sql, row = _statement(model, fields)
-    read = _reader(fields)
-    rows = [row(read(r)) for r in records]
-    ids = execute_values(cursor, sql + " RETURNING id", rows, page_size=ROWS_PER_INSERT, fetch=True)
-    for record, (pk,) in zip(records, ids, strict=True):
+    """Write the records (what bulk_create does, without its per-value machinery, which
+    took most of the time), each with the id its table's sequence gives it first."""
+    for record, pk in zip(records, _ids(cursor, model, len(records)), strict=True):
         record.pk = pk
         record._state.adding, record._state.db = False, connection.alias
+    fields = model._meta.concrete_fields
+    read = _reader(fields)
+    _copy(cursor, model, fields, (read(r) for r in records))
 
 
 def _insert_history(cursor, model, versions: list[Version]) -> None:
@@ -619,19 +744,22 @@ def _insert_history(cursor, model, versions: list[Version]) -> None:
     }
     history = model.history.model  # (the manager is made anew on each access)
     extra = ["history_date", "history_change_reason", "history_type", "history_user_id"]
-    sql, row = _statement(
+    read = _reader(fields)
+
+    def rows():
+        for v in versions:
+            values = read(v.record)
+            if v.snapshot is not None:
+                values = [
+                    value if i in final else v.snapshot[f.attname]
+                    for i, (f, value) in enumerate(zip(fields, values, strict=True))
+                ]
+            yield values + [v.when, v.reason, v.kind, v.by.pk]
+
+    _copy(
+        cursor,
         history,
         [history._meta.get_field(f.attname) for f in fields]
         + [history._meta.get_field(name) for name in extra],
+        rows(),
     )
-    read = _reader(fields)
-    rows = []
-    for v in versions:
-        values = read(v.record)
-        if v.snapshot is not None:
-            values = [
-                value if i in final else v.snapshot[f.attname]
-                for i, (f, value) in enumerate(zip(fields, values, strict=True))
-            ]
-        rows.append(row(values + [v.when, v.reason, v.kind, v.by.pk]))
-    execute_values(cursor, sql, rows, page_size=ROWS_PER_INSERT)

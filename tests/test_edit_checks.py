@@ -205,3 +205,21 @@ def test_a_failing_check_never_fails_the_save(patient_of, coordinator, monkeypat
     patient = patient_of("RP", days=80)
     scan(patient, coordinator, days_ago(81), kind="baseline")
     assert [q.edit_check for q in services.checks_run()] == ["scan-missing"]
+
+
+def test_the_checks_read_the_imaging_schedules_once_per_run(patient_of, coordinator, monkeypatch):
+    """Missing scans and missing questionnaires both look at the visits: one reading of the
+    schedules serves both (inkt_trial/memo.py, open while the checks read)."""
+    from assessments import selectors
+
+    computed = []
+    schedules = selectors._schedules
+    monkeypatch.setattr(
+        selectors, "_schedules", lambda *a, **k: computed.append(1) or schedules(*a, **k)
+    )
+    patient = patient_of("RP", days=80)
+    scan(patient, coordinator, days_ago(81), kind="baseline")
+    assert [q.field for q in services.checks_run()] == ["scan-visit-1"]
+    assert len(computed) == 1
+    services.checks_run()
+    assert len(computed) == 2  # a run remembers nothing for the next

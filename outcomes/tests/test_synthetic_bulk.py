@@ -2,11 +2,14 @@
 make: every row and every historical row the same, and a sample of its records accepted again
 by the services' own checks."""
 
+import io
+import json
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from assessments import services as imaging
@@ -213,3 +216,64 @@ def test_a_bulk_trial_s_edit_checks_run_when_it_commits(
     patients = sorted(Patient.objects.values_list("pk", flat=True))
     assert sorted(pk for batch in bulk_runs for pk in batch) == patients
     assert max(len(batch) for batch in bulk_runs) <= 4
+
+
+def test_copy_spells_every_kind_of_value_as_the_database_reads_it():
+    """outcomes/synthetic_bulk.py writes with COPY: texts with a tab, a line break, a
+    backslash (or the NULL marker's spelling), empty and absent values, numbers, booleans,
+    dates, times and JSON come back from the database as they were."""
+    values = [
+        "a\ttab",
+        "two\nlines\r",
+        "back\\slash \\N",
+        "",
+        None,
+        7,
+        True,
+        Decimal("180.50"),
+        date(2026, 3, 2),
+        datetime(2026, 3, 2, 10, 30, 0, 5, tzinfo=UTC),
+        {"note": 'caf\u00e9 \\ "quoted"', "n": [1, None]},
+        None,
+    ]
+    json_columns = [(10, None), (11, None)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE spelled (a text, b text, c text, d text, e text, f int, g bool,"
+            " h numeric, i date, j timestamptz, k jsonb, l jsonb)"
+        )
+        for row in (values, [*values[:10], ["plain"], {"n": 1}]):
+            cursor.copy_expert(
+                "COPY spelled FROM STDIN", io.StringIO(synthetic_bulk._line(row, json_columns))
+            )
+        cursor.execute("SELECT * FROM spelled")
+        read = [(*row[:10], *(json.loads(v) if v else v for v in row[10:])) for row in cursor]
+    assert read == [tuple(values), (*values[:10], ["plain"], {"n": 1})]
+
+
+def test_records_are_made_as_django_makes_them(trial_users):
+    """synthetic_bulk._new(model, **values) gives what model(**values) gives: every field's
+    default (a fresh list for each), a related record's id and the record cached."""
+    synthetic.generate(seed=3, patients=1, today=TODAY, bulk=True)
+    patient = Patient.objects.get()
+    by = trial_users["coordinator"]
+    for model, values in (
+        (Questionnaire, {"patient": patient, "visit": "baseline", "answers": {"1": 2}}),
+        (Infusion, {"patient": patient, "course_number": 1, "recorded_by": by}),
+        (Screening, {"created_by": by, "rescreen_of": None}),
+        (Allocation, {"patient": patient, "arm": "RP", "randomized_by_id": by.pk}),
+    ):
+        made, expected = synthetic_bulk._new(model, **values), model(**values)
+        assert {k: v for k, v in made.__dict__.items() if k != "_state"} == {
+            k: v for k, v in expected.__dict__.items() if k != "_state"
+        }
+        assert made._state.fields_cache == expected._state.fields_cache
+        assert made._state.db == expected._state.db
+        assert made._state.adding and made.pk is None
+    assert synthetic_bulk._new(Infusion).deviations is not synthetic_bulk._new(Infusion).deviations
+    # a one-to-one's record knows its other side, as Django links it
+    screening = Screening.objects.get()
+    made = synthetic_bulk._new(Patient, screening=screening)
+    assert screening.patient is made
+    with pytest.raises(TypeError):
+        synthetic_bulk._new(Questionnaire, patient=patient, visits="baseline")
