@@ -5,14 +5,28 @@ stores what it had to evaluate (outcomes/snapshot.py); pages and runs reuse them
 
 from assessments import series_codec
 from assessments.models import EvaluatedSeries
+from inkt_trial import memo
+
+
+@memo.per_id
+def _stored(patient_ids) -> dict[int, dict[str, dict]]:
+    """Each patient's stored series (key -> result) under the current engine, in one query;
+    once per request (a patient page's progression and imaging box read the same)."""
+    found: dict[int, dict[str, dict]] = {}
+    for pid, key, result in EvaluatedSeries.objects.filter(
+        patient_id__in=list(patient_ids), engine=series_codec.ENGINE
+    ).values_list("patient_id", "key", "result"):
+        found.setdefault(pid, {})[key] = result
+    return found
 
 
 def evaluations(patient_ids) -> series_codec.Evaluations:
-    """The stored series of these patients under the current engine, in one query."""
-    rows = EvaluatedSeries.objects.filter(
-        patient_id__in=list(patient_ids), engine=series_codec.ENGINE
-    ).values_list("key", "result")
-    return series_codec.Evaluations(dict(rows))
+    """The stored series of these patients under the current engine, in one query (a new
+    Evaluations each time: what it evaluates is the caller's)."""
+    stored: dict[str, dict] = {}
+    for found in _stored(list(patient_ids)).values():
+        stored.update(found)
+    return series_codec.Evaluations(stored)
 
 
 def save(found: series_codec.Evaluations) -> int:

@@ -21,13 +21,12 @@ from assessments.models import (
 )
 from assessments.recist import Criterion, ReadError, SeriesResult
 from dosing.selectors import first_dose
-from enrollment import course
+from enrollment import course, evidence
 from enrollment.models import Patient
 from inkt_trial import memo
 from inkt_trial.audit import apply_changes
 from inkt_trial.errors import DomainError
 from inkt_trial.signature import check_signature_password
-from randomization.models import Allocation
 from randomization.selectors import day_zero
 
 REGIONS = ("chest", "abdomen", "pelvis")
@@ -363,10 +362,8 @@ def cases(patient_ids) -> dict[int, Case]:
         pid: timezone.localdate(moment)
         for pid, moment in Patient.objects.filter(pk__in=pairs).values_list("pk", "enrolled_at")
     }
-    for pid, moment in Allocation.objects.filter(patient_id__in=pairs).values_list(
-        "patient_id", "randomized_at"
-    ):
-        day0[pid] = timezone.localdate(moment)
+    for pid, (randomized, _drugs) in evidence.plans_of(list(pairs)).items():  # once a request
+        day0[pid] = randomized
     return {
         pid: Case((reads[first], reads[second]), tuple(adjudications[pid]), day0[pid])
         for pid, (first, second) in pairs.items()
