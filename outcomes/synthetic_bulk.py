@@ -252,7 +252,8 @@ class Bulk:
             by=by,
             length=MAX_SEQUENCE_LENGTH,
             block_sizes=last.block_sizes,
-            seed=seq.stratum_seed(last.seed, f"version {last.version + 1}"),
+            # (a seed the services take: below 2^63)
+            seed=seq.stratum_seed(last.seed, f"version {last.version + 1}") % 2**63,
             stratify_by=last.stratify_by,
             reason="Synthetic trial larger than one sequence: the next slots",
         )
