@@ -1,7 +1,9 @@
 """Every write of the outcomes app: keyword-only functions, one transaction each."""
 
+import gc
 import logging
 import platform
+from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 
 import lifelines
@@ -237,6 +239,21 @@ class _PatientRows:
         self.batch = []
 
 
+@contextmanager
+def _without_cycle_collection():
+    """A run's facts and rows (millions of objects at 10,000 patients) live until it ends and
+    hold no reference cycles: Python's cyclic garbage collector would walk all of them again
+    and again for nothing (a fifth of a 10,000-patient run, measured). Reference counting
+    still frees everything; the collector is back as it was afterwards, whatever happens."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def run_compute(run_id: int) -> str:
     """The task's body: the snapshot, the pure analysis, the results stored with the run: its
     summary in the run, each patient's part as a row (outcomes/run_results.py reads both)."""
@@ -262,13 +279,14 @@ def run_compute(run_id: int) -> str:
         )
 
     try:
-        facts, codes, lock, subjects = snapshot.read(run.cutoff)
-        params = endpoints.Params(death_is_ttd_event=run.death_is_ttd_event)
-        fingerprint = analysis.digest(facts, run.cutoff, params)
-        rows = _PatientRows(run.pk, codes, subjects)
-        results = analysis.analyse(facts, run.cutoff, params, progress=progress, each=rows.add)
-        rows.flush()
-        results["arm_code_sets"] = stored.code_sets(rows.arms_and_codes)
+        with _without_cycle_collection():
+            facts, codes, lock, subjects = snapshot.read(run.cutoff)
+            params = endpoints.Params(death_is_ttd_event=run.death_is_ttd_event)
+            fingerprint = analysis.digest(facts, run.cutoff, params)
+            rows = _PatientRows(run.pk, codes, subjects)
+            results = analysis.analyse(facts, run.cutoff, params, progress=progress, each=rows.add)
+            rows.flush()
+            results["arm_code_sets"] = stored.code_sets(rows.arms_and_codes)
     except Exception as error:  # the run says why; the task itself ends normally
         log.exception("endpoint run %s failed", run.pk)
         PatientResult.objects.filter(run_id=run.pk).delete()

@@ -2,6 +2,7 @@
 outcomes/run_results.py: they read back as computed, a run stored before the rows (one
 document) reads the same, and the run page reads no patient's row."""
 
+import gc
 import json
 
 import pytest
@@ -109,6 +110,35 @@ def test_a_failed_run_keeps_no_rows(trial, monkeypatch):
     assert services.run_compute(run.pk) == "failed"
     assert not PatientResult.objects.filter(run=run).exists()
     assert PatientResult.objects.filter(run=trial).count() == 12
+
+
+def test_a_run_computes_without_the_cycle_collector_and_gives_it_back(trial, monkeypatch):
+    seen = []
+
+    def watched(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    def broken(*args, **kwargs):
+        seen.append(gc.isenabled())
+        raise RuntimeError("the statistics failed")
+
+    real = analysis.analyse
+    assert gc.isenabled()
+    for replacement, outcome in ((watched, "done"), (broken, "failed")):
+        monkeypatch.setattr(analysis, "analyse", replacement)
+        run = EndpointRun.objects.create(cutoff=trial.cutoff, requested_by=trial.requested_by)
+        assert services.run_compute(run.pk) == outcome
+        assert gc.isenabled()  # back on, also after a failure
+    assert seen == [False, False]
+    gc.disable()
+    try:  # a caller that had it off keeps it off
+        monkeypatch.setattr(analysis, "analyse", real)
+        run = EndpointRun.objects.create(cutoff=trial.cutoff, requested_by=trial.requested_by)
+        assert services.run_compute(run.pk) == "done"
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_the_rows_json_is_compressed_with_lz4_where_postgresql_has_it():
