@@ -35,7 +35,8 @@ def replay_data_migrations() -> None:
     """Run our apps' data migrations (roles and their permissions, the CTCAE terms) again. A
     transactional test (browser, worker) empties every table when it ends; the next one needs
     them back. Those that move records between models (`move_...`) are not replayed: there is
-    nothing to move, and the models they read may no longer exist."""
+    nothing to move, and the models they read may no longer exist; nor those that set how
+    PostgreSQL stores a column (`storage_...`): emptying the tables keeps it."""
     from django.apps import apps
     from django.conf import settings
     from django.db import connection
@@ -51,7 +52,9 @@ def replay_data_migrations() -> None:
         if node[0] not in ours:
             continue
         for operation in loader.graph.nodes[node].operations:
-            if isinstance(operation, RunPython) and not operation.code.__name__.startswith("move_"):
+            if isinstance(operation, RunPython) and not operation.code.__name__.startswith(
+                ("move_", "storage_")
+            ):
                 operation.code(apps, None)
 
 

@@ -8,7 +8,7 @@ from django.db import migrations
 COLUMNS = ("adtte", "responses", "subject", "qol")
 
 
-def lz4(apps, schema_editor):
+def storage_lz4(apps, schema_editor):
     connection = schema_editor.connection
     if connection.vendor != "postgresql":
         return
@@ -30,4 +30,4 @@ def lz4(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("outcomes", "0009_patient_results")]
 
-    operations = [migrations.RunPython(lz4, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(storage_lz4, migrations.RunPython.noop)]
