@@ -25,8 +25,6 @@ the next version in force through the services, as they would for a real trial.
 
 from __future__ import annotations
 
-import io
-import json
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -64,6 +62,7 @@ from dosing.models import (
 )
 from enrollment import services as enrollment
 from enrollment.models import Outcome, Patient, Screening, StatusChange, TreatmentEnd
+from inkt_trial import bulk
 from inkt_trial.errors import DomainError
 from inkt_trial.signals import records_written_in_bulk
 from outcomes.models import FollowUp
@@ -669,51 +668,6 @@ def _reader(fields):
     return read
 
 
-NULL = "\\N"  # COPY's text format
-
-
-def _escaped(text: str) -> str:
-    """A text as COPY's text format takes it: a backslash, tab, newline or carriage return
-    escaped."""
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
-def _line(values: list, json_columns: list) -> str:
-    """A row in COPY's text format, each value spelled as PostgreSQL reads what psycopg2
-    would have sent: str() of a number, a date, an aware datetime (with its offset), a text
-    or a choice (its value), a boolean (True/False); a JSON field's value through its own
-    encoder (what Django sends). Escaped only when a text needs it (rare)."""
-    texts = [NULL if value is None else str(value) for value in values]
-    for i, encoder in json_columns:
-        if values[i] is not None:
-            texts[i] = json.dumps(values[i], cls=encoder)
-    line = "\t".join(texts)
-    if (
-        line.count("\t") == len(texts) - 1
-        and line.count("\\") == values.count(None)  # the NULLs' own
-        and "\n" not in line
-        and "\r" not in line
-    ):
-        return line
-    return "\t".join(
-        NULL if value is None else _escaped(text) for value, text in zip(values, texts, strict=True)
-    )
-
-
-def _copy(cursor, model, fields, rows) -> None:
-    """COPY `rows` (lists of the values of `fields`) into the model's table: one statement
-    whatever their number."""
-    quote = connection.ops.quote_name
-    json_columns = [(i, f.encoder) for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
-    lines = io.StringIO()
-    for values in rows:
-        lines.write(_line(values, json_columns))
-        lines.write("\n")
-    lines.seek(0)
-    columns = ", ".join(quote(f.column) for f in fields)
-    cursor.copy_expert(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN", lines)
-
-
 def _ids(cursor, model, count: int) -> list[int]:
     """`count` ids from the table's own sequence, in order (as INSERT would take them)."""
     cursor.execute(
@@ -731,7 +685,7 @@ def _insert(cursor, model, records) -> None:
         record._state.adding, record._state.db = False, connection.alias
     fields = model._meta.concrete_fields
     read = _reader(fields)
-    _copy(cursor, model, fields, (read(r) for r in records))
+    bulk.copy(cursor, model, fields, (read(r) for r in records))
 
 
 def _insert_history(cursor, model, versions: list[Version]) -> None:
@@ -757,7 +711,7 @@ def _insert_history(cursor, model, versions: list[Version]) -> None:
                 ]
             yield values + [v.when, v.reason, v.kind, v.by.pk]
 
-    _copy(
+    bulk.copy(
         cursor,
         history,
         [history._meta.get_field(f.attname) for f in fields]

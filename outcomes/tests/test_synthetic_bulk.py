@@ -18,6 +18,7 @@ from dosing import services as dosing
 from dosing.models import Infusion, ReleaseTest
 from enrollment import services as enrollment
 from enrollment.models import Patient, Screening
+from inkt_trial import bulk as copy_rows
 from inkt_trial.errors import DomainError
 from outcomes import synthetic, synthetic_bulk
 from outcomes.models import EndpointRun
@@ -224,9 +225,9 @@ def test_a_bulk_trial_s_edit_checks_run_when_it_commits(
 
 
 def test_copy_spells_every_kind_of_value_as_the_database_reads_it():
-    """outcomes/synthetic_bulk.py writes with COPY: texts with a tab, a line break, a
-    backslash (or the NULL marker's spelling), empty and absent values, numbers, booleans,
-    dates, times and JSON come back from the database as they were."""
+    """outcomes/synthetic_bulk.py writes with COPY (inkt_trial/bulk.py): texts with a tab,
+    a line break, a backslash (or the NULL marker's spelling), empty and absent values,
+    numbers, booleans, dates, times and JSON come back from the database as they were."""
     values = [
         "a\ttab",
         "two\nlines\r",
@@ -249,7 +250,7 @@ def test_copy_spells_every_kind_of_value_as_the_database_reads_it():
         )
         for row in (values, [*values[:10], ["plain"], {"n": 1}]):
             cursor.copy_expert(
-                "COPY spelled FROM STDIN", io.StringIO(synthetic_bulk._line(row, json_columns))
+                "COPY spelled FROM STDIN", io.StringIO(copy_rows.line(row, json_columns))
             )
         cursor.execute("SELECT * FROM spelled")
         read = [(*row[:10], *(json.loads(v) if v else v for v in row[10:])) for row in cursor]
