@@ -169,6 +169,12 @@ def test_a_run_of_a_synthetic_trial_with_hand_worked_cases(api_as, trial_users):
 
 
 def test_exports_masking_and_refusals(api_as, trial_users, data_manager):
+    # At local noon, so that "tomorrow" cannot become today while the test runs.
+    with travel(timezone.localdate(), hour=12):
+        exports_masking_and_refusals(api_as, trial_users)
+
+
+def exports_masking_and_refusals(api_as, trial_users):
     today = timezone.localdate()
     synthetic.generate(seed=3, patients=6, today=today)
     api = api_as(trial_users["statistician"])
