@@ -4,7 +4,7 @@ randomization waits for, the dated scans and questionnaires, progression that st
 from django.utils import timezone
 
 from assessments import reads as read_rules
-from assessments import series_store
+from assessments import series_codec, series_store
 from assessments.models import Questionnaire, Scan
 from assessments.reads import BASELINE_WINDOW_DAYS
 from assessments.recist import ReadError
@@ -63,3 +63,6 @@ def progression(patient_ids) -> dict[int, list[status.DrugEnd]]:
                 status.DrugEnd(drug, day, status.PROGRESSION, details) for drug in status.DRUGS
             ]
     return found
+
+
+progression.rules = series_codec.ENGINE  # the response rules it applies (enrollment.evidence.rules)

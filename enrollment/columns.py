@@ -10,9 +10,10 @@ see)."""
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from enrollment import course, status
+from enrollment import course, evidence, status
+from enrollment.models import CourseState
 
 User = object  # the request's user
 
@@ -63,21 +64,30 @@ def values(patients, user) -> dict[str, dict]:
 
 
 def _states(patients, user) -> dict[int, str]:
-    return {pid: found.path[-1].state for pid, found in course.courses_of(patients).items()}
+    return course.current_states(patients)
 
 
 STATUS_CHUNK = 500  # patients whose course is derived at a time when filtering by status
 
 
 def _with_state(queryset, value, user):
-    """The patients whose current state is `value`: derived (an end of treatment may follow
-    from the accepted reads), so read in chunks of a fixed number of queries each."""
-    patients = list(queryset.select_related(None).only("pk", "enrolled_at").order_by("pk"))
+    """The patients whose current state is `value`: those stored with it (CourseState), and
+    among the patients whose state was never stored under the current rules, those whose
+    derived state is `value` (read in chunks of a fixed number of queries each)."""
+    stored = CourseState.objects.filter(rules=evidence.rules())
+    unstored = list(
+        queryset.exclude(pk__in=stored.values("patient_id"))
+        .select_related(None)
+        .only("pk", "enrolled_at")
+        .order_by("pk")
+    )
     kept = []
-    for start in range(0, len(patients), STATUS_CHUNK):
-        chunk = patients[start : start + STATUS_CHUNK]
-        kept += [pid for pid, state in _states(chunk, user).items() if state == value]
-    return queryset.filter(pk__in=kept)
+    for start in range(0, len(unstored), STATUS_CHUNK):
+        chunk = unstored[start : start + STATUS_CHUNK]
+        kept += [pid for pid, c in course.courses_of(chunk).items() if c.path[-1].state == value]
+    return queryset.filter(
+        Q(pk__in=stored.filter(state=value).values("patient_id")) | Q(pk__in=kept)
+    )
 
 
 register(

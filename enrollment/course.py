@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from enrollment import evidence, status
 from enrollment.dates import shown
-from enrollment.models import Patient, StatusChange, TreatmentEnd
+from enrollment.models import CourseState, Patient, StatusChange, TreatmentEnd
 from inkt_trial import memo
 from inkt_trial.audit import apply_changes
 from inkt_trial.errors import DomainError
@@ -141,6 +141,64 @@ def courses_of(patients) -> dict[int, Course]:
             path,
         )
     return found
+
+
+def current_states(patients) -> dict[int, str]:
+    """Each patient's current state (Patient rows): as stored under the current rules, else
+    derived (a patient whose state was never stored, or was stored under other rules)."""
+    patients = list(patients)
+    found = stored_states([p.pk for p in patients])
+    missing = [p for p in patients if p.pk not in found]
+    if missing:
+        found.update({pid: c.path[-1].state for pid, c in courses_of(missing).items()})
+    return found
+
+
+def stored_states(patient_ids) -> dict[int, str]:
+    """The states stored under the current rules, in one query (the others are absent)."""
+    return dict(
+        CourseState.objects.filter(
+            patient_id__in=list(patient_ids), rules=evidence.rules()
+        ).values_list("patient_id", "state")
+    )
+
+
+def states_refresh(patient_ids) -> dict[int, str]:
+    """Derive and store the current state of these patients, in the caller's transaction (a
+    record's save: the state commits with it, or not at all). Each patient's stored row is
+    locked before its records are read, so that two transactions writing records of the same
+    patient derive in turn, the second seeing the first's records."""
+    ids = sorted(set(patient_ids))
+    if not ids:
+        return {}
+    with transaction.atomic(), memo.suspended():
+        CourseState.objects.bulk_create(
+            [CourseState(patient_id=pid, state="", rules="") for pid in ids],
+            ignore_conflicts=True,
+        )
+        list(CourseState.objects.select_for_update().filter(patient_id__in=ids).order_by("pk"))
+        patients = Patient.objects.filter(pk__in=ids).only("pk", "enrolled_at")
+        found = {pid: c.path[-1].state for pid, c in courses_of(patients).items()}
+        rules = evidence.rules()
+        CourseState.objects.bulk_update(
+            [CourseState(patient_id=pid, state=state, rules=rules) for pid, state in found.items()],
+            ["state", "rules"],
+        )
+    return found
+
+
+def states_compared(patient_ids) -> list[tuple[int, str | None, str]]:
+    """(patient id, stored state or None, derived state) of each patient among these whose
+    stored state is missing, stored under other rules or not the one derived now."""
+    ids = list(patient_ids)
+    stored = stored_states(ids)
+    with memo.suspended():
+        derived = courses_of(Patient.objects.filter(pk__in=ids).only("pk", "enrolled_at"))
+    return [
+        (pid, stored.get(pid), found.path[-1].state)
+        for pid, found in sorted(derived.items())
+        if stored.get(pid) != found.path[-1].state
+    ]
 
 
 def treatment_stop(patient_id: int, drug: str) -> tuple[date, str] | None:

@@ -10,11 +10,18 @@ each app registers, in its AppConfig.ready, functions that enrollment's status r
   patients in a fixed number of queries.
 - the `plan` provider (one, randomization's): patient ids -> {patient id: (randomization date,
   drugs of the arm)} for those randomized, in a fixed number of queries.
+
+`rules()` names the rules the patient's state is derived under (enrollment.models.CourseState).
 """
 
+import functools
+import hashlib
+import inspect
 from collections.abc import Callable, Iterable
 from datetime import date
+from pathlib import Path
 
+from enrollment import status
 from enrollment.status import DrugEnd, Evidence
 from inkt_trial import memo
 
@@ -80,3 +87,20 @@ def plans_of(patient_ids) -> dict[int, tuple[date, tuple[str, ...]]]:
 def plan(patient_id: int) -> tuple[date, tuple[str, ...]] | None:
     """(day 0, drugs) once randomized; None before (or with no randomization app)."""
     return plans_of([patient_id]).get(patient_id)
+
+
+def rules() -> str:
+    """The version of the rules a patient's state is derived under: the text of enrollment's
+    status rules and of each stops and plan provider's module (a change to any of them derives
+    every stored state again), with what a provider adds (its `rules` attribute: the response
+    engine's version, for progression on the accepted reads)."""
+    return _rules(tuple(_STOPS + _PLAN))
+
+
+@functools.cache
+def _rules(providers: tuple) -> str:
+    parts = [Path(status.__file__).read_bytes()]
+    for provider in providers:
+        parts.append(Path(inspect.getsourcefile(inspect.unwrap(provider))).read_bytes())
+        parts.append(str(getattr(provider, "rules", "")).encode())
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]

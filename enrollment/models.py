@@ -320,6 +320,27 @@ class TreatmentEnd(ClinicalRecord):
         return status.DrugEnd(self.drug, self.date, self.reason, self.details)
 
 
+class CourseState(models.Model):
+    """The patient's current state (status.STATES) as enrollment/course.py derives it from
+    every record of the course, stored in the same transaction as the record that changed it
+    (course.states_refresh, on each clinical record's save): what the patient list shows and
+    filters by at any size. Derived, not entered: no audit trail of its own (the records it
+    comes from have theirs). `rules` names the rules that derived it; a row derived under other
+    rules is read as missing, and derived again."""
+
+    patient = models.OneToOneField(
+        Patient, on_delete=models.CASCADE, primary_key=True, related_name="course_state"
+    )
+    state = models.CharField(max_length=16, choices=list(status.STATES.items()))
+    rules = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["rules", "state"], name="course_state_by_state")]
+
+    def __str__(self):
+        return f"{self.patient_id}: {self.state}"
+
+
 class EligibilityViolation(ClinicalRecord):
     """A randomized patient whom a corrected screening shows ineligible. The patient stays
     randomized and in the analysis (intention to treat); the violation is a protocol deviation,

@@ -34,6 +34,17 @@ def request_scope():
         _MEMO.reset(token)
 
 
+@contextmanager
+def suspended():
+    """Remember nothing, and read nothing remembered, until the block ends: for a write that
+    derives from the records as they are now (enrollment.course.states_refresh)."""
+    token = _MEMO.set(None)
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
 def active() -> bool:
     return _MEMO.get() is not None
 

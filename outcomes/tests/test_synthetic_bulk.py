@@ -17,7 +17,7 @@ from assessments.models import EvaluatedSeries, Questionnaire, Read
 from dosing import services as dosing
 from dosing.models import Infusion, ReleaseTest
 from enrollment import services as enrollment
-from enrollment.models import Patient, Screening
+from enrollment.models import CourseState, Patient, Screening
 from inkt_trial import bulk as copy_rows
 from inkt_trial.errors import DomainError
 from outcomes import synthetic, synthetic_bulk
@@ -79,6 +79,9 @@ def fingerprint() -> dict:
             for e in EvaluatedSeries.objects.all()
         ),
         key=repr,
+    )
+    found["CourseState"] = sorted(  # stored by each save, and at the end of a bulk write
+        (ranks[Patient][s.patient_id], s.state, s.rules) for s in CourseState.objects.all()
     )
     return found
 
