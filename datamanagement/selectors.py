@@ -91,12 +91,14 @@ def open_query_counts(patients, user=None) -> dict[int, int]:
     return {pid: counts.get(pid, 0) for pid in ids}
 
 
-def open_by_age(*, today=None) -> list[dict]:
-    """Open queries, oldest first, with their age in days and its band (the dashboard)."""
+def open_by_age(*, today=None, limit: int | None = None) -> list[dict]:
+    """Open queries, oldest first (the `limit` oldest), with their age in days and its band
+    (the dashboard)."""
     today = today or timezone.localdate()
     rows = []
     found = DataQuery.objects.filter(state=queries.OPEN).select_related("patient", "content_type")
-    for query in found.order_by("raised_at"):  # what the dashboard shows of each, no user
+    found = found.order_by("raised_at", "pk")
+    for query in found[:limit] if limit else found:  # what the dashboard shows of each, no user
         days = queries.age_days(timezone.localdate(query.raised_at), today)
         rows.append({"query": query, "days": days, "band": queries.age_band(days)})
     return rows

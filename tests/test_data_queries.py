@@ -188,3 +188,20 @@ def test_odd_corrections_are_refused_not_failed(
         .status_code
         == 403
     )  # not a monitor
+
+
+def test_the_dashboard_lists_the_oldest_open_queries_and_counts_the_rest(
+    event, coordinator, data_manager, client_as, monkeypatch
+):
+    from datamanagement.templatetags import query_tags
+
+    monkeypatch.setattr(query_tags, "DASHBOARD_QUERIES", 2)
+    for field in ("grade", "onset", "outcome"):
+        services.query_raise(record=event, field=field, question=f"{field}?", by=data_manager)
+    dashboard = client_as(coordinator).get("/").content.decode()
+    assert "grade?" in dashboard and "onset?" in dashboard and "outcome?" not in dashboard
+    assert "The 2 oldest of 3 open queries" in dashboard
+    assert 'href="/queries/?state=open">all open queries' in dashboard
+    DataQuery.objects.filter(question="outcome?").update(state="cancelled")
+    dashboard = client_as(coordinator).get("/").content.decode()
+    assert "grade?" in dashboard and "onset?" in dashboard and "oldest of" not in dashboard

@@ -3,10 +3,13 @@ from django.urls import reverse
 from django.utils.text import Truncator
 
 from datamanagement import locks, queries, selectors
+from datamanagement.models import DataQuery
 from datamanagement.targets import BY_MODEL
 from datamanagement.views import MATRIX_PERMISSIONS, query_links
 
 register = template.Library()
+
+DASHBOARD_QUERIES = 25  # the oldest open queries the dashboard lists; the query list has all
 
 
 @register.inclusion_tag("datamanagement/_record_queries.html", takes_context=True)
@@ -39,11 +42,14 @@ def open_queries(context):
     user = context["request"].user
     if not user.has_perm("datamanagement.view_dataquery"):
         return {"visible": False}
-    rows = selectors.open_by_age()
-    for row in rows:  # the link and the shortened question, prepared here (a long list)
+    rows = selectors.open_by_age(limit=DASHBOARD_QUERIES)
+    for row in rows:  # the link and the shortened question, prepared here
         row["url"] = reverse("datamanagement:query", args=[row["query"].pk])
         row["question"] = _shortened(row["query"].question, 70)
-    return {"visible": True, "rows": rows, "casebook": matrix_url(context)}
+    total = len(rows)
+    if total == DASHBOARD_QUERIES:  # perhaps more: counted
+        total = DataQuery.objects.filter(state=queries.OPEN).count()
+    return {"visible": True, "rows": rows, "total": total, "casebook": matrix_url(context)}
 
 
 def _shortened(text: str, length: int) -> str:
