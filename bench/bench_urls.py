@@ -1,8 +1,10 @@
-"""The product's URLs and a bare authenticated view: the same middleware, session and
-authentication as every page, and nothing else (bench/pages.py)."""
+"""The product's URLs, a bare authenticated view (the same middleware, session and
+authentication as every page, and nothing else) and an empty page (the same, plus the product's
+base template: the navigation every page has) that bench/pages.py compares every page with."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
+from django.shortcuts import render
 from django.urls import include, path
 
 
@@ -11,4 +13,13 @@ def bare(request):
     return HttpResponse("ok", content_type="text/plain")
 
 
-urlpatterns = [path("bench/bare/", bare), path("", include("inkt_trial.urls"))]
+@login_required
+def empty(request):
+    return render(request, "base.html")
+
+
+urlpatterns = [
+    path("bench/bare/", bare),
+    path("bench/empty/", empty),
+    path("", include("inkt_trial.urls")),
+]

@@ -10,8 +10,10 @@ The trial is generated once through the product's services (bench/endpoint_run.p
 postgres://postgres@127.0.0.1:5432/inkt_bench_{n}); an endpoint run is computed for the run
 page. The bare view (bench/bench_urls.py) goes through the same middleware, session and
 authentication as every page and does nothing else: each page's ratio is its requests per
-second over the bare view's. The goals (issue 16): patient list and dashboards >= 0.5x, patient
-page and run page >= 0.25x at 1,000 patients, every page's p95 under 300 ms.
+second over the bare view's. The empty page renders the base template (the navigation every
+page has) and nothing else: what any page costs before its own content. The goals (issue 16):
+patient list and dashboards >= 0.5x, patient page and run page >= 0.25x at 1,000 patients,
+every page's p95 under 300 ms.
 
 The database is analyzed before measuring (statistics as autovacuum keeps them). Each request
 opens its own database connection unless DB_CONN_MAX_AGE is set in the environment, as
@@ -204,6 +206,7 @@ def main():
     coordinator, statistician = ready["sessions"]["coordinator"], ready["sessions"]["statistician"]
     pages = [
         ("bare authenticated view", "/bench/bare/", coordinator, None),
+        ("empty page (base.html)", "/bench/empty/", coordinator, None),
         ("patient list", "/patients/", coordinator, 0.5),
         ("patient page", f"/patients/{ready['patient']}/", coordinator, 0.25),
         ("dashboard (coordinator)", "/", coordinator, 0.5),

@@ -107,7 +107,9 @@ def test_states_stored_under_other_rules_are_derived_again(trial_users, api_as, 
         assert listed(api, status=state) == {s for s, found in states.items() if found == state}
     with pytest.raises(CommandError, match=f"{len(patients)} of {len(patients)} stored"):
         call_command("course_states", "--check")
+    assert "stored nothing under the current rules" in capsys.readouterr().out
     call_command("course_states")
+    assert f"states stored ({len(patients)} changed)" in capsys.readouterr().out
     call_command("course_states", "--check")
     assert f"{len(patients)} patients' states agree" in capsys.readouterr().out
     first = patients[0]
@@ -117,4 +119,5 @@ def test_states_stored_under_other_rules_are_derived_again(trial_users, api_as, 
         call_command("course_states", "--check")
     assert f"patient {first.pk}: stored {wrong}" in capsys.readouterr().out
     call_command("course_states")
+    assert "(1 changed)" in capsys.readouterr().out
     assert stored(first) == states[first.study_id]

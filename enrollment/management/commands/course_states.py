@@ -5,6 +5,7 @@ from enrollment import course
 from enrollment.models import Patient
 
 CHUNK = 500  # patients derived at a time: memory bounded at any size
+SHOWN = 50  # differences listed by --check
 
 
 class Command(BaseCommand):
@@ -20,16 +21,24 @@ class Command(BaseCommand):
 
     def handle(self, *args, check, **options):
         ids = list(Patient.objects.order_by("pk").values_list("pk", flat=True))
-        differing = []
+        differing, changed = [], 0
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start : start + CHUNK]
-            differing += course.states_compared(chunk)
-            if not check:
-                with transaction.atomic():
-                    course.states_refresh(chunk)
-        for pid, stored, derived in differing:
-            self.stdout.write(f"patient {pid}: stored {stored or 'nothing'}, derived {derived}")
-        if check and differing:
+            if check:
+                differing += course.states_compared(chunk)
+                continue
+            before = course.stored_states(chunk)
+            with transaction.atomic():
+                after = course.states_refresh(chunk)
+            changed += sum(before.get(pid) != state for pid, state in after.items())
+        if not check:
+            self.stdout.write(f"{len(ids)} patients' states stored ({changed} changed).")
+            return
+        for pid, stored, derived in differing[:SHOWN]:
+            shown = stored or "nothing under the current rules"
+            self.stdout.write(f"patient {pid}: stored {shown}, derived {derived}")
+        if len(differing) > SHOWN:
+            self.stdout.write(f"... and {len(differing) - SHOWN} more.")
+        if differing:
             raise CommandError(f"{len(differing)} of {len(ids)} stored states differ.")
-        done = "agree" if check else f"stored ({len(differing)} changed)"
-        self.stdout.write(f"{len(ids)} patients' states {done}.")
+        self.stdout.write(f"{len(ids)} patients' states agree.")
