@@ -9,13 +9,11 @@ class EnrollmentConfig(AppConfig):
     verbose_name = "Eligibility screening and enrolment"
 
     def ready(self):
-        # The patient's stored state (models.CourseState), derived again with every clinical
-        # record saved, in the record's transaction: any app's record may change it.
+        # The patient's stored state (models.CourseState): outdated by every clinical record
+        # saved, in the record's transaction (any app's record may change it), and derived
+        # again once that commits.
         post_save.connect(refresh_state_on_save, dispatch_uid="course-state-on-save")
         records_written_in_bulk.connect(refresh_states_after_bulk, dispatch_uid="course-state-bulk")
-
-
-REFRESHED_PER_BATCH = 500  # patients whose state is derived at a time after a bulk write
 
 
 def refresh_state_on_save(sender, instance, raw=False, **kwargs):
@@ -29,14 +27,12 @@ def refresh_state_on_save(sender, instance, raw=False, **kwargs):
         key = instance.freeze_key()
         patient_id = key[0] if key else None
     if patient_id is not None:
-        course.states_refresh([patient_id])
+        course.states_outdated([patient_id])
 
 
 def refresh_states_after_bulk(sender, patient_ids, **kwargs):
-    """The states of patients whose records were written in bulk (inkt_trial.signals), in the
-    writing transaction, a batch of patients at a time."""
+    """The states of patients whose records were written in bulk (inkt_trial.signals):
+    outdated in the writing transaction, derived again once it commits."""
     from enrollment import course
 
-    ids = list(patient_ids)
-    for start in range(0, len(ids), REFRESHED_PER_BATCH):
-        course.states_refresh(ids[start : start + REFRESHED_PER_BATCH])
+    course.states_outdated(patient_ids)

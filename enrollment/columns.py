@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from enrollment import course, evidence, status
-from enrollment.models import CourseState
+from enrollment import course, status
 
 User = object  # the request's user
 
@@ -72,9 +71,9 @@ STATUS_CHUNK = 500  # patients whose course is derived at a time when filtering 
 
 def _with_state(queryset, value, user):
     """The patients whose current state is `value`: those stored with it (CourseState), and
-    among the patients whose state was never stored under the current rules, those whose
-    derived state is `value` (read in chunks of a fixed number of queries each)."""
-    stored = CourseState.objects.filter(rules=evidence.rules())
+    among the others (never stored, outdated, or stored under other rules) those whose derived
+    state is `value` (read in chunks of a fixed number of queries each)."""
+    stored = course.valid_states()
     unstored = list(
         queryset.exclude(pk__in=stored.values("patient_id"))
         .select_related(None)

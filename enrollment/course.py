@@ -144,8 +144,8 @@ def courses_of(patients) -> dict[int, Course]:
 
 
 def current_states(patients) -> dict[int, str]:
-    """Each patient's current state (Patient rows): as stored under the current rules, else
-    derived (a patient whose state was never stored, or was stored under other rules)."""
+    """Each patient's current state (Patient rows): as stored, else derived (a patient whose
+    state was never stored, is outdated, or was stored under other rules)."""
     patients = list(patients)
     found = stored_states([p.pk for p in patients])
     missing = [p for p in patients if p.pk not in found]
@@ -155,26 +155,61 @@ def current_states(patients) -> dict[int, str]:
 
 
 def stored_states(patient_ids) -> dict[int, str]:
-    """The states stored under the current rules, in one query (the others are absent)."""
-    return dict(
-        CourseState.objects.filter(
-            patient_id__in=list(patient_ids), rules=evidence.rules()
-        ).values_list("patient_id", "state")
+    """The states stored under the current rules and not outdated, in one query (the others
+    are absent)."""
+    found = valid_states().filter(patient_id__in=list(patient_ids))
+    return dict(found.values_list("patient_id", "state"))
+
+
+def valid_states():
+    """The stored states one may read: derived under the current rules, not outdated since."""
+    return CourseState.objects.filter(rules=evidence.rules()).exclude(state=OUTDATED)
+
+
+OUTDATED = ""  # a stored state whose records changed since it was derived: read as missing
+
+
+def states_outdated(patient_ids) -> None:
+    """Mark these patients' stored states outdated, in the caller's transaction (the one that
+    writes their records: the mark commits with them, or not at all), and derive them again
+    once it commits, each patient once however many records it wrote (states_refresh). Until
+    then, and if that fails, readers derive the state themselves."""
+    ids = sorted(set(patient_ids))
+    if not ids:
+        return
+    CourseState.objects.bulk_create(
+        [CourseState(patient_id=pid, state=OUTDATED) for pid in ids],
+        update_conflicts=True,
+        unique_fields=["patient"],
+        update_fields=["state"],
     )
+    connection = transaction.get_connection()
+    pending = connection.__dict__.setdefault("inkt_outdated_states", set())
+    pending.update(ids)
+    transaction.on_commit(lambda: _refresh_pending(pending), robust=True)
+
+
+def _refresh_pending(pending: set) -> None:
+    ids = sorted(pending)
+    pending.clear()  # the first callback after a commit refreshes them all; the others, none
+    for start in range(0, len(ids), REFRESHED_AT_ONCE):
+        states_refresh(ids[start : start + REFRESHED_AT_ONCE])
+
+
+REFRESHED_AT_ONCE = 500  # patients derived at a time: memory bounded after a bulk write
 
 
 def states_refresh(patient_ids) -> dict[int, str]:
-    """Derive and store the current state of these patients, in the caller's transaction (a
-    record's save: the state commits with it, or not at all). Each patient's stored row is
-    locked before its records are read, so that two transactions writing records of the same
-    patient derive in turn, the second seeing the first's records."""
-    ids = sorted(set(patient_ids))
-    if not ids:
-        return {}
+    """Derive and store the current state of these patients. Each stored row is locked before
+    the records are read, so that a transaction writing records of the same patient meanwhile
+    marks it outdated only after this one stores it (and it is derived again)."""
     with transaction.atomic(), memo.suspended():
+        # those that exist (a patient whose enrolment was rolled back may still be pending)
+        ids = list(Patient.objects.filter(pk__in=set(patient_ids)).values_list("pk", flat=True))
+        if not ids:
+            return {}
         CourseState.objects.bulk_create(
-            [CourseState(patient_id=pid, state="", rules="") for pid in ids],
-            ignore_conflicts=True,
+            [CourseState(patient_id=pid, state=OUTDATED) for pid in ids], ignore_conflicts=True
         )
         list(CourseState.objects.select_for_update().filter(patient_id__in=ids).order_by("pk"))
         patients = Patient.objects.filter(pk__in=ids).only("pk", "enrolled_at")

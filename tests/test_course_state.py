@@ -1,7 +1,11 @@
-"""The patient's stored state (enrollment.models.CourseState): derived again with each clinical
-record saved, in that record's transaction, whichever app the record belongs to; equal to the
-state derived from the records, which the patient list shows and filters by; derived again when
-stored under other rules; checked and restored by `manage.py course_states`."""
+"""The patient's stored state (enrollment.models.CourseState): outdated by each clinical record
+saved, in that record's transaction, whichever app the record belongs to, and derived again
+once it commits; equal to the state derived from the records, which the patient list shows and
+filters by (deriving it where outdated, missing or stored under other rules); checked and
+restored by `manage.py course_states`.
+
+The tests' transactions never commit: `committed` runs a write as if it did (the callbacks it
+left for its commit, run)."""
 
 from datetime import timedelta
 
@@ -21,6 +25,15 @@ pytestmark = pytest.mark.django_db
 patient_of = test_patient_course.patient_of  # the fixture: a randomized patient, baseline scanned
 
 
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    def write(call):
+        with django_capture_on_commit_callbacks(execute=True):
+            return call()
+
+    return write
+
+
 def stored(patient) -> str | None:
     return course.stored_states([patient.pk]).get(patient.pk)
 
@@ -35,52 +48,80 @@ def listed(api, **params) -> set[str]:
     return {r["study_id"] for r in response.json()["results"]}
 
 
-def test_the_state_is_stored_with_the_records_that_change_it(enrol, patient_of, coordinator):
-    waiting = enrol()
+def test_the_state_follows_the_records_that_change_it(enrol, patient_of, coordinator, committed):
+    waiting = committed(enrol)
     assert stored(waiting) == derived(waiting) == status.ON_STUDY  # the patient's own save
-    patient = patient_of("RP")
+    patient = committed(lambda: patient_of("RP"))
     assert stored(patient) == derived(patient) == status.ON_TREATMENT  # the allocation's save
-    pd1(patient, coordinator, days_ago(30))
+    committed(lambda: pd1(patient, coordinator, days_ago(30)))
     # an adverse event that withdraws both drugs of the arm: follow-up, with no end recorded
-    event(
-        patient,
-        coordinator,
-        days_ago(25),
-        term="Hepatic failure",
-        grade=3,
-        action_pd1="withdrawn",
-        action_regorafenib="withdrawn",
+    committed(
+        lambda: event(
+            patient,
+            coordinator,
+            days_ago(25),
+            term="Hepatic failure",
+            grade=3,
+            action_pd1="withdrawn",
+            action_regorafenib="withdrawn",
+        )
     )
     assert not TreatmentEnd.objects.filter(patient=patient).exists()
     assert stored(patient) == derived(patient) == status.IN_FOLLOW_UP
-    course.status_change_record(
-        patient=patient, by=coordinator, kind=status.DEATH, date=days_ago(3), cause="HCC"
+    committed(
+        lambda: course.status_change_record(
+            patient=patient, by=coordinator, kind=status.DEATH, date=days_ago(3), cause="HCC"
+        )
     )
     assert stored(patient) == derived(patient) == status.OFF_STUDY_STATE
 
 
-def test_progression_on_the_signed_reads_is_stored(randomized, trial_users):
+def test_a_record_outdates_the_state_until_its_transaction_commits(
+    patient_of, coordinator, committed, api_as
+):
+    patient = committed(lambda: patient_of("RPI"))
+    assert stored(patient) == status.ON_TREATMENT
+    course.status_change_record(  # not committed yet: the stored state is outdated
+        patient=patient, by=coordinator, kind=status.DEATH, date=days_ago(3), cause="HCC"
+    )
+    assert CourseState.objects.get(patient=patient).state == course.OUTDATED
+    assert stored(patient) is None
+    # meanwhile the list derives it
+    api = api_as(coordinator)
+    row = api.get("/api/patients/", {"search": patient.study_id}).json()["results"][0]
+    assert row["status"] == derived(patient) == status.OFF_STUDY_STATE
+    assert listed(api, status=status.OFF_STUDY_STATE) == {patient.study_id}
+    course.states_refresh([patient.pk])  # what the commit runs
+    assert stored(patient) == status.OFF_STUDY_STATE
+
+
+def test_progression_on_the_signed_reads_is_stored(randomized, trial_users, committed):
     randomized("RP")  # prepares the allocation sequence
     randomized_on = timezone.localdate() - timedelta(days=200)
-    patient = hand_built(trial_users, randomized_on=randomized_on, sums=[45, 70, 80])
+    patient = committed(
+        lambda: hand_built(trial_users, randomized_on=randomized_on, sums=[45, 70, 80])
+    )
     assert course.courses_of([patient])[patient.pk].derived  # progression: no end recorded
     assert stored(patient) == derived(patient) == status.IN_FOLLOW_UP
 
 
-def test_a_record_rolled_back_leaves_the_state_as_it_was(patient_of, coordinator):
-    patient = patient_of("RPI")
-    with pytest.raises(RuntimeError), transaction.atomic():
-        course.status_change_record(
-            patient=patient, by=coordinator, kind=status.DEATH, date=days_ago(3), cause="HCC"
-        )
-        assert stored(patient) == status.OFF_STUDY_STATE  # within the transaction
-        raise RuntimeError
+def test_a_record_rolled_back_leaves_the_state_as_it_was(patient_of, coordinator, committed):
+    patient = committed(lambda: patient_of("RPI"))
+
+    def rolled_back():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            course.status_change_record(
+                patient=patient, by=coordinator, kind=status.DEATH, date=days_ago(3), cause="HCC"
+            )
+            assert stored(patient) is None  # outdated, within the transaction
+            raise RuntimeError
+
+    committed(rolled_back)
     assert stored(patient) == derived(patient) == status.ON_TREATMENT
 
 
-def test_a_synthetic_trial_stores_every_state_the_list_then_shows(trial_users, api_as):
-    with transaction.atomic():
-        synthetic.generate(seed=11, patients=24, today=timezone.localdate())
+def test_a_synthetic_trial_stores_every_state_the_list_then_shows(trial_users, api_as, committed):
+    committed(lambda: synthetic.generate(seed=11, patients=24, today=timezone.localdate()))
     patients = list(Patient.objects.all())
     assert course.states_compared([p.pk for p in patients]) == []
     states = {p.pk: course.state(p)["state"] for p in patients}
@@ -93,9 +134,8 @@ def test_a_synthetic_trial_stores_every_state_the_list_then_shows(trial_users, a
         assert listed(api, status=state) == {s for s, found in by_id.items() if found == state}
 
 
-def test_states_stored_under_other_rules_are_derived_again(trial_users, api_as, capsys):
-    with transaction.atomic():
-        synthetic.generate(seed=5, patients=8, today=timezone.localdate())
+def test_states_stored_under_other_rules_are_derived_again(trial_users, api_as, capsys, committed):
+    committed(lambda: synthetic.generate(seed=5, patients=8, today=timezone.localdate()))
     patients = list(Patient.objects.order_by("pk"))
     states = {p.study_id: course.state(p)["state"] for p in patients}
     CourseState.objects.update(rules="older rules")
@@ -121,3 +161,19 @@ def test_states_stored_under_other_rules_are_derived_again(trial_users, api_as, 
     call_command("course_states")
     assert "(1 changed)" in capsys.readouterr().out
     assert stored(first) == states[first.study_id]
+
+
+def test_the_bulk_path_outdates_its_patients_states_and_stores_them_once_committed(
+    trial_users, committed
+):
+    with transaction.atomic():
+        synthetic.generate(seed=9, patients=12, today=timezone.localdate(), bulk=True)
+        ids = list(Patient.objects.values_list("pk", flat=True))
+        assert set(CourseState.objects.values_list("patient_id", flat=True)) == set(ids)
+        assert course.stored_states(ids) == {}  # every state outdated until the commit
+    committed(
+        lambda: synthetic.generate(seed=9, patients=12, today=timezone.localdate(), bulk=True)
+    )
+    ids = list(Patient.objects.values_list("pk", flat=True))
+    assert len(course.stored_states(ids)) == len(ids)
+    assert course.states_compared(ids) == []

@@ -80,7 +80,7 @@ def fingerprint() -> dict:
         ),
         key=repr,
     )
-    found["CourseState"] = sorted(  # stored by each save, and at the end of a bulk write
+    found["CourseState"] = sorted(  # outdated by each save, or by the bulk write, alike
         (ranks[Patient][s.patient_id], s.state, s.rules) for s in CourseState.objects.all()
     )
     return found
