@@ -55,17 +55,9 @@ def test_the_state_follows_the_records_that_change_it(enrol, patient_of, coordin
     assert stored(patient) == derived(patient) == status.ON_TREATMENT  # the allocation's save
     committed(lambda: pd1(patient, coordinator, days_ago(30)))
     # an adverse event that withdraws both drugs of the arm: follow-up, with no end recorded
-    committed(
-        lambda: event(
-            patient,
-            coordinator,
-            days_ago(25),
-            term="Hepatic failure",
-            grade=3,
-            action_pd1="withdrawn",
-            action_regorafenib="withdrawn",
-        )
-    )
+    both = {f"action_{drug}": "withdrawn" for drug in ("pd1", "regorafenib")}
+    failure = {"term": "Hepatic failure", "grade": 3, **both}
+    committed(lambda: event(patient, coordinator, days_ago(25), **failure))
     assert not TreatmentEnd.objects.filter(patient=patient).exists()
     assert stored(patient) == derived(patient) == status.IN_FOLLOW_UP
     committed(
