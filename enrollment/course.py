@@ -85,6 +85,18 @@ def _records_of(patient_ids) -> dict[int, tuple[list[StatusChange], list[Treatme
     return found
 
 
+def off_study_of(patient_ids) -> dict[int, date]:
+    """The first day each patient went off study (a death, a withdrawal of consent to further
+    data, a loss to follow-up, any other end of study), for those who did; from the status
+    changes the other boxes of a page read (once per request)."""
+    found = {}
+    for pid, (changes, _ends) in _records_of(list(patient_ids)).items():
+        days = [c.date for c in changes if c.kind in status.OFF_STUDY]
+        if days:
+            found[pid] = min(days)
+    return found
+
+
 @memo.per_id
 def treatment_stops_of(patient_ids) -> dict[int, dict[str, tuple[date, str] | None]]:
     """The same for many patients, in a fixed number of queries whatever their number."""
