@@ -135,21 +135,32 @@ def dose_spans(patient_ids=None, *, shared_only=False) -> dict:
     """Patient id -> (first, last) date of any study treatment (shared_only: of the drugs both
     arms receive, PD-1 antibody and regorafenib, which is all a masked reader may be shown: the
     iNKT infusions are the RPI arm's alone), in two queries whatever the number of patients
-    (and the drugs' stops while a prescribed period is open). The last dose is the latest
-    infusion, single administration or end of a prescribed period; None while a prescribed
-    period is still open and the drug has not stopped (the patient is on treatment). The
-    drug's stop (its end of treatment, progression, a withdrawal for toxicity, a status change)
-    closes an open period on its date."""
-    infusions = Infusion.objects.filter(status=Infusion.GIVEN)
-    if shared_only:
-        infusions = infusions.none()
+    (and the drugs' stops while a prescribed period is open); of given patients, from their
+    infusions and drug records as the patient page's boxes read them (once per request). The
+    last dose is the latest infusion, single administration or end of a prescribed period;
+    None while a prescribed period is still open and the drug has not stopped (the patient is
+    on treatment). The drug's stop (its end of treatment, progression, a withdrawal for
+    toxicity, a status change) closes an open period on its date."""
     if patient_ids is None:
+        infusions = Infusion.objects.filter(status=Infusion.GIVEN)
+        if shared_only:
+            infusions = infusions.none()
+        given = (
+            infusions.values("patient_id")
+            .annotate(earliest=Min("infused_at"), latest=Max("infused_at"))
+            .values_list("patient_id", "earliest", "latest")
+        )
         drugs = DrugExposure.objects.exclude(event="interruption").values_list(
             "patient_id", "drug", "event", "start_date", "end_date"
         )
-    else:
+    else:  # the records the patient page's boxes read (once per request)
         patient_ids = list(patient_ids)
-        infusions = infusions.filter(patient_id__in=patient_ids)
+        given = [
+            (i.patient_id, i.infused_at, i.infused_at)
+            for found in ({} if shared_only else infusions_of(patient_ids)).values()
+            for i in found
+            if i.status == Infusion.GIVEN and i.infused_at is not None
+        ]
         drugs = [
             (r.patient_id, r.drug, r.event, r.start_date, r.end_date)
             for found in exposures_of(patient_ids).values()
@@ -165,11 +176,7 @@ def dose_spans(patient_ids=None, *, shared_only=False) -> dict:
     def later(pid, day):
         last[pid] = max(last.get(pid, day), day)
 
-    for pid, earliest, latest in (
-        infusions.values("patient_id")
-        .annotate(earliest=Min("infused_at"), latest=Max("infused_at"))
-        .values_list("patient_id", "earliest", "latest")
-    ):
+    for pid, earliest, latest in given:
         started(pid, timezone.localdate(earliest))
         later(pid, timezone.localdate(latest))
     periods = []  # prescribed periods still open: (patient, drug)
