@@ -79,8 +79,9 @@ def exposures_of(patient_ids) -> dict[int, list[DrugExposure]]:
 
 
 def patient_dosing(patient: Patient) -> dict:
-    """The dosing box of a patient page."""
-    schedule = InfusionSchedule.objects.filter(patient=patient).first()
+    """The dosing box of a patient page (its infusion schedule as the page read it with the
+    patient, else read here)."""
+    schedule = getattr(patient, "infusion_schedule", None)
     in_order = infusions_of([patient.pk]).get(patient.pk, [])
     infusions = {i.course_number: i for i in in_order}
     courses = []
@@ -88,7 +89,9 @@ def patient_dosing(patient: Patient) -> dict:
     if schedule is not None:
         now = today()
         ended = stops[status.INKT]
-        for course in services.planned_courses(schedule):
+        first = infusions.get(1)
+        first_given = first.infused_at if first and first.status == Infusion.GIVEN else None
+        for course in services.planned_courses(schedule, first_given):
             infusion = infusions.get(course.number)
             if infusion is not None:
                 state = infusion.get_status_display()
