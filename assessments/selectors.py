@@ -110,7 +110,8 @@ def questionnaires_of(patient_ids) -> dict[int, list[Questionnaire]]:
     """Each patient's questionnaires (by completion date), in one query; once per request
     (the quality-of-life box and the deviations read the same)."""
     found: dict[int, list[Questionnaire]] = {}
-    for questionnaire in Questionnaire.objects.filter(patient_id__in=list(patient_ids)):
+    rows = Questionnaire.objects.filter(patient_id__in=list(patient_ids))
+    for questionnaire in rows.order_by("completed_on"):  # the model's order, with no join
         found.setdefault(questionnaire.patient_id, []).append(questionnaire)
     return found
 

@@ -78,9 +78,10 @@ def _records_of(patient_ids) -> dict[int, tuple[list[StatusChange], list[Treatme
     their number; once per request (read them, never change them)."""
     ids = list(patient_ids)
     found: dict[int, tuple[list, list]] = {pid: ([], []) for pid in ids}
-    for record in StatusChange.objects.filter(patient_id__in=ids):
+    # each patient's in the models' order, without joining the patients to sort by study ID
+    for record in StatusChange.objects.filter(patient_id__in=ids).order_by("date", "id"):
         found[record.patient_id][0].append(record)
-    for record in TreatmentEnd.objects.filter(patient_id__in=ids):
+    for record in TreatmentEnd.objects.filter(patient_id__in=ids).order_by("date", "drug"):
         found[record.patient_id][1].append(record)
     return found
 

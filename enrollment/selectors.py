@@ -37,7 +37,8 @@ def violations_of(patient_ids) -> dict[int, list[EligibilityViolation]]:
     once per request (the patient page's alert and its deviations read the same: read them,
     never change them)."""
     found: dict[int, list[EligibilityViolation]] = {}
-    for violation in EligibilityViolation.objects.filter(patient_id__in=list(patient_ids)):
+    rows = EligibilityViolation.objects.filter(patient_id__in=list(patient_ids))
+    for violation in rows.order_by("found_on", "id"):  # the model's order, with no join
         found.setdefault(violation.patient_id, []).append(violation)
     return found
 
