@@ -1,5 +1,7 @@
 """Reads shared by the pages and the API."""
 
+from collections import defaultdict
+
 from django.db.models import Exists, Max, Min, OuterRef, Prefetch
 from django.utils import timezone
 
@@ -220,13 +222,14 @@ def first_doses(patient_ids=None, *, shared_only=False) -> dict:
     return found
 
 
-def batch_status(batch, *, now=None) -> dict:
+def batch_status(batch, *, now=None, infused: list[int] | None = None) -> dict:
     """A batch's release as a page or the API shows it: "infused" (course n), "released",
     "expired", "withdrawn" (a test failing since the release) or "not released", with the
-    tests missing or failed as judged when recorded. Reads the batch's release tests and
-    infusions as prefetched (patient_chain)."""
+    tests missing or failed as judged when recorded. Reads the batch's release tests as
+    prefetched, and its infusions unless `infused` gives their course numbers (patient_chain)."""
     now = now or timezone.now()
-    infused = [i.course_number for i in batch.infusions.all()]
+    if infused is None:
+        infused = [i.course_number for i in batch.infusions.all()]
     tests = {t.assay: t for t in batch.release_tests.all()}
     problems = []
     for assay, label in rules_chain.ASSAY_LABELS.items():
@@ -250,23 +253,29 @@ def batch_status(batch, *, now=None) -> dict:
 
 def patient_chain(patient: Patient) -> list[dict]:
     """The cell product of a patient's page: each apheresis with its batches, their release
-    tests and status, in a fixed number of queries."""
+    tests and status, in a fixed number of queries. A batch's courses are among the patient's
+    infusions the dosing box reads (a bag is infused only into its own patient: the bedside
+    check)."""
     aphereses = list(
         Apheresis.objects.filter(patient=patient).prefetch_related(
             Prefetch(
                 "batches",
                 ManufacturingBatch.objects.select_related("released_by").prefetch_related(
-                    "release_tests", "infusions"
+                    "release_tests"
                 ),
             )
         )
     )
+    infused = defaultdict(list)
+    for infusion in infusions_of([patient.pk]).get(patient.pk, []):
+        if infusion.batch_id is not None:
+            infused[infusion.batch_id].append(infusion.course_number)
     now = timezone.now()
     return [
         {
             "apheresis": apheresis,
             "batches": [
-                {"batch": batch, "status": batch_status(batch, now=now)}
+                {"batch": batch, "status": batch_status(batch, now=now, infused=infused[batch.pk])}
                 for batch in apheresis.batches.all()
             ],
         }
