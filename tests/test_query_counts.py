@@ -89,8 +89,8 @@ def test_a_patient_page_reads_each_kind_of_record_once(client_as, trial_users):
             "enrollment_treatmentend",
         ):
             assert tables.count(table) <= 1, (patient.study_id, table, tables.count(table))
-        # 37 for an RPI patient, 32 for RP here (were 45 and 38 before the shared reads)
-        assert len(captured) <= 37, (patient.study_id, len(captured))
+        # 36 for an RPI patient, 32 for RP here (were 45 and 38 before the shared reads)
+        assert len(captured) <= 36, (patient.study_id, len(captured))
 
 
 def test_permissions_and_roles_cost_one_query_a_page(client_as, trial_users):
