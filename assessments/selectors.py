@@ -4,15 +4,13 @@ from collections import defaultdict
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Min
 from django.utils import timezone
 
 from accounts.roles import RADIOLOGIST
 from assessments import checks, qlqc30, reads, services
 from assessments.models import Questionnaire, ReaderAssignment, Scan
 from assessments.recist import Criterion, ReadError
-from enrollment import status
-from enrollment.models import StatusChange
+from enrollment import course, status
 from inkt_trial import memo
 from randomization.selectors import day_zero
 
@@ -52,11 +50,7 @@ def _schedules(patients, *, today) -> dict[int, list[dict]]:
     for pid, found in scans_of(list(day0)).items():
         scans[pid] = [scan for scan in found if scan.kind != Scan.BASELINE]
     stops = {pid: ends[0].date for pid, ends in checks.progression(list(day0)).items() if ends}
-    for pid, ended in (
-        StatusChange.objects.filter(patient_id__in=list(day0), kind__in=status.OFF_STUDY)
-        .values_list("patient_id")
-        .annotate(first=Min("date"))
-    ):
+    for pid, ended in course.off_study_of(list(day0)).items():
         stops[pid] = min(stops.get(pid, ended), ended)
     return {pid: _visits(day, scans[pid], stops.get(pid), today=today) for pid, day in day0.items()}
 
@@ -116,7 +110,8 @@ def questionnaires_of(patient_ids) -> dict[int, list[Questionnaire]]:
     """Each patient's questionnaires (by completion date), in one query; once per request
     (the quality-of-life box and the deviations read the same)."""
     found: dict[int, list[Questionnaire]] = {}
-    for questionnaire in Questionnaire.objects.filter(patient_id__in=list(patient_ids)):
+    rows = Questionnaire.objects.filter(patient_id__in=list(patient_ids))
+    for questionnaire in rows.order_by("completed_on"):  # the model's order, with no join
         found.setdefault(questionnaire.patient_id, []).append(questionnaire)
     return found
 

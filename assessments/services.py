@@ -341,7 +341,7 @@ class Case(NamedTuple):
 @memo.per_id
 def cases(patient_ids) -> dict[int, Case]:
     """The case of each patient with both readers assigned, in five queries whatever their
-    number; once per request."""
+    number (four when all are randomized); once per request."""
     pairs = defaultdict(list)
     for pk, pid in (
         ReaderAssignment.objects.filter(patient_id__in=list(patient_ids))
@@ -358,12 +358,13 @@ def cases(patient_ids) -> dict[int, Case]:
         "patient_id", "covers_until", "accepted_slot"
     ):
         adjudications[pid].append((until, slot))
-    day0 = {
-        pid: timezone.localdate(moment)
-        for pid, moment in Patient.objects.filter(pk__in=pairs).values_list("pk", "enrolled_at")
-    }
-    for pid, (randomized, _drugs) in evidence.plans_of(list(pairs)).items():  # once a request
-        day0[pid] = randomized
+    day0 = {pid: randomized for pid, (randomized, _drugs) in evidence.plans_of(list(pairs)).items()}
+    unrandomized = [pid for pid in pairs if pid not in day0]  # once a request, the plans
+    if unrandomized:  # the enrolment date, read only for those not randomized
+        for pid, moment in Patient.objects.filter(pk__in=unrandomized).values_list(
+            "pk", "enrolled_at"
+        ):
+            day0[pid] = timezone.localdate(moment)
     return {
         pid: Case((reads[first], reads[second]), tuple(adjudications[pid]), day0[pid])
         for pid, (first, second) in pairs.items()

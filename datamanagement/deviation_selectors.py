@@ -5,6 +5,7 @@ deviations and the deviations recorded by hand, joined into one log."""
 from collections import defaultdict
 from datetime import date, timedelta
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from assessments.models import Questionnaire, Scan
@@ -16,7 +17,8 @@ from dosing import rules as dosing_rules
 from dosing.models import DrugExposure, Infusion
 from dosing.selectors import exposures_of, infusions_of
 from enrollment import course, status
-from enrollment.models import EligibilityViolation, Patient, Screening
+from enrollment.models import Patient, Screening
+from enrollment.selectors import violations_of
 from randomization.selectors import day_zero
 from safety.selectors import events_of
 
@@ -60,9 +62,12 @@ def _by_patient(rows, key="patient_id") -> dict[int, list]:
 
 
 def patient_facts(patients, *, today: date, now) -> list[deviations.PatientFacts]:
-    """The facts the rules read, for the given patients: a fixed number of queries for the
+    """The facts the rules read, for the given patients (a query, or Patient rows read with
+    their screening, allocation and infusion schedule): a fixed number of queries for the
     records, plus the imaging schedule of each randomized patient."""
-    patients = list(patients.select_related("screening", "allocation", "infusion_schedule"))
+    if isinstance(patients, QuerySet):
+        patients = patients.select_related("screening", "allocation", "infusion_schedule")
+    patients = list(patients)
     ids = [p.pk for p in patients]
     infusions = defaultdict(list, infusions_of(ids))
     scans = defaultdict(list, scans_of(ids))
@@ -70,9 +75,9 @@ def patient_facts(patients, *, today: date, now) -> list[deviations.PatientFacts
     drugs = defaultdict(list)
     for pid, found in exposures_of(ids).items():
         drugs[pid] = [r for r in found if r.event != "interruption"]
-    violations = _by_patient(
-        EligibilityViolation.objects.filter(patient_id__in=ids, resolved_on=None)
-    )
+    violations = defaultdict(list)
+    for pid, found in violations_of(ids).items():
+        violations[pid] = [v for v in found if v.resolved_on is None]
     serious = defaultdict(list)
     for pid, found in events_of(ids).items():
         serious[pid] = [e for e in found if e.serious and e.awareness_at is not None]
@@ -317,8 +322,9 @@ def recorded_entry(record: ProtocolDeviation) -> deviation_log.Entry:
 
 
 def log(patients=None, *, today=None, now=None, **filters) -> list[deviation_log.Entry]:
-    """The deviation log of these patients (all without them): derived deviations with their
-    reviews, and those recorded by hand; `filters` as deviation_log.matches takes them."""
+    """The deviation log of these patients (all without them; a query or Patient rows as
+    patient_facts takes them): derived deviations with their reviews, and those recorded by
+    hand; `filters` as deviation_log.matches takes them."""
     if patients is None and filters.get("study_id"):
         patients = Patient.objects.filter(study_id=filters["study_id"])
     reviews = DeviationReview.objects.all()

@@ -46,9 +46,13 @@ def courses_completed(patient_ids) -> dict[int, list[status.DrugEnd]]:
     """The 6th course recorded (given or missed) ends the iNKT treatment ("up to six
     courses"), on its date; one query."""
     found = {}
-    for pid, infused_at, planned, given in Infusion.objects.filter(
-        patient_id__in=list(patient_ids), course_number=protocol.MAX_COURSES
-    ).values_list("patient_id", "infused_at", "planned_date", "status"):
+    for pid, infused_at, planned, given in (
+        Infusion.objects.filter(
+            patient_id__in=list(patient_ids), course_number=protocol.MAX_COURSES
+        )
+        .order_by()  # one a patient
+        .values_list("patient_id", "infused_at", "planned_date", "status")
+    ):
         day = timezone.localdate(infused_at) if infused_at else planned
         how = "given" if given == Infusion.GIVEN else "missed"
         found[pid] = [

@@ -1,5 +1,7 @@
 """Reads shared by the pages and the API."""
 
+from collections import defaultdict
+
 from django.db.models import Exists, Max, Min, OuterRef, Prefetch
 from django.utils import timezone
 
@@ -79,8 +81,9 @@ def exposures_of(patient_ids) -> dict[int, list[DrugExposure]]:
 
 
 def patient_dosing(patient: Patient) -> dict:
-    """The dosing box of a patient page."""
-    schedule = InfusionSchedule.objects.filter(patient=patient).first()
+    """The dosing box of a patient page (its infusion schedule as the page read it with the
+    patient, else read here)."""
+    schedule = getattr(patient, "infusion_schedule", None)
     in_order = infusions_of([patient.pk]).get(patient.pk, [])
     infusions = {i.course_number: i for i in in_order}
     courses = []
@@ -88,7 +91,9 @@ def patient_dosing(patient: Patient) -> dict:
     if schedule is not None:
         now = today()
         ended = stops[status.INKT]
-        for course in services.planned_courses(schedule):
+        first = infusions.get(1)
+        first_given = first.infused_at if first and first.status == Infusion.GIVEN else None
+        for course in services.planned_courses(schedule, first_given):
             infusion = infusions.get(course.number)
             if infusion is not None:
                 state = infusion.get_status_display()
@@ -135,21 +140,32 @@ def dose_spans(patient_ids=None, *, shared_only=False) -> dict:
     """Patient id -> (first, last) date of any study treatment (shared_only: of the drugs both
     arms receive, PD-1 antibody and regorafenib, which is all a masked reader may be shown: the
     iNKT infusions are the RPI arm's alone), in two queries whatever the number of patients
-    (and the drugs' stops while a prescribed period is open). The last dose is the latest
-    infusion, single administration or end of a prescribed period; None while a prescribed
-    period is still open and the drug has not stopped (the patient is on treatment). The
-    drug's stop (its end of treatment, progression, a withdrawal for toxicity, a status change)
-    closes an open period on its date."""
-    infusions = Infusion.objects.filter(status=Infusion.GIVEN)
-    if shared_only:
-        infusions = infusions.none()
+    (and the drugs' stops while a prescribed period is open); of given patients, from their
+    infusions and drug records as the patient page's boxes read them (once per request). The
+    last dose is the latest infusion, single administration or end of a prescribed period;
+    None while a prescribed period is still open and the drug has not stopped (the patient is
+    on treatment). The drug's stop (its end of treatment, progression, a withdrawal for
+    toxicity, a status change) closes an open period on its date."""
     if patient_ids is None:
+        infusions = Infusion.objects.filter(status=Infusion.GIVEN)
+        if shared_only:
+            infusions = infusions.none()
+        given = (
+            infusions.values("patient_id")
+            .annotate(earliest=Min("infused_at"), latest=Max("infused_at"))
+            .values_list("patient_id", "earliest", "latest")
+        )
         drugs = DrugExposure.objects.exclude(event="interruption").values_list(
             "patient_id", "drug", "event", "start_date", "end_date"
         )
-    else:
+    else:  # the records the patient page's boxes read (once per request)
         patient_ids = list(patient_ids)
-        infusions = infusions.filter(patient_id__in=patient_ids)
+        given = [
+            (i.patient_id, i.infused_at, i.infused_at)
+            for found in ({} if shared_only else infusions_of(patient_ids)).values()
+            for i in found
+            if i.status == Infusion.GIVEN and i.infused_at is not None
+        ]
         drugs = [
             (r.patient_id, r.drug, r.event, r.start_date, r.end_date)
             for found in exposures_of(patient_ids).values()
@@ -165,11 +181,7 @@ def dose_spans(patient_ids=None, *, shared_only=False) -> dict:
     def later(pid, day):
         last[pid] = max(last.get(pid, day), day)
 
-    for pid, earliest, latest in (
-        infusions.values("patient_id")
-        .annotate(earliest=Min("infused_at"), latest=Max("infused_at"))
-        .values_list("patient_id", "earliest", "latest")
-    ):
+    for pid, earliest, latest in given:
         started(pid, timezone.localdate(earliest))
         later(pid, timezone.localdate(latest))
     periods = []  # prescribed periods still open: (patient, drug)
@@ -210,13 +222,14 @@ def first_doses(patient_ids=None, *, shared_only=False) -> dict:
     return found
 
 
-def batch_status(batch, *, now=None) -> dict:
+def batch_status(batch, *, now=None, infused: list[int] | None = None) -> dict:
     """A batch's release as a page or the API shows it: "infused" (course n), "released",
     "expired", "withdrawn" (a test failing since the release) or "not released", with the
-    tests missing or failed as judged when recorded. Reads the batch's release tests and
-    infusions as prefetched (patient_chain)."""
+    tests missing or failed as judged when recorded. Reads the batch's release tests as
+    prefetched, and its infusions unless `infused` gives their course numbers (patient_chain)."""
     now = now or timezone.now()
-    infused = [i.course_number for i in batch.infusions.all()]
+    if infused is None:
+        infused = [i.course_number for i in batch.infusions.all()]
     tests = {t.assay: t for t in batch.release_tests.all()}
     problems = []
     for assay, label in rules_chain.ASSAY_LABELS.items():
@@ -240,23 +253,29 @@ def batch_status(batch, *, now=None) -> dict:
 
 def patient_chain(patient: Patient) -> list[dict]:
     """The cell product of a patient's page: each apheresis with its batches, their release
-    tests and status, in a fixed number of queries."""
+    tests and status, in a fixed number of queries. A batch's courses are among the patient's
+    infusions the dosing box reads (a bag is infused only into its own patient: the bedside
+    check)."""
     aphereses = list(
         Apheresis.objects.filter(patient=patient).prefetch_related(
             Prefetch(
                 "batches",
                 ManufacturingBatch.objects.select_related("released_by").prefetch_related(
-                    "release_tests", "infusions"
+                    "release_tests"
                 ),
             )
         )
     )
+    infused = defaultdict(list)
+    for infusion in infusions_of([patient.pk]).get(patient.pk, []):
+        if infusion.batch_id is not None:
+            infused[infusion.batch_id].append(infusion.course_number)
     now = timezone.now()
     return [
         {
             "apheresis": apheresis,
             "batches": [
-                {"batch": batch, "status": batch_status(batch, now=now)}
+                {"batch": batch, "status": batch_status(batch, now=now, infused=infused[batch.pk])}
                 for batch in apheresis.batches.all()
             ],
         }

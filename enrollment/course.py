@@ -78,10 +78,23 @@ def _records_of(patient_ids) -> dict[int, tuple[list[StatusChange], list[Treatme
     their number; once per request (read them, never change them)."""
     ids = list(patient_ids)
     found: dict[int, tuple[list, list]] = {pid: ([], []) for pid in ids}
-    for record in StatusChange.objects.filter(patient_id__in=ids):
+    # each patient's in the models' order, without joining the patients to sort by study ID
+    for record in StatusChange.objects.filter(patient_id__in=ids).order_by("date", "id"):
         found[record.patient_id][0].append(record)
-    for record in TreatmentEnd.objects.filter(patient_id__in=ids):
+    for record in TreatmentEnd.objects.filter(patient_id__in=ids).order_by("date", "drug"):
         found[record.patient_id][1].append(record)
+    return found
+
+
+def off_study_of(patient_ids) -> dict[int, date]:
+    """The first day each patient went off study (a death, a withdrawal of consent to further
+    data, a loss to follow-up, any other end of study), for those who did; from the status
+    changes the other boxes of a page read (once per request)."""
+    found = {}
+    for pid, (changes, _ends) in _records_of(list(patient_ids)).items():
+        days = [c.date for c in changes if c.kind in status.OFF_STUDY]
+        if days:
+            found[pid] = min(days)
     return found
 
 

@@ -7,11 +7,13 @@ from django.db.models import Q
 from enrollment import columns, evidence, medications
 from enrollment.models import (
     ConcomitantMedication,
+    EligibilityViolation,
     MedicalHistory,
     Outcome,
     Patient,
     Screening,
 )
+from inkt_trial import memo
 
 STATUS_CHOICES = [
     ("screen_failure", "Screen failure"),
@@ -27,6 +29,18 @@ def screening_list():
 
 def patient_list():
     return Patient.objects.select_related("screening", "enrolled_by")
+
+
+@memo.per_id
+def violations_of(patient_ids) -> dict[int, list[EligibilityViolation]]:
+    """Each patient's eligibility violations, resolved or not (by the day found), in one query;
+    once per request (the patient page's alert and its deviations read the same: read them,
+    never change them)."""
+    found: dict[int, list[EligibilityViolation]] = {}
+    rows = EligibilityViolation.objects.filter(patient_id__in=list(patient_ids))
+    for violation in rows.order_by("found_on", "id"):  # the model's order, with no join
+        found.setdefault(violation.patient_id, []).append(violation)
+    return found
 
 
 def patient_search(patients, text: str):

@@ -253,11 +253,18 @@ class PatientDetailView(Permission, DetailView):
 
     def get_queryset(self):  # what the page's boxes read of the patient, in one query
         return selectors.patient_list().select_related(
-            "screening__confirmed_by", "allocation__slot", "allocation__randomized_by"
+            "screening__confirmed_by",
+            "allocation__slot",
+            "allocation__randomized_by",
+            "infusion_schedule",
         )
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(screening=self.object.screening, **kwargs)
+        return super().get_context_data(
+            screening=self.object.screening,
+            violations=selectors.violations_of([self.object.pk]).get(self.object.pk, []),
+            **kwargs,
+        )
 
 
 # The patient's course --------------------------------------------------------------------------

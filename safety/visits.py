@@ -486,10 +486,14 @@ def patient_visits(patient, user) -> list[VisitSummary]:
     return [summarise(visit, user) for visit in visits]
 
 
-def patient_proposals(patient) -> list[ProposedAdverseEvent]:
+def patient_proposals(patient, *, decisions: bool = True) -> list[ProposedAdverseEvent]:
+    """The adverse events a patient's lab values propose, pending first; with the decisions'
+    records (who decided, the event recorded: the casebook), or with their term only (the
+    patient page's box, which links the event by its id)."""
+    related = ("term", "lab__visit", "adverse_event", "decided_by") if decisions else ("term",)
     return list(
         ProposedAdverseEvent.objects.filter(patient=patient)
-        .select_related("term", "lab__visit", "adverse_event", "decided_by")
+        .select_related(*related)
         .order_by("state", "-pk")
     )
 

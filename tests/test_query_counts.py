@@ -65,7 +65,9 @@ def test_query_counts_do_not_grow_with_patients(client_as, trial_users, data_man
 def test_a_patient_page_reads_each_kind_of_record_once(client_as, trial_users):
     """The boxes and the deviations share the adverse events, scans and drug records (the
     safety box, the course's stops, the imaging schedule and box, the dosing box, the dose
-    span, the deviations): one query each."""
+    span, the deviations), the patient with its infusion schedule, the eligibility violations,
+    the status changes and the ends of treatment (the page, the course box, the imaging cases
+    and schedule, the dosing box, the deviations): one query each."""
     import re
 
     synthetic.generate(seed=23, patients=6, today=timezone.localdate())
@@ -76,8 +78,19 @@ def test_a_patient_page_reads_each_kind_of_record_once(client_as, trial_users):
             assert client.get(url).status_code == 200
         found = [re.search(r'FROM "(\w+)"', q["sql"]) for q in captured]
         tables = [m.group(1) for m in found if m]
-        for table in ("safety_adverseevent", "assessments_scan", "dosing_drugexposure"):
+        for table in (
+            "safety_adverseevent",
+            "assessments_scan",
+            "dosing_drugexposure",
+            "enrollment_patient",
+            "dosing_infusionschedule",
+            "enrollment_eligibilityviolation",
+            "enrollment_statuschange",
+            "enrollment_treatmentend",
+        ):
             assert tables.count(table) <= 1, (patient.study_id, table, tables.count(table))
+        # 36 for an RPI patient, 32 for RP here (were 45 and 38 before the shared reads)
+        assert len(captured) <= 36, (patient.study_id, len(captured))
 
 
 def test_permissions_and_roles_cost_one_query_a_page(client_as, trial_users):

@@ -16,5 +16,6 @@ def patient_deviations(context, patient):
         "visible": True,
         "patient": patient,
         "perms": context["perms"],
-        "entries": deviation_selectors.log(type(patient).objects.filter(pk=patient.pk)),
+        # the page's patient, read with its screening, allocation and infusion schedule
+        "entries": deviation_selectors.log([patient]),
     }

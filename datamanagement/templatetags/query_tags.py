@@ -64,8 +64,9 @@ def patient_queries(context, patient):
     user = context["request"].user
     if not user.has_perm("datamanagement.view_dataquery"):
         return {"visible": False}
-    found = selectors.query_list().filter(patient=patient, state__in=queries.UNRESOLVED)
-    return {"visible": True, "queries": list(found)}
+    found = DataQuery.objects.filter(patient=patient, state__in=queries.UNRESOLVED)
+    # the box names each query by its number, record type, field and state: no one's name
+    return {"visible": True, "queries": list(found.select_related("content_type"))}
 
 
 @register.inclusion_tag("datamanagement/_verification.html", takes_context=True)

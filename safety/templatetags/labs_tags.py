@@ -19,7 +19,7 @@ def labs_panel(context, patient):
         "perms": context["perms"],
         "csrf_token": context.get("csrf_token"),
         "visits": visits.patient_visits(patient, user),
-        "proposals": visits.patient_proposals(patient)
+        "proposals": visits.patient_proposals(patient, decisions=False)
         if user.has_perm("safety.view_proposedadverseevent")
         else None,
         "arms_visible": user.has_perm("randomization.view_arm"),
