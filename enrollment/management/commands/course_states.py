@@ -10,17 +10,24 @@ SHOWN = 50  # differences listed by --check
 
 class Command(BaseCommand):
     help = (
-        "Derive and store every patient's current state (enrollment.models.CourseState), as "
-        "each clinical record's save does for its patient: after an upgrade from a version "
-        "that did not store it, or a change of the course rules. --check only compares the "
-        "stored states with those derived now, and fails if any differs."
+        "Derive and store the current state (enrollment.models.CourseState) of every patient "
+        "whose stored state cannot be read: missing (an upgrade from a version that did not "
+        "store it), outdated (a refresh that did not run) or derived under other rules (a "
+        "change of the course rules). Run after migrate. --all derives every patient's state "
+        "again; --check only compares every stored state with the one derived now, and fails "
+        "if any differs."
     )
 
     def add_arguments(self, parser):
+        parser.add_argument("--all", action="store_true", dest="every")
         parser.add_argument("--check", action="store_true")
 
-    def handle(self, *args, check, **options):
-        ids = list(Patient.objects.order_by("pk").values_list("pk", flat=True))
+    def handle(self, *args, every, check, **options):
+        patients = Patient.objects.order_by("pk")
+        total = patients.count()
+        if not (every or check):
+            patients = patients.exclude(pk__in=course.valid_states().values("patient_id"))
+        ids = list(patients.values_list("pk", flat=True))
         differing, changed = [], 0
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start : start + CHUNK]
@@ -32,7 +39,9 @@ class Command(BaseCommand):
                 after = course.states_refresh(chunk)
             changed += sum(before.get(pid) != state for pid, state in after.items())
         if not check:
-            self.stdout.write(f"{len(ids)} patients' states stored ({changed} changed).")
+            self.stdout.write(
+                f"{len(ids)} of {total} patients' states derived and stored ({changed} changed)."
+            )
             return
         for pid, stored, derived in differing[:SHOWN]:
             shown = stored or "nothing under the current rules"
@@ -40,5 +49,5 @@ class Command(BaseCommand):
         if len(differing) > SHOWN:
             self.stdout.write(f"... and {len(differing) - SHOWN} more.")
         if differing:
-            raise CommandError(f"{len(differing)} of {len(ids)} stored states differ.")
-        self.stdout.write(f"{len(ids)} patients' states agree.")
+            raise CommandError(f"{len(differing)} of {total} stored states differ.")
+        self.stdout.write(f"{total} patients' states agree.")
