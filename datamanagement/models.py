@@ -73,7 +73,13 @@ class DataQuery(models.Model):
             ("verify_source", "Can mark records source-data verified (SDV)"),
             ("download_casebook", "Can download a patient's casebook PDF"),
         ]
-        indexes = [models.Index(fields=["content_type", "object_id"])]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"]),
+            # the dashboard's oldest open queries, and their count, at any size
+            models.Index(
+                fields=["raised_at", "id"], condition=models.Q(state="open"), name="open_queries"
+            ),
+        ]
 
     def __str__(self):
         return self.number

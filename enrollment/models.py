@@ -167,6 +167,18 @@ class Screening(ClinicalRecord):
                 name="reopened_screening_not_signed",
             ),
         ]
+        indexes = [  # the dashboard's screenings to sign, read at any size without a scan
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(outcome="eligible", confirmed_at=None),
+                name="screenings_to_confirm",
+            ),
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(reopened_at__isnull=False),
+                name="screenings_reopened",
+            ),
+        ]
 
     def __str__(self):
         return self.screening_number

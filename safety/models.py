@@ -150,6 +150,18 @@ class AdverseEvent(ClinicalRecord):
             ("view_safety_tables", "Can view the safety tables by arm"),
             ("view_susar_listing", "Can view the SUSAR listing and its report clocks"),
         ]
+        indexes = [  # the dashboard's overdue reports, read at any size without a scan
+            models.Index(
+                fields=["awareness_at"],
+                condition=models.Q(serious=True, initial_report_at=None),
+                name="sae_initial_report_missing",
+            ),
+            models.Index(
+                fields=["awareness_at", "id"],
+                condition=models.Q(susar_status=susar.SUSAR),
+                name="susars",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.term.term} grade {self.grade} ({shown(self.onset)})"
