@@ -104,6 +104,10 @@ def open_by_age(*, today=None, limit: int | None = None) -> list[dict]:
     return rows
 
 
+def open_count() -> int:
+    return DataQuery.objects.filter(state=queries.OPEN).count()
+
+
 RECORD_CHOICES = [(t.model._meta.model_name, t.model._meta.verbose_name) for t in TARGETS]
 
 

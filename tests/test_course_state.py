@@ -7,11 +7,13 @@ restored by `manage.py course_states`.
 The tests' transactions never commit: `committed` runs a write as if it did (the callbacks it
 left for its commit, run)."""
 
+import threading
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from enrollment import course, status
@@ -174,3 +176,52 @@ def test_the_bulk_path_outdates_its_patients_states_and_stores_them_once_committ
     ids = list(Patient.objects.values_list("pk", flat=True))
     assert len(course.stored_states(ids)) == len(ids)
     assert course.states_compared(ids) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_record_written_during_a_refresh_is_derived_after_it(randomized, coordinator):
+    """A refresh that read the records before a death was recorded stores its state first; the
+    death's transaction waits for it, marks the state outdated, and derives it again."""
+    patient = randomized("RP")  # committed: its state stored
+    assert stored(patient) == status.ON_TREATMENT
+    derived_before, release = threading.Event(), threading.Event()
+    original = course.courses_of
+
+    def paused(patients):
+        found = original(patients)
+        if threading.current_thread().name == "refresh":
+            derived_before.set()
+            release.wait(20)
+        return found
+
+    def run(call):
+        try:
+            call()
+        finally:
+            connection.close()
+
+    refresh = threading.Thread(
+        target=run, args=(lambda: course.states_refresh([patient.pk]),), name="refresh"
+    )
+    death = threading.Thread(
+        target=run,
+        args=(
+            lambda: course.status_change_record(
+                patient=patient,
+                by=coordinator,
+                kind=status.DEATH,
+                date=timezone.localdate(),
+                cause="HCC",
+            ),
+        ),
+    )
+    with mock.patch.object(course, "courses_of", paused):
+        refresh.start()
+        assert derived_before.wait(20)
+        death.start()
+        death.join(1)
+        assert death.is_alive()  # waiting for the refresh's lock on the stored state
+        release.set()
+        refresh.join(20)
+        death.join(20)
+    assert stored(patient) == derived(patient) == status.OFF_STUDY_STATE

@@ -48,7 +48,7 @@ def open_queries(context):
         row["question"] = _shortened(row["query"].question, 70)
     total = len(rows)
     if total == DASHBOARD_QUERIES:  # perhaps more: counted
-        total = DataQuery.objects.filter(state=queries.OPEN).count()
+        total = selectors.open_count()
     return {"visible": True, "rows": rows, "total": total, "casebook": matrix_url(context)}
 
 
