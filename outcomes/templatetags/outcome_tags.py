@@ -15,7 +15,8 @@ def followup_panel(context, patient):
         "visible": True,
         "patient": patient,
         "perms": context["perms"],
-        "records": FollowUp.objects.filter(patient=patient),
+        # one patient's, in the model's order without joining the patients to sort by study ID
+        "records": FollowUp.objects.filter(patient=patient).order_by("date", "id"),
     }
 
 
