@@ -12,11 +12,11 @@ class EnrollmentConfig(AppConfig):
         # The patient's stored state (models.CourseState): outdated by every clinical record
         # saved, in the record's transaction (any app's record may change it), and derived
         # again once that commits.
-        post_save.connect(refresh_state_on_save, dispatch_uid="course-state-on-save")
-        records_written_in_bulk.connect(refresh_states_after_bulk, dispatch_uid="course-state-bulk")
+        post_save.connect(outdate_state_on_save, dispatch_uid="course-state-on-save")
+        records_written_in_bulk.connect(outdate_states_after_bulk, dispatch_uid="course-state-bulk")
 
 
-def refresh_state_on_save(sender, instance, raw=False, **kwargs):
+def outdate_state_on_save(sender, instance, raw=False, **kwargs):
     from enrollment import course
     from inkt_trial.audit import ClinicalRecord
 
@@ -30,7 +30,7 @@ def refresh_state_on_save(sender, instance, raw=False, **kwargs):
         course.states_outdated([patient_id])
 
 
-def refresh_states_after_bulk(sender, patient_ids, **kwargs):
+def outdate_states_after_bulk(sender, patient_ids, **kwargs):
     """The states of patients whose records were written in bulk (inkt_trial.signals):
     outdated in the writing transaction, derived again once it commits."""
     from enrollment import course

@@ -83,7 +83,7 @@ def _with_state(queryset, value, user):
     kept = []
     for start in range(0, len(unstored), STATUS_CHUNK):
         chunk = unstored[start : start + STATUS_CHUNK]
-        kept += [pid for pid, c in course.courses_of(chunk).items() if c.path[-1].state == value]
+        kept += [pid for pid, state in course.derived_states(chunk).items() if state == value]
     return queryset.filter(
         Q(pk__in=stored.filter(state=value).values("patient_id")) | Q(pk__in=kept)
     )

@@ -156,6 +156,12 @@ def courses_of(patients) -> dict[int, Course]:
     return found
 
 
+def derived_states(patients) -> dict[int, str]:
+    """Each patient's current state derived from the records (Patient rows), in a fixed
+    number of queries (courses_of)."""
+    return {pid: found.path[-1].state for pid, found in courses_of(patients).items()}
+
+
 def current_states(patients) -> dict[int, str]:
     """Each patient's current state (Patient rows): as stored, else derived (a patient whose
     state was never stored, is outdated, or was stored under other rules)."""
@@ -163,7 +169,7 @@ def current_states(patients) -> dict[int, str]:
     found = stored_states([p.pk for p in patients])
     missing = [p for p in patients if p.pk not in found]
     if missing:
-        found.update({pid: c.path[-1].state for pid, c in courses_of(missing).items()})
+        found.update(derived_states(missing))
     return found
 
 
@@ -226,7 +232,7 @@ def states_refresh(patient_ids) -> dict[int, str]:
         )
         list(CourseState.objects.select_for_update().filter(patient_id__in=ids).order_by("pk"))
         patients = Patient.objects.filter(pk__in=ids).only("pk", "enrolled_at")
-        found = {pid: c.path[-1].state for pid, c in courses_of(patients).items()}
+        found = derived_states(patients)
         rules = evidence.rules()
         CourseState.objects.bulk_update(
             [CourseState(patient_id=pid, state=state, rules=rules) for pid, state in found.items()],
@@ -241,11 +247,11 @@ def states_compared(patient_ids) -> list[tuple[int, str | None, str]]:
     ids = list(patient_ids)
     stored = stored_states(ids)
     with memo.suspended():
-        derived = courses_of(Patient.objects.filter(pk__in=ids).only("pk", "enrolled_at"))
+        derived = derived_states(Patient.objects.filter(pk__in=ids).only("pk", "enrolled_at"))
     return [
-        (pid, stored.get(pid), found.path[-1].state)
-        for pid, found in sorted(derived.items())
-        if stored.get(pid) != found.path[-1].state
+        (pid, stored.get(pid), state)
+        for pid, state in sorted(derived.items())
+        if stored.get(pid) != state
     ]
 
 

@@ -334,11 +334,12 @@ class TreatmentEnd(ClinicalRecord):
 
 class CourseState(models.Model):
     """The patient's current state (status.STATES) as enrollment/course.py derives it from
-    every record of the course, stored in the same transaction as the record that changed it
-    (course.states_refresh, on each clinical record's save): what the patient list shows and
-    filters by at any size. Derived, not entered: no audit trail of its own (the records it
-    comes from have theirs). `rules` names the rules that derived it; a row derived under other
-    rules is read as missing, and derived again."""
+    every record of the course: what the patient list shows and filters by at any size. Each
+    clinical record's save marks it outdated (an empty state) in the record's own transaction,
+    and it is derived again once that commits (course.states_outdated, states_refresh).
+    Derived, not entered: no audit trail of its own (the records it comes from have theirs).
+    `rules` names the rules that derived it; a row outdated, or derived under other rules, is
+    read as missing, and derived by the reader."""
 
     patient = models.OneToOneField(
         Patient, on_delete=models.CASCADE, primary_key=True, related_name="course_state"
