@@ -5,7 +5,7 @@ deviations and the deviations recorded by hand, joined into one log."""
 from collections import defaultdict
 from datetime import date, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import IntegerField, QuerySet, Value
 from django.utils import timezone
 
 from assessments.models import Questionnaire, Scan
@@ -23,14 +23,23 @@ from randomization.selectors import day_zero
 from safety.selectors import events_of
 
 
-def _entered(model, ids) -> dict[int, date]:
-    """The day each record was entered: its first version in the audit trail."""
-    return {
-        pk: timezone.localdate(when)
-        for pk, when in model.history.model.objects.filter(
-            id__in=list(ids), history_type="+"
-        ).values_list("id", "history_date")
-    }
+def _entered(records) -> dict:
+    """The day each record was entered (its first version in the audit trail), per model:
+    {model: ids} -> {model: {id: day}}, in one query whatever the number of models."""
+    models = [model for model, ids in records.items() if ids]
+    found = {model: {} for model in records}
+    if not models:
+        return found
+    parts = [
+        model.history.model.objects.filter(id__in=list(records[model]), history_type="+")
+        .annotate(model=Value(index, output_field=IntegerField()))
+        .order_by()
+        .values_list("model", "id", "history_date")
+        for index, model in enumerate(models)
+    ]
+    for index, pk, when in parts[0].union(*parts[1:], all=True):
+        found[models[index]][pk] = timezone.localdate(when)
+    return found
 
 
 def _consent_entered(screening_ids) -> dict[int, date]:
@@ -81,15 +90,17 @@ def patient_facts(patients, *, today: date, now) -> list[deviations.PatientFacts
     serious = defaultdict(list)
     for pid, found in events_of(ids).items():
         serious[pid] = [e for e in found if e.serious and e.awareness_at is not None]
-    entered = {
-        model: _entered(model, [r.pk for rows in found.values() for r in rows])
-        for model, found in (
-            (Infusion, infusions),
-            (Scan, scans),
-            (Questionnaire, questionnaires),
-            (DrugExposure, drugs),
-        )
-    }
+    entered = _entered(
+        {
+            model: [r.pk for rows in found.values() for r in rows]
+            for model, found in (
+                (Infusion, infusions),
+                (Scan, scans),
+                (Questionnaire, questionnaires),
+                (DrugExposure, drugs),
+            )
+        }
+    )
     consent_entered = _consent_entered([p.screening_id for p in patients])
     schedules = imaging_schedules(patients, today=today)
     inkt_stops = {

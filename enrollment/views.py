@@ -252,9 +252,10 @@ class PatientDetailView(Permission, DetailView):
     context_object_name = "patient"
 
     def get_queryset(self):  # what the page's boxes read of the patient, in one query
+        # Not the allocation's slot (only a user who may not see the arms reads it): with it,
+        # PostgreSQL took 4 ms to plan this query of eight tables, against 1.6 ms (issue 16).
         return selectors.patient_list().select_related(
             "screening__confirmed_by",
-            "allocation__slot",
             "allocation__randomized_by",
             "infusion_schedule",
         )

@@ -242,6 +242,33 @@ def test_a_late_course_is_derived_reviewed_and_stays_once_corrected(
     assert "6 days after" in entry.description  # as it was reviewed
 
 
+def test_the_day_each_record_was_entered_is_its_first_version_read_in_one_query(
+    patient, late_course
+):
+    """The deviations' identified dates: each record's first version in the audit trail, for
+    the records of every model in one query (a model without records reads nothing)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from assessments.models import Scan
+    from dosing.models import Infusion
+    from enrollment.models import Screening
+
+    late_course.history.filter(history_type="+").update(history_date=at(days_ago(5)))
+    Screening.history.filter(id=patient.screening_id, history_type="+").update(
+        history_date=at(days_ago(9))
+    )
+    asked = {Infusion: [late_course.pk], Screening: [patient.screening_id], Scan: []}
+    with CaptureQueriesContext(connection) as captured:
+        found = deviation_selectors._entered(asked)
+    assert len(captured) == 1
+    assert found == {
+        Infusion: {late_course.pk: days_ago(5)},
+        Screening: {patient.screening_id: days_ago(9)},
+        Scan: {},
+    }
+
+
 def test_a_derived_deviation_nobody_reviewed_disappears_once_corrected(
     patient, late_course, coordinator, data_manager
 ):
