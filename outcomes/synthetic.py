@@ -352,12 +352,12 @@ class Generator:
                     )
                 if course == 0 and rng.random() < 0.2:
                     self.adverse_event(
-                        patient, "Infusion related reaction", rng.choice((1, 2)), day, given
+                        patient, "Infusion related reaction", rng.choice((1, 2)), day, given, death
                     )
         for _ in range(rng.randint(0, 3)):
             onset = start + timedelta(days=rng.randint(2, 120))
             if onset < stop:
-                self.adverse_event(patient, rng.choice(list(self.terms)), None, onset, None)
+                self.adverse_event(patient, rng.choice(list(self.terms)), None, onset, None, death)
         if ended:
             with self.at(end_day, 16):
                 for drug in status.drugs_of_arm(arm == "RPI"):
@@ -369,15 +369,21 @@ class Generator:
                         reason=status.DIED if death == end_day else status.PROGRESSION,
                     )
 
-    def adverse_event(self, patient, term_name, grade, onset, infusion) -> None:
+    def adverse_event(self, patient, term_name, grade, onset, infusion, death) -> None:
+        """An event of grade 1 to 3 from `onset`: resolved 3 to 25 days later, unless that is
+        after today (recovering) or after the patient's death (not recovered: an event ongoing
+        at death does not resolve; the services refuse a resolution after it)."""
         rng = self.rng
         term = self.terms.get(term_name) or CtcaeTerm.objects.get(term=term_name)
         grade = grade or rng.choice([g for g in term.grades if g <= 3])
         serious = grade == 3 and rng.random() < 0.4
         aware = _moment(onset, 16) if serious else None
         resolved = onset + timedelta(days=rng.randint(3, 25))
+        outcome = "recovered"
         if resolved > self.today:
-            resolved = None
+            resolved, outcome = None, "recovering"
+        elif resolved > death:
+            resolved, outcome = None, "not_recovered"
         with self.at(resolved or self.today, 17):  # entered when it resolved (or now)
             self.s.ae_record(
                 patient=patient,
@@ -389,7 +395,7 @@ class Generator:
                 awareness_at=aware,
                 initial_report_at=aware and aware + timedelta(hours=rng.randint(2, 20)),
                 infusion=infusion,
-                outcome="recovered" if resolved else "recovering",
+                outcome=outcome,
                 resolution=resolved,
             )
 
