@@ -70,7 +70,7 @@ MAX_INKT_COURSES = 6
 
 # Evidence categories: what the rest of the record shows on a date.
 TREATMENT = "treatment"  # a dose of one drug: ("treatment", drug)
-CLINICAL = "clinical"  # a scan, a questionnaire, an adverse event's onset
+CLINICAL = "clinical"  # a scan, a questionnaire, an adverse event's onset or resolution
 SURVIVAL = "survival"  # a survival contact (alive), a new anticancer therapy
 DEATH_CONFIRMED = "death_confirmed"  # a contact that confirms the death
 

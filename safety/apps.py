@@ -9,6 +9,6 @@ class SafetyConfig(AppConfig):
         from enrollment import evidence
         from safety import checks
 
-        evidence.register_evidence(checks.onsets)
+        evidence.register_evidence(checks.onsets_and_resolutions)
         evidence.register_fatal_dates(checks.fatal_dates)
         evidence.register_stops(checks.withdrawn_for_toxicity)

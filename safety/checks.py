@@ -1,6 +1,6 @@
 """What the safety records tell the patient's course (enrollment.evidence), registered in
-SafetyConfig: adverse events' onsets, the death dates of fatal events, and the drugs withdrawn
-for an adverse event."""
+SafetyConfig: adverse events' onsets and resolutions, the death dates of fatal events, and the
+drugs withdrawn for an adverse event."""
 
 from dosing.checks import doses_of
 from enrollment import status
@@ -8,13 +8,19 @@ from safety.models import DRUGS, AdverseEvent
 from safety.selectors import events_of
 
 
-def onsets(patient_id: int) -> list[status.Evidence]:
-    return [
-        status.Evidence(day, status.CLINICAL, "an adverse event")
-        for day in AdverseEvent.objects.filter(patient_id=patient_id).values_list(
-            "onset", flat=True
-        )
-    ]
+def onsets_and_resolutions(patient_id: int) -> list[status.Evidence]:
+    """Each adverse event's onset and resolution: the patient was seen on both days (an event
+    does not resolve after a death, nor after the patient left the study)."""
+    found = []
+    for onset, resolution in AdverseEvent.objects.filter(patient_id=patient_id).values_list(
+        "onset", "resolution"
+    ):
+        found.append(status.Evidence(onset, status.CLINICAL, "an adverse event"))
+        if resolution is not None:
+            found.append(
+                status.Evidence(resolution, status.CLINICAL, "an adverse event's resolution")
+            )
+    return found
 
 
 def fatal_dates(patient_id: int) -> list:

@@ -417,6 +417,26 @@ def test_every_date_of_an_adverse_event_after_a_withdrawal_is_refused(patient_of
     assert "withdrawn" in " ".join(error.value.field_errors["resolution"])
 
 
+def test_no_death_nor_end_of_study_before_an_adverse_event_resolved(patient_of, coordinator):
+    """The other way round: an event resolved on a day shows the patient was seen then, so a
+    death or a loss to follow-up dated before it is refused; on that day, accepted."""
+    patient = patient_of("RP")
+    event(patient, coordinator, days_ago(20), outcome="recovered", resolution=days_ago(8))
+    death = dict(patient=patient, by=coordinator, kind=status.DEATH, cause="HCC")
+    message = refused(lambda: course.status_change_record(**death, date=days_ago(10)))["date"]
+    assert message == (
+        f"The patient is known to have been alive on {shown(days_ago(8))} "
+        "(an adverse event's resolution)."
+    )
+    lost = dict(patient=patient, by=coordinator, kind=status.LOST, date=days_ago(9))
+    assert (
+        "resolution is recorded after it"
+        in refused(lambda: course.status_change_record(**lost))["date"]
+    )
+    course.status_change_record(**death, date=days_ago(8))
+    assert course.death_date(patient.pk) == days_ago(8)
+
+
 def test_completed_needs_the_six_courses(patient_of, coordinator):
     patient = patient_of("RPI")
     assert (
