@@ -103,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
             ],
+            "builtins": ["enrollment.templatetags.shown_tags"],  # |moment
         },
     },
 ]
