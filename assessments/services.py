@@ -53,11 +53,14 @@ def readers_assign(*, patient: Patient, by, reader_1, reader_2) -> list[ReaderAs
     return made
 
 
-@transaction.atomic
-def scan_register(*, patient: Patient, by, scan_date, kind: str, modality: str, regions) -> Scan:
-    patient = Patient.objects.select_related("screening").get(pk=patient.pk)
+def scan_errors(
+    patient: Patient, *, scan_date, kind: str, modality: str, regions, baseline, today
+) -> dict[str, list[str]]:
+    """Why a scan of the patient (read with its screening) may not be registered, by field:
+    `baseline` is the patient's baseline scan already registered (or None), `today` the day it
+    is registered. Also what the synthetic trial's bulk path is checked against."""
     errors: dict[str, list[str]] = {}
-    if scan_date > timezone.localdate():
+    if scan_date > today:
         errors.setdefault("scan_date", []).append("Cannot be in the future.")
     if refused := course.refusal(patient.pk, scan_date, what="scan"):
         errors.setdefault("scan_date", []).append(refused)
@@ -71,7 +74,6 @@ def scan_register(*, patient: Patient, by, scan_date, kind: str, modality: str, 
         errors.setdefault("modality", []).append("CT or MRI.")
     if not regions or any(r not in REGIONS for r in regions):
         errors.setdefault("regions", []).append(f"Choose among {', '.join(REGIONS)}.")
-    baseline = Scan.objects.filter(patient=patient, kind=Scan.BASELINE).first()
     allocation = getattr(patient, "allocation", None)
     if kind == Scan.BASELINE:
         if baseline is not None:
@@ -86,7 +88,7 @@ def scan_register(*, patient: Patient, by, scan_date, kind: str, modality: str, 
                 errors.setdefault("scan_date", []).append(
                     "Baseline imaging is within the 28 days before randomization."
                 )
-        elif scan_date < timezone.localdate() - timedelta(days=read_rules.BASELINE_WINDOW_DAYS):
+        elif scan_date < today - timedelta(days=read_rules.BASELINE_WINDOW_DAYS):
             errors.setdefault("scan_date", []).append(
                 "Baseline imaging is within the 28 days before randomization."
             )
@@ -96,6 +98,21 @@ def scan_register(*, patient: Patient, by, scan_date, kind: str, modality: str, 
         errors.setdefault("scan_date", []).append("A follow-up scan comes after randomization.")
     elif scan_date <= baseline.scan_date:
         errors.setdefault("scan_date", []).append("Must be after the baseline scan.")
+    return errors
+
+
+@transaction.atomic
+def scan_register(*, patient: Patient, by, scan_date, kind: str, modality: str, regions) -> Scan:
+    patient = Patient.objects.select_related("screening").get(pk=patient.pk)
+    errors = scan_errors(
+        patient,
+        scan_date=scan_date,
+        kind=kind,
+        modality=modality,
+        regions=regions,
+        baseline=Scan.objects.filter(patient=patient, kind=Scan.BASELINE).first(),
+        today=timezone.localdate(),
+    )
     if errors:
         raise DomainError("The scan was not registered.", field_errors=errors)
     scan = Scan(

@@ -11,9 +11,10 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from assessments import services as imaging
-from assessments.models import EvaluatedSeries, Questionnaire, Read
+from assessments.models import EvaluatedSeries, Questionnaire, Read, Scan
 from dosing import services as dosing
 from dosing.models import Infusion, ReleaseTest
 from enrollment import services as enrollment
@@ -136,6 +137,25 @@ def test_records_of_a_bulk_trial_pass_the_services_checks_again(trial_users, mon
         derived = (event.serious, event.relationship_inkt, event.susar_status)
         safety._check(event, event.patient, grade_given=True)
         assert (event.serious, event.relationship_inkt, event.susar_status) == derived
+    # each scan as the services would have registered it, on the day it was registered, after
+    # the baseline (a sample of every kind, baselines included)
+    scans = Scan.objects.select_related("patient__screening", "patient__allocation")
+    sample = [s for kind in (Scan.BASELINE, Scan.SCHEDULED) for s in scans.filter(kind=kind)[:8]]
+    assert len(sample) == 16
+    for scan in sample:
+        registered = scan.history.earliest("history_date").history_date
+        errors = imaging.scan_errors(
+            scan.patient,
+            scan_date=scan.scan_date,
+            kind=scan.kind,
+            modality=scan.modality,
+            regions=scan.regions,
+            baseline=scans.filter(patient=scan.patient, kind=Scan.BASELINE)
+            .exclude(pk=scan.pk)
+            .first(),
+            today=timezone.localdate(registered),
+        )
+        assert errors == {}, (scan.patient.study_id, scan.scan_date, errors)
     for read in Read.objects.select_related("scan__patient", "assignment")[:10]:
         assert imaging._validate(read.assignment, read.scan, read.data) == read.data
     for test in ReleaseTest.objects.select_related("batch__apheresis", "batch__patient__screening")[
